@@ -1,0 +1,111 @@
+/* cella: one interface over cgroup v2, v1 and hybrid hosts.
+ *
+ * Knows nothing of OCI JSON: it takes a struct cella_resources (runtime/spec.h
+ * is only used for that plain data type). Never prints or exits.
+ *
+ * Placement follows runc's cgroupfs driver:
+ *   - cgroupsPath absent     -> "<cgroup cella runs in>/<id>" in every hierarchy
+ *   - relative cgroupsPath   -> "<cgroup cella runs in>/<path>"
+ *   - absolute cgroupsPath   -> "<hierarchy root><path>"
+ *   - "slice:prefix:name"    -> systemd-style, mapped to a cgroupfs path (see docs/cgroups.md)
+ */
+#ifndef CELLA_CGROUP_H
+#define CELLA_CGROUP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../runtime/error.h"
+#include "../runtime/spec.h"
+
+enum cella_cgroup_mode {
+        CELLA_CGROUP_V1,        /* only v1 hierarchies */
+        CELLA_CGROUP_HYBRID,    /* v1 hierarchies + a cgroup2 mount (e.g. /sys/fs/cgroup/unified) */
+        CELLA_CGROUP_V2,        /* unified hierarchy only */
+};
+
+/* One directory the container's processes live in. */
+struct cella_cgroup_dir {
+        char *controllers;      /* "memory", "cpu,cpuacct", "name=systemd"; "" = the cgroup2 hierarchy */
+        char *mountpoint;       /* "/sys/fs/cgroup/memory" */
+        char *path;             /* absolute host path of the container's cgroup */
+};
+
+struct cella_cgroup {
+        enum cella_cgroup_mode mode;
+        struct cella_cgroup_dir *dirs;
+        size_t n_dirs;
+};
+
+struct cella_cgroup_stats {
+        uint64_t memory_usage;          /* bytes */
+        uint64_t memory_max_usage;
+        uint64_t memory_limit;          /* UINT64_MAX = unlimited */
+        uint64_t memory_failcnt;
+        uint64_t memory_swap_usage;
+        uint64_t memory_swap_limit;
+        uint64_t memory_cache;
+        uint64_t oom_events;            /* times the limit was hit and reclaim failed */
+        uint64_t oom_kills;
+        uint64_t cpu_usage_ns;
+        uint64_t cpu_user_ns;
+        uint64_t cpu_system_ns;
+        uint64_t cpu_nr_periods;
+        uint64_t cpu_nr_throttled;
+        uint64_t cpu_throttled_ns;
+        uint64_t pids_current;
+        uint64_t pids_limit;            /* UINT64_MAX = unlimited */
+        uint64_t io_read_bytes;
+        uint64_t io_write_bytes;
+        uint64_t io_read_ops;
+        uint64_t io_write_ops;
+};
+
+const char *cgroup_mode_name(enum cella_cgroup_mode mode);   /* "v1", "hybrid", "v2" */
+
+/* What this host mounts. Cached after the first call. */
+int cgroup_detect_mode(enum cella_cgroup_mode *mode, struct cella_error *err);
+
+/* Validate resources for this host before anything is created: negative or
+ * absurd values, cpusets outside the host's CPUs, unified keys on v1, ... */
+int cgroup_check_resources(const struct cella_resources *res, struct cella_error *err);
+
+/* Make the container's cgroup directories (mkdir -p). On failure nothing
+ * that this call made is left behind. */
+int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
+                  struct cella_error *err);
+
+/* Move pid into every directory of cg. */
+int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err);
+
+/* Write the limits (create and `update`). */
+int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *res,
+                 struct cella_error *err);
+
+int cgroup_set_frozen(const struct cella_cgroup *cg, bool frozen, struct cella_error *err);
+int cgroup_is_frozen(const struct cella_cgroup *cg, bool *frozen, struct cella_error *err);
+
+/* PIDs (host view) in the container's cgroup, recursively. *pids is malloc'd. */
+int cgroup_read_pids(const struct cella_cgroup *cg, pid_t **pids, size_t *n,
+                     struct cella_error *err);
+
+/* Signal every process (cgroup.kill for SIGKILL on v2 where present). */
+int cgroup_kill_all(const struct cella_cgroup *cg, int sig, struct cella_error *err);
+
+/* Remove the directories, waiting (bounded) for them to empty. Missing
+ * directories are not an error. */
+int cgroup_destroy(const struct cella_cgroup *cg, struct cella_error *err);
+
+int cgroup_stats(const struct cella_cgroup *cg, struct cella_cgroup_stats *st,
+                 struct cella_error *err);
+
+/* The directory of one controller ("memory", "pids", "" for v2), or NULL. */
+const char *cgroup_dir_for(const struct cella_cgroup *cg, const char *controller);
+
+/* Build a handle from saved state (dirs are copied). */
+struct cella_cgroup *cgroup_from_dirs(enum cella_cgroup_mode mode,
+                                      const struct cella_cgroup_dir *dirs, size_t n);
+void cgroup_free(struct cella_cgroup *cg);
+
+#endif

@@ -1,0 +1,91 @@
+#include "log.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static int log_fd = 2;
+static bool log_json;
+static enum cella_log_level log_max = CELLA_LOG_WARN;
+
+void cella_log_setup(int fd, bool json, enum cella_log_level max)
+{
+        log_fd = fd;
+        log_json = json;
+        log_max = max;
+}
+
+bool cella_log_enabled(enum cella_log_level level)
+{
+        return log_fd >= 0 && level <= log_max;
+}
+
+static const char *level_name(enum cella_log_level l)
+{
+        switch (l) {
+        case CELLA_LOG_ERROR: return "error";
+        case CELLA_LOG_WARN: return "warning";
+        case CELLA_LOG_INFO: return "info";
+        default: return "debug";
+        }
+}
+
+/* JSON string escaping of a message into out (truncating). */
+static size_t json_escape(char *out, size_t cap, const char *s)
+{
+        size_t o = 0;
+        for (; *s && o + 7 < cap; s++) {
+                unsigned char c = (unsigned char)*s;
+                if (c == '"' || c == '\\') {
+                        out[o++] = '\\';
+                        out[o++] = (char)c;
+                } else if (c == '\n') {
+                        out[o++] = '\\';
+                        out[o++] = 'n';
+                } else if (c < 0x20) {
+                        o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
+                } else {
+                        out[o++] = (char)c;
+                }
+        }
+        out[o] = '\0';
+        return o;
+}
+
+void cella_log(enum cella_log_level level, const char *fmt, ...)
+{
+        if (!cella_log_enabled(level))
+                return;
+        char msg[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+
+        char line[4608];
+        int n;
+        if (log_json) {
+                char esc[4200];
+                struct timespec ts;
+                struct tm tm;
+                char when[64];
+                clock_gettime(CLOCK_REALTIME, &ts);
+                gmtime_r(&ts.tv_sec, &tm);
+                strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+                json_escape(esc, sizeof esc, msg);
+                n = snprintf(line, sizeof line, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
+                             level_name(level), esc, when, ts.tv_nsec);
+        } else {
+                n = snprintf(line, sizeof line, "cella: %s%s%s\n",
+                             level == CELLA_LOG_ERROR ? "" : level_name(level),
+                             level == CELLA_LOG_ERROR ? "" : ": ", msg);
+        }
+        if (n < 0)
+                return;
+        if ((size_t)n >= sizeof line)
+                n = sizeof line - 1;
+        ssize_t w = write(log_fd, line, (size_t)n);
+        (void)w;
+}

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian packages cella needs to build and test — only those
+# missing. Idempotent: a second run installs nothing and prints nothing.
+set -eu
+
+# build
+PKGS="gcc make pkg-config libcap-dev libseccomp-dev libyajl-dev libmnl-dev libarchive-dev libssl-dev"
+# tests and demo: a static busybox for bundles, newuidmap for rootless,
+# iproute2 to inspect what cella did, runc/crun as references for bench/
+PKGS="$PKGS busybox-static uidmap iproute2 util-linux procps runc crun"
+# extra sets, asked for by the test suites that need them
+PKGS="$PKGS ${CELLA_EXTRA_PKGS:-}"
+
+missing=""
+for p in $PKGS; do
+        st=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+        case "$st" in
+        *"install ok installed"*) ;;
+        *) missing="$missing $p" ;;
+        esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+        echo "cella: missing packages:$missing (run as root, or: apt-get install$missing)" >&2
+        exit 1
+fi
+echo "cella: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# refresh the lists once if they are missing or a package is unknown
+if ! apt-get install -y -qq --no-install-recommends $missing >/tmp/cella-deps.log 2>&1; then
+        apt-get update -qq >>/tmp/cella-deps.log 2>&1
+        apt-get install -y -qq --no-install-recommends $missing >>/tmp/cella-deps.log 2>&1 || {
+                tail -20 /tmp/cella-deps.log >&2
+                echo "cella: apt-get install failed (log: /tmp/cella-deps.log)" >&2
+                exit 1
+        }
+fi
