@@ -1,0 +1,68 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "runtime/container.h"
+#include "runtime/util.h"
+
+int cmd_list(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "format", required_argument, NULL, 'f' },
+                { "quiet", no_argument, NULL, 'q' },
+                { 0 },
+        };
+        const char *format = "table";
+        bool quiet = false;
+        int c;
+        while ((c = getopt_long_only(argc, argv, "+f:q", opts, NULL)) != -1) {
+                if (c == 'f')
+                        format = optarg;
+                else if (c == 'q')
+                        quiet = true;
+                else
+                        return 2;
+        }
+        if (!streq(format, "table") && !streq(format, "json"))
+                return cli_failf(cli, "--format: expected table or json, not \"%s\"", format);
+        struct cella_list_entry *e = NULL;
+        size_t n = 0;
+        struct cella_error err = { 0 };
+        if (container_list(cli->root, &e, &n, &err) < 0)
+                return cli_fail(cli, &err);
+        if (quiet) {
+                for (size_t i = 0; i < n; i++)
+                        printf("%s\n", e[i].state.id);
+        } else if (streq(format, "json")) {
+                /* runc prints null for no containers */
+                if (n == 0)
+                        printf("null\n");
+                else {
+                        printf("[");
+                        for (size_t i = 0; i < n; i++) {
+                                char *j = state_to_oci_json(&e[i].state, e[i].status, false);
+                                printf("%s%s", i ? "," : "", j);
+                                free(j);
+                        }
+                        printf("]\n");
+                }
+        } else {
+                size_t w = strlen("ID");
+                for (size_t i = 0; i < n; i++)
+                        if (strlen(e[i].state.id) > w)
+                                w = strlen(e[i].state.id);
+                printf("%-*s   %-8s   %-10s  %-40s   %-30s   %s\n", (int)w, "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+                       "OWNER");
+                for (size_t i = 0; i < n; i++) {
+                        const struct cella_state *s = &e[i].state;
+                        int pid = e[i].status == CELLA_STATUS_STOPPED ? 0 : s->pid;
+                        printf("%-*s   %-8d   %-10s  %-40s   %-30s   %s\n", (int)w, s->id, pid,
+                               cella_status_name(e[i].status), s->bundle ? s->bundle : "", s->created ? s->created : "",
+                               s->owner && *s->owner ? s->owner : "root");
+                }
+        }
+        container_list_free(e, n);
+        return 0;
+}

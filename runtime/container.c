@@ -1,0 +1,922 @@
+#include "container.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "fileutil.h"
+#include "hooks.h"
+#include "init.h"
+#include "log.h"
+#include "namespaces.h"
+#include "security.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+/* What create leaves for run (and for its own clean-up on failure). */
+struct created {
+        int rootfd;
+        int dirfd;              /* state dir, locked */
+        pid_t pid;
+        int pidfd;
+        int sync_fd;            /* run: START is still to be sent */
+        int master;             /* pty master kept for run, else -1 */
+        struct cella_spec *spec;
+        bool own_spec;
+        struct cella_cgroup *cgroup;
+        struct cella_state st;
+};
+
+static void created_release(struct created *c)
+{
+        if (c->dirfd >= 0)
+                close(c->dirfd);
+        if (c->rootfd >= 0)
+                close(c->rootfd);
+        if (c->pidfd >= 0)
+                close(c->pidfd);
+        if (c->sync_fd >= 0)
+                close(c->sync_fd);
+        if (c->master >= 0)
+                close(c->master);
+        if (c->own_spec)
+                cella_spec_free(c->spec);
+        cgroup_free(c->cgroup);
+        c->st.cgroup_dirs = NULL;   /* borrowed from c->cgroup */
+        c->st.n_cgroup_dirs = 0;
+        state_clear(&c->st);
+        memset(c, 0, sizeof *c);
+        c->dirfd = c->rootfd = c->pidfd = c->sync_fd = c->master = -1;
+}
+
+static int pidfd_open_(pid_t pid)
+{
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+/* Wait (bounded) until pid is gone; it may not be our child. */
+static void wait_gone(pid_t pid, int timeout_ms)
+{
+        int pfd = pidfd_open_(pid);
+        if (pfd < 0)
+                return;
+        struct pollfd p = { .fd = pfd, .events = POLLIN };
+        poll(&p, 1, timeout_ms);
+        close(pfd);
+        waitpid(pid, NULL, WNOHANG);
+}
+
+static bool resources_requested(const struct cella_spec *spec)
+{
+        const struct cella_resources *r = &spec->linux_.resources;
+        return spec->linux_.has_resources &&
+               (r->memory.limit.set || r->memory.reservation.set || r->memory.swap.set || r->cpu.shares.set ||
+                r->cpu.quota.set || r->cpu.cpus || r->cpu.mems || r->pids.limit.set || r->block_io.weight.set ||
+                r->n_hugepage_limits || r->unified.n);
+}
+
+static int write_pid_file(const char *path, pid_t pid, struct cella_error *err)
+{
+        _cleanup_free_ char *abs = NULL;
+        if (path[0] != '/') {
+                char cwd[PATH_MAX];
+                if (!getcwd(cwd, sizeof cwd))
+                        return cella_error_sys(err, "getcwd");
+                abs = xasprintf("%s/%s", cwd, path);
+                path = abs;
+        }
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        const char *name = slash + 1;
+        *slash = '\0';
+        _cleanup_close_ int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return cella_error_sys(err, "--pid-file: open %s", *dir ? dir : "/");
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d", pid);
+        if (write_file_atomic_at(dfd, name, buf, (size_t)n, 0644, err) < 0)
+                return cella_error_prefix(err, "--pid-file");
+        return 0;
+}
+
+static bool seccomp_has_notify(const struct cella_seccomp *sc)
+{
+        if (!sc->present)
+                return false;
+        if (sc->default_action == CELLA_SECCOMP_NOTIFY)
+                return true;
+        for (size_t i = 0; i < sc->n_syscalls; i++)
+                if (sc->syscalls[i].action == CELLA_SECCOMP_NOTIFY)
+                        return true;
+        return false;
+}
+
+static char **make_env(const struct cella_process *p, int listen_fds)
+{
+        size_t n = p->env.n;
+        char **env = xcalloc(n + 3, sizeof *env);
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (!listen_fds || (!str_has_prefix(p->env.v[i], "LISTEN_FDS=") &&
+                                    !str_has_prefix(p->env.v[i], "LISTEN_PID=")))
+                        env[k++] = xstrdup(p->env.v[i]);
+        if (listen_fds) {
+                env[k++] = xasprintf("LISTEN_FDS=%d", listen_fds);
+                env[k++] = xstrdup("LISTEN_PID=1");
+        }
+        return env;
+}
+
+/* systemd socket activation: fds 3.. handed to us are passed on */
+static int listen_fds_count(void)
+{
+        const char *fds = getenv("LISTEN_FDS");
+        const char *pid = getenv("LISTEN_PID");
+        if (!fds || !*fds)
+                return 0;
+        if (pid && *pid && atoi(pid) != getpid())
+                return 0;
+        int n = atoi(fds);
+        return n > 0 && n < 4096 ? n : 0;
+}
+
+static int load_spec(const struct cella_create_opts *o, const char *bundle, struct cella_spec **spec,
+                     char **config_text, struct cella_error *err)
+{
+        if (o->spec) {
+                *spec = o->spec;
+                *config_text = o->config_json ? xstrdup(o->config_json) : NULL;
+                return 0;
+        }
+        _cleanup_free_ char *path = o->config_path ? xstrdup(o->config_path) : xasprintf("%s/config.json", bundle);
+        size_t len = 0;
+        if (read_file_at(AT_FDCWD, path, config_text, &len, err) < 0)
+                return -1;
+        return cella_spec_parse(*config_text, len, "config.json", spec, err);
+}
+
+/* Checks that need no side effects: fail before anything is made. */
+static int precheck(const struct cella_spec *spec, const char *rootfs, struct cella_error *err)
+{
+        if (!spec->has_process)
+                return cella_error_set(err, EINVAL, "config.json: process: required to create a container");
+        struct stat st;
+        if (stat(rootfs, &st) < 0)
+                return cella_error_sys(err, "rootfs %s", rootfs);
+        if (!S_ISDIR(st.st_mode))
+                return cella_error_set(err, ENOTDIR, "rootfs %s: not a directory", rootfs);
+        const struct cella_linux *lx = &spec->linux_;
+        if (spec->hostname && *spec->hostname && !lx->namespaces[CELLA_NS_UTS].present)
+                return cella_error_set(err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
+        if (!lx->namespaces[CELLA_NS_MOUNT].present)
+                return cella_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+        return 0;
+}
+
+static int check_terminal_opts(const struct cella_spec *spec, const struct cella_create_opts *o, bool run_mode,
+                               struct cella_error *err)
+{
+        bool detached = !run_mode || o->detach;
+        if (spec->process.terminal && detached && !o->console_socket)
+                return cella_error_set(err, EINVAL,
+                                       "process.terminal is true: --console-socket is required when the container is detached");
+        if (!spec->process.terminal && o->console_socket)
+                return cella_error_set(err, EINVAL, "--console-socket given but process.terminal is false");
+        return 0;
+}
+
+static void destroy_half_made(struct created *c, const char *id)
+{
+        if (c->pid > 0) {
+                kill(c->pid, SIGKILL);
+                waitpid(c->pid, NULL, 0);
+        }
+        struct cella_error ignored;
+        if (c->cgroup) {
+                cgroup_kill_all(c->cgroup, SIGKILL, &ignored);
+                cgroup_destroy(c->cgroup, &ignored);
+        }
+        if (c->rootfd >= 0)
+                state_remove_dir(c->rootfd, id, &ignored);
+}
+
+/* The runtime's side of the setup conversation with the init. */
+static int converse(struct created *c, const struct cella_create_opts *o, bool run_mode, struct cella_error *err)
+{
+        for (;;) {
+                struct sync_msg m;
+                int fd = -1;
+                if (sync_recv(c->sync_fd, &m, &fd, err) < 0)
+                        return -1;
+                switch (m.type) {
+                case SYNC_HOOKS: {
+                        c->st.pid = c->pid;
+                        _cleanup_free_ char *json = state_to_oci_json(&c->st, CELLA_STATUS_CREATING, false);
+                        if (hooks_run(c->spec, CELLA_HOOK_PRESTART, json, err) < 0 ||
+                            hooks_run(c->spec, CELLA_HOOK_CREATE_RUNTIME, json, err) < 0)
+                                return -1;
+                        sync_send(c->sync_fd, SYNC_HOOKS_DONE, -1, NULL);
+                        break;
+                }
+                case SYNC_PTY:
+                        if (o->console_socket) {
+                                int r = terminal_send_to_socket(o->console_socket, fd, err);
+                                close(fd);
+                                if (r < 0)
+                                        return r;
+                        } else if (run_mode) {
+                                c->master = fd;
+                        } else {
+                                close(fd);
+                        }
+                        break;
+                case SYNC_SECCOMP: {
+                        const char *lp = c->spec->linux_.seccomp.listener_path;
+                        if (lp) {
+                                c->st.pid = c->pid;
+                                _cleanup_free_ char *st = state_to_oci_json(&c->st, CELLA_STATUS_CREATING, false);
+                                const char *meta = c->spec->linux_.seccomp.listener_metadata;
+                                _cleanup_free_ char *json = xasprintf(
+                                        "{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\",\"state\":%s}",
+                                        c->pid, meta ? meta : "", st);
+                                int r = security_seccomp_send_listener(lp, fd, json, err);
+                                close(fd);
+                                if (r < 0)
+                                        return r;
+                        } else if (fd >= 0) {
+                                close(fd);
+                        }
+                        sync_send(c->sync_fd, SYNC_SECCOMP_DONE, -1, NULL);
+                        break;
+                }
+                case SYNC_READY:
+                        return 0;
+                default:
+                        if (fd >= 0)
+                                close(fd);
+                        return cella_error_set(err, EPROTO, "container init: unexpected message %u", m.type);
+                }
+        }
+}
+
+static int create_internal(const struct cella_create_opts *o, bool run_mode, sigset_t *saved_mask,
+                           struct created *c, struct cella_error *err)
+{
+        memset(c, 0, sizeof *c);
+        c->dirfd = c->rootfd = c->pidfd = c->sync_fd = c->master = -1;
+        if (state_check_id(o->id, err) < 0)
+                return -1;
+
+        char bundle[PATH_MAX];
+        if (!realpath(o->bundle ? o->bundle : ".", bundle))
+                return cella_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+        _cleanup_free_ char *config_text = NULL;
+        if (load_spec(o, bundle, &c->spec, &config_text, err) < 0)
+                return -1;
+        c->own_spec = !o->spec;
+        const struct cella_spec *spec = c->spec;
+        _cleanup_free_ char *rootfs_rel = spec->root_path[0] == '/' ? xstrdup(spec->root_path)
+                                                                    : xasprintf("%s/%s", bundle, spec->root_path);
+        char rootfs[PATH_MAX];
+        if (!realpath(rootfs_rel, rootfs))
+                return cella_error_sys(err, "rootfs %s", rootfs_rel);
+        if (precheck(spec, rootfs, err) < 0 || check_terminal_opts(spec, o, run_mode, err) < 0)
+                return -1;
+        if (spec->linux_.has_resources && cgroup_check_resources(&spec->linux_.resources, err) < 0)
+                return -1;
+
+        int listen_fds = listen_fds_count();
+        int preserve = o->preserve_fds + listen_fds;
+        if (preserve > 0 && fd_reserve_range(3, 3 + preserve, err) < 0)
+                return -1;
+
+        struct ns_plan plan;
+        if (ns_plan_make(spec, &plan, err) < 0)
+                return -1;
+        struct cella_seccomp_filter *filter = NULL;
+        _cleanup_free_ char *cache_dir = o->seccomp_cache_dir ? xstrdup(o->seccomp_cache_dir)
+                                                              : xasprintf("%s/.cache/seccomp", o->root);
+        int r = -1;
+        char **env = NULL;
+        int sv[2] = { -1, -1 };
+
+        c->rootfd = state_open_root(o->root, true, err);
+        if (c->rootfd < 0)
+                goto out;
+        c->dirfd = state_create_dir(c->rootfd, o->id, err);
+        if (c->dirfd < 0) {
+                close(c->rootfd);
+                c->rootfd = -1;   /* not ours to remove */
+                goto out;
+        }
+
+        /* From here on a failure removes what was made (destroy_half_made). */
+        c->st.id = xstrdup(o->id);
+        c->st.bundle = xstrdup(bundle);
+        c->st.rootfs = xstrdup(rootfs);
+        char created[64];
+        rfc3339_now(created, sizeof created);
+        c->st.created = xstrdup(created);
+        c->st.owner = xstrdup("");
+        c->st.rootless = geteuid() != 0;
+        if (o->image_rootfs)
+                c->st.image_rootfs = xstrdup(o->image_rootfs);
+        if (o->sandbox)
+                c->st.sandbox = xstrdup(o->sandbox);
+        c->st.annotations.v = spec->annotations.v;   /* borrowed; cleared before state_clear */
+        c->st.annotations.n = spec->annotations.n;
+        if (config_text &&
+            write_file_atomic_at(c->dirfd, "config.json", config_text, strlen(config_text), 0600, err) < 0)
+                goto fail;
+
+        if (cgroup_create(spec->linux_.cgroups_path, o->id, &c->cgroup, err) < 0) {
+                if (geteuid() != 0 && !resources_requested(spec)) {
+                        log_debug("rootless: no cgroup (%s)", err->msg);
+                        cella_error_clear(err);
+                        c->cgroup = NULL;
+                } else {
+                        goto fail;
+                }
+        }
+        if (c->cgroup) {
+                c->st.has_cgroup = true;
+                c->st.cgroup_mode = c->cgroup->mode;
+                c->st.cgroup_dirs = c->cgroup->dirs;
+                c->st.n_cgroup_dirs = c->cgroup->n_dirs;
+        }
+        /* a first state.json: a crash from here on is cleaned by delete --force */
+        if (state_write(c->dirfd, &c->st, err) < 0)
+                goto fail;
+
+        int fifo_fd = -1;
+        if (!run_mode) {
+                if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0) {
+                        cella_error_sys(err, "mkfifo exec.fifo");
+                        goto fail;
+                }
+                fifo_fd = openat(c->dirfd, "exec.fifo", O_PATH | O_CLOEXEC);
+                if (fifo_fd < 0) {
+                        cella_error_sys(err, "open exec.fifo");
+                        goto fail;
+                }
+        }
+        if (spec->linux_.seccomp.present &&
+            security_seccomp_compile(&spec->linux_.seccomp, cache_dir, &filter, err) < 0)
+                goto fail_fifo;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                cella_error_sys(err, "socketpair");
+                goto fail_fifo;
+        }
+        env = make_env(&spec->process, listen_fds);
+        struct init_ctx ictx = {
+                .spec = spec,
+                .process = &spec->process,
+                .env = env,
+                .id = o->id,
+                .rootfs = rootfs,
+                .sync_fd = sv[1],
+                .fifo_fd = fifo_fd,
+                .plan = &plan,
+                .preserve_fds = preserve,
+                .no_pivot = o->no_pivot,
+                .no_new_keyring = o->no_new_keyring,
+                .cgroup = c->cgroup,
+                .seccomp = filter,
+                .seccomp_notify = seccomp_has_notify(&spec->linux_.seccomp),
+                .saved_mask = *saved_mask,
+        };
+        c->pid = ns_spawn(spec, &plan, init_main, &ictx, &c->pidfd, err);
+        close(sv[1]);
+        c->sync_fd = sv[0];
+        if (fifo_fd >= 0)
+                close(fifo_fd);
+        fifo_fd = -1;
+        if (c->pid < 0) {
+                c->pid = 0;
+                goto fail;
+        }
+        c->st.pid = c->pid;
+        if (plan.new_userns && ns_write_id_maps(spec, c->pid, err) < 0)
+                goto fail;
+        if (c->cgroup) {
+                if (cgroup_enter(c->cgroup, c->pid, err) < 0)
+                        goto fail;
+                if (spec->linux_.has_resources && cgroup_apply(c->cgroup, &spec->linux_.resources, err) < 0)
+                        goto fail;
+        }
+        if (sync_send(c->sync_fd, SYNC_GO, -1, NULL) < 0) {
+                cella_error_set(err, EPIPE, "container init exited before setup");
+                goto fail;
+        }
+        if (converse(c, o, run_mode, err) < 0)
+                goto fail;
+        c->st.pid_start = proc_start_time(c->pid);
+        if (state_write(c->dirfd, &c->st, err) < 0)
+                goto fail;
+        if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
+                goto fail;
+        r = 0;
+        goto out;
+
+fail_fifo:
+        if (fifo_fd >= 0)
+                close(fifo_fd);
+fail:
+        destroy_half_made(c, o->id);
+out:
+        c->st.annotations.v = NULL;
+        c->st.annotations.n = 0;
+        cella_strv_free(env);
+        security_seccomp_free(filter);
+        ns_plan_close(&plan);
+        if (r < 0 && sv[0] >= 0 && c->sync_fd != sv[0])
+                close(sv[0]);
+        return r;
+}
+
+static void block_all_signals(sigset_t *saved)
+{
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, saved);
+}
+
+int container_create(const struct cella_create_opts *o, struct cella_error *err)
+{
+        sigset_t saved;
+        block_all_signals(&saved);
+        struct created c;
+        int r = create_internal(o, false, &saved, &c, err);
+        created_release(&c);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        return r;
+}
+
+static int run_poststart(const char *id, int dirfd, struct cella_spec *spec, const struct cella_state *st)
+{
+        if (!spec || !spec->hooks[CELLA_HOOK_POSTSTART].n)
+                return 0;
+        _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_RUNNING, false);
+        struct cella_error e = { 0 };
+        if (hooks_run(spec, CELLA_HOOK_POSTSTART, json, &e) < 0)
+                log_warn("%s: %s", id, e.msg);
+        return 0;
+}
+
+static struct cella_spec *load_saved_spec(int dirfd)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct cella_error e = { 0 };
+        struct cella_spec *spec = NULL;
+        if (read_file_at(dirfd, "config.json", &text, &len, &e) < 0)
+                return NULL;
+        if (cella_spec_parse(text, len, "config.json", &spec, &e) < 0)
+                return NULL;
+        return spec;
+}
+
+int container_start(const char *root, const char *id, struct cella_error *err)
+{
+        if (state_check_id(id, err) < 0)
+                return -1;
+        _cleanup_close_ int rootfd = state_open_root(root, false, err);
+        if (rootfd < 0)
+                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        if (dirfd < 0)
+                return -1;
+        struct cella_state st;
+        if (state_read(dirfd, id, &st, err) < 0)
+                return -1;
+        enum cella_status status = state_status(dirfd, &st);
+        int r = -1;
+        _cleanup_close_ int fifo = -1;
+        _cleanup_close_ int pidfd = -1;
+        if (status != CELLA_STATUS_CREATED) {
+                if (status == CELLA_STATUS_STOPPED)
+                        cella_error_set(err, EINVAL, "cannot start a container that has stopped");
+                else
+                        cella_error_set(err, EINVAL, "cannot start a container in the %s state", cella_status_name(status));
+                goto out;
+        }
+        fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (fifo < 0) {
+                cella_error_sys(err, "open exec.fifo");
+                goto out;
+        }
+        pidfd = pidfd_open_(st.pid);
+        struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
+        for (;;) {
+                int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
+                if (n < 0 && errno != EINTR) {
+                        cella_error_sys(err, "poll exec.fifo");
+                        goto out;
+                }
+                if (p[0].revents & POLLIN)
+                        break;
+                if ((pidfd >= 0 && (p[1].revents & POLLIN)) || (pidfd < 0 && proc_start_time(st.pid) == 0)) {
+                        cella_error_set(err, ESRCH, "container init exited before start");
+                        goto out;
+                }
+        }
+        char b;
+        if (read(fifo, &b, 1) != 1) {
+                cella_error_set(err, EIO, "container init exited before start");
+                goto out;
+        }
+        unlinkat(dirfd, "exec.fifo", 0);
+        struct cella_spec *spec = load_saved_spec(dirfd);
+        run_poststart(id, dirfd, spec, &st);
+        cella_spec_free(spec);
+        r = 0;
+out:
+        state_clear(&st);
+        return r;
+}
+
+static int exit_code_of(int status)
+{
+        if (WIFEXITED(status))
+                return WEXITSTATUS(status);
+        if (WIFSIGNALED(status))
+                return 128 + WTERMSIG(status);
+        return 255;
+}
+
+/* Copy bytes from one fd to another; returns -1 on EOF/error. */
+static int pump(int from, int to)
+{
+        char buf[16384];
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n <= 0)
+                return (n < 0 && (errno == EINTR || errno == EAGAIN)) ? 0 : -1;
+        return write_all(to, buf, (size_t)n) < 0 ? -1 : 0;
+}
+
+/* run: relay signals and the tty until the init exits. */
+static int wait_init(struct created *c, int *exit_status)
+{
+        sigset_t all;
+        sigfillset(&all);
+        _cleanup_close_ int sfd = signalfd(-1, &all, SFD_CLOEXEC);
+        bool tty_in = c->master >= 0 && isatty(0);
+        struct termios saved;
+        bool raw = false;
+        if (tty_in) {
+                terminal_copy_winsize(0, c->master);
+                raw = terminal_make_raw(0, &saved) == 0;
+        }
+        bool stdin_open = c->master >= 0;
+        int status = 0;
+        bool done = false;
+        while (!done) {
+                struct pollfd p[3] = {
+                        { .fd = sfd, .events = POLLIN },
+                        { .fd = c->master, .events = POLLIN },
+                        { .fd = stdin_open ? 0 : -1, .events = POLLIN },
+                };
+                if (poll(p, 3, -1) < 0 && errno != EINTR)
+                        break;
+                if (p[0].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        while (read(sfd, &si, sizeof si) == sizeof si) {
+                                int sig = (int)si.ssi_signo;
+                                if (sig == SIGCHLD) {
+                                        pid_t w;
+                                        int st;
+                                        while ((w = waitpid(-1, &st, WNOHANG)) > 0)
+                                                if (w == c->pid) {
+                                                        status = st;
+                                                        done = true;
+                                                }
+                                        if (done)
+                                                break;
+                                } else if (sig == SIGWINCH && c->master >= 0 && tty_in) {
+                                        terminal_copy_winsize(0, c->master);
+                                } else if (sig != SIGPIPE) {
+                                        kill(c->pid, sig);
+                                }
+                        }
+                }
+                if (c->master >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
+                        if (pump(c->master, 1) < 0 && !(p[1].revents & POLLIN)) {
+                                /* the pty hung up: all holders closed it */
+                        }
+                }
+                if (stdin_open && (p[2].revents & (POLLIN | POLLHUP))) {
+                        if (pump(0, c->master) < 0) {
+                                stdin_open = false;
+                                /* forward EOF as the terminal's EOF character */
+                                if (!tty_in)
+                                        (void)write_all(c->master, "\x04", 1);
+                        }
+                }
+        }
+        if (c->master >= 0) {
+                /* drain what the container wrote before it exited */
+                int fl = fcntl(c->master, F_GETFL);
+                fcntl(c->master, F_SETFL, fl | O_NONBLOCK);
+                while (pump(c->master, 1) == 0) {
+                        struct pollfd p = { .fd = c->master, .events = POLLIN };
+                        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+                                break;
+                }
+        }
+        if (raw)
+                terminal_restore(0, &saved);
+        *exit_status = exit_code_of(status);
+        return 0;
+}
+
+static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_state *st, struct cella_spec *spec,
+                         bool force, struct cella_error *err);
+
+int container_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
+{
+        sigset_t saved;
+        block_all_signals(&saved);
+        struct created c;
+        int r = create_internal(o, true, &saved, &c, err);
+        if (r < 0) {
+                created_release(&c);
+                sigprocmask(SIG_SETMASK, &saved, NULL);
+                return r;
+        }
+        if (sync_send(c.sync_fd, SYNC_START, -1, NULL) < 0) {
+                cella_error_set(err, EPIPE, "container init exited before start");
+                destroy_half_made(&c, o->id);
+                created_release(&c);
+                sigprocmask(SIG_SETMASK, &saved, NULL);
+                return -1;
+        }
+        close(c.sync_fd);
+        c.sync_fd = -1;
+        run_poststart(o->id, c.dirfd, c.spec, &c.st);
+        if (o->detach) {
+                *exit_status = 0;
+                created_release(&c);
+                sigprocmask(SIG_SETMASK, &saved, NULL);
+                return 0;
+        }
+        /* let `state`, `kill` and friends in while we wait */
+        flock(c.dirfd, LOCK_UN);
+        wait_init(&c, exit_status);
+        flock(c.dirfd, LOCK_EX);
+        struct cella_error derr = { 0 };
+        struct cella_state st;
+        if (state_read(c.dirfd, o->id, &st, &derr) == 0) {
+                if (delete_locked(c.rootfd, c.dirfd, o->id, &st, c.spec, true, &derr) < 0)
+                        log_warn("%s: delete: %s", o->id, derr.msg);
+                state_clear(&st);
+        }
+        created_release(&c);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        return 0;
+}
+
+int container_load(const char *root, const char *id, struct cella_state *st, enum cella_status *status,
+                   struct cella_error *err)
+{
+        if (state_check_id(id, err) < 0)
+                return -1;
+        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, false, err);
+        if (dirfd < 0)
+                return -1;
+        if (state_read(dirfd, id, st, err) < 0)
+                return -1;
+        *status = state_status(dirfd, st);
+        return 0;
+}
+
+int container_state_json(const char *root, const char *id, char **json, struct cella_error *err)
+{
+        struct cella_state st;
+        enum cella_status status;
+        if (container_load(root, id, &st, &status, err) < 0)
+                return -1;
+        *json = state_to_oci_json(&st, status, true);
+        state_clear(&st);
+        return 0;
+}
+
+static int signal_pid(const struct cella_state *st, int sig, struct cella_error *err)
+{
+        _cleanup_close_ int pidfd = pidfd_open_(st->pid);
+        /* the pidfd pins the process: check it is still the init we made */
+        if (pidfd < 0 || proc_start_time(st->pid) != st->pid_start)
+                return cella_error_set(err, ESRCH, "container not running");
+        if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
+                return cella_error_sys(err, "kill %d", st->pid);
+        return 0;
+}
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct cella_error *err)
+{
+        struct cella_state st;
+        enum cella_status status;
+        if (container_load(root, id, &st, &status, err) < 0)
+                return -1;
+        int r = 0;
+        if (all && st.has_cgroup) {
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                r = cgroup_kill_all(&cg, sig, err);
+        } else if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
+                r = cella_error_set(err, ESRCH, "container not running");
+        } else {
+                r = signal_pid(&st, sig, err);
+        }
+        state_clear(&st);
+        return r;
+}
+
+static void kill_everything(const struct cella_state *st)
+{
+        struct cella_error ignored;
+        if (st->has_cgroup) {
+                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+                bool frozen = false;
+                if (cgroup_is_frozen(&cg, &frozen, &ignored) == 0 && frozen)
+                        cgroup_set_frozen(&cg, false, &ignored);
+                cgroup_kill_all(&cg, SIGKILL, &ignored);
+        }
+        if (st->pid > 0 && proc_start_time(st->pid) == st->pid_start && st->pid_start) {
+                signal_pid(st, SIGKILL, &ignored);
+                wait_gone(st->pid, 5000);
+        }
+}
+
+static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_state *st, struct cella_spec *spec,
+                         bool force, struct cella_error *err)
+{
+        enum cella_status status = state_status(dirfd, st);
+        if ((status == CELLA_STATUS_RUNNING || status == CELLA_STATUS_PAUSED) && !force)
+                return cella_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                                       cella_status_name(status));
+        if (status != CELLA_STATUS_STOPPED)
+                kill_everything(st);
+        else if (st->has_cgroup)
+                kill_everything(st);   /* stray processes of a container without a pid namespace */
+        struct cella_spec *own = NULL;
+        if (!spec)
+                spec = own = load_saved_spec(dirfd);
+        if (spec && spec->hooks[CELLA_HOOK_POSTSTOP].n) {
+                _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_STOPPED, false);
+                struct cella_error e = { 0 };
+                if (hooks_run(spec, CELLA_HOOK_POSTSTOP, json, &e) < 0)
+                        log_warn("%s: %s", id, e.msg);
+        }
+        cella_spec_free(own);
+        if (st->has_cgroup) {
+                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+                if (cgroup_destroy(&cg, err) < 0)
+                        return cella_error_prefix(err, "delete %s", id);
+        }
+        return state_remove_dir(rootfd, id, err);
+}
+
+int container_delete(const char *root, const char *id, bool force, struct cella_error *err)
+{
+        if (state_check_id(id, err) < 0)
+                return -1;
+        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) {
+                if (force)
+                        return 0;
+                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+        }
+        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        if (dirfd < 0) {
+                if (force && err->errnum == ENOENT) {
+                        cella_error_clear(err);
+                        return 0;
+                }
+                return -1;
+        }
+        struct cella_state st;
+        if (state_read(dirfd, id, &st, err) < 0) {
+                if (!force)
+                        return -1;
+                /* corrupt state: --force removes what it can */
+                state_clear(&st);
+                cella_error_clear(err);
+                return state_remove_dir(rootfd, id, err);
+        }
+        int r = delete_locked(rootfd, dirfd, id, &st, NULL, force, err);
+        state_clear(&st);
+        return r;
+}
+
+static int cmp_entries(const void *a, const void *b)
+{
+        const struct cella_list_entry *x = a, *y = b;
+        return strcmp(x->state.id, y->state.id);
+}
+
+int container_list(const char *root, struct cella_list_entry **entries, size_t *n, struct cella_error *err)
+{
+        *entries = NULL;
+        *n = 0;
+        int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0) {
+                if (errno == ENOENT)
+                        return 0;
+                return cella_error_sys(err, "state root %s", root);
+        }
+        DIR *d = fdopendir(rootfd);
+        if (!d) {
+                close(rootfd);
+                return cella_error_sys(err, "read %s", root);
+        }
+        size_t cap = 0;
+        struct dirent *de;
+        while ((de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                struct cella_error ignored;
+                if (state_check_id(de->d_name, &ignored) < 0)
+                        continue;
+                int cfd = state_open_dir(dirfd(d), de->d_name, false, &ignored);
+                if (cfd < 0)
+                        continue;
+                struct cella_list_entry e;
+                if (state_read(cfd, de->d_name, &e.state, &ignored) == 0) {
+                        e.status = state_status(cfd, &e.state);
+                        if (*n == cap) {
+                                cap = cap ? cap * 2 : 8;
+                                *entries = xrealloc(*entries, cap * sizeof **entries);
+                        }
+                        (*entries)[(*n)++] = e;
+                }
+                close(cfd);
+        }
+        closedir(d);
+        if (*n)
+                qsort(*entries, *n, sizeof **entries, cmp_entries);
+        return 0;
+}
+
+void container_list_free(struct cella_list_entry *entries, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                state_clear(&entries[i].state);
+        free(entries);
+}
+
+int signal_from_name(const char *name)
+{
+        static const struct {
+                const char *name;
+                int sig;
+        } table[] = {
+                { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+                { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "IOT", SIGIOT },     { "BUS", SIGBUS },
+                { "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
+                { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },   { "TERM", SIGTERM },
+                { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
+                { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },   { "URG", SIGURG },
+                { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+                { "WINCH", SIGWINCH }, { "IO", SIGIO },     { "POLL", SIGPOLL },   { "PWR", SIGPWR },
+                { "SYS", SIGSYS },
+        };
+        if (!name || !*name)
+                return -1;
+        char *end;
+        long v = strtol(name, &end, 10);
+        if (*end == '\0')
+                return v > 0 && v < NSIG ? (int)v : -1;
+        const char *n = name;
+        if (strncasecmp(n, "SIG", 3) == 0)
+                n += 3;
+        for (size_t i = 0; i < ARRAY_SIZE(table); i++)
+                if (strcasecmp(n, table[i].name) == 0)
+                        return table[i].sig;
+        if (strncasecmp(n, "RTMIN", 5) == 0 || strncasecmp(n, "RTMAX", 5) == 0) {
+                int base = strncasecmp(n, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
+                const char *off = n + 5;
+                if (!*off)
+                        return base;
+                long k = strtol(off, &end, 10);
+                if (*end == '\0' && base + k >= SIGRTMIN && base + k <= SIGRTMAX)
+                        return (int)(base + k);
+        }
+        return -1;
+}

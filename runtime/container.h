@@ -1,0 +1,60 @@
+/* cella: the container lifecycle, as runc's and the OCI runtime spec's.
+ * create -> (init blocked on exec.fifo) -> start -> running -> stopped ->
+ * delete. `run` is create + start + wait in one process. */
+#ifndef CELLA_CONTAINER_H
+#define CELLA_CONTAINER_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "spec.h"
+#include "state.h"
+
+struct cella_create_opts {
+        const char *root;               /* state root */
+        const char *id;
+        const char *bundle;             /* default "." */
+        const char *config_path;        /* default <bundle>/config.json */
+        struct cella_spec *spec;        /* a config made in memory (--image); else loaded */
+        const char *config_json;        /* its text, kept in the state dir */
+        const char *pid_file;
+        const char *console_socket;
+        bool no_pivot;
+        bool no_new_keyring;
+        int preserve_fds;
+        bool detach;                    /* run -d */
+        const char *seccomp_cache_dir;  /* NULL = <root>/.cache/seccomp */
+        const char *image_rootfs;       /* rootfs is an image mount cella made (removed on delete) */
+        const char *sandbox;            /* "vm" or NULL */
+};
+
+int container_create(const struct cella_create_opts *o, struct cella_error *err);
+int container_start(const char *root, const char *id, struct cella_error *err);
+
+/* create + start; without detach, waits and relays signals and the tty,
+ * deletes the container, and sets *exit_status (128+N for a signal). */
+int container_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err);
+
+/* runc's state JSON (pretty), malloc'd */
+int container_state_json(const char *root, const char *id, char **json, struct cella_error *err);
+
+int container_kill(const char *root, const char *id, int sig, bool all, struct cella_error *err);
+int container_delete(const char *root, const char *id, bool force, struct cella_error *err);
+
+struct cella_list_entry {
+        struct cella_state state;
+        enum cella_status status;
+};
+
+int container_list(const char *root, struct cella_list_entry **entries, size_t *n, struct cella_error *err);
+void container_list_free(struct cella_list_entry *entries, size_t n);
+
+/* Load the state of a container (shared lock held only while reading). */
+int container_load(const char *root, const char *id, struct cella_state *st, enum cella_status *status,
+                   struct cella_error *err);
+
+/* "SIGKILL", "KILL", "9" -> 9; -1 when unknown */
+int signal_from_name(const char *name);
+
+#endif

@@ -1,0 +1,108 @@
+#include "hooks.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "log.h"
+#include "util.h"
+
+static int pidfd_open_(pid_t pid)
+{
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+}
+
+static long long now_ms(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int hook_run_one(const struct cella_hook *h, const char *label, const char *state_json,
+                        struct cella_error *err)
+{
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return cella_error_sys(err, "hook %s: pipe", label);
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return cella_error_sys(err, "hook %s: fork", label);
+        }
+        if (pid == 0) {
+                sigset_t all;
+                sigemptyset(&all);
+                sigprocmask(SIG_SETMASK, &all, NULL);
+                dup2(pipefd[0], 0);
+                char *const empty_args[] = { h->path, NULL };
+                char *const empty_env[] = { NULL };
+                execve(h->path, h->args.n ? h->args.v : empty_args, h->env.n ? h->env.v : empty_env);
+                _exit(127);
+        }
+        close(pipefd[0]);
+        /* the hook may not read stdin at all: do not die of SIGPIPE */
+        struct sigaction ign = { .sa_handler = SIG_IGN }, old;
+        sigaction(SIGPIPE, &ign, &old);
+        (void)write_all(pipefd[1], state_json, strlen(state_json));
+        sigaction(SIGPIPE, &old, NULL);
+        close(pipefd[1]);
+
+        _cleanup_close_ int pidfd = pidfd_open_(pid);
+        long long deadline = h->timeout > 0 ? now_ms() + (long long)h->timeout * 1000 : -1;
+        int status = 0;
+        for (;;) {
+                pid_t w = waitpid(pid, &status, WNOHANG);
+                if (w == pid)
+                        break;
+                if (w < 0 && errno != EINTR)
+                        return cella_error_sys(err, "hook %s: waitpid", label);
+                int timeout = -1;
+                if (deadline >= 0) {
+                        long long left = deadline - now_ms();
+                        if (left <= 0) {
+                                kill(pid, SIGKILL);
+                                waitpid(pid, NULL, 0);
+                                return cella_error_set(err, ETIMEDOUT, "hook %s %s: timed out after %d s",
+                                                       label, h->path, h->timeout);
+                        }
+                        timeout = (int)left;
+                }
+                if (pidfd >= 0) {
+                        struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                        poll(&p, 1, timeout);
+                } else {
+                        usleep(10000);
+                }
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
+                return 0;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
+                return cella_error_set(err, ENOENT, "hook %s %s: could not be executed (exit 127)", label, h->path);
+        if (WIFEXITED(status))
+                return cella_error_set(err, EIO, "hook %s %s: exited with status %d", label, h->path,
+                                       WEXITSTATUS(status));
+        return cella_error_set(err, EIO, "hook %s %s: killed by signal %d", label, h->path, WTERMSIG(status));
+}
+
+int hooks_run(const struct cella_spec *spec, enum cella_hook_kind kind, const char *state_json,
+              struct cella_error *err)
+{
+        const struct cella_hook_list *list = &spec->hooks[kind];
+        for (size_t i = 0; i < list->n; i++) {
+                char label[64];
+                snprintf(label, sizeof label, "%s[%zu]", cella_hook_kind_name(kind), i);
+                log_debug("running hook %s: %s", label, list->v[i].path);
+                int r = hook_run_one(&list->v[i], label, state_json, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}

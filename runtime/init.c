@@ -1,0 +1,336 @@
+#include "init.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "hooks.h"
+#include "log.h"
+#include "mounts.h"
+#include "state.h"
+#include "sync.h"
+#include "util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+static __attribute__((noreturn)) void init_fail(struct init_ctx *c, struct cella_error *err)
+{
+        sync_send(c->sync_fd, SYNC_ERROR, -1, err);
+        _exit(1);
+}
+
+#define TRY(expr)                                    \
+        do {                                         \
+                if ((expr) < 0)                      \
+                        init_fail(c, &err);          \
+        } while (0)
+
+char *init_find_executable(const char *name, char *const *env)
+{
+        if (strchr(name, '/')) {
+                struct stat st;
+                if (stat(name, &st) < 0)
+                        return NULL;
+                if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0) {
+                        errno = EACCES;
+                        return NULL;
+                }
+                return xstrdup(name);
+        }
+        const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (char *const *e = env; e && *e; e++)
+                if (str_has_prefix(*e, "PATH="))
+                        path = *e + 5;
+        _cleanup_free_ char *copy = xstrdup(path);
+        char *save = NULL;
+        int last_errno = ENOENT;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
+                struct stat st;
+                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+                        if (access(cand, X_OK) == 0)
+                                return steal_pointer(&cand);
+                        last_errno = EACCES;
+                }
+        }
+        errno = last_errno;
+        return NULL;
+}
+
+static int set_sysctls(const struct cella_spec *spec, struct cella_error *err)
+{
+        for (size_t i = 0; i < spec->linux_.sysctl.n; i++) {
+                const struct cella_kv *kv = &spec->linux_.sysctl.v[i];
+                _cleanup_free_ char *path = xasprintf("/proc/sys/%s", kv->key);
+                for (char *p = path + strlen("/proc/sys/"); *p; p++)
+                        if (*p == '.')
+                                *p = '/';
+                if (write_file_str(path, kv->value, err) < 0)
+                        return cella_error_prefix(err, "linux.sysctl \"%s\"", kv->key);
+        }
+        return 0;
+}
+
+static int set_rlimits(const struct cella_process *p, struct cella_error *err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+                        return cella_error_sys(err, "process.rlimits: %s soft %llu hard %llu", p->rlimits[i].type,
+                                               (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+        }
+        return 0;
+}
+
+static int set_user(const struct cella_process *p, bool userns, struct cella_error *err)
+{
+        const struct cella_user *u = &p->user;
+        gid_t *gids = xcalloc(u->n_additional_gids + 1, sizeof *gids);
+        for (size_t i = 0; i < u->n_additional_gids; i++)
+                gids[i] = u->additional_gids[i];
+        int r = setgroups(u->n_additional_gids, gids);
+        free(gids);
+        /* a user namespace with setgroups "deny" (rootless) keeps its groups */
+        if (r < 0 && !(userns && errno == EPERM && u->n_additional_gids == 0))
+                return cella_error_sys(err, "setgroups (process.user.additionalGids)");
+        if (setresgid(u->gid, u->gid, u->gid) < 0)
+                return cella_error_sys(err, "setresgid %u (process.user.gid)", u->gid);
+        if (setresuid(u->uid, u->uid, u->uid) < 0)
+                return cella_error_sys(err, "setresuid %u (process.user.uid)", u->uid);
+        return 0;
+}
+
+static int setup_terminal(struct init_ctx *c, struct cella_error *err)
+{
+        _cleanup_close_ int ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (ptm < 0)
+                return cella_error_sys(err, "open /dev/ptmx (process.terminal needs a devpts mount on /dev/pts)");
+        int unlock = 0;
+        if (ioctl(ptm, TIOCSPTLCK, &unlock) < 0)
+                return cella_error_sys(err, "unlock pty");
+        _cleanup_close_ int pts = ioctl(ptm, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (pts < 0)
+                return cella_error_sys(err, "open pty peer");
+        if (c->process->has_console_size) {
+                struct winsize ws = { .ws_row = (unsigned short)c->process->console_height,
+                                      .ws_col = (unsigned short)c->process->console_width };
+                ioctl(pts, TIOCSWINSZ, &ws);
+        }
+        if (rootfs_bind_console(pts, err) < 0)
+                return -1;
+        if (sync_send(c->sync_fd, SYNC_PTY, ptm, NULL) < 0)
+                return cella_error_sys(err, "send the pty to the runtime");
+        if (ioctl(pts, TIOCSCTTY, 0) < 0)
+                return cella_error_sys(err, "make the pty the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(pts, fd) < 0)
+                        return cella_error_sys(err, "dup2 pty");
+        return 0;
+}
+
+static int join_session_keyring(const char *id)
+{
+        _cleanup_free_ char *name = xasprintf("_ses.%s", id);
+        /* KEYCTL_JOIN_SESSION_KEYRING = 1; ENOSYS/EPERM/EDQUOT are not fatal (runc ignores them too) */
+        if (syscall(SYS_keyctl, 1, name, 0, 0, 0) < 0)
+                log_debug("session keyring: %s", strerror(errno));
+        return 0;
+}
+
+static int wait_for_start(struct init_ctx *c, struct cella_error *err)
+{
+        if (c->fifo_fd < 0)
+                return sync_expect(c->sync_fd, SYNC_START, NULL, err);
+        /* opening the fifo for writing blocks until `cella start` opens it */
+        char p[64];
+        snprintf(p, sizeof p, "/proc/self/fd/%d", c->fifo_fd);
+        _cleanup_close_ int w = open(p, O_WRONLY | O_CLOEXEC);
+        if (w < 0)
+                return cella_error_sys(err, "open exec.fifo");
+        if (write(w, "0", 1) != 1)
+                return cella_error_sys(err, "write exec.fifo");
+        return 0;
+}
+
+static void exec_failed(const char *path, int e)
+{
+        char msg[512];
+        int n = snprintf(msg, sizeof msg, "cella: exec %s: %s\n", path, strerror(e));
+        (void)write_all(2, msg, (size_t)n);
+        _exit(e == ENOENT ? 127 : 126);
+}
+
+int init_main(void *arg)
+{
+        struct init_ctx *c = arg;
+        const struct cella_spec *spec = c->spec;
+        const struct cella_process *proc = c->process;
+        struct cella_error err = { 0 };
+
+        /* the runtime blocked every signal around clone: give the init its own */
+        for (int s = 1; s < NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        signal(s, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+        /* nothing in the container may ptrace or read /proc/<pid>/exe of us */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+        TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        if (c->plan->new_userns) {
+                /* be root of the new user namespace if the maps let us */
+                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+                        log_debug("no uid 0 in the user namespace: %s", strerror(errno));
+        }
+        TRY(ns_join_rest(c->plan, &err));
+        if (c->plan->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
+                cella_error_sys(&err, "unshare cgroup namespace");
+                init_fail(c, &err);
+        }
+        if (c->plan->new_netns)
+                TRY(ns_loopback_up(&err));
+        if (setsid() < 0) {
+                cella_error_sys(&err, "setsid");
+                init_fail(c, &err);
+        }
+
+        struct rootfs_ctx rctx = {
+                .spec = spec,
+                .rootfs = c->rootfs,
+                .userns = c->plan->new_userns || c->plan->join_fds[CELLA_NS_USER] >= 0,
+                .new_cgroupns = c->plan->new_cgroupns,
+                .cgroup = c->cgroup,
+                .rootfd = -1,
+        };
+        bool own_mounts = c->plan->new_mountns;
+        if (own_mounts)
+                TRY(rootfs_prepare(&rctx, &err));
+
+        if (spec->hooks[CELLA_HOOK_PRESTART].n || spec->hooks[CELLA_HOOK_CREATE_RUNTIME].n) {
+                sync_send(c->sync_fd, SYNC_HOOKS, -1, NULL);
+                TRY(sync_expect(c->sync_fd, SYNC_HOOKS_DONE, NULL, &err));
+        }
+        if (spec->hooks[CELLA_HOOK_CREATE_CONTAINER].n) {
+                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = "", .rootfs = (char *)c->rootfs };
+                _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATING, false);
+                TRY(hooks_run(spec, CELLA_HOOK_CREATE_CONTAINER, json, &err));
+        }
+
+        if (own_mounts) {
+                TRY(rootfs_pivot(&rctx, c->no_pivot, &err));
+                if (rctx.rootfd >= 0)
+                        close(rctx.rootfd);
+        } else if (chdir(c->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) {
+                cella_error_sys(&err, "chroot %s (no mount namespace)", c->rootfs);
+                init_fail(c, &err);
+        }
+        if (proc->terminal)
+                TRY(setup_terminal(c, &err));
+        if (own_mounts)
+                TRY(rootfs_finalize(&rctx, &err));
+
+        if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+                cella_error_sys(&err, "sethostname \"%s\"", spec->hostname);
+                init_fail(c, &err);
+        }
+        if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
+                cella_error_sys(&err, "setdomainname \"%s\"", spec->domainname);
+                init_fail(c, &err);
+        }
+        TRY(set_sysctls(spec, &err));
+        if (!c->no_new_keyring)
+                join_session_keyring(c->id);
+        TRY(set_rlimits(proc, &err));
+        if (proc->oom_score_adj.set) {
+                char v[32];
+                snprintf(v, sizeof v, "%lld", (long long)proc->oom_score_adj.value);
+                if (write_file_str("/proc/self/oom_score_adj", v, &err) < 0)
+                        init_fail(c, &err);
+        }
+        if (spec->linux_.has_personality && personality(spec->linux_.personality) < 0) {
+                cella_error_sys(&err, "personality");
+                init_fail(c, &err);
+        }
+        umask(proc->user.umask.set ? (mode_t)proc->user.umask.value : 022);
+
+        int listener = -1;
+        bool seccomp_loaded = false;
+        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+         * before the capabilities go. A notify listener must reach the
+         * runtime while it still waits for us. */
+        if (c->seccomp && (!proc->no_new_privileges || c->seccomp_notify)) {
+                if (proc->no_new_privileges)
+                        TRY(security_set_no_new_privs(&err));
+                TRY(security_seccomp_load(c->seccomp, &listener, &err));
+                seccomp_loaded = true;
+        }
+        if (listener >= 0) {
+                sync_send(c->sync_fd, SYNC_SECCOMP, listener, NULL);
+                close(listener);
+                TRY(sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, NULL, &err));
+        }
+
+        TRY(security_caps_prepare(&proc->capabilities, &err));
+        TRY(set_user(proc, rctx.userns, &err));
+        TRY(security_caps_apply(&proc->capabilities, &err));
+        const char *cwd = proc->cwd ? proc->cwd : "/";
+        if (chdir(cwd) < 0) {
+                cella_error_sys(&err, "chdir to process.cwd %s", cwd);
+                init_fail(c, &err);
+        }
+        _cleanup_free_ char *exe = init_find_executable(proc->args.v[0], c->env);
+        if (!exe) {
+                cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", proc->args.v[0]);
+                init_fail(c, &err);
+        }
+        if (proc->no_new_privileges && !seccomp_loaded)
+                TRY(security_set_no_new_privs(&err));
+
+        TRY(sync_send(c->sync_fd, SYNC_READY, -1, NULL) < 0 ? cella_error_sys(&err, "sync") : 0);
+        if (wait_for_start(c, &err) < 0)
+                _exit(1);   /* the runtime is gone: nobody to tell */
+
+        if (spec->hooks[CELLA_HOOK_START_CONTAINER].n) {
+                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = "", .rootfs = (char *)c->rootfs };
+                _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATED, false);
+                if (hooks_run(spec, CELLA_HOOK_START_CONTAINER, json, &err) < 0) {
+                        char msg[CELLA_ERROR_MSG_MAX + 16];
+                        int n = snprintf(msg, sizeof msg, "cella: %s\n", err.msg);
+                        (void)write_all(2, msg, (size_t)n);
+                        _exit(1);
+                }
+        }
+        if (c->seccomp && !seccomp_loaded && security_seccomp_load(c->seccomp, &listener, &err) < 0) {
+                char msg[CELLA_ERROR_MSG_MAX + 16];
+                int n = snprintf(msg, sizeof msg, "cella: %s\n", err.msg);
+                (void)write_all(2, msg, (size_t)n);
+                _exit(1);
+        }
+        /* CVE-2024-21626: no fd of the runtime survives into the container */
+        int first_closed = 3 + c->preserve_fds;
+        for (int fd = 3; fd < first_closed; fd++) {
+                int fl = fcntl(fd, F_GETFD);
+                if (fl >= 0)
+                        fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+        }
+        if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
+                for (int fd = first_closed; fd < 65536; fd++)
+                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        }
+        execve(exe, proc->args.v, c->env);
+        exec_failed(exe, errno);
+        return 1;
+}

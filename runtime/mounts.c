@@ -1,0 +1,485 @@
+#include "mounts.h"
+
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "safepath.h"
+#include "util.h"
+
+#ifndef MOUNT_ATTR_SIZE_VER0
+struct mount_attr {
+        uint64_t attr_set;
+        uint64_t attr_clr;
+        uint64_t propagation;
+        uint64_t userns_fd;
+};
+#endif
+
+/* Flags the kernel will not let a less privileged mount namespace clear:
+ * a remount must repeat them. */
+static unsigned long locked_flags_of(const char *path)
+{
+        struct statvfs sv;
+        unsigned long f = 0;
+        if (statvfs(path, &sv) < 0)
+                return 0;
+        if (sv.f_flag & ST_NOSUID)
+                f |= MS_NOSUID;
+        if (sv.f_flag & ST_NODEV)
+                f |= MS_NODEV;
+        if (sv.f_flag & ST_NOEXEC)
+                f |= MS_NOEXEC;
+        if (sv.f_flag & ST_RDONLY)
+                f |= MS_RDONLY;
+        if (sv.f_flag & ST_NOATIME)
+                f |= MS_NOATIME;
+        if (sv.f_flag & ST_NODIRATIME)
+                f |= MS_NODIRATIME;
+        if (sv.f_flag & ST_RELATIME)
+                f |= MS_RELATIME;
+        return f;
+}
+
+static int remount_bind(const char *path, unsigned long flags, unsigned long clear, const char *what,
+                        struct cella_error *err)
+{
+        unsigned long f = (locked_flags_of(path) & ~clear) | flags;
+        f &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME |
+             MS_STRICTATIME | MS_SYNCHRONOUS | MS_MANDLOCK | MS_DIRSYNC;
+        if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | f, NULL) < 0) {
+                /* a flag we did not know was locked: retry keeping all of them */
+                unsigned long all = locked_flags_of(path) | flags;
+                all &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_NOATIME | MS_NODIRATIME | MS_RELATIME;
+                if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | all, NULL) < 0)
+                        return cella_error_sys(err, "remount %s", what);
+        }
+        return 0;
+}
+
+/* Make the mount that holds `path` private: pivot_root refuses a new root
+ * whose parent mount is shared. */
+static int make_parent_mount_private(const char *path, struct cella_error *err)
+{
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return cella_error_sys(err, "open /proc/self/mountinfo");
+        char line[4096], best[4096] = "/";
+        size_t best_len = 1;
+        while (fgets(line, sizeof line, f)) {
+                char mp[4096];
+                if (sscanf(line, "%*d %*d %*s %*s %4095s", mp) != 1)
+                        continue;
+                size_t n = strlen(mp);
+                if (n > best_len && strncmp(path, mp, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
+                        snprintf(best, sizeof best, "%s", mp);
+                        best_len = n;
+                }
+        }
+        fclose(f);
+        if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
+                return cella_error_sys(err, "make %s private", best);
+        return 0;
+}
+
+static int mount_cgroup_v1_tree(struct rootfs_ctx *ctx, const struct cella_mount *m, int target_fd,
+                                struct cella_error *err)
+{
+        char p[64];
+        const char *target = fd_path(target_fd, p, sizeof p);
+        if (mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+                return cella_error_sys(err, "mount tmpfs on %s", m->destination);
+        _cleanup_close_ int dir = safe_open_in_root(ctx->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, err);
+        if (dir < 0)
+                return dir;
+        const struct cella_cgroup *cg = ctx->cgroup;
+        for (size_t i = 0; cg && i < cg->n_dirs; i++) {
+                const struct cella_cgroup_dir *d = &cg->dirs[i];
+                const char *name = strrchr(d->mountpoint, '/');
+                name = name ? name + 1 : d->mountpoint;
+                if (!*name)
+                        continue;
+                if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
+                        return cella_error_sys(err, "mkdir %s/%s", m->destination, name);
+                _cleanup_close_ int sub = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (sub < 0)
+                        return cella_error_sys(err, "open %s/%s", m->destination, name);
+                char sp[64];
+                if (mount(d->path, fd_path(sub, sp, sizeof sp), NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return cella_error_sys(err, "bind cgroup %s on %s/%s", d->path, m->destination, name);
+                _cleanup_close_ int mnt = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (mnt >= 0 && remount_bind(fd_path(mnt, sp, sizeof sp), (m->flags & ~MS_BIND & ~MS_REC) |
+                                             MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, m->destination, err) < 0)
+                        return -1;
+                /* "cpu,cpuacct" is also reachable as cpu and cpuacct */
+                if (strchr(name, ',')) {
+                        _cleanup_free_ char *copy = xstrdup(name);
+                        char *save = NULL;
+                        for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                                if (!str_has_prefix(c, "name="))
+                                        (void)!symlinkat(name, dir, c);
+                }
+        }
+        if (m->flags & MS_RDONLY) {
+                char dp[64];
+                if (mount(NULL, fd_path(dir, dp, sizeof dp), NULL,
+                          MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755") < 0)
+                        return cella_error_sys(err, "remount %s read-only", m->destination);
+        }
+        return 0;
+}
+
+static int mount_cgroup(struct rootfs_ctx *ctx, const struct cella_mount *m, int target_fd,
+                        struct cella_error *err)
+{
+        enum cella_cgroup_mode mode = CELLA_CGROUP_V1;
+        if (ctx->cgroup)
+                mode = ctx->cgroup->mode;
+        else if (cgroup_detect_mode(&mode, err) < 0)
+                return -1;
+        if (mode != CELLA_CGROUP_V2)
+                return mount_cgroup_v1_tree(ctx, m, target_fd, err);
+        char p[64];
+        const char *target = fd_path(target_fd, p, sizeof p);
+        unsigned long flags = (m->flags & ~(MS_BIND | MS_REC)) | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        if (ctx->new_cgroupns) {
+                if (mount("cgroup2", target, "cgroup2", flags, NULL) == 0)
+                        return 0;
+                if (errno != EPERM && errno != EBUSY)
+                        return cella_error_sys(err, "mount cgroup2 on %s", m->destination);
+        }
+        /* no cgroup namespace (or not allowed): show the container its own cgroup only */
+        const char *own = ctx->cgroup ? cgroup_dir_for(ctx->cgroup, "") : NULL;
+        if (!own)
+                return cella_error_set(err, ENOENT, "mount cgroup on %s: the container has no cgroup", m->destination);
+        if (mount(own, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return cella_error_sys(err, "bind cgroup %s on %s", own, m->destination);
+        _cleanup_close_ int mnt = safe_open_in_root(ctx->rootfd, m->destination, O_PATH | O_DIRECTORY, 0, err);
+        if (mnt < 0)
+                return mnt;
+        return remount_bind(fd_path(mnt, p, sizeof p), flags, 0, m->destination, err);
+}
+
+static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct cella_error *err)
+{
+        const char *type = m->type ? m->type : "";
+        bool is_bind = m->bind || streq(type, "bind");
+        _cleanup_close_ int target = -1;
+        char p[64];
+
+        if (is_bind) {
+                struct stat st;
+                if (!m->source || stat(m->source, &st) < 0)
+                        return cella_error_sys(err, "mount %s: source %s", m->destination, m->source ? m->source : "(none)");
+                target = S_ISDIR(st.st_mode) ? safe_mkdir_p_in_root(ctx->rootfd, m->destination, 0755, err)
+                                             : safe_mkfile_in_root(ctx->rootfd, m->destination, 0644, err);
+                if (target < 0)
+                        return cella_error_prefix(err, "mount %s", m->destination);
+                unsigned long flags = MS_BIND | (m->recursive_bind ? MS_REC : 0);
+                if (mount(m->source, fd_path(target, p, sizeof p), NULL, flags, NULL) < 0)
+                        return cella_error_sys(err, "bind mount %s on %s", m->source, m->destination);
+                /* reopen: the old fd is the directory under the new mount */
+                close(target);
+                target = safe_open_in_root(ctx->rootfd, m->destination, O_PATH, 0, err);
+                if (target < 0)
+                        return target;
+                unsigned long extra = m->flags & ~(MS_BIND | MS_REC | MS_REMOUNT);
+                if ((extra || m->clear_flags) &&
+                    remount_bind(fd_path(target, p, sizeof p), extra, m->clear_flags, m->destination, err) < 0)
+                        return -1;
+        } else {
+                target = safe_mkdir_p_in_root(ctx->rootfd, m->destination, 0755, err);
+                if (target < 0)
+                        return cella_error_prefix(err, "mount %s", m->destination);
+                if (streq(type, "cgroup") || streq(type, "cgroup2")) {
+                        if (mount_cgroup(ctx, m, target, err) < 0)
+                                return -1;
+                } else if (mount(m->source ? m->source : type, fd_path(target, p, sizeof p), type,
+                                 m->flags & ~MS_REMOUNT, m->data) < 0) {
+                        int e = errno;
+                        /* sysfs needs a network namespace the user namespace owns:
+                         * fall back to the host's /sys, read-only, as runc does */
+                        if (streq(type, "sysfs") && ctx->userns && (e == EPERM || e == EACCES)) {
+                                if (mount("/sys", p, NULL, MS_BIND | MS_REC, NULL) < 0)
+                                        return cella_error_sys(err, "bind /sys on %s", m->destination);
+                                close(target);
+                                target = safe_open_in_root(ctx->rootfd, m->destination, O_PATH, 0, err);
+                                if (target < 0 || remount_bind(fd_path(target, p, sizeof p),
+                                                               MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0,
+                                                               m->destination, err) < 0)
+                                        return -1;
+                        } else {
+                                return cella_error_set(err, e, "mount %s (type %s) on %s",
+                                                       m->source ? m->source : type, type, m->destination);
+                        }
+                }
+                close(target);
+                target = safe_open_in_root(ctx->rootfd, m->destination, O_PATH, 0, err);
+                if (target < 0)
+                        return target;
+        }
+        if (m->propagation && mount(NULL, fd_path(target, p, sizeof p), NULL, m->propagation, NULL) < 0)
+                return cella_error_sys(err, "set propagation of %s", m->destination);
+        if (m->attr_set || m->attr_clr) {
+                struct mount_attr attr = { .attr_set = m->attr_set, .attr_clr = m->attr_clr };
+                if (syscall(SYS_mount_setattr, target, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) < 0)
+                        return cella_error_sys(err, "mount_setattr %s", m->destination);
+        }
+        return 0;
+}
+
+struct default_device {
+        const char *path;
+        unsigned maj, min;
+};
+
+static const struct default_device default_devices[] = {
+        { "/dev/null", 1, 3 },    { "/dev/zero", 1, 5 }, { "/dev/full", 1, 7 },
+        { "/dev/random", 1, 8 },  { "/dev/urandom", 1, 9 }, { "/dev/tty", 5, 0 },
+};
+
+static int make_device(struct rootfs_ctx *ctx, const char *path, char type, unsigned maj, unsigned min,
+                       mode_t mode, uid_t uid, gid_t gid, struct cella_error *err)
+{
+        if (type == 'p') {
+                _cleanup_close_ int f = -1;
+                const char *slash = strrchr(path, '/');
+                _cleanup_free_ char *parent = xstrndup(path, (size_t)(slash - path));
+                _cleanup_close_ int pd = safe_mkdir_p_in_root(ctx->rootfd, *parent ? parent : "/", 0755, err);
+                if (pd < 0)
+                        return pd;
+                if (mknodat(pd, slash + 1, S_IFIFO | (mode & 07777), 0) < 0 && errno != EEXIST)
+                        return cella_error_sys(err, "mkfifo %s", path);
+                return 0;
+        }
+        if (ctx->userns) {
+                /* no mknod in a user namespace: bind the host's node */
+                _cleanup_close_ int t = safe_mkfile_in_root(ctx->rootfd, path, 0644, err);
+                if (t < 0)
+                        return t;
+                char p[64];
+                if (mount(path, fd_path(t, p, sizeof p), NULL, MS_BIND, NULL) < 0)
+                        return cella_error_sys(err, "bind device %s", path);
+                return 0;
+        }
+        const char *slash = strrchr(path, '/');
+        _cleanup_free_ char *parent = xstrndup(path, (size_t)(slash - path));
+        _cleanup_close_ int pd = safe_mkdir_p_in_root(ctx->rootfd, *parent ? parent : "/", 0755, err);
+        if (pd < 0)
+                return pd;
+        const char *name = slash + 1;
+        unlinkat(pd, name, 0);
+        mode_t kind = type == 'b' ? S_IFBLK : S_IFCHR;
+        if (mknodat(pd, name, kind | (mode & 07777), makedev(maj, min)) < 0)
+                return cella_error_sys(err, "mknod %s", path);
+        if (fchownat(pd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+                return cella_error_sys(err, "chown %s", path);
+        return 0;
+}
+
+static bool dev_is_bind_mounted(const struct cella_spec *spec)
+{
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                const struct cella_mount *m = &spec->mounts[i];
+                if (streq(m->destination, "/dev") && (m->bind || (m->type && streq(m->type, "bind"))))
+                        return true;
+        }
+        return false;
+}
+
+static int setup_dev(struct rootfs_ctx *ctx, struct cella_error *err)
+{
+        const struct cella_linux *lx = &ctx->spec->linux_;
+        for (size_t i = 0; i < ARRAY_SIZE(default_devices); i++) {
+                bool overridden = false;
+                for (size_t j = 0; j < lx->n_devices; j++)
+                        if (streq(lx->devices[j].path, default_devices[i].path))
+                                overridden = true;
+                if (!overridden &&
+                    make_device(ctx, default_devices[i].path, 'c', default_devices[i].maj, default_devices[i].min,
+                                0666, 0, 0, err) < 0)
+                        return -1;
+        }
+        for (size_t j = 0; j < lx->n_devices; j++) {
+                const struct cella_device *d = &lx->devices[j];
+                mode_t mode = d->file_mode.set ? (mode_t)d->file_mode.value : 0666;
+                if (make_device(ctx, d->path, d->type == 'u' ? 'c' : d->type, (unsigned)d->major,
+                                (unsigned)d->minor, mode, d->uid.set ? (uid_t)d->uid.value : 0,
+                                d->gid.set ? (gid_t)d->gid.value : 0, err) < 0)
+                        return -1;
+        }
+        _cleanup_close_ int dev = safe_mkdir_p_in_root(ctx->rootfd, "/dev", 0755, err);
+        if (dev < 0)
+                return dev;
+        static const char *const links[][2] = {
+                { "/proc/self/fd", "fd" },     { "/proc/self/fd/0", "stdin" },
+                { "/proc/self/fd/1", "stdout" }, { "/proc/self/fd/2", "stderr" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(links); i++)
+                if (symlinkat(links[i][0], dev, links[i][1]) < 0 && errno != EEXIST)
+                        return cella_error_sys(err, "symlink /dev/%s", links[i][1]);
+        if (access("/proc/kcore", F_OK) == 0)
+                (void)!symlinkat("/proc/kcore", dev, "core");
+        /* /dev/ptmx must be the devpts instance of this container */
+        unlinkat(dev, "ptmx", 0);
+        if (symlinkat("pts/ptmx", dev, "ptmx") < 0)
+                return cella_error_sys(err, "symlink /dev/ptmx");
+        return 0;
+}
+
+int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
+{
+        const struct cella_linux *lx = &ctx->spec->linux_;
+        unsigned long prop = lx->rootfs_propagation_flags ? lx->rootfs_propagation_flags : MS_SLAVE | MS_REC;
+        if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+                return cella_error_sys(err, "set propagation of / (rootfsPropagation)");
+        if (make_parent_mount_private(ctx->rootfs, err) < 0)
+                return -1;
+        if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return cella_error_sys(err, "bind mount rootfs %s", ctx->rootfs);
+        ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->rootfd < 0)
+                return cella_error_sys(err, "open rootfs %s", ctx->rootfs);
+        mode_t old_umask = umask(0);
+        int r = 0;
+        for (size_t i = 0; i < ctx->spec->n_mounts && r == 0; i++)
+                r = mount_one(ctx, &ctx->spec->mounts[i], err);
+        if (r == 0 && !dev_is_bind_mounted(ctx->spec))
+                r = setup_dev(ctx, err);
+        umask(old_umask);
+        if (r == 0 && lx->rootfs_propagation_flags &&
+            mount(NULL, ctx->rootfs, NULL, lx->rootfs_propagation_flags, NULL) < 0)
+                r = cella_error_sys(err, "set rootfsPropagation on the rootfs");
+        return r;
+}
+
+int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
+{
+        if (chdir(ctx->rootfs) < 0)
+                return cella_error_sys(err, "chdir %s", ctx->rootfs);
+        if (no_pivot) {
+                if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+                        return cella_error_sys(err, "move rootfs to / (--no-pivot)");
+                if (chroot(".") < 0)
+                        return cella_error_sys(err, "chroot");
+                if (chdir("/") < 0)
+                        return cella_error_sys(err, "chdir /");
+                return 0;
+        }
+        _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+        if (oldroot < 0)
+                return cella_error_sys(err, "open old root");
+        /* pivot_root(".", ".") stacks the old root on top of the new one;
+         * unmounting "." then leaves only the new root: no put_old dir */
+        if (syscall(SYS_pivot_root, ".", ".") < 0)
+                return cella_error_sys(err, "pivot_root %s", ctx->rootfs);
+        if (fchdir(oldroot) < 0)
+                return cella_error_sys(err, "fchdir old root");
+        if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+                return cella_error_sys(err, "make old root rslave");
+        if (umount2(".", MNT_DETACH) < 0)
+                return cella_error_sys(err, "unmount old root");
+        if (chdir("/") < 0)
+                return cella_error_sys(err, "chdir /");
+        return 0;
+}
+
+static int root_fd_now(struct cella_error *err)
+{
+        int fd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return cella_error_sys(err, "open /");
+        return fd;
+}
+
+/* The real /dev/null of the container, checked to be the null device: an
+ * image could have put a symlink or a regular file there. */
+static int open_dev_null(int rootfd, struct cella_error *err)
+{
+        int fd = safe_open_in_root(rootfd, "/dev/null", O_PATH | O_NOFOLLOW, 0, err);
+        if (fd < 0)
+                return fd;
+        struct stat st;
+        if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+                close(fd);
+                return cella_error_set(err, EPERM, "/dev/null in the container is not the null device");
+        }
+        return fd;
+}
+
+int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err)
+{
+        const struct cella_linux *lx = &ctx->spec->linux_;
+        _cleanup_close_ int root = root_fd_now(err);
+        if (root < 0)
+                return root;
+        _cleanup_close_ int devnull = -1;
+        char p[64], q[64];
+        for (size_t i = 0; i < lx->masked_paths.n; i++) {
+                const char *path = lx->masked_paths.v[i];
+                struct cella_error e2;
+                _cleanup_close_ int t = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, &e2);
+                if (t < 0) {
+                        if (e2.errnum == ENOENT)
+                                continue;
+                        *err = e2;
+                        return cella_error_prefix(err, "maskedPaths");
+                }
+                struct stat st;
+                if (fstat(t, &st) < 0)
+                        return cella_error_sys(err, "maskedPaths: stat %s", path);
+                if (S_ISDIR(st.st_mode)) {
+                        if (mount("tmpfs", fd_path(t, p, sizeof p), "tmpfs", MS_RDONLY, "size=0k,mode=000") < 0)
+                                return cella_error_sys(err, "maskedPaths: mount tmpfs on %s", path);
+                } else {
+                        if (devnull < 0 && (devnull = open_dev_null(root, err)) < 0)
+                                return cella_error_prefix(err, "maskedPaths");
+                        if (mount(fd_path(devnull, q, sizeof q), fd_path(t, p, sizeof p), NULL, MS_BIND, NULL) < 0)
+                                return cella_error_sys(err, "maskedPaths: bind /dev/null on %s", path);
+                }
+        }
+        for (size_t i = 0; i < lx->readonly_paths.n; i++) {
+                const char *path = lx->readonly_paths.v[i];
+                struct cella_error e2;
+                _cleanup_close_ int t = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, &e2);
+                if (t < 0) {
+                        if (e2.errnum == ENOENT)
+                                continue;
+                        *err = e2;
+                        return cella_error_prefix(err, "readonlyPaths");
+                }
+                if (mount(fd_path(t, q, sizeof q), fd_path(t, p, sizeof p), NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return cella_error_sys(err, "readonlyPaths: bind %s", path);
+                _cleanup_close_ int m = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, err);
+                if (m < 0)
+                        return m;
+                if (remount_bind(fd_path(m, p, sizeof p), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, path,
+                                 err) < 0)
+                        return cella_error_prefix(err, "readonlyPaths");
+        }
+        if (ctx->spec->root_readonly && remount_bind("/", MS_RDONLY, 0, "/ read-only (root.readonly)", err) < 0)
+                return -1;
+        return 0;
+}
+
+int rootfs_bind_console(int slave_fd, struct cella_error *err)
+{
+        _cleanup_close_ int root = root_fd_now(err);
+        if (root < 0)
+                return root;
+        _cleanup_close_ int t = safe_mkfile_in_root(root, "/dev/console", 0600, err);
+        if (t < 0)
+                return cella_error_prefix(err, "/dev/console");
+        char p[64], q[64];
+        if (mount(fd_path(slave_fd, q, sizeof q), fd_path(t, p, sizeof p), NULL, MS_BIND, NULL) < 0)
+                return cella_error_sys(err, "bind the console on /dev/console");
+        return 0;
+}

@@ -1,0 +1,34 @@
+/* cella: the container's root filesystem, built inside its new mount
+ * namespace by the init. Every target inside the rootfs is opened with
+ * safepath.h and mounted onto through its fd. */
+#ifndef CELLA_MOUNTS_H
+#define CELLA_MOUNTS_H
+
+#include <stdbool.h>
+
+#include "cgroup/cgroup.h"
+#include "error.h"
+#include "spec.h"
+
+struct rootfs_ctx {
+        const struct cella_spec *spec;
+        const char *rootfs;                     /* absolute host path */
+        bool userns;                            /* inside a new user namespace */
+        bool new_cgroupns;
+        const struct cella_cgroup *cgroup;      /* may be NULL */
+        int rootfd;                             /* set by rootfs_prepare */
+};
+
+/* Propagation, the rootfs bind, every spec mount, /dev. Before pivot_root. */
+int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err);
+
+/* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot). */
+int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err);
+
+/* After pivot_root: masked paths, readonly paths, a readonly root. */
+int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err);
+
+/* Bind the pty slave (an fd) onto /dev/console inside the new root. */
+int rootfs_bind_console(int slave_fd, struct cella_error *err);
+
+#endif

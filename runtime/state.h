@@ -1,0 +1,87 @@
+/* cella: the state directory <root>/<id>/ of one container.
+ *
+ *   state.json   what `state` reports plus what later commands need
+ *                (cgroup dirs, init start time); written atomically
+ *   config.json  the config the container was created from (poststop
+ *                hooks and annotations must survive the bundle)
+ *   exec.fifo    exists from create until start
+ *
+ * Commands take an flock on the directory: exclusive to change it, shared
+ * to read it, so two commands on one ID never see it half-written. */
+#ifndef CELLA_STATE_H
+#define CELLA_STATE_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "cgroup/cgroup.h"
+#include "error.h"
+#include "spec.h"
+
+enum cella_status {
+        CELLA_STATUS_CREATING,
+        CELLA_STATUS_CREATED,
+        CELLA_STATUS_RUNNING,
+        CELLA_STATUS_PAUSED,
+        CELLA_STATUS_STOPPED,
+};
+
+struct cella_state {
+        char *id;
+        pid_t pid;                      /* host pid of the init; 0 until it exists */
+        unsigned long long pid_start;   /* field 22 of /proc/<pid>/stat: guards pid reuse */
+        char *bundle;
+        char *rootfs;
+        char *created;                  /* RFC 3339 with nanoseconds, UTC */
+        char *owner;                    /* "" as runc */
+        struct cella_kv_list annotations;
+        bool has_cgroup;
+        enum cella_cgroup_mode cgroup_mode;
+        struct cella_cgroup_dir *cgroup_dirs;
+        size_t n_cgroup_dirs;
+        bool rootless;
+        char *image_rootfs;             /* set when the rootfs is an image mount cella made */
+        char *net_mode;                 /* networking cella set up, NULL = none */
+        char *sandbox;                  /* "vm" for sandboxed containers, else NULL */
+};
+
+const char *cella_status_name(enum cella_status s);
+
+/* Validate a container ID: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024
+ * bytes, not "." or "..". */
+int state_check_id(const char *id, struct cella_error *err);
+
+/* Open (and create, 0700) the state root; returns a dir fd. */
+int state_open_root(const char *root, bool create, struct cella_error *err);
+
+/* Create <root>/<id> exclusively and lock it. Fails with EEXIST and a
+ * message "container \"ID\" already exists". Returns the dir fd. */
+int state_create_dir(int rootfd, const char *id, struct cella_error *err);
+
+/* Open and lock an existing <root>/<id>. ENOENT message:
+ * "container \"ID\" does not exist". exclusive: LOCK_EX else LOCK_SH. */
+int state_open_dir(int rootfd, const char *id, bool exclusive, struct cella_error *err);
+
+int state_write(int dirfd, const struct cella_state *st, struct cella_error *err);
+/* A missing state.json (a create that died early) yields st->pid == 0 and
+ * only st->id set: status creating/stopped, deletable. */
+int state_read(int dirfd, const char *id, struct cella_state *st, struct cella_error *err);
+void state_clear(struct cella_state *st);
+
+/* Status from the facts: is the init alive (and the same process), does
+ * exec.fifo exist, is the cgroup frozen. */
+enum cella_status state_status(int dirfd, const struct cella_state *st);
+
+/* runc's state JSON for `state` (pretty) or one `list --format json` entry. */
+char *state_to_oci_json(const struct cella_state *st, enum cella_status status, bool pretty);
+
+/* Remove <root>/<id> after the container is gone. */
+int state_remove_dir(int rootfd, const char *id, struct cella_error *err);
+
+/* start time of a pid, 0 if it does not exist or is a zombie */
+unsigned long long proc_start_time(pid_t pid);
+
+/* now as "2006-01-02T15:04:05.999999999Z" into buf (>= 40 bytes) */
+void rfc3339_now(char *buf, size_t size);
+
+#endif
