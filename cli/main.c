@@ -18,9 +18,9 @@ int cli_fail(const struct cella_cli *cli, const struct cella_error *err)
 {
         const char *msg = err && err->msg[0] ? err->msg : "unknown error";
         /* containerd reads the error from the json log; a person reads stderr */
-        log_error("%s", msg);
-        if (!cli->log_path || cli->log_json)
-                fprintf(stderr, "cella: %s\n", msg);
+        if (cli->log_path)
+                log_error("%s", msg);
+        fprintf(stderr, "cella: %s\n", msg);
         return 1;
 }
 
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
                 case 'h': usage(stdout); return 0;
                 case 'v': {
                         char *args[] = { "--version", NULL };
-                        optind = 1;
+                        optind = 0;
                         return cmd_version(&global, 1, args);
                 }
                 default: usage(stderr); return 2;
@@ -133,7 +133,7 @@ int main(int argc, char **argv)
                 if (streq(commands[i].name, name)) {
                         int sub_argc = argc - optind;
                         char **sub_argv = argv + optind;
-                        optind = 1;   /* commands parse from their own argv[1] */
+                        optind = 0;   /* reinitialise getopt for the command's own argv */
                         return commands[i].fn(&global, sub_argc, sub_argv);
                 }
         }

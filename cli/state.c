@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/commands.h"
 #include "runtime/container.h"
@@ -14,7 +15,9 @@ int cmd_state(const struct cella_cli *cli, int argc, char **argv)
         char *json = NULL;
         if (container_state_json(cli->root, argv[1], &json, &err) < 0)
                 return cli_fail(cli, &err);
-        printf("%s\n", json);
+        fputs(json, stdout);
+        if (!*json || json[strlen(json) - 1] != '\n')
+                putchar('\n');
         free(json);
         return 0;
 }

@@ -90,6 +90,41 @@ static bool resources_requested(const struct cella_spec *spec)
                 r->n_hugepage_limits || r->unified.n);
 }
 
+/* runc appends these to every container's device rules: mknod of anything,
+ * and the default /dev nodes plus the pty and console. */
+static const struct cella_device_rule default_device_rules[] = {
+        { true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },
+        { true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 7, "rwm" },
+        { true, 'c', 5, 0, "rwm" }, { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 9, "rwm" },
+        { true, 'c', 5, 1, "rwm" }, { true, 'c', 136, -1, "rwm" }, { true, 'c', 5, 2, "rwm" },
+        { true, 'c', 10, 200, "rwm" },
+};
+
+/* The spec's resources with the device rules the runtime must add: one
+ * allow rule per linux.devices entry, then the defaults. The result
+ * borrows everything but its devices array (free that). */
+static struct cella_resources resources_for_cgroup(const struct cella_spec *spec)
+{
+        struct cella_resources r = spec->linux_.resources;
+        const struct cella_linux *lx = &spec->linux_;
+        size_t n = r.n_devices + lx->n_devices + ARRAY_SIZE(default_device_rules);
+        struct cella_device_rule *v = xcalloc(n, sizeof *v);
+        size_t k = 0;
+        for (size_t i = 0; i < r.n_devices; i++)
+                v[k++] = r.devices[i];
+        for (size_t i = 0; i < lx->n_devices; i++) {
+                const struct cella_device *d = &lx->devices[i];
+                if (d->type == 'p')
+                        continue;
+                v[k++] = (struct cella_device_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(default_device_rules); i++)
+                v[k++] = default_device_rules[i];
+        r.devices = v;
+        r.n_devices = k;
+        return r;
+}
+
 static int write_pid_file(const char *path, pid_t pid, struct cella_error *err)
 {
         _cleanup_free_ char *abs = NULL;
@@ -399,6 +434,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 .seccomp = filter,
                 .seccomp_notify = seccomp_has_notify(&spec->linux_.seccomp),
                 .saved_mask = *saved_mask,
+                .runtime_fds = { c->rootfd, c->dirfd, sv[0], -1 },
         };
         c->pid = ns_spawn(spec, &plan, init_main, &ictx, &c->pidfd, err);
         close(sv[1]);
@@ -416,7 +452,10 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         if (c->cgroup) {
                 if (cgroup_enter(c->cgroup, c->pid, err) < 0)
                         goto fail;
-                if (spec->linux_.has_resources && cgroup_apply(c->cgroup, &spec->linux_.resources, err) < 0)
+                struct cella_resources res = resources_for_cgroup(spec);
+                int ar = cgroup_apply(c->cgroup, &res, err);
+                free(res.devices);
+                if (ar < 0)
                         goto fail;
         }
         if (sync_send(c->sync_fd, SYNC_GO, -1, NULL) < 0) {

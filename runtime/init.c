@@ -181,6 +181,11 @@ int init_main(void *arg)
         const struct cella_process *proc = c->process;
         struct cella_error err = { 0 };
 
+        /* a clone inherits the runtime's fds: the state dir's flock must not
+         * stay held by the init while it waits for start */
+        for (size_t i = 0; i < ARRAY_SIZE(c->runtime_fds); i++)
+                if (c->runtime_fds[i] >= 0)
+                        close(c->runtime_fds[i]);
         /* the runtime blocked every signal around clone: give the init its own */
         for (int s = 1; s < NSIG; s++)
                 if (s != SIGKILL && s != SIGSTOP)

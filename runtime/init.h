@@ -27,6 +27,7 @@ struct init_ctx {
         struct cella_seccomp_filter *seccomp;
         bool seccomp_notify;            /* the filter has a notify action */
         sigset_t saved_mask;
+        int runtime_fds[4];             /* the runtime's own fds (state dir lock...): closed first */
 };
 
 /* The child side; never returns (ns_child_fn). */
