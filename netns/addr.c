@@ -15,7 +15,7 @@ static int addr_request(struct cella_nl *nl, const char *ifname, const char *cid
         struct cella_cidr c;
         if (cella_cidr_parse(cidr, &c, err) < 0)
                 return cella_error_prefix(err, "netlink: %s %s %s", what, dir, ifname);
-        int ifindex;
+        int ifindex = 0;
         if (cella_nl_link_index(nl, ifname, &ifindex, err) < 0)
                 return cella_error_prefix(err, "netlink: %s %s %s %s", what, cidr, dir, ifname);
         struct nlmsghdr *nlh = nl_msg(nl, add ? RTM_NEWADDR : RTM_DELADDR,
@@ -82,7 +82,7 @@ int cella_nl_addr_has(struct cella_nl *nl, const char *ifname, const char *cidr,
         struct cella_cidr c;
         if (cella_cidr_parse(cidr, &c, err) < 0)
                 return -EINVAL;
-        int ifindex;
+        int ifindex = 0;
         if (cella_nl_link_index(nl, ifname, &ifindex, err) < 0)
                 return cella_error_code(err);
         struct nlmsghdr *nlh = nl_msg(nl, RTM_GETADDR, NLM_F_DUMP);

@@ -191,7 +191,7 @@ int cella_nl_link_add_veth(struct cella_nl *nl, const char *name, const char *pe
 
 int cella_nl_link_del(struct cella_nl *nl, const char *name, struct cella_error *err)
 {
-        int ifindex;
+        int ifindex = 0;
         int r = resolve(nl, name, &ifindex, "netlink: delete link", err);
         if (r < 0)
                 return r;
@@ -207,7 +207,7 @@ int cella_nl_link_del(struct cella_nl *nl, const char *name, struct cella_error 
 
 int cella_nl_link_set_netns(struct cella_nl *nl, const char *name, int netns_fd, struct cella_error *err)
 {
-        int ifindex;
+        int ifindex = 0;
         int r = resolve(nl, name, &ifindex, "netlink: move link to netns", err);
         if (r < 0)
                 return r;
@@ -221,7 +221,7 @@ int cella_nl_link_set_netns(struct cella_nl *nl, const char *name, int netns_fd,
 
 int cella_nl_link_set_up(struct cella_nl *nl, const char *name, bool up, struct cella_error *err)
 {
-        int ifindex;
+        int ifindex = 0;
         int r = resolve(nl, name, &ifindex, up ? "netlink: set link up" : "netlink: set link down", err);
         if (r < 0)
                 return r;
@@ -237,7 +237,7 @@ int cella_nl_link_set_up(struct cella_nl *nl, const char *name, bool up, struct 
 
 int cella_nl_link_set_mtu(struct cella_nl *nl, const char *name, unsigned mtu, struct cella_error *err)
 {
-        int ifindex;
+        int ifindex = 0;
         int r = resolve(nl, name, &ifindex, "netlink: set mtu", err);
         if (r < 0)
                 return r;
@@ -251,7 +251,7 @@ int cella_nl_link_set_mtu(struct cella_nl *nl, const char *name, unsigned mtu, s
 
 int cella_nl_link_set_mac(struct cella_nl *nl, const char *name, const uint8_t mac[6], struct cella_error *err)
 {
-        int ifindex;
+        int ifindex = 0;
         int r = resolve(nl, name, &ifindex, "netlink: set mac", err);
         if (r < 0)
                 return r;
@@ -268,7 +268,7 @@ int cella_nl_link_rename(struct cella_nl *nl, const char *name, const char *new_
 {
         if (check_ifname(new_name, err) < 0)
                 return -EINVAL;
-        int ifindex;
+        int ifindex = 0;
         int r = resolve(nl, name, &ifindex, "netlink: rename link", err);
         if (r < 0)
                 return r;
@@ -283,7 +283,7 @@ int cella_nl_link_rename(struct cella_nl *nl, const char *name, const char *new_
 int cella_nl_link_set_master(struct cella_nl *nl, const char *name, const char *master,
                              struct cella_error *err)
 {
-        int ifindex, master_index = 0;
+        int ifindex = 0, master_index = 0;
         int r = resolve(nl, name, &ifindex, "netlink: attach link to bridge", err);
         if (r < 0)
                 return r;
