@@ -167,6 +167,10 @@ static int parse_args(const struct cella_cli *cli, int argc, char **argv, struct
         };
         struct cella_error err = { 0 };
         int c;
+        /* optind = 0 makes glibc reinitialize fully: main() parsed with "+"
+         * (stop at the command), and that mode would otherwise stick,
+         * stopping us at the subcommand instead of permuting past it. */
+        optind = 0;
         while ((c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
                 char *end;
                 switch (c) {

@@ -190,12 +190,15 @@ struct nlmsghdr *nl_msg(struct cella_nl *nl, uint16_t type, uint16_t flags)
         nlh->nlmsg_type = type;
         nlh->nlmsg_flags = NLM_F_REQUEST | flags;
         nlh->nlmsg_seq = ++nl->seq;
+        /* Not a flag test: NLM_F_DUMP's bits are NLM_F_EXCL|NLM_F_REPLACE
+         * on a NEW request. */
+        nl->dump = flags == NLM_F_DUMP;
         return nlh;
 }
 
 int nl_talk(struct cella_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
 {
-        if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+        if (!nl->dump)
                 nlh->nlmsg_flags |= NLM_F_ACK;
         uint32_t seq = nlh->nlmsg_seq;
         if (mnl_socket_sendto(nl->sock, nlh, nlh->nlmsg_len) < 0)

@@ -11,6 +11,7 @@ struct cella_nl {
         uint32_t portid;
         uint32_t seq;
         char *buf;              /* NL_BUF_SIZE bytes, for requests and replies */
+        bool dump;              /* the pending request is a dump: no ACK */
 };
 
 #define NL_BUF_SIZE (64 * 1024)
