@@ -60,13 +60,19 @@ char *cella_net_resolv_text(const char *host_resolv)
         return out;
 }
 
+/* path is one component ("etc"). */
 static int open_in_root(int rootfs_fd, const char *path, int flags)
 {
         struct open_how how = {
                 .flags = (uint64_t)flags | O_CLOEXEC,
                 .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
         };
-        return (int)syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how);
+        int fd = (int)syscall(SYS_openat2, rootfs_fd, path, &how, sizeof how);
+        if (fd >= 0 || errno != ENOSYS)
+                return fd;
+        /* No openat2 (kernel < 5.6, valgrind): refuse to follow a symlink
+         * at all rather than follow one the image controls. */
+        return openat(rootfs_fd, path, flags | O_NOFOLLOW | O_CLOEXEC);
 }
 
 int cella_net_write_etc(int rootfs_fd, const char *name, const char *text, struct cella_error *err)

@@ -52,7 +52,7 @@ static void batch_next(struct batch *bt)
 static void batch_begin(struct batch *bt, struct cella_nl *nl)
 {
         bt->nl = nl;
-        bt->buf = xmalloc(NL_BUF_SIZE);
+        bt->buf = xcalloc(1, NL_BUF_SIZE);   /* zeroed: see nl_msg() on padding */
         bt->b = mnl_nlmsg_batch_start(bt->buf, NL_BUF_SIZE);
         batch_msg(bt, NFNL_MSG_BATCH_BEGIN, 0, AF_UNSPEC, NFNL_SUBSYS_NFTABLES);
         batch_next(bt);

@@ -185,7 +185,9 @@ int cella_netns_open_pid(pid_t pid, struct cella_error *err)
 
 struct nlmsghdr *nl_msg(struct cella_nl *nl, uint16_t type, uint16_t flags)
 {
-        memset(nl->buf, 0, MNL_NLMSG_HDRLEN + 256);
+        /* libmnl 1.0.4 leaves attribute padding as it finds it: start from
+         * zeros so no stale byte goes to the kernel. Requests are small. */
+        memset(nl->buf, 0, 8192);
         struct nlmsghdr *nlh = mnl_nlmsg_put_header(nl->buf);
         nlh->nlmsg_type = type;
         nlh->nlmsg_flags = NLM_F_REQUEST | flags;

@@ -1,7 +1,10 @@
 /* Pure parsing and text: -p specs, modes, prefixes, interface names, the
  * container's /etc files (and that writing them stays inside the rootfs). */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -156,12 +159,21 @@ static void test_write_etc_stays_in_root(void)
         int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         CHECK(rootfd >= 0);
         struct cella_error err = { 0 };
-        CHECK(cella_net_write_etc(rootfd, "hosts", "127.0.0.1\tlocalhost\n", &err) == 0);
-        CHECK(cella_net_write_etc(rootfd, "passwd", "root::0:0::/:/bin/sh\n", &err) < 0);
-
+        struct open_how how = { .flags = O_RDONLY | O_DIRECTORY, .resolve = RESOLVE_IN_ROOT };
+        int probe = (int)syscall(SYS_openat2, rootfd, ".", &how, sizeof how);
+        bool have_openat2 = probe >= 0 || errno != ENOSYS;
+        if (probe >= 0)
+                close(probe);
         struct stat st;
-        snprintf(p, sizeof p, "%s%s/hosts", root, outside);
-        CHECK(stat(p, &st) == 0 && st.st_size == 20);
+        if (have_openat2) {
+                CHECK(cella_net_write_etc(rootfd, "hosts", "127.0.0.1\tlocalhost\n", &err) == 0);
+                snprintf(p, sizeof p, "%s%s/hosts", root, outside);
+                CHECK(stat(p, &st) == 0 && st.st_size == 20);
+        } else {
+                /* without openat2 (valgrind, old kernels) a symlinked etc is refused */
+                CHECK(cella_net_write_etc(rootfd, "hosts", "127.0.0.1\tlocalhost\n", &err) < 0);
+        }
+        CHECK(cella_net_write_etc(rootfd, "passwd", "root::0:0::/:/bin/sh\n", &err) < 0);
         snprintf(p, sizeof p, "%s/hosts", outside);
         CHECK(stat(p, &st) < 0);
 
