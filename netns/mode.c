@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -39,6 +40,41 @@ const char *cella_net_mode_name(enum cella_net_mode mode)
         case CELLA_NET_BRIDGE: return "bridge";
         }
         return "?";
+}
+
+int cella_net_opts_from_annotations(const struct cella_net_annotations *a, struct cella_net_opts *o,
+                                    struct cella_port **ports, const char **ns_path, struct cella_error *err)
+{
+        *ports = NULL;
+        if (cella_net_mode_parse(a->mode, &o->mode, ns_path, err) < 0)
+                return cella_error_prefix(err, "annotation %s", CELLA_NET_ANNOTATION_MODE);
+        if (a->subnet) {
+                struct cella_cidr c;
+                if (cella_cidr_parse(a->subnet, &c, err) < 0)
+                        return cella_error_prefix(err, "annotation %s", CELLA_NET_ANNOTATION_SUBNET);
+                o->ipam.subnet = a->subnet;
+        }
+        if (a->nat) {
+                if (!strcmp(a->nat, "true"))
+                        o->nat = true;
+                else if (!strcmp(a->nat, "false"))
+                        o->nat = false;
+                else
+                        return cella_error_set(err, 0, "annotation %s: expected true or false, not \"%s\"",
+                                               CELLA_NET_ANNOTATION_NAT, a->nat);
+        }
+        size_t n = 0;
+        if (cella_port_parse_list(a->ports, ports, &n, err) < 0)
+                return cella_error_prefix(err, "annotation %s", CELLA_NET_ANNOTATION_PORTS);
+        if (n && o->mode != CELLA_NET_BRIDGE) {
+                free(*ports);
+                *ports = NULL;
+                return cella_error_set(err, 0, "annotation %s: ports can only be published in bridge mode, not %s",
+                                       CELLA_NET_ANNOTATION_PORTS, cella_net_mode_name(o->mode));
+        }
+        o->ports = *ports;
+        o->n_ports = n;
+        return 0;
 }
 
 void cella_net_host_ifname(const char *id, char out[16])
@@ -199,6 +235,12 @@ static int setup_bridge(const struct cella_net_opts *o, const char *id, int cont
             cella_nl_route_add(ctr, "default", gw, eth, err) < 0)
                 return cella_error_code(err);
 
+        if (o->n_ports || o->nat) {
+                /* published ports from other machines and NAT'ed egress are
+                 * routed between interfaces: a host-wide switch, on by need */
+                if (cella_netns_sysctl(o->host_netns_fd, "ipv4/ip_forward", "1", err) < 0)
+                        return cella_error_code(err);
+        }
         if (o->n_ports) {
                 char key[64];
                 /* 127.0.0.1 DNAT'ed to the container leaves through the bridge
@@ -211,8 +253,6 @@ static int setup_bridge(const struct cella_net_opts *o, const char *id, int cont
                         return cella_error_code(err);
         }
         if (o->nat) {
-                if (cella_netns_sysctl(o->host_netns_fd, "ipv4/ip_forward", "1", err) < 0)
-                        return cella_error_code(err);
                 if (cella_nft_masquerade(o->host_netns_fd, id, bridge, res->addr, err) < 0)
                         return cella_error_code(err);
         }
@@ -240,6 +280,9 @@ int cella_net_setup(const struct cella_net_opts *o, const char *id, int containe
         if (setup_bridge(o, id, container_netns_fd, res, err) < 0) {
                 struct cella_error ignored = { 0 };
                 (void)cella_net_teardown(o, id, &ignored);
+                if (err->errnum == EPERM)
+                        cella_error_prefix(err, "bridge networking needs root in the host's network namespace "
+                                                "(rootless containers: use --net none)");
                 return cella_error_prefix(err, "network %s for %s", cella_net_mode_name(o->mode), id);
         }
         return 0;

@@ -228,6 +228,21 @@ struct cella_net_result {
         unsigned prefix;
 };
 
+/* The annotations the runtime honours for plain bundles (values may be NULL). */
+#define CELLA_NET_ANNOTATION_MODE "io.cella.net.mode"       /* none|host|bridge|ns:PATH */
+#define CELLA_NET_ANNOTATION_PORTS "io.cella.net.ports"     /* "8080:80,5353:53/udp" */
+#define CELLA_NET_ANNOTATION_SUBNET "io.cella.net.subnet"   /* "10.88.0.0/16" */
+#define CELLA_NET_ANNOTATION_NAT "io.cella.net.nat"         /* "true" | "false" */
+struct cella_net_annotations {
+        const char *mode, *ports, *subnet, *nat;
+};
+/* Fill opts (mode, subnet, nat, ports) from annotation values; errors name
+ * the annotation. *ports is malloc'd (opts->ports points at it; free it
+ * after teardown); *ns_path points into a->mode for ns:PATH. Fields of
+ * opts that annotations do not cover are left as they are. */
+int cella_net_opts_from_annotations(const struct cella_net_annotations *a, struct cella_net_opts *opts,
+                                    struct cella_port **ports, const char **ns_path, struct cella_error *err);
+
 /* "cella" + 8 hex digits of the FNV-1a hash of id. */
 void cella_net_host_ifname(const char *id, char out[16]);
 

@@ -83,6 +83,37 @@ static void test_modes(void)
         CHECK_STREQ(cella_net_mode_name(CELLA_NET_BRIDGE), "bridge");
 }
 
+static void test_annotations(void)
+{
+        struct cella_error err = { 0 };
+        struct cella_net_opts o = { .host_netns_fd = -1 };
+        struct cella_port *ports = NULL;
+        const char *ns = NULL;
+        struct cella_net_annotations a = { .mode = "bridge", .ports = "8080:80,53:53/udp", .subnet = "10.90.0.0/24",
+                                           .nat = "true" };
+        CHECK(cella_net_opts_from_annotations(&a, &o, &ports, &ns, &err) == 0);
+        CHECK(o.mode == CELLA_NET_BRIDGE && o.nat && o.n_ports == 2 && o.ports == ports);
+        CHECK_STREQ(o.ipam.subnet, "10.90.0.0/24");
+        free(ports);
+
+        struct cella_net_annotations none = { 0 };
+        CHECK(cella_net_opts_from_annotations(&none, &o, &ports, &ns, &err) == 0 && o.mode == CELLA_NET_NONE);
+        struct cella_net_annotations bad_port = { .mode = "bridge", .ports = "70000:80" };
+        CHECK(cella_net_opts_from_annotations(&bad_port, &o, &ports, &ns, &err) < 0);
+        CHECK_STREQ(err.msg, "annotation io.cella.net.ports: invalid port 70000 in -p 70000:80 (1-65535)");
+        struct cella_net_annotations bad_mode = { .mode = "macvlan" };
+        CHECK(cella_net_opts_from_annotations(&bad_mode, &o, &ports, &ns, &err) < 0);
+        CHECK_STREQ(err.msg, "annotation io.cella.net.mode: unknown network mode \"macvlan\" (none, host, bridge or ns:PATH)");
+        struct cella_net_annotations host_ports = { .mode = "host", .ports = "80:80" };
+        CHECK(cella_net_opts_from_annotations(&host_ports, &o, &ports, &ns, &err) < 0 && !ports);
+        CHECK(strstr(err.msg, "only be published in bridge mode") != NULL);
+        struct cella_net_annotations bad_nat = { .mode = "bridge", .nat = "yes" };
+        CHECK(cella_net_opts_from_annotations(&bad_nat, &o, &ports, &ns, &err) < 0);
+        struct cella_net_annotations nsmode = { .mode = "ns:/run/netns/x" };
+        CHECK(cella_net_opts_from_annotations(&nsmode, &o, &ports, &ns, &err) == 0 && o.mode == CELLA_NET_NS);
+        CHECK_STREQ(ns, "/run/netns/x");
+}
+
 static void test_cidr(void)
 {
         struct cella_error err = { 0 };
@@ -195,6 +226,7 @@ int main(void)
         RUN(test_port_specs);
         RUN(test_port_lists);
         RUN(test_modes);
+        RUN(test_annotations);
         RUN(test_cidr);
         RUN(test_host_ifname);
         RUN(test_etc_texts);
