@@ -325,6 +325,7 @@ int cella_net_teardown(const struct cella_net_opts *o, const char *id, struct ce
 
 struct stale_ctx {
         const struct cella_leases *live;
+        int bridge_ifindex;     /* 0: the bridge does not exist */
         char (*names)[16];
         size_t n;
 };
@@ -335,6 +336,9 @@ static int stale_cb(const struct cella_link_info *info, void *data)
         struct stale_ctx *ctx = data;
         if (strcmp(info->kind, "veth") || strlen(info->name) != 13 || !str_has_prefix(info->name, "cella") ||
             strspn(info->name + 5, "0123456789abcdef") != 8)
+                return 0;
+        /* a veth on another cella bridge belongs to that bridge's leases */
+        if (info->master && info->master != ctx->bridge_ifindex)
                 return 0;
         for (size_t i = 0; i < ctx->live->n; i++)
                 if (!strcmp(ctx->live->items[i].host_ifname, info->name))
@@ -362,8 +366,14 @@ int cella_net_prune(const struct cella_net_opts *o, bool (*is_alive)(const char 
         } else {
                 _cleanup_nl_ struct cella_nl *host = NULL;
                 struct stale_ctx ctx = { .live = &live };
-                if (cella_nl_open(o->host_netns_fd, &host, &e) < 0 || cella_nl_link_foreach(host, stale_cb, &ctx, &e) < 0)
+                if (cella_nl_open(o->host_netns_fd, &host, &e) < 0) {
                         keep_first(&first, err, &e);
+                } else {
+                        if (cella_nl_link_index(host, bridge_name(o), &ctx.bridge_ifindex, &e) < 0)
+                                cella_error_clear(&e);
+                        if (cella_nl_link_foreach(host, stale_cb, &ctx, &e) < 0)
+                                keep_first(&first, err, &e);
+                }
                 for (size_t i = 0; i < ctx.n; i++)
                         if (cella_nl_link_del(host, ctx.names[i], &e) < 0 && e.errnum != ENODEV)
                                 keep_first(&first, err, &e);
