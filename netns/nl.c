@@ -227,19 +227,28 @@ int nl_talk_raw(struct cella_nl *nl, const void *buf, size_t len, uint32_t first
         size_t pending = last_seq - first_seq + 1;
         int first_error = 0;
         while (pending > 0) {
-                ssize_t n = mnl_socket_recvfrom(nl->sock, nl->buf, NL_BUF_SIZE);
+                /* nfnetlink handles a batch inside sendto(), so its answers are
+                 * already queued: once an error is known, do not wait for acks
+                 * an aborted batch may never send. */
+                ssize_t n = recv(mnl_socket_get_fd(nl->sock), nl->buf, NL_BUF_SIZE,
+                                 first_error ? MSG_DONTWAIT : 0);
+                if (n < 0 && errno == EAGAIN && first_error)
+                        return first_error;
                 if (n < 0)
                         return errno == EAGAIN ? -ETIMEDOUT : -errno;
                 int len_left = (int)n;
                 for (struct nlmsghdr *h = (struct nlmsghdr *)nl->buf; mnl_nlmsg_ok(h, len_left);
                      h = mnl_nlmsg_next(h, &len_left)) {
-                        if (h->nlmsg_seq < first_seq || h->nlmsg_seq > last_seq)
+                        /* first_seq - 1 is the batch-begin message: the kernel
+                         * answers it only to reject the whole batch. */
+                        if (h->nlmsg_seq < first_seq - 1 || h->nlmsg_seq > last_seq)
                                 continue;
                         if (h->nlmsg_type == NLMSG_ERROR) {
                                 const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
                                 if (e->error && !first_error)
                                         first_error = e->error;
-                                pending--;
+                                if (h->nlmsg_seq >= first_seq)
+                                        pending--;
                         } else if (h->nlmsg_type == NLMSG_DONE) {
                                 pending--;
                         } else if (cb && cb(h, data) < 0) {

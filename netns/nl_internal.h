@@ -27,7 +27,8 @@ struct nlmsghdr *nl_msg(struct cella_nl *nl, uint16_t type, uint16_t flags);
  * NLMSG_DONE). cb sees each data message. Returns 0 or -errno. */
 int nl_talk(struct cella_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 
-/* Send a ready buffer (an nftables batch) and wait for every ACK. */
+/* Send a ready buffer (an nftables batch whose begin message has sequence
+ * first_seq - 1) and wait for every ACK of first_seq..last_seq. */
 int nl_talk_raw(struct cella_nl *nl, const void *buf, size_t len, uint32_t first_seq, uint32_t last_seq,
                 mnl_cb_t cb, void *data);
 

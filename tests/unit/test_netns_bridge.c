@@ -247,6 +247,33 @@ static void test_published_ports(void)
         in_new_netns(ports_body);
 }
 
+/* Without CAP_NET_ADMIN the kernel rejects the whole batch with one error
+ * (not one per message): the error must come back, not a timeout. */
+static void nft_denied_body(void)
+{
+        if (setresgid(65534, 65534, 65534) < 0 || setresuid(65534, 65534, 65534) < 0) {
+                CHECK(!"drop privileges");
+                return;
+        }
+        struct cella_error err = { 0 };
+        struct cella_port port;
+        CHECK(cella_port_parse("18082:80", &port, &err) == 0);
+        struct in_addr addr = { htonl(0x0a510002) };
+        int r = cella_nft_publish(-1, "denied", "tcella0", addr, &port, 1, &err);
+        CHECK(r == -EPERM);
+        CHECK(strstr(err.msg, "nftables: publish 1 port(s) of denied to 10.81.0.2 in table ip cella: Operation not permitted") != NULL);
+        struct cella_nl *nl = NULL;
+        CHECK(cella_nl_open(-1, &nl, &err) == 0);
+        CHECK(cella_nl_link_add_bridge(nl, "tdenied0", &err) == -EPERM);
+        CHECK_STREQ(err.msg, "netlink: add bridge tdenied0: Operation not permitted");
+        cella_nl_close(nl);
+}
+
+static void test_errors_without_privilege(void)
+{
+        in_new_netns(nft_denied_body);
+}
+
 static bool nobody_alive(const char *id, void *data)
 {
         return false;
@@ -302,6 +329,7 @@ int main(void)
         RUN(test_subnet_overlap_refused);
         RUN(test_published_ports);
         RUN(test_prune_leftovers);
+        RUN(test_errors_without_privilege);
         char cmd[128];
         snprintf(cmd, sizeof cmd, "rm -rf %s", state_dir);
         if (system(cmd) != 0)
