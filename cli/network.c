@@ -1,0 +1,250 @@
+/* cella network: inspect and clean up container networking.
+ *
+ *   cella network ls [--json]          the bridge, subnet, gateway, leases
+ *   cella network prune                drop leases, veths and nft rules of
+ *                                      containers that no longer exist
+ *   cella network attach ID --netns PATH|--pid PID [-p SPEC]... [--nat]
+ *   cella network detach ID            (bridge mode by hand: hooks, tests)
+ *
+ * Shared flags: --state-dir DIR --bridge NAME --subnet CIDR --host-netns PATH */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "netns/netns.h"
+#include "runtime/util.h"
+
+static const char network_usage[] =
+        "usage: cella network [--state-dir DIR] [--bridge NAME] [--subnet CIDR] [--host-netns PATH] COMMAND\n"
+        "  ls [--json]                      bridge, subnet, gateway and the address each container holds\n"
+        "  prune                            remove leases, veths and nft rules of containers that are gone\n"
+        "  attach ID (--netns PATH | --pid PID) [-p [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]]... [--nat] [--mtu N]\n"
+        "  detach ID\n";
+
+struct network_args {
+        struct cella_net_opts opts;
+        const char *host_netns;
+        const char *netns;
+        pid_t pid;
+        bool json;
+        struct cella_port *ports;
+        size_t n_ports;
+};
+
+static void json_string(FILE *f, const char *s)
+{
+        fputc('"', f);
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p == '"' || *p == '\\')
+                        fprintf(f, "\\%c", *p);
+                else if (*p < 0x20)
+                        fprintf(f, "\\u%04x", *p);
+                else
+                        fputc(*p, f);
+        }
+        fputc('"', f);
+}
+
+static int network_ls(const struct cella_cli *cli, struct network_args *a)
+{
+        struct cella_error err = { 0 };
+        struct cella_leases l;
+        if (cella_ipam_list(&a->opts.ipam, &l, &err) < 0)
+                return cli_fail(cli, &err);
+        char subnet[64], gw[INET_ADDRSTRLEN], addr[INET_ADDRSTRLEN];
+        cella_cidr_format(&l.subnet, subnet, sizeof subnet);
+        inet_ntop(AF_INET, &l.gateway, gw, sizeof gw);
+        if (a->json) {
+                printf("{\"bridge\":");
+                json_string(stdout, l.bridge);
+                printf(",\"subnet\":\"%s\",\"gateway\":\"%s\",\"leases\":[", subnet, gw);
+                for (size_t i = 0; i < l.n; i++) {
+                        printf("%s{\"id\":", i ? "," : "");
+                        json_string(stdout, l.items[i].id);
+                        printf(",\"address\":\"%s\",\"host_interface\":",
+                               inet_ntop(AF_INET, &l.items[i].addr, addr, sizeof addr));
+                        json_string(stdout, l.items[i].host_ifname);
+                        printf("}");
+                }
+                printf("]}\n");
+        } else {
+                printf("bridge %s  subnet %s  gateway %s\n", l.bridge, subnet, gw);
+                printf("%-16s %-14s %s\n", "ADDRESS", "HOST-IF", "CONTAINER");
+                for (size_t i = 0; i < l.n; i++)
+                        printf("%-16s %-14s %s\n", inet_ntop(AF_INET, &l.items[i].addr, addr, sizeof addr),
+                               l.items[i].host_ifname, l.items[i].id);
+        }
+        cella_leases_free(&l);
+        return 0;
+}
+
+/* A container exists while the runtime's state dir <root>/<id> does. */
+static bool container_exists(const char *id, void *data)
+{
+        const char *root = data;
+        if (strchr(id, '/') || !strcmp(id, ".") || !strcmp(id, ".."))
+                return false;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", root, id);
+        struct stat st;
+        return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static int network_prune(const struct cella_cli *cli, struct network_args *a)
+{
+        struct cella_error err = { 0 };
+        struct cella_leases dropped = { 0 };
+        int r = cella_net_prune(&a->opts, container_exists, (void *)cli->root, &dropped, &err);
+        for (size_t i = 0; i < dropped.n; i++) {
+                char addr[INET_ADDRSTRLEN];
+                printf("removed %s %s\n", inet_ntop(AF_INET, &dropped.items[i].addr, addr, sizeof addr),
+                       dropped.items[i].id);
+        }
+        cella_leases_free(&dropped);
+        return r < 0 ? cli_fail(cli, &err) : 0;
+}
+
+static int network_attach(const struct cella_cli *cli, struct network_args *a, const char *id)
+{
+        struct cella_error err = { 0 };
+        if (!a->netns && !a->pid)
+                return cli_failf(cli, "network attach: --netns PATH or --pid PID is required");
+        _cleanup_close_ int fd = -1;
+        if (a->netns) {
+                fd = open(a->netns, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        return cli_failf(cli, "network attach: open %s: %s", a->netns, strerror(errno));
+        } else {
+                fd = cella_netns_open_pid(a->pid, &err);
+                if (fd < 0)
+                        return cli_fail(cli, &err);
+        }
+        a->opts.mode = CELLA_NET_BRIDGE;
+        a->opts.ports = a->ports;
+        a->opts.n_ports = a->n_ports;
+        struct cella_net_result res;
+        if (cella_net_setup(&a->opts, id, fd, &res, &err) < 0)
+                return cli_fail(cli, &err);
+        char addr[INET_ADDRSTRLEN], gw[INET_ADDRSTRLEN];
+        printf("%s %s/%u via %s dev %s\n", id, inet_ntop(AF_INET, &res.addr, addr, sizeof addr), res.prefix,
+               inet_ntop(AF_INET, &res.gateway, gw, sizeof gw), res.host_ifname);
+        return 0;
+}
+
+static int network_detach(const struct cella_cli *cli, struct network_args *a, const char *id)
+{
+        struct cella_error err = { 0 };
+        a->opts.mode = CELLA_NET_BRIDGE;
+        if (cella_net_teardown(&a->opts, id, &err) < 0)
+                return cli_fail(cli, &err);
+        return 0;
+}
+
+static int parse_args(const struct cella_cli *cli, int argc, char **argv, struct network_args *a)
+{
+        enum { OPT_JSON = 256, OPT_STATE, OPT_BRIDGE, OPT_SUBNET, OPT_HOST_NETNS, OPT_NETNS, OPT_PID,
+               OPT_NAT, OPT_MTU };
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, OPT_JSON },
+                { "state-dir", required_argument, NULL, OPT_STATE },
+                { "bridge", required_argument, NULL, OPT_BRIDGE },
+                { "subnet", required_argument, NULL, OPT_SUBNET },
+                { "host-netns", required_argument, NULL, OPT_HOST_NETNS },
+                { "netns", required_argument, NULL, OPT_NETNS },
+                { "pid", required_argument, NULL, OPT_PID },
+                { "publish", required_argument, NULL, 'p' },
+                { "nat", no_argument, NULL, OPT_NAT },
+                { "mtu", required_argument, NULL, OPT_MTU },
+                { "help", no_argument, NULL, 'h' },
+                { 0 },
+        };
+        struct cella_error err = { 0 };
+        int c;
+        /* optind = 0 makes glibc reinitialize fully: main() parsed with "+"
+         * (stop at the command), and that mode would otherwise stick,
+         * stopping us at the subcommand instead of permuting past it. */
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
+                char *end;
+                switch (c) {
+                case OPT_JSON: a->json = true; break;
+                case OPT_STATE: a->opts.ipam.state_dir = optarg; break;
+                case OPT_BRIDGE: a->opts.ipam.bridge = optarg; break;
+                case OPT_SUBNET: a->opts.ipam.subnet = optarg; break;
+                case OPT_HOST_NETNS: a->host_netns = optarg; break;
+                case OPT_NETNS: a->netns = optarg; break;
+                case OPT_NAT: a->opts.nat = true; break;
+                case OPT_PID:
+                        errno = 0;
+                        a->pid = (pid_t)strtol(optarg, &end, 10);
+                        if (errno || *end || a->pid <= 0)
+                                return cli_failf(cli, "network: invalid --pid %s", optarg);
+                        break;
+                case OPT_MTU:
+                        errno = 0;
+                        a->opts.mtu = (unsigned)strtoul(optarg, &end, 10);
+                        if (errno || *end || a->opts.mtu < 68 || a->opts.mtu > 65535)
+                                return cli_failf(cli, "network: invalid --mtu %s (68-65535)", optarg);
+                        break;
+                case 'p': {
+                        struct cella_port p;
+                        if (cella_port_parse(optarg, &p, &err) < 0)
+                                return cli_fail(cli, &err);
+                        a->ports = xrealloc(a->ports, (a->n_ports + 1) * sizeof *a->ports);
+                        a->ports[a->n_ports++] = p;
+                        break;
+                }
+                case 'h': fputs(network_usage, stdout); return -1;
+                default: fputs(network_usage, stderr); return 2;
+                }
+        }
+        return 0;
+}
+
+int cmd_network(const struct cella_cli *cli, int argc, char **argv)
+{
+        struct network_args a = { .opts = { .host_netns_fd = -1 } };
+        int r = parse_args(cli, argc, argv, &a);
+        _cleanup_free_ struct cella_port *ports = a.ports;
+        if (r)
+                return r < 0 ? 0 : r;
+        if (optind >= argc) {
+                fputs(network_usage, stderr);
+                return 2;
+        }
+        const char *sub = argv[optind];
+        const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
+        size_t extra = (size_t)(argc - optind - 1);
+
+        _cleanup_close_ int host_fd = -1;
+        if (a.host_netns) {
+                host_fd = open(a.host_netns, O_RDONLY | O_CLOEXEC);
+                if (host_fd < 0)
+                        return cli_failf(cli, "network: open --host-netns %s: %s", a.host_netns, strerror(errno));
+                a.opts.host_netns_fd = host_fd;
+        }
+
+        if (streq(sub, "ls") || streq(sub, "list")) {
+                if (extra)
+                        return cli_failf(cli, "network ls: unexpected argument \"%s\"", id);
+                return network_ls(cli, &a);
+        }
+        if (streq(sub, "prune")) {
+                if (extra)
+                        return cli_failf(cli, "network prune: unexpected argument \"%s\"", id);
+                return network_prune(cli, &a);
+        }
+        if (streq(sub, "attach") || streq(sub, "detach")) {
+                if (extra != 1)
+                        return cli_failf(cli, "network %s: expected one container id", sub);
+                return streq(sub, "attach") ? network_attach(cli, &a, id) : network_detach(cli, &a, id);
+        }
+        return cli_failf(cli, "network: unknown command \"%s\" (ls, prune, attach, detach)", sub);
+}

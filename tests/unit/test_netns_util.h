@@ -1,0 +1,86 @@
+/* Helpers for the netns unit tests: every test body runs in a forked child
+ * inside a throwaway network namespace, so nothing touches the host's. */
+#ifndef CELLA_TEST_NETNS_UTIL_H
+#define CELLA_TEST_NETNS_UTIL_H
+
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tests/unit/unit.h"
+
+#define SKIP_STATUS 77
+
+/* Run body in a child in a new netns. The child's failed CHECKs print
+ * their own lines; here we only learn pass/fail from its exit status. */
+static inline void in_new_netns(void (*body)(void))
+{
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (unshare(CLONE_NEWNET) < 0)
+                        _exit(SKIP_STATUS);
+                body();
+                fflush(NULL);
+                exit(unit_failures ? 1 : 0);
+        }
+        int status = 0;
+        CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+        if (WIFEXITED(status) && WEXITSTATUS(status) == SKIP_STATUS) {
+                fprintf(stderr, "  # skipped: unshare(CLONE_NEWNET) not permitted\n");
+                return;
+        }
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+/* A second throwaway netns, held open by a sleeping child. */
+struct peer_ns {
+        pid_t pid;
+        int fd;         /* /proc/PID/ns/net */
+        int hold;       /* closing it lets the child exit */
+};
+
+static inline int peer_ns_start(struct peer_ns *p)
+{
+        int ready[2], hold[2];
+        if (pipe(ready) < 0 || pipe(hold) < 0)
+                return -1;
+        fflush(NULL);
+        p->pid = fork();
+        if (p->pid == 0) {
+                close(ready[0]);
+                close(hold[1]);
+                char c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
+                if (write(ready[1], &c, 1) != 1)
+                        _exit(1);
+                while (read(hold[0], &c, 1) > 0)
+                        ;
+                _exit(0);
+        }
+        close(ready[1]);
+        close(hold[0]);
+        p->hold = hold[1];
+        char c = 0;
+        if (read(ready[0], &c, 1) != 1 || c != 'y') {
+                close(ready[0]);
+                return -1;
+        }
+        close(ready[0]);
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/net", (int)p->pid);
+        p->fd = open(path, O_RDONLY | O_CLOEXEC);
+        return p->fd < 0 ? -1 : 0;
+}
+
+static inline void peer_ns_stop(struct peer_ns *p)
+{
+        close(p->hold);
+        waitpid(p->pid, NULL, 0);
+        if (p->fd >= 0)
+                close(p->fd);
+}
+
+#endif
