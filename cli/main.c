@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -72,6 +73,10 @@ int main(int argc, char **argv)
         const char *log_format = "text";
         int c;
 
+        /* Never dumpable: a container process must not be able to ptrace us
+         * or open /proc/<pid>/exe of any cella process (CVE-2019-5736). The
+         * flag is inherited by every process cella forks or clones. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         global.image_root = getenv("CELLA_IMAGE_ROOT");
         opterr = 1;
         while ((c = getopt_long_only(argc, argv, "+hv", opts, NULL)) != -1) {

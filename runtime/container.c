@@ -23,6 +23,7 @@
 #include "init.h"
 #include "log.h"
 #include "namespaces.h"
+#include "relay.h"
 #include "security.h"
 #include "sync.h"
 #include "terminal.h"
@@ -589,99 +590,6 @@ out:
         return r;
 }
 
-static int exit_code_of(int status)
-{
-        if (WIFEXITED(status))
-                return WEXITSTATUS(status);
-        if (WIFSIGNALED(status))
-                return 128 + WTERMSIG(status);
-        return 255;
-}
-
-/* Copy bytes from one fd to another; returns -1 on EOF/error. */
-static int pump(int from, int to)
-{
-        char buf[16384];
-        ssize_t n = read(from, buf, sizeof buf);
-        if (n <= 0)
-                return (n < 0 && (errno == EINTR || errno == EAGAIN)) ? 0 : -1;
-        return write_all(to, buf, (size_t)n) < 0 ? -1 : 0;
-}
-
-/* run: relay signals and the tty until the init exits. */
-static int wait_init(struct created *c, int *exit_status)
-{
-        sigset_t all;
-        sigfillset(&all);
-        _cleanup_close_ int sfd = signalfd(-1, &all, SFD_CLOEXEC);
-        bool tty_in = c->master >= 0 && isatty(0);
-        struct termios saved;
-        bool raw = false;
-        if (tty_in) {
-                terminal_copy_winsize(0, c->master);
-                raw = terminal_make_raw(0, &saved) == 0;
-        }
-        bool stdin_open = c->master >= 0;
-        int status = 0;
-        bool done = false;
-        while (!done) {
-                struct pollfd p[3] = {
-                        { .fd = sfd, .events = POLLIN },
-                        { .fd = c->master, .events = POLLIN },
-                        { .fd = stdin_open ? 0 : -1, .events = POLLIN },
-                };
-                if (poll(p, 3, -1) < 0 && errno != EINTR)
-                        break;
-                if (p[0].revents & POLLIN) {
-                        struct signalfd_siginfo si;
-                        while (read(sfd, &si, sizeof si) == sizeof si) {
-                                int sig = (int)si.ssi_signo;
-                                if (sig == SIGCHLD) {
-                                        pid_t w;
-                                        int st;
-                                        while ((w = waitpid(-1, &st, WNOHANG)) > 0)
-                                                if (w == c->pid) {
-                                                        status = st;
-                                                        done = true;
-                                                }
-                                        if (done)
-                                                break;
-                                } else if (sig == SIGWINCH && c->master >= 0 && tty_in) {
-                                        terminal_copy_winsize(0, c->master);
-                                } else if (sig != SIGPIPE) {
-                                        kill(c->pid, sig);
-                                }
-                        }
-                }
-                if (c->master >= 0 && (p[1].revents & (POLLIN | POLLHUP))) {
-                        if (pump(c->master, 1) < 0 && !(p[1].revents & POLLIN)) {
-                                /* the pty hung up: all holders closed it */
-                        }
-                }
-                if (stdin_open && (p[2].revents & (POLLIN | POLLHUP))) {
-                        if (pump(0, c->master) < 0) {
-                                stdin_open = false;
-                                /* forward EOF as the terminal's EOF character */
-                                if (!tty_in)
-                                        (void)write_all(c->master, "\x04", 1);
-                        }
-                }
-        }
-        if (c->master >= 0) {
-                /* drain what the container wrote before it exited */
-                int fl = fcntl(c->master, F_GETFL);
-                fcntl(c->master, F_SETFL, fl | O_NONBLOCK);
-                while (pump(c->master, 1) == 0) {
-                        struct pollfd p = { .fd = c->master, .events = POLLIN };
-                        if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
-                                break;
-                }
-        }
-        if (raw)
-                terminal_restore(0, &saved);
-        *exit_status = exit_code_of(status);
-        return 0;
-}
 
 static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_state *st, struct cella_spec *spec,
                          bool force, struct cella_error *err);
@@ -715,7 +623,7 @@ int container_run(const struct cella_create_opts *o, int *exit_status, struct ce
         }
         /* let `state`, `kill` and friends in while we wait */
         flock(c.dirfd, LOCK_UN);
-        wait_init(&c, exit_status);
+        relay_until_exit(c.pid, c.master, exit_status);
         flock(c.dirfd, LOCK_EX);
         struct cella_error derr = { 0 };
         struct cella_state st;
@@ -782,6 +690,56 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                 r = cella_error_set(err, ESRCH, "container not running");
         } else {
                 r = signal_pid(&st, sig, err);
+        }
+        state_clear(&st);
+        return r;
+}
+
+int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cella_error *err)
+{
+        struct cella_state st;
+        enum cella_status status;
+        *pids = NULL;
+        *n = 0;
+        if (container_load(root, id, &st, &status, err) < 0)
+                return -1;
+        int r = 0;
+        if (st.has_cgroup) {
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                r = cgroup_read_pids(&cg, pids, n, err);
+        } else if (status != CELLA_STATUS_STOPPED && st.pid > 0) {
+                *pids = xmalloc(sizeof **pids);
+                (*pids)[0] = st.pid;
+                *n = 1;
+        }
+        state_clear(&st);
+        return r;
+}
+
+int container_pause(const char *root, const char *id, bool pause, struct cella_error *err)
+{
+        if (state_check_id(id, err) < 0)
+                return -1;
+        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        if (dirfd < 0)
+                return -1;
+        struct cella_state st;
+        if (state_read(dirfd, id, &st, err) < 0)
+                return -1;
+        enum cella_status status = state_status(dirfd, &st);
+        int r;
+        if (pause && status != CELLA_STATUS_RUNNING)
+                r = cella_error_set(err, EINVAL, "container %s is not running (%s)", id, cella_status_name(status));
+        else if (!pause && status != CELLA_STATUS_PAUSED)
+                r = cella_error_set(err, EINVAL, "container %s is not paused (%s)", id, cella_status_name(status));
+        else if (!st.has_cgroup)
+                r = cella_error_set(err, ENOTSUP, "container %s has no cgroup to freeze (rootless?)", id);
+        else {
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                r = cgroup_set_frozen(&cg, pause, err);
         }
         state_clear(&st);
         return r;

@@ -54,6 +54,12 @@ void container_list_free(struct cella_list_entry *entries, size_t n);
 int container_load(const char *root, const char *id, struct cella_state *st, enum cella_status *status,
                    struct cella_error *err);
 
+/* Host pids of every process in the container (its cgroup, or the init). */
+int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cella_error *err);
+
+/* pause (freeze the cgroup) or resume (thaw) */
+int container_pause(const char *root, const char *id, bool pause, struct cella_error *err);
+
 /* "SIGKILL", "KILL", "9" -> 9; -1 when unknown */
 int signal_from_name(const char *name);
 

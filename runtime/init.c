@@ -19,13 +19,11 @@
 #include "hooks.h"
 #include "log.h"
 #include "mounts.h"
+#include "process.h"
 #include "state.h"
 #include "sync.h"
 #include "util.h"
 
-#ifndef TIOCGPTPEER
-#define TIOCGPTPEER _IO('T', 0x41)
-#endif
 
 static __attribute__((noreturn)) void init_fail(struct init_ctx *c, struct cella_error *err)
 {
@@ -38,38 +36,6 @@ static __attribute__((noreturn)) void init_fail(struct init_ctx *c, struct cella
                 if ((expr) < 0)                      \
                         init_fail(c, &err);          \
         } while (0)
-
-char *init_find_executable(const char *name, char *const *env)
-{
-        if (strchr(name, '/')) {
-                struct stat st;
-                if (stat(name, &st) < 0)
-                        return NULL;
-                if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0) {
-                        errno = EACCES;
-                        return NULL;
-                }
-                return xstrdup(name);
-        }
-        const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-        for (char *const *e = env; e && *e; e++)
-                if (str_has_prefix(*e, "PATH="))
-                        path = *e + 5;
-        _cleanup_free_ char *copy = xstrdup(path);
-        char *save = NULL;
-        int last_errno = ENOENT;
-        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
-                _cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
-                struct stat st;
-                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
-                        if (access(cand, X_OK) == 0)
-                                return steal_pointer(&cand);
-                        last_errno = EACCES;
-                }
-        }
-        errno = last_errno;
-        return NULL;
-}
 
 static int set_sysctls(const struct cella_spec *spec, struct cella_error *err)
 {
@@ -85,61 +51,17 @@ static int set_sysctls(const struct cella_spec *spec, struct cella_error *err)
         return 0;
 }
 
-static int set_rlimits(const struct cella_process *p, struct cella_error *err)
-{
-        for (size_t i = 0; i < p->n_rlimits; i++) {
-                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
-                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
-                        return cella_error_sys(err, "process.rlimits: %s soft %llu hard %llu", p->rlimits[i].type,
-                                               (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
-        }
-        return 0;
-}
-
-static int set_user(const struct cella_process *p, bool userns, struct cella_error *err)
-{
-        const struct cella_user *u = &p->user;
-        gid_t *gids = xcalloc(u->n_additional_gids + 1, sizeof *gids);
-        for (size_t i = 0; i < u->n_additional_gids; i++)
-                gids[i] = u->additional_gids[i];
-        int r = setgroups(u->n_additional_gids, gids);
-        free(gids);
-        /* a user namespace with setgroups "deny" (rootless) keeps its groups */
-        if (r < 0 && !(userns && errno == EPERM && u->n_additional_gids == 0))
-                return cella_error_sys(err, "setgroups (process.user.additionalGids)");
-        if (setresgid(u->gid, u->gid, u->gid) < 0)
-                return cella_error_sys(err, "setresgid %u (process.user.gid)", u->gid);
-        if (setresuid(u->uid, u->uid, u->uid) < 0)
-                return cella_error_sys(err, "setresuid %u (process.user.uid)", u->uid);
-        return 0;
-}
-
 static int setup_terminal(struct init_ctx *c, struct cella_error *err)
 {
-        _cleanup_close_ int ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (ptm < 0)
-                return cella_error_sys(err, "open /dev/ptmx (process.terminal needs a devpts mount on /dev/pts)");
-        int unlock = 0;
-        if (ioctl(ptm, TIOCSPTLCK, &unlock) < 0)
-                return cella_error_sys(err, "unlock pty");
-        _cleanup_close_ int pts = ioctl(ptm, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (pts < 0)
-                return cella_error_sys(err, "open pty peer");
-        if (c->process->has_console_size) {
-                struct winsize ws = { .ws_row = (unsigned short)c->process->console_height,
-                                      .ws_col = (unsigned short)c->process->console_width };
-                ioctl(pts, TIOCSWINSZ, &ws);
-        }
+        _cleanup_close_ int ptm = -1;
+        _cleanup_close_ int pts = -1;
+        if (process_open_pty(c->process, &ptm, &pts, err) < 0)
+                return -1;
         if (rootfs_bind_console(pts, err) < 0)
                 return -1;
         if (sync_send(c->sync_fd, SYNC_PTY, ptm, NULL) < 0)
                 return cella_error_sys(err, "send the pty to the runtime");
-        if (ioctl(pts, TIOCSCTTY, 0) < 0)
-                return cella_error_sys(err, "make the pty the controlling terminal");
-        for (int fd = 0; fd < 3; fd++)
-                if (dup2(pts, fd) < 0)
-                        return cella_error_sys(err, "dup2 pty");
-        return 0;
+        return process_take_terminal(pts, err);
 }
 
 static int join_session_keyring(const char *id)
@@ -258,7 +180,7 @@ int init_main(void *arg)
         TRY(set_sysctls(spec, &err));
         if (!c->no_new_keyring)
                 join_session_keyring(c->id);
-        TRY(set_rlimits(proc, &err));
+        TRY(process_set_rlimits(proc, &err));
         if (proc->oom_score_adj.set) {
                 char v[32];
                 snprintf(v, sizeof v, "%lld", (long long)proc->oom_score_adj.value);
@@ -289,14 +211,14 @@ int init_main(void *arg)
         }
 
         TRY(security_caps_prepare(&proc->capabilities, &err));
-        TRY(set_user(proc, rctx.userns, &err));
+        TRY(process_set_user(proc, rctx.userns, &err));
         TRY(security_caps_apply(&proc->capabilities, &err));
         const char *cwd = proc->cwd ? proc->cwd : "/";
         if (chdir(cwd) < 0) {
                 cella_error_sys(&err, "chdir to process.cwd %s", cwd);
                 init_fail(c, &err);
         }
-        _cleanup_free_ char *exe = init_find_executable(proc->args.v[0], c->env);
+        _cleanup_free_ char *exe = process_find_executable(proc->args.v[0], c->env);
         if (!exe) {
                 cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", proc->args.v[0]);
                 init_fail(c, &err);
@@ -324,18 +246,6 @@ int init_main(void *arg)
                 (void)write_all(2, msg, (size_t)n);
                 _exit(1);
         }
-        /* CVE-2024-21626: no fd of the runtime survives into the container */
-        int first_closed = 3 + c->preserve_fds;
-        for (int fd = 3; fd < first_closed; fd++) {
-                int fl = fcntl(fd, F_GETFD);
-                if (fl >= 0)
-                        fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
-        }
-        if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0) {
-                for (int fd = first_closed; fd < 65536; fd++)
-                        fcntl(fd, F_SETFD, FD_CLOEXEC);
-        }
-        execve(exe, proc->args.v, c->env);
-        exec_failed(exe, errno);
+        exec_failed(exe, -process_exec(exe, proc->args.v, c->env, c->preserve_fds));
         return 1;
 }

@@ -33,8 +33,4 @@ struct init_ctx {
 /* The child side; never returns (ns_child_fn). */
 int init_main(void *ctx);
 
-/* Find an executable as execvp would, but with the PATH of env (the
- * container's), not the runtime's. Returns malloc'd path or NULL (errno). */
-char *init_find_executable(const char *name, char *const *env);
-
 #endif

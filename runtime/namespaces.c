@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -36,7 +37,7 @@ int ns_plan_make(const struct cella_spec *spec, struct ns_plan *plan, struct cel
                         if (i == CELLA_NS_CGROUP)
                                 plan->new_cgroupns = true;
                         else if (i == CELLA_NS_TIME)
-                                plan->need_intermediate = true;
+                                plan->need_intermediate = plan->new_timens = true;
                         else
                                 plan->clone_flags |= (unsigned long)flag;
                         continue;
@@ -61,6 +62,41 @@ int ns_plan_make(const struct cella_spec *spec, struct ns_plan *plan, struct cel
         plan->new_userns = plan->clone_flags & CLONE_NEWUSER;
         plan->new_netns = plan->clone_flags & CLONE_NEWNET;
         plan->new_mountns = plan->clone_flags & CLONE_NEWNS;
+        return 0;
+}
+
+int ns_plan_join_pid(pid_t pid, struct ns_plan *plan, struct cella_error *err)
+{
+        static const char *const names[CELLA_NS__COUNT] = {
+                [CELLA_NS_PID] = "pid",     [CELLA_NS_NET] = "net",       [CELLA_NS_IPC] = "ipc",
+                [CELLA_NS_UTS] = "uts",     [CELLA_NS_MOUNT] = "mnt",     [CELLA_NS_USER] = "user",
+                [CELLA_NS_CGROUP] = "cgroup", [CELLA_NS_TIME] = "time",
+        };
+        memset(plan, 0, sizeof *plan);
+        for (int i = 0; i < CELLA_NS__COUNT; i++)
+                plan->join_fds[i] = -1;
+        for (int i = 0; i < CELLA_NS__COUNT; i++) {
+                char theirs[64], ours[64];
+                snprintf(theirs, sizeof theirs, "/proc/%d/ns/%s", pid, names[i]);
+                snprintf(ours, sizeof ours, "/proc/self/ns/%s", names[i]);
+                struct stat a, b;
+                if (stat(theirs, &a) < 0) {
+                        if (errno == ENOENT && i == CELLA_NS_TIME)
+                                continue;   /* kernel without time namespaces */
+                        ns_plan_close(plan);
+                        return cella_error_sys(err, "%s", theirs);
+                }
+                if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                        continue;
+                int fd = open(theirs, O_RDONLY | O_CLOEXEC);
+                if (fd < 0) {
+                        ns_plan_close(plan);
+                        return cella_error_sys(err, "open %s", theirs);
+                }
+                plan->join_fds[i] = fd;
+                if (i == CELLA_NS_USER || i == CELLA_NS_PID || i == CELLA_NS_TIME)
+                        plan->need_intermediate = true;
+        }
         return 0;
 }
 
@@ -148,12 +184,10 @@ pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_chi
                 for (size_t i = 0; i < ARRAY_SIZE(order) && rep.pid == 0; i++) {
                         int fd = plan->join_fds[order[i]];
                         if (fd >= 0 && setns(fd, 0) < 0)
-                                rep.pid = cella_error_sys(&rep.e, "setns %s namespace %s",
-                                                          cella_ns_type_name((enum cella_ns_type)order[i]),
-                                                          spec->linux_.namespaces[order[i]].path);
+                                rep.pid = cella_error_sys(&rep.e, "setns %s namespace",
+                                                          cella_ns_type_name((enum cella_ns_type)order[i]));
                 }
-                const struct cella_namespace *tns = &spec->linux_.namespaces[CELLA_NS_TIME];
-                if (rep.pid == 0 && tns->present && !tns->path) {
+                if (rep.pid == 0 && plan->new_timens) {
                         if (unshare(CLONE_NEWTIME) < 0)
                                 rep.pid = cella_error_sys(&rep.e, "unshare time namespace");
                         else if (write_time_offsets(&spec->linux_, &rep.e) < 0)

@@ -23,8 +23,12 @@ struct ns_plan {
         bool new_cgroupns;              /* unshared by the init once in its cgroup */
         bool new_netns;
         bool new_mountns;
+        bool new_timens;                /* unshared (with offsets) by the intermediate */
         bool need_intermediate;
 };
+
+/* A plan that joins every namespace of pid that differs from ours (exec). */
+int ns_plan_join_pid(pid_t pid, struct ns_plan *plan, struct cella_error *err);
 
 /* Open every namespace path and check it is of the right type; compute the flags. */
 int ns_plan_make(const struct cella_spec *spec, struct ns_plan *plan, struct cella_error *err);

@@ -1,0 +1,90 @@
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/commands.h"
+#include "runtime/container.h"
+#include "runtime/util.h"
+
+static bool contains(const pid_t *pids, size_t n, long pid)
+{
+        for (size_t i = 0; i < n; i++)
+                if (pids[i] == pid)
+                        return true;
+        return false;
+}
+
+int cmd_ps(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { 0 } };
+        const char *format = "table";
+        int c;
+        while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+                if (c != 'f')
+                        return 2;
+                format = optarg;
+        }
+        if (optind >= argc) {
+                fprintf(stderr, "usage: cella ps [--format table|json] ID [ps options]\n");
+                return 2;
+        }
+        pid_t *pids = NULL;
+        size_t n = 0;
+        struct cella_error err = { 0 };
+        if (container_pids(cli->root, argv[optind], &pids, &n, &err) < 0)
+                return cli_fail(cli, &err);
+        if (streq(format, "json")) {
+                printf("[");
+                for (size_t i = 0; i < n; i++)
+                        printf("%s%d", i ? "," : "", pids[i]);
+                printf("]\n");
+                free(pids);
+                return 0;
+        }
+        if (!streq(format, "table")) {
+                free(pids);
+                return cli_failf(cli, "--format: expected table or json, not \"%s\"", format);
+        }
+        /* like runc: the host's ps output, filtered to the container's pids */
+        char cmd[4096] = "ps";
+        if (optind + 1 >= argc)
+                strcat(cmd, " -ef");
+        for (int i = optind + 1; i < argc; i++) {
+                if (strlen(cmd) + strlen(argv[i]) + 4 >= sizeof cmd || strchr(argv[i], '\'')) {
+                        free(pids);
+                        return cli_failf(cli, "ps options too long or with quotes");
+                }
+                strcat(cmd, " '");
+                strcat(cmd, argv[i]);
+                strcat(cmd, "'");
+        }
+        FILE *f = popen(cmd, "r");
+        if (!f) {
+                free(pids);
+                return cli_failf(cli, "run ps: %m");
+        }
+        char line[8192];
+        int pid_col = -1;
+        bool header = true;
+        while (fgets(line, sizeof line, f)) {
+                char copy[8192];
+                snprintf(copy, sizeof copy, "%s", line);
+                char *save = NULL;
+                int col = 0;
+                if (header) {
+                        for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+                                if (streq(t, "PID"))
+                                        pid_col = col;
+                        fputs(line, stdout);
+                        header = false;
+                        continue;
+                }
+                for (char *t = strtok_r(copy, " \t\n", &save); t; t = strtok_r(NULL, " \t\n", &save), col++)
+                        if (col == pid_col && contains(pids, n, strtol(t, NULL, 10)))
+                                fputs(line, stdout);
+        }
+        pclose(f);
+        free(pids);
+        return pid_col < 0 ? cli_failf(cli, "ps output has no PID column") : 0;
+}

@@ -1,0 +1,369 @@
+#include "exec.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup/cgroup.h"
+#include "container.h"
+#include "fileutil.h"
+#include "log.h"
+#include "namespaces.h"
+#include "process.h"
+#include "relay.h"
+#include "security.h"
+#include "spec.h"
+#include "state.h"
+#include "sync.h"
+#include "terminal.h"
+#include "util.h"
+
+struct exec_child {
+        const struct ns_plan *plan;
+        struct cella_process *process;
+        char **env;
+        const char *user;               /* names to resolve in the container, or NULL */
+        int sync_fd;
+        int runtime_fd;
+        struct cella_seccomp_filter *seccomp;
+        int preserve_fds;
+        sigset_t saved_mask;
+};
+
+static __attribute__((noreturn)) void exec_fail(struct exec_child *c, struct cella_error *err)
+{
+        sync_send(c->sync_fd, SYNC_ERROR, -1, err);
+        _exit(1);
+}
+
+#define TRY(expr)                                    \
+        do {                                         \
+                if ((expr) < 0)                      \
+                        exec_fail(c, &err);          \
+        } while (0)
+
+static int exec_main(void *arg)
+{
+        struct exec_child *c = arg;
+        struct cella_process *p = c->process;
+        struct cella_error err = { 0 };
+        if (c->runtime_fd >= 0)
+                close(c->runtime_fd);
+        for (int s = 1; s < NSIG; s++)
+                if (s != SIGKILL && s != SIGSTOP)
+                        signal(s, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+
+        TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        TRY(ns_join_rest(c->plan, &err));
+        if (setsid() < 0) {
+                cella_error_sys(&err, "setsid");
+                exec_fail(c, &err);
+        }
+        if (c->user) {
+                uint32_t uid = 0, gid = 0;
+                TRY(process_resolve_user(c->user, &uid, &gid, &err));
+                p->user.uid = uid;
+                p->user.gid = gid;
+        }
+        if (p->terminal) {
+                _cleanup_close_ int ptm = -1;
+                _cleanup_close_ int pts = -1;
+                TRY(process_open_pty(p, &ptm, &pts, &err));
+                if (sync_send(c->sync_fd, SYNC_PTY, ptm, NULL) < 0) {
+                        cella_error_sys(&err, "send the pty");
+                        exec_fail(c, &err);
+                }
+                TRY(process_take_terminal(pts, &err));
+        }
+        TRY(process_set_rlimits(p, &err));
+        umask(p->user.umask.set ? (mode_t)p->user.umask.value : 022);
+        bool seccomp_loaded = false;
+        int listener = -1;
+        if (c->seccomp && !p->no_new_privileges) {
+                TRY(security_seccomp_load(c->seccomp, &listener, &err));
+                seccomp_loaded = true;
+                if (listener >= 0)
+                        close(listener);
+        }
+        TRY(security_caps_prepare(&p->capabilities, &err));
+        TRY(process_set_user(p, c->plan->join_fds[CELLA_NS_USER] >= 0, &err));
+        TRY(security_caps_apply(&p->capabilities, &err));
+        const char *cwd = p->cwd ? p->cwd : "/";
+        if (chdir(cwd) < 0) {
+                cella_error_sys(&err, "chdir to %s", cwd);
+                exec_fail(c, &err);
+        }
+        _cleanup_free_ char *exe = process_find_executable(p->args.v[0], c->env);
+        if (!exe) {
+                cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", p->args.v[0]);
+                exec_fail(c, &err);
+        }
+        if (p->no_new_privileges)
+                TRY(security_set_no_new_privs(&err));
+        if (c->seccomp && !seccomp_loaded) {
+                TRY(security_seccomp_load(c->seccomp, &listener, &err));
+                if (listener >= 0)
+                        close(listener);
+        }
+        /* the socket is close-on-exec: EOF tells the runtime execve worked */
+        int e = -process_exec(exe, p->args.v, c->env, c->preserve_fds);
+        cella_error_set(&err, e, "exec %s", exe);
+        exec_fail(c, &err);
+}
+
+static int parse_caps_into(struct cella_capabilities *caps, char **names, size_t n, struct cella_error *err)
+{
+        for (size_t i = 0; i < n; i++) {
+                const char *name = names[i];
+                _cleanup_free_ char *full = str_has_prefix(name, "CAP_") ? xstrdup(name) : xasprintf("CAP_%s", name);
+                for (char *q = full; *q; q++)
+                        if (*q >= 'a' && *q <= 'z')
+                                *q = (char)(*q - 'a' + 'A');
+                int cap = cella_capability_from_name(full);
+                if (cap < 0)
+                        return cella_error_set(err, EINVAL, "--cap: unknown capability \"%s\"", name);
+                uint64_t bit = 1ULL << cap;
+                caps->present = true;
+                caps->bounding |= bit;
+                caps->effective |= bit;
+                caps->permitted |= bit;
+                if (caps->inheritable)
+                        caps->ambient |= bit;
+        }
+        return 0;
+}
+
+static char **join_env(const struct cella_strv *base, char **extra, size_t n_extra)
+{
+        char **env = xcalloc(base->n + n_extra + 1, sizeof *env);
+        size_t k = 0;
+        for (size_t i = 0; i < base->n; i++)
+                env[k++] = xstrdup(base->v[i]);
+        for (size_t i = 0; i < n_extra; i++) {
+                /* a later K=V replaces an earlier K */
+                const char *eq = strchr(extra[i], '=');
+                size_t klen = eq ? (size_t)(eq - extra[i]) : strlen(extra[i]);
+                size_t j;
+                for (j = 0; j < k; j++)
+                        if (strncmp(env[j], extra[i], klen) == 0 && env[j][klen] == '=')
+                                break;
+                if (j < k) {
+                        free(env[j]);
+                        env[j] = xstrdup(extra[i]);
+                } else {
+                        env[k++] = xstrdup(extra[i]);
+                }
+        }
+        return env;
+}
+
+static struct cella_spec *load_config_of(int dirfd, struct cella_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct cella_spec *spec = NULL;
+        if (read_file_at(dirfd, "config.json", &text, &len, err) < 0)
+                return NULL;
+        if (cella_spec_parse(text, len, "config.json", &spec, err) < 0)
+                return NULL;
+        return spec;
+}
+
+int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err)
+{
+        *exit_status = 0;
+        if (state_check_id(o->id, err) < 0)
+                return -1;
+        _cleanup_close_ int rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", o->id);
+        _cleanup_close_ int dirfd = state_open_dir(rootfd, o->id, false, err);
+        if (dirfd < 0)
+                return -1;
+        struct cella_state st;
+        if (state_read(dirfd, o->id, &st, err) < 0)
+                return -1;
+        int r = -1;
+        struct cella_spec *spec = NULL;
+        struct cella_process *file_proc = NULL;
+        struct cella_seccomp_filter *filter = NULL;
+        char **env = NULL;
+        struct ns_plan plan;
+        memset(&plan, 0, sizeof plan);
+        for (int i = 0; i < CELLA_NS__COUNT; i++)
+                plan.join_fds[i] = -1;
+        int sv[2] = { -1, -1 };
+        int master = -1;
+        pid_t pid = -1;
+        sigset_t saved;
+        bool blocked = false;
+
+        enum cella_status status = state_status(dirfd, &st);
+        if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
+                cella_error_set(err, EINVAL, "cannot exec in a stopped container");
+                goto out;
+        }
+        if (status == CELLA_STATUS_PAUSED && !o->ignore_paused) {
+                cella_error_set(err, EINVAL, "cannot exec in a paused container (use --ignore-paused to override)");
+                goto out;
+        }
+        spec = load_config_of(dirfd, err);
+        if (!spec)
+                goto out;
+
+        struct cella_process p;
+        if (o->process_path) {
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+                if (read_file_at(AT_FDCWD, o->process_path, &text, &len, err) < 0 ||
+                    cella_process_parse(text, len, o->process_path, &file_proc, err) < 0)
+                        goto out;
+                p = *file_proc;
+        } else {
+                p = spec->process;
+                if (o->n_args == 0) {
+                        cella_error_set(err, EINVAL, "exec: no command given");
+                        goto out;
+                }
+                p.args.v = o->args;
+                p.args.n = o->n_args;
+                p.terminal = o->tty == 1;
+                if (o->cwd)
+                        p.cwd = (char *)o->cwd;
+                if (o->no_new_privs >= 0)
+                        p.no_new_privileges = o->no_new_privs == 1;
+                if (o->n_additional_gids) {
+                        p.user.additional_gids = o->additional_gids;
+                        p.user.n_additional_gids = o->n_additional_gids;
+                }
+                if (parse_caps_into(&p.capabilities, o->caps, o->n_caps, err) < 0)
+                        goto out;
+        }
+        env = join_env(&p.env, o->env, o->n_env);
+        if (p.terminal && o->detach && !o->console_socket) {
+                cella_error_set(err, EINVAL, "--tty with --detach needs --console-socket");
+                goto out;
+        }
+        if (ns_plan_join_pid(st.pid, &plan, err) < 0)
+                goto out;
+        if (spec->linux_.seccomp.present) {
+                _cleanup_free_ char *cache = xasprintf("%s/.cache/seccomp", o->root);
+                if (security_seccomp_compile(&spec->linux_.seccomp, cache, &filter, err) < 0)
+                        goto out;
+        }
+        if (o->preserve_fds > 0 && fd_reserve_range(3, 3 + o->preserve_fds, err) < 0)
+                goto out;
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+                cella_error_sys(err, "socketpair");
+                goto out;
+        }
+        sigset_t all;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &saved);
+        blocked = true;
+        struct exec_child child = {
+                .plan = &plan,
+                .process = &p,
+                .env = env,
+                .user = o->user,
+                .sync_fd = sv[1],
+                .runtime_fd = dirfd,
+                .seccomp = filter,
+                .preserve_fds = o->preserve_fds,
+                .saved_mask = saved,
+        };
+        int pidfd = -1;
+        pid = ns_spawn(spec, &plan, exec_main, &child, &pidfd, err);
+        if (pidfd >= 0)
+                close(pidfd);
+        close(sv[1]);
+        sv[1] = -1;
+        if (pid < 0)
+                goto out;
+        if (st.has_cgroup) {
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                if (cgroup_enter(&cg, pid, err) < 0)
+                        goto kill_out;
+        }
+        sync_send(sv[0], SYNC_GO, -1, NULL);
+        /* until EOF: PTY (maybe), then nothing — EOF means execve succeeded */
+        for (;;) {
+                struct sync_msg m;
+                int fd = -1;
+                struct cella_error e2 = { 0 };
+                int rr = sync_recv(sv[0], &m, &fd, &e2);
+                if (rr < 0) {
+                        if (e2.errnum == EPIPE && m.type != SYNC_ERROR)
+                                break;   /* EOF: the process is running its program */
+                        *err = e2;
+                        goto kill_out;
+                }
+                if (m.type == SYNC_PTY && fd >= 0) {
+                        if (o->console_socket) {
+                                int sr = terminal_send_to_socket(o->console_socket, fd, err);
+                                close(fd);
+                                if (sr < 0)
+                                        goto kill_out;
+                        } else {
+                                master = fd;
+                        }
+                } else if (fd >= 0) {
+                        close(fd);
+                }
+        }
+        if (o->pid_file) {
+                char buf[32];
+                int n = snprintf(buf, sizeof buf, "%d", pid);
+                _cleanup_free_ char *dir = xstrdup(o->pid_file);
+                char *slash = strrchr(dir, '/');
+                const char *name = slash ? slash + 1 : dir;
+                if (slash)
+                        *slash = '\0';
+                _cleanup_close_ int dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (dfd < 0 || write_file_atomic_at(dfd, name, buf, (size_t)n, 0644, err) < 0) {
+                        if (dfd < 0)
+                                cella_error_sys(err, "--pid-file %s", o->pid_file);
+                        goto kill_out;
+                }
+        }
+        if (o->detach) {
+                r = 0;
+                goto out;
+        }
+        close(dirfd);
+        dirfd = -1;
+        relay_until_exit(pid, master, exit_status);
+        r = 0;
+        goto out;
+
+kill_out:
+        if (pid > 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
+out:
+        if (blocked)
+                sigprocmask(SIG_SETMASK, &saved, NULL);
+        if (master >= 0)
+                close(master);
+        if (sv[0] >= 0)
+                close(sv[0]);
+        if (sv[1] >= 0)
+                close(sv[1]);
+        ns_plan_close(&plan);
+        security_seccomp_free(filter);
+        cella_strv_free(env);
+        cella_process_free(file_proc);
+        cella_spec_free(spec);
+        state_clear(&st);
+        return r;
+}

@@ -1,0 +1,195 @@
+#include "process.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "fileutil.h"
+#include "util.h"
+
+#ifndef TIOCGPTPEER
+#define TIOCGPTPEER _IO('T', 0x41)
+#endif
+
+int process_set_rlimits(const struct cella_process *p, struct cella_error *err)
+{
+        for (size_t i = 0; i < p->n_rlimits; i++) {
+                struct rlimit rl = { .rlim_cur = p->rlimits[i].soft, .rlim_max = p->rlimits[i].hard };
+                if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+                        return cella_error_sys(err, "process.rlimits: %s soft %llu hard %llu", p->rlimits[i].type,
+                                               (unsigned long long)rl.rlim_cur, (unsigned long long)rl.rlim_max);
+        }
+        return 0;
+}
+
+int process_set_user(const struct cella_process *p, bool userns, struct cella_error *err)
+{
+        const struct cella_user *u = &p->user;
+        gid_t *gids = xcalloc(u->n_additional_gids + 1, sizeof *gids);
+        for (size_t i = 0; i < u->n_additional_gids; i++)
+                gids[i] = u->additional_gids[i];
+        int r = setgroups(u->n_additional_gids, gids);
+        free(gids);
+        /* a user namespace with setgroups "deny" (rootless) keeps its groups */
+        if (r < 0 && !(userns && errno == EPERM && u->n_additional_gids == 0))
+                return cella_error_sys(err, "setgroups (process.user.additionalGids)");
+        if (setresgid(u->gid, u->gid, u->gid) < 0)
+                return cella_error_sys(err, "setresgid %u (process.user.gid)", u->gid);
+        if (setresuid(u->uid, u->uid, u->uid) < 0)
+                return cella_error_sys(err, "setresuid %u (process.user.uid)", u->uid);
+        return 0;
+}
+
+int process_open_pty(const struct cella_process *p, int *master, int *slave, struct cella_error *err)
+{
+        _cleanup_close_ int ptm = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (ptm < 0)
+                return cella_error_sys(err, "open /dev/ptmx (a terminal needs a devpts mount on /dev/pts)");
+        int unlock = 0;
+        if (ioctl(ptm, TIOCSPTLCK, &unlock) < 0)
+                return cella_error_sys(err, "unlock pty");
+        /* TIOCGPTPEER opens the peer without a path lookup */
+        int pts = ioctl(ptm, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (pts < 0)
+                return cella_error_sys(err, "open pty peer");
+        if (p->has_console_size) {
+                struct winsize ws = { .ws_row = (unsigned short)p->console_height,
+                                      .ws_col = (unsigned short)p->console_width };
+                ioctl(pts, TIOCSWINSZ, &ws);
+        }
+        *master = steal_fd(&ptm);
+        *slave = pts;
+        return 0;
+}
+
+int process_take_terminal(int slave, struct cella_error *err)
+{
+        if (ioctl(slave, TIOCSCTTY, 0) < 0)
+                return cella_error_sys(err, "make the pty the controlling terminal");
+        for (int fd = 0; fd < 3; fd++)
+                if (dup2(slave, fd) < 0)
+                        return cella_error_sys(err, "dup2 pty");
+        return 0;
+}
+
+char *process_find_executable(const char *name, char *const *env)
+{
+        if (strchr(name, '/')) {
+                struct stat st;
+                if (stat(name, &st) < 0)
+                        return NULL;
+                if (!S_ISREG(st.st_mode) || access(name, X_OK) < 0) {
+                        errno = EACCES;
+                        return NULL;
+                }
+                return xstrdup(name);
+        }
+        const char *path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        for (char *const *e = env; e && *e; e++)
+                if (str_has_prefix(*e, "PATH="))
+                        path = *e + 5;
+        _cleanup_free_ char *copy = xstrdup(path);
+        char *save = NULL;
+        int last_errno = ENOENT;
+        for (char *dir = strtok_r(copy, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+                _cleanup_free_ char *cand = xasprintf("%s/%s", *dir ? dir : ".", name);
+                struct stat st;
+                if (stat(cand, &st) == 0 && S_ISREG(st.st_mode)) {
+                        if (access(cand, X_OK) == 0)
+                                return steal_pointer(&cand);
+                        last_errno = EACCES;
+                }
+        }
+        errno = last_errno;
+        return NULL;
+}
+
+static bool parse_id(const char *s, uint32_t *out)
+{
+        char *end;
+        if (!*s)
+                return false;
+        unsigned long v = strtoul(s, &end, 10);
+        if (*end || v > UINT32_MAX)
+                return false;
+        *out = (uint32_t)v;
+        return true;
+}
+
+/* Find name in a passwd/group style file; field 3 is the id, field 4 the
+ * primary gid (passwd). A small parser on purpose: NSS would load modules
+ * named by the container's own nsswitch.conf into the runtime. */
+static int lookup_db(const char *file, const char *name, uint32_t *id, uint32_t *gid, struct cella_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        if (read_file_at(AT_FDCWD, file, &text, &len, err) < 0)
+                return -1;
+        char *save = NULL;
+        for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *f[5] = { 0 };
+                int n = 0;
+                char *p = line;
+                while (n < 5 && p) {
+                        f[n++] = p;
+                        p = strchr(p, ':');
+                        if (p)
+                                *p++ = '\0';
+                }
+                if (n >= 3 && streq(f[0], name) && parse_id(f[2], id)) {
+                        if (gid && (n < 4 || !parse_id(f[3], gid)))
+                                *gid = *id;
+                        return 0;
+                }
+        }
+        return cella_error_set(err, ENOENT, "no \"%s\" in the container's %s", name, file);
+}
+
+int process_resolve_user(const char *spec, uint32_t *uid, uint32_t *gid, struct cella_error *err)
+{
+        _cleanup_free_ char *copy = xstrdup(spec);
+        char *group = strchr(copy, ':');
+        if (group)
+                *group++ = '\0';
+        bool gid_set = false;
+        if (parse_id(copy, uid)) {
+                if (!group)
+                        *gid = 0;
+        } else if (lookup_db("/etc/passwd", copy, uid, gid, err) < 0) {
+                return cella_error_prefix(err, "--user %s", spec);
+        } else {
+                gid_set = true;
+        }
+        if (group && *group) {
+                if (!parse_id(group, gid) && lookup_db("/etc/group", group, gid, NULL, err) < 0)
+                        return cella_error_prefix(err, "--user %s", spec);
+        } else if (!gid_set && !group) {
+                *gid = 0;
+        }
+        return 0;
+}
+
+int process_exec(const char *exe, char *const *args, char *const *env, int preserve)
+{
+        /* CVE-2024-21626: no fd of the runtime survives into the container */
+        int first_closed = 3 + preserve;
+        for (int fd = 3; fd < first_closed; fd++) {
+                int fl = fcntl(fd, F_GETFD);
+                if (fl >= 0)
+                        fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+        }
+        if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+                for (int fd = first_closed; fd < 65536; fd++)
+                        fcntl(fd, F_SETFD, FD_CLOEXEC);
+        execve(exe, args, env);
+        return -errno;
+}

@@ -1,0 +1,35 @@
+/* cella: the steps that turn a set-up process into the container's
+ * process: rlimits, user, terminal, the executable, the final exec. Shared
+ * by the container init and by `exec`. */
+#ifndef CELLA_PROCESS_H
+#define CELLA_PROCESS_H
+
+#include <stdbool.h>
+
+#include "error.h"
+#include "spec.h"
+
+int process_set_rlimits(const struct cella_process *p, struct cella_error *err);
+
+/* setgroups (additionalGids), setresgid, setresuid */
+int process_set_user(const struct cella_process *p, bool userns, struct cella_error *err);
+
+/* A new pty from /dev/ptmx of the current root; sizes it from consoleSize. */
+int process_open_pty(const struct cella_process *p, int *master, int *slave, struct cella_error *err);
+
+/* Make slave the controlling terminal and fds 0, 1, 2. */
+int process_take_terminal(int slave, struct cella_error *err);
+
+/* execvp's lookup with the container's PATH (from env). NULL + errno. */
+char *process_find_executable(const char *name, char *const *env);
+
+/* Resolve user[:group] names against /etc/passwd and /etc/group of the
+ * current root (the container's), without NSS. Numeric parts pass through.
+ * Sets uid/gid (gid = the user's primary group unless :group is given). */
+int process_resolve_user(const char *spec, uint32_t *uid, uint32_t *gid, struct cella_error *err);
+
+/* Keep fds 3..3+preserve-1, close-on-exec everything above, execve.
+ * Returns only on failure (errno set). */
+int process_exec(const char *exe, char *const *args, char *const *env, int preserve);
+
+#endif
