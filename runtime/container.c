@@ -210,17 +210,17 @@ static int load_spec(const struct cella_create_opts *o, const char *bundle, stru
 static int precheck(const struct cella_spec *spec, const char *rootfs, struct cella_error *err)
 {
         if (!spec->has_process)
-                return cella_error_set(err, EINVAL, "config.json: process: required to create a container");
+                return cella_error_msg(err, EINVAL, "config.json: process: required to create a container");
         struct stat st;
         if (stat(rootfs, &st) < 0)
                 return cella_error_sys(err, "rootfs %s", rootfs);
         if (!S_ISDIR(st.st_mode))
-                return cella_error_set(err, ENOTDIR, "rootfs %s: not a directory", rootfs);
+                return cella_error_msg(err, ENOTDIR, "rootfs %s: not a directory", rootfs);
         const struct cella_linux *lx = &spec->linux_;
         if (spec->hostname && *spec->hostname && !lx->namespaces[CELLA_NS_UTS].present)
-                return cella_error_set(err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
+                return cella_error_msg(err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
         if (!lx->namespaces[CELLA_NS_MOUNT].present)
-                return cella_error_set(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+                return cella_error_msg(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
         return 0;
 }
 
@@ -229,10 +229,10 @@ static int check_terminal_opts(const struct cella_spec *spec, const struct cella
 {
         bool detached = !run_mode || o->detach;
         if (spec->process.terminal && detached && !o->console_socket)
-                return cella_error_set(err, EINVAL,
+                return cella_error_msg(err, EINVAL,
                                        "process.terminal is true: --console-socket is required when the container is detached");
         if (!spec->process.terminal && o->console_socket)
-                return cella_error_set(err, EINVAL, "--console-socket given but process.terminal is false");
+                return cella_error_msg(err, EINVAL, "--console-socket given but process.terminal is false");
         return 0;
 }
 
@@ -460,7 +460,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                         goto fail;
         }
         if (sync_send(c->sync_fd, SYNC_GO, -1, NULL) < 0) {
-                cella_error_set(err, EPIPE, "container init exited before setup");
+                cella_error_msg(err, EPIPE, "container init exited before setup");
                 goto fail;
         }
         if (converse(c, o, run_mode, err) < 0)
@@ -537,7 +537,7 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                 return -1;
         _cleanup_close_ int rootfd = state_open_root(root, false, err);
         if (rootfd < 0)
-                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
         _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
         if (dirfd < 0)
                 return -1;
@@ -550,9 +550,9 @@ int container_start(const char *root, const char *id, struct cella_error *err)
         _cleanup_close_ int pidfd = -1;
         if (status != CELLA_STATUS_CREATED) {
                 if (status == CELLA_STATUS_STOPPED)
-                        cella_error_set(err, EINVAL, "cannot start a container that has stopped");
+                        cella_error_msg(err, EINVAL, "cannot start a container that has stopped");
                 else
-                        cella_error_set(err, EINVAL, "cannot start a container in the %s state", cella_status_name(status));
+                        cella_error_msg(err, EINVAL, "cannot start a container in the %s state", cella_status_name(status));
                 goto out;
         }
         fifo = openat(dirfd, "exec.fifo", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
@@ -571,13 +571,13 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                 if (p[0].revents & POLLIN)
                         break;
                 if ((pidfd >= 0 && (p[1].revents & POLLIN)) || (pidfd < 0 && proc_start_time(st.pid) == 0)) {
-                        cella_error_set(err, ESRCH, "container init exited before start");
+                        cella_error_msg(err, ESRCH, "container init exited before start");
                         goto out;
                 }
         }
         char b;
         if (read(fifo, &b, 1) != 1) {
-                cella_error_set(err, EIO, "container init exited before start");
+                cella_error_msg(err, EIO, "container init exited before start");
                 goto out;
         }
         unlinkat(dirfd, "exec.fifo", 0);
@@ -606,7 +606,7 @@ int container_run(const struct cella_create_opts *o, int *exit_status, struct ce
                 return r;
         }
         if (sync_send(c.sync_fd, SYNC_START, -1, NULL) < 0) {
-                cella_error_set(err, EPIPE, "container init exited before start");
+                cella_error_msg(err, EPIPE, "container init exited before start");
                 destroy_half_made(&c, o->id);
                 created_release(&c);
                 sigprocmask(SIG_SETMASK, &saved, NULL);
@@ -644,7 +644,7 @@ int container_load(const char *root, const char *id, struct cella_state *st, enu
                 return -1;
         _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
-                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
         _cleanup_close_ int dirfd = state_open_dir(rootfd, id, false, err);
         if (dirfd < 0)
                 return -1;
@@ -670,7 +670,7 @@ static int signal_pid(const struct cella_state *st, int sig, struct cella_error 
         _cleanup_close_ int pidfd = pidfd_open_(st->pid);
         /* the pidfd pins the process: check it is still the init we made */
         if (pidfd < 0 || proc_start_time(st->pid) != st->pid_start)
-                return cella_error_set(err, ESRCH, "container not running");
+                return cella_error_msg(err, ESRCH, "container not running");
         if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0)
                 return cella_error_sys(err, "kill %d", st->pid);
         return 0;
@@ -687,7 +687,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                 struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
                 r = cgroup_kill_all(&cg, sig, err);
         } else if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
-                r = cella_error_set(err, ESRCH, "container not running");
+                r = cella_error_msg(err, ESRCH, "container not running");
         } else {
                 r = signal_pid(&st, sig, err);
         }
@@ -722,7 +722,7 @@ int container_pause(const char *root, const char *id, bool pause, struct cella_e
                 return -1;
         _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
-                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
         _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
         if (dirfd < 0)
                 return -1;
@@ -732,11 +732,11 @@ int container_pause(const char *root, const char *id, bool pause, struct cella_e
         enum cella_status status = state_status(dirfd, &st);
         int r;
         if (pause && status != CELLA_STATUS_RUNNING)
-                r = cella_error_set(err, EINVAL, "container %s is not running (%s)", id, cella_status_name(status));
+                r = cella_error_msg(err, EINVAL, "container %s is not running (%s)", id, cella_status_name(status));
         else if (!pause && status != CELLA_STATUS_PAUSED)
-                r = cella_error_set(err, EINVAL, "container %s is not paused (%s)", id, cella_status_name(status));
+                r = cella_error_msg(err, EINVAL, "container %s is not paused (%s)", id, cella_status_name(status));
         else if (!st.has_cgroup)
-                r = cella_error_set(err, ENOTSUP, "container %s has no cgroup to freeze (rootless?)", id);
+                r = cella_error_msg(err, ENOTSUP, "container %s has no cgroup to freeze (rootless?)", id);
         else {
                 struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
                 r = cgroup_set_frozen(&cg, pause, err);
@@ -766,7 +766,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
 {
         enum cella_status status = state_status(dirfd, st);
         if ((status == CELLA_STATUS_RUNNING || status == CELLA_STATUS_PAUSED) && !force)
-                return cella_error_set(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
+                return cella_error_msg(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                                        cella_status_name(status));
         if (status != CELLA_STATUS_STOPPED)
                 kill_everything(st);
@@ -798,7 +798,7 @@ int container_delete(const char *root, const char *id, bool force, struct cella_
         if (rootfd < 0) {
                 if (force)
                         return 0;
-                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
         }
         _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
         if (dirfd < 0) {

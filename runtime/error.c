@@ -29,6 +29,19 @@ int cella_error_set(struct cella_error *err, int errnum, const char *fmt, ...)
         return r;
 }
 
+int cella_error_msg(struct cella_error *err, int errnum, const char *fmt, ...)
+{
+        va_list ap;
+        va_start(ap, fmt);
+        error_vset(err, 0, fmt, ap);
+        va_end(ap);
+        if (errnum < 0)
+                errnum = -errnum;
+        if (err)
+                err->errnum = errnum;
+        return errnum ? -errnum : -EINVAL;
+}
+
 int cella_error_sys(struct cella_error *err, const char *fmt, ...)
 {
         int saved = errno ? errno : EIO;

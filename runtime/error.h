@@ -22,6 +22,11 @@ struct cella_error {
 int cella_error_set(struct cella_error *err, int errnum, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
+/* Like cella_error_set, but the message is complete as it is: errnum is
+ * recorded for callers to test, not appended ("container \"x\" does not exist"). */
+int cella_error_msg(struct cella_error *err, int errnum, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
 /* Shorthand for cella_error_set(err, errno, ...). */
 int cella_error_sys(struct cella_error *err, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

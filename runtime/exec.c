@@ -130,7 +130,7 @@ static int parse_caps_into(struct cella_capabilities *caps, char **names, size_t
                                 *q = (char)(*q - 'a' + 'A');
                 int cap = cella_capability_from_name(full);
                 if (cap < 0)
-                        return cella_error_set(err, EINVAL, "--cap: unknown capability \"%s\"", name);
+                        return cella_error_msg(err, EINVAL, "--cap: unknown capability \"%s\"", name);
                 uint64_t bit = 1ULL << cap;
                 caps->present = true;
                 caps->bounding |= bit;
@@ -185,7 +185,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 return -1;
         _cleanup_close_ int rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (rootfd < 0)
-                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", o->id);
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", o->id);
         _cleanup_close_ int dirfd = state_open_dir(rootfd, o->id, false, err);
         if (dirfd < 0)
                 return -1;
@@ -209,11 +209,11 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
 
         enum cella_status status = state_status(dirfd, &st);
         if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
-                cella_error_set(err, EINVAL, "cannot exec in a stopped container");
+                cella_error_msg(err, EINVAL, "cannot exec in a stopped container");
                 goto out;
         }
         if (status == CELLA_STATUS_PAUSED && !o->ignore_paused) {
-                cella_error_set(err, EINVAL, "cannot exec in a paused container (use --ignore-paused to override)");
+                cella_error_msg(err, EINVAL, "cannot exec in a paused container (use --ignore-paused to override)");
                 goto out;
         }
         spec = load_config_of(dirfd, err);
@@ -231,7 +231,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         } else {
                 p = spec->process;
                 if (o->n_args == 0) {
-                        cella_error_set(err, EINVAL, "exec: no command given");
+                        cella_error_msg(err, EINVAL, "exec: no command given");
                         goto out;
                 }
                 p.args.v = o->args;
@@ -250,7 +250,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         }
         env = join_env(&p.env, o->env, o->n_env);
         if (p.terminal && o->detach && !o->console_socket) {
-                cella_error_set(err, EINVAL, "--tty with --detach needs --console-socket");
+                cella_error_msg(err, EINVAL, "--tty with --detach needs --console-socket");
                 goto out;
         }
         if (ns_plan_join_pid(st.pid, &plan, err) < 0)

@@ -70,7 +70,7 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
                         if (left <= 0) {
                                 kill(pid, SIGKILL);
                                 waitpid(pid, NULL, 0);
-                                return cella_error_set(err, ETIMEDOUT, "hook %s %s: timed out after %d s",
+                                return cella_error_msg(err, ETIMEDOUT, "hook %s %s: timed out after %d s",
                                                        label, h->path, h->timeout);
                         }
                         timeout = (int)left;
@@ -85,11 +85,11 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
                 return 0;
         if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-                return cella_error_set(err, ENOENT, "hook %s %s: could not be executed (exit 127)", label, h->path);
+                return cella_error_msg(err, ENOENT, "hook %s %s: could not be executed (exit 127)", label, h->path);
         if (WIFEXITED(status))
-                return cella_error_set(err, EIO, "hook %s %s: exited with status %d", label, h->path,
+                return cella_error_msg(err, EIO, "hook %s %s: exited with status %d", label, h->path,
                                        WEXITSTATUS(status));
-        return cella_error_set(err, EIO, "hook %s %s: killed by signal %d", label, h->path, WTERMSIG(status));
+        return cella_error_msg(err, EIO, "hook %s %s: killed by signal %d", label, h->path, WTERMSIG(status));
 }
 
 int hooks_run(const struct cella_spec *spec, enum cella_hook_kind kind, const char *state_json,

@@ -29,17 +29,17 @@ int state_check_id(const char *id, struct cella_error *err)
 {
         size_t n = strlen(id);
         if (n == 0)
-                return cella_error_set(err, EINVAL, "container ID must not be empty");
+                return cella_error_msg(err, EINVAL, "container ID must not be empty");
         if (n > 1024)
-                return cella_error_set(err, EINVAL, "container ID is longer than 1024 bytes");
+                return cella_error_msg(err, EINVAL, "container ID is longer than 1024 bytes");
         if (streq(id, ".") || streq(id, ".."))
-                return cella_error_set(err, EINVAL, "invalid container ID \"%s\"", id);
+                return cella_error_msg(err, EINVAL, "invalid container ID \"%s\"", id);
         for (const char *p = id; *p; p++) {
                 char c = *p;
                 bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                           (p != id && (c == '_' || c == '-' || c == '.' || c == '+'));
                 if (!ok)
-                        return cella_error_set(err, EINVAL,
+                        return cella_error_msg(err, EINVAL,
                                                "invalid container ID \"%s\": only letters, digits and _ . + - are allowed",
                                                id);
         }
@@ -60,7 +60,7 @@ int state_create_dir(int rootfd, const char *id, struct cella_error *err)
 {
         if (mkdirat(rootfd, id, 0711) < 0) {
                 if (errno == EEXIST)
-                        return cella_error_set(err, EEXIST, "container \"%s\" already exists", id);
+                        return cella_error_msg(err, EEXIST, "container \"%s\" already exists", id);
                 return cella_error_sys(err, "mkdir state dir %s", id);
         }
         int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -78,7 +78,7 @@ int state_open_dir(int rootfd, const char *id, bool exclusive, struct cella_erro
         int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0) {
                 if (errno == ENOENT)
-                        return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+                        return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
                 return cella_error_sys(err, "open state dir %s", id);
         }
         if (flock(fd, exclusive ? LOCK_EX : LOCK_SH) < 0) {
@@ -89,7 +89,7 @@ int state_open_dir(int rootfd, const char *id, bool exclusive, struct cella_erro
         struct stat st;
         if (fstat(fd, &st) < 0 || st.st_nlink == 0) {
                 close(fd);
-                return cella_error_set(err, ENOENT, "container \"%s\" does not exist", id);
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
         }
         return fd;
 }
@@ -213,7 +213,7 @@ int state_read(int dirfd, const char *id, struct cella_state *st, struct cella_e
         if (!root || !YAJL_IS_OBJECT(root)) {
                 if (root)
                         yajl_tree_free(root);
-                return cella_error_set(err, EINVAL, "state of %s: state.json is corrupt", id);
+                return cella_error_msg(err, EINVAL, "state of %s: state.json is corrupt", id);
         }
         st->pid = (pid_t)tree_int(root, "pid");
         st->pid_start = (unsigned long long)tree_int(root, "pid_start");

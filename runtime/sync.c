@@ -60,7 +60,7 @@ int sync_recv(int fd, struct sync_msg *m, int *passfd, struct cella_error *err)
         if (r < 0)
                 return cella_error_sys(err, "container init: sync socket");
         if (r == 0)
-                return cella_error_set(err, EPIPE, "container init exited during setup");
+                return cella_error_msg(err, EPIPE, "container init exited during setup");
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
                 if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
                         int got;
