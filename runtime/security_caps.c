@@ -42,11 +42,12 @@ static const char *cap_name(int cap, char buf[32])
         if (isdigit((unsigned char)name[0])) {
                 snprintf(buf, 32, "capability %s", name);
         } else {
-                size_t i = 0;
-                int n = snprintf(buf, 32, "CAP_");
-                for (; name[i] && n + i + 1 < 32; i++)
-                        buf[n + i] = (char)toupper((unsigned char)name[i]);
-                buf[n + i] = '\0';
+                /* libcap spells them "cap_chown" */
+                const char *s = strncmp(name, "cap_", 4) == 0 ? name + 4 : name;
+                size_t n = (size_t)snprintf(buf, 32, "CAP_");
+                for (; *s && n + 1 < 32; s++, n++)
+                        buf[n] = (char)toupper((unsigned char)*s);
+                buf[n] = '\0';
         }
         cap_free(name);
         return buf;
