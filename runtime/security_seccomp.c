@@ -112,18 +112,22 @@ static int parse_flags(const struct cella_seccomp *sc, bool has_notify, unsigned
                        struct cella_error *err)
 {
         unsigned int flags = 0;
-        for (size_t i = 0; i < sc->flags.n; i++) {
-                const char *name = sc->flags.v[i];
-                unsigned int flag = 0;
-                for (size_t j = 0; j < ARRAY_SIZE(seccomp_flag_names); j++)
-                        if (streq(name, seccomp_flag_names[j].name))
-                                flag = seccomp_flag_names[j].flag;
-                if (!flag)
-                        return cella_error_set(err, 0, "linux.seccomp.flags[%zu]: unknown flag \"%s\"", i, name);
-                if (!kernel_has_filter_flag(flag))
-                        return cella_error_set(err, EINVAL, "linux.seccomp.flags[%zu]: %s is not supported by "
-                                               "this kernel's seccomp(2)", i, name);
-                flags |= flag;
+        /* names first, so a typo is reported as such on any kernel */
+        for (int pass = 0; pass < 2; pass++) {
+                for (size_t i = 0; i < sc->flags.n; i++) {
+                        const char *name = sc->flags.v[i];
+                        unsigned int flag = 0;
+                        for (size_t j = 0; j < ARRAY_SIZE(seccomp_flag_names); j++)
+                                if (streq(name, seccomp_flag_names[j].name))
+                                        flag = seccomp_flag_names[j].flag;
+                        if (!flag)
+                                return cella_error_set(err, 0, "linux.seccomp.flags[%zu]: unknown flag \"%s\"",
+                                                       i, name);
+                        if (pass == 1 && !kernel_has_filter_flag(flag))
+                                return cella_error_set(err, EINVAL, "linux.seccomp.flags[%zu]: %s is not "
+                                                       "supported by this kernel's seccomp(2)", i, name);
+                        flags |= flag;
+                }
         }
         /* The kernel refuses WAIT_KILLABLE_RECV without a listener, and it
          * means nothing without one. */
