@@ -181,8 +181,6 @@ static int add_rule(scmp_filter_ctx ctx, const struct cella_seccomp_rule *rule, 
         struct scmp_arg_cmp cmps[SECCOMP_MAX_ARGS];
         unsigned int seen[SECCOMP_MAX_ARGS] = { 0 };
         bool repeated = false;
-        if (rule->n_args > SECCOMP_MAX_ARGS * 8)
-                return cella_error_set(err, 0, "linux.seccomp.syscalls[%zu].args: too many arguments", idx);
         for (size_t a = 0; a < rule->n_args; a++) {
                 const struct cella_seccomp_arg *arg = &rule->args[a];
                 if (arg->index >= SECCOMP_MAX_ARGS)
@@ -288,6 +286,8 @@ static int compile_with_libseccomp(const struct cella_seccomp *sc, uint32_t defa
 int security_seccomp_compile(const struct cella_seccomp *sc, const char *cache_dir,
                              struct cella_seccomp_filter **out, struct cella_error *err)
 {
+        if (!sc->present)
+                return cella_error_set(err, 0, "linux.seccomp: no seccomp section to compile");
         uint32_t default_action;
         int r = scmp_action(sc->default_action, sc->default_errno_ret, "linux.seccomp.defaultErrnoRet",
                             &default_action, err);

@@ -557,6 +557,11 @@ static void test_seccomp_invalid_configs(void)
         CHECK(security_seccomp_compile(&sc, NULL, &f, &err) < 0);
         CHECK(strstr(err.msg, "args[0].index") != NULL);
         CHECK(f == NULL);
+
+        /* a zeroed struct would mean "kill on every syscall": refused */
+        struct cella_seccomp absent = { 0 };
+        CHECK(security_seccomp_compile(&absent, NULL, &f, &err) < 0);
+        CHECK(f == NULL);
 }
 
 static int expect_flags(void)
