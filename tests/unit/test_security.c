@@ -158,9 +158,10 @@ static int child_caps_setuid(void *arg)
         int fd = mkstemp(path);
         CCHECK(fd >= 0);
         if (fd >= 0) {
+                /* unlink while we still own it: /tmp is sticky */
+                unlink(path);
                 CCHECK(fchown(fd, 0, 0) == 0);
                 close(fd);
-                unlink(path);
         }
         return 0;
 }
