@@ -61,8 +61,8 @@ int main(int argc, char **argv)
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "log", required_argument, NULL, OPT_LOG },
                 { "log-format", required_argument, NULL, OPT_LOG_FORMAT },
-                { "debug", no_argument, NULL, OPT_DEBUG },
-                { "systemd-cgroup", no_argument, NULL, OPT_SYSTEMD },
+                { "debug", optional_argument, NULL, OPT_DEBUG },
+                { "systemd-cgroup", optional_argument, NULL, OPT_SYSTEMD },
                 { "image-root", required_argument, NULL, OPT_IMAGE_ROOT },
                 { "rootless", required_argument, NULL, OPT_ROOTLESS },
                 { "criu", required_argument, NULL, OPT_CRIU },
@@ -84,8 +84,8 @@ int main(int argc, char **argv)
                 case OPT_ROOT: global.root = optarg; break;
                 case OPT_LOG: global.log_path = optarg; break;
                 case OPT_LOG_FORMAT: log_format = optarg; break;
-                case OPT_DEBUG: global.debug = true; break;
-                case OPT_SYSTEMD: global.systemd_cgroup = true; break;
+                case OPT_DEBUG: global.debug = !optarg || !streq(optarg, "false"); break;
+                case OPT_SYSTEMD: global.systemd_cgroup = !optarg || !streq(optarg, "false"); break;
                 case OPT_IMAGE_ROOT: global.image_root = optarg; break;
                 case OPT_ROOTLESS: case OPT_CRIU: break;  /* accepted for runc compatibility */
                 case 'h': usage(stdout); return 0;
@@ -104,7 +104,9 @@ int main(int argc, char **argv)
         }
         global.log_json = streq(log_format, "json");
         int log_fd = 2;
+        enum cella_log_format fmt = CELLA_LOG_HUMAN;
         if (global.log_path && *global.log_path) {
+                fmt = global.log_json ? CELLA_LOG_JSON : CELLA_LOG_TEXT;
                 log_fd = open(global.log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
                 if (log_fd < 0) {
                         fprintf(stderr, "cella: --log %s: %m\n", global.log_path);
@@ -114,7 +116,7 @@ int main(int argc, char **argv)
                 global.log_path = NULL;
                 global.log_json = false;
         }
-        cella_log_setup(log_fd, global.log_json, global.debug ? CELLA_LOG_DEBUG : CELLA_LOG_WARN);
+        cella_log_setup(log_fd, fmt, global.debug ? CELLA_LOG_DEBUG : CELLA_LOG_WARN);
 
         if (!global.root) {
                 const char *xdg = getenv("XDG_RUNTIME_DIR");

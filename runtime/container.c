@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -206,6 +207,23 @@ static int load_spec(const struct cella_create_opts *o, const char *bundle, stru
         return cella_spec_parse(*config_text, len, "config.json", spec, err);
 }
 
+/* a == b once "//", "/./" and a trailing "/" are ignored */
+static bool same_path(const char *a, const char *b)
+{
+        for (;;) {
+                while (a[0] == '/' && (a[1] == '/' || (a[1] == '.' && (a[2] == '/' || !a[2]))))
+                        a += a[1] == '/' ? 1 : 2;
+                while (b[0] == '/' && (b[1] == '/' || (b[1] == '.' && (b[2] == '/' || !b[2]))))
+                        b += b[1] == '/' ? 1 : 2;
+                if ((!*a || streq(a, "/")) && (!*b || streq(b, "/")))
+                        return true;
+                if (*a != *b)
+                        return false;
+                a++;
+                b++;
+        }
+}
+
 /* Checks that need no side effects: fail before anything is made. */
 static int precheck(const struct cella_spec *spec, const char *rootfs, struct cella_error *err)
 {
@@ -331,6 +349,13 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         char rootfs[PATH_MAX];
         if (!realpath(rootfs_rel, rootfs))
                 return cella_error_sys(err, "rootfs %s", rootfs_rel);
+        if (!same_path(rootfs_rel, rootfs))
+                return cella_error_msg(err, EINVAL, "rootfs %s is a symlink (or goes through one): give its real path",
+                                       rootfs_rel);
+        for (size_t i = 0; i < spec->n_mounts; i++)
+                if (spec->mounts[i].destination[0] != '/')
+                        return cella_error_msg(err, EINVAL, "config.json: mounts[%zu].destination: \"%s\" is not an absolute path",
+                                               i, spec->mounts[i].destination);
         if (precheck(spec, rootfs, err) < 0 || check_terminal_opts(spec, o, run_mode, err) < 0)
                 return -1;
         if (spec->linux_.has_resources && cgroup_check_resources(&spec->linux_.resources, err) < 0)
@@ -425,6 +450,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 .env = env,
                 .id = o->id,
                 .rootfs = rootfs,
+                .bundle = bundle,
                 .sync_fd = sv[1],
                 .fifo_fd = fifo_fd,
                 .plan = &plan,
@@ -507,14 +533,22 @@ int container_create(const struct cella_create_opts *o, struct cella_error *err)
         return r;
 }
 
-static int run_poststart(const char *id, int dirfd, struct cella_spec *spec, const struct cella_state *st)
+/* runc fails start when a poststart hook fails, and kills the container
+ * (the spec only asks for a warning; cella follows runc, see README). */
+static int run_poststart(const char *id, struct cella_spec *spec, const struct cella_state *st,
+                         struct cella_error *err)
 {
         if (!spec || !spec->hooks[CELLA_HOOK_POSTSTART].n)
                 return 0;
         _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_RUNNING, false);
-        struct cella_error e = { 0 };
-        if (hooks_run(spec, CELLA_HOOK_POSTSTART, json, &e) < 0)
-                log_warn("%s: %s", id, e.msg);
+        if (hooks_run(spec, CELLA_HOOK_POSTSTART, json, err) < 0) {
+                int pfd = pidfd_open_(st->pid);
+                if (pfd >= 0) {
+                        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
+                        close(pfd);
+                }
+                return cella_error_prefix(err, "%s", id);
+        }
         return 0;
 }
 
@@ -581,10 +615,15 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                 goto out;
         }
         unlinkat(dirfd, "exec.fifo", 0);
+        /* EOF comes when the init's write end closes at execve */
+        while (read(fifo, &b, 1) != 0) {
+                struct pollfd q = { .fd = fifo, .events = POLLIN };
+                if (poll(&q, 1, -1) < 0 && errno != EINTR)
+                        break;
+        }
         struct cella_spec *spec = load_saved_spec(dirfd);
-        run_poststart(id, dirfd, spec, &st);
+        r = run_poststart(id, spec, &st, err);
         cella_spec_free(spec);
-        r = 0;
 out:
         state_clear(&st);
         return r;
@@ -612,14 +651,28 @@ int container_run(const struct cella_create_opts *o, int *exit_status, struct ce
                 sigprocmask(SIG_SETMASK, &saved, NULL);
                 return -1;
         }
+        /* wait for EOF: the socket closes when the init execs */
+        struct sync_msg m;
+        struct cella_error e2 = { 0 };
+        while (sync_recv(c.sync_fd, &m, NULL, &e2) == 0)
+                ;
         close(c.sync_fd);
         c.sync_fd = -1;
-        run_poststart(o->id, c.dirfd, c.spec, &c.st);
-        if (o->detach) {
+        int pr = run_poststart(o->id, c.spec, &c.st, err);
+        if (pr < 0 || o->detach) {
                 *exit_status = 0;
+                if (pr < 0) {
+                        waitpid(c.pid, NULL, 0);
+                        struct cella_error derr = { 0 };
+                        struct cella_state dst;
+                        if (state_read(c.dirfd, o->id, &dst, &derr) == 0) {
+                                delete_locked(c.rootfd, c.dirfd, o->id, &dst, c.spec, true, &derr);
+                                state_clear(&dst);
+                        }
+                }
                 created_release(&c);
                 sigprocmask(SIG_SETMASK, &saved, NULL);
-                return 0;
+                return pr;
         }
         /* let `state`, `kill` and friends in while we wait */
         flock(c.dirfd, LOCK_UN);
@@ -857,6 +910,16 @@ int container_list(const char *root, struct cella_list_entry **entries, size_t *
                 struct cella_list_entry e;
                 if (state_read(cfd, de->d_name, &e.state, &ignored) == 0) {
                         e.status = state_status(cfd, &e.state);
+                        struct stat sst;
+                        if (fstat(cfd, &sst) == 0) {
+                                struct passwd pw, *res = NULL;
+                                char buf[1024];
+                                free(e.state.owner);
+                                if (getpwuid_r(sst.st_uid, &pw, buf, sizeof buf, &res) == 0 && res)
+                                        e.state.owner = xstrdup(pw.pw_name);
+                                else
+                                        e.state.owner = xasprintf("#%u", (unsigned)sst.st_uid);
+                        }
                         if (*n == cap) {
                                 cap = cap ? cap * 2 : 8;
                                 *entries = xrealloc(*entries, cap * sizeof **entries);

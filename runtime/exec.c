@@ -102,6 +102,7 @@ static int exec_main(void *arg)
                 cella_error_sys(&err, "chdir to %s", cwd);
                 exec_fail(c, &err);
         }
+        process_env_ensure_home(&c->env, p->user.uid);
         _cleanup_free_ char *exe = process_find_executable(p->args.v[0], c->env);
         if (!exe) {
                 cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", p->args.v[0]);

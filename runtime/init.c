@@ -80,7 +80,9 @@ static int wait_for_start(struct init_ctx *c, struct cella_error *err)
         /* opening the fifo for writing blocks until `cella start` opens it */
         char p[64];
         snprintf(p, sizeof p, "/proc/self/fd/%d", c->fifo_fd);
-        _cleanup_close_ int w = open(p, O_WRONLY | O_CLOEXEC);
+        /* The write end stays open, close-on-exec: `start` reads until EOF,
+         * so it returns once execve has happened (after startContainer). */
+        int w = open(p, O_WRONLY | O_CLOEXEC);
         if (w < 0)
                 return cella_error_sys(err, "open exec.fifo");
         if (write(w, "0", 1) != 1)
@@ -140,6 +142,7 @@ int init_main(void *arg)
                 .userns = c->plan->new_userns || c->plan->join_fds[CELLA_NS_USER] >= 0,
                 .new_cgroupns = c->plan->new_cgroupns,
                 .cgroup = c->cgroup,
+                .bundle = c->bundle,
                 .rootfd = -1,
         };
         bool own_mounts = c->plan->new_mountns;
@@ -178,6 +181,8 @@ int init_main(void *arg)
                 init_fail(c, &err);
         }
         TRY(set_sysctls(spec, &err));
+        if (own_mounts)
+                TRY(rootfs_protect_paths(&rctx, &err));
         if (!c->no_new_keyring)
                 join_session_keyring(c->id);
         TRY(process_set_rlimits(proc, &err));
@@ -218,6 +223,7 @@ int init_main(void *arg)
                 cella_error_sys(&err, "chdir to process.cwd %s", cwd);
                 init_fail(c, &err);
         }
+        process_env_ensure_home(&c->env, proc->user.uid);
         _cleanup_free_ char *exe = process_find_executable(proc->args.v[0], c->env);
         if (!exe) {
                 cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", proc->args.v[0]);

@@ -17,6 +17,7 @@ struct init_ctx {
         char **env;                     /* process env plus LISTEN_FDS, NULL-terminated */
         const char *id;
         const char *rootfs;             /* absolute host path */
+        const char *bundle;             /* absolute host path */
         int sync_fd;
         int fifo_fd;                    /* O_PATH exec.fifo; -1: wait for SYNC_START instead */
         const struct ns_plan *plan;

@@ -7,13 +7,13 @@
 #include <unistd.h>
 
 static int log_fd = 2;
-static bool log_json;
+static enum cella_log_format log_format = CELLA_LOG_HUMAN;
 static enum cella_log_level log_max = CELLA_LOG_WARN;
 
-void cella_log_setup(int fd, bool json, enum cella_log_level max)
+void cella_log_setup(int fd, enum cella_log_format format, enum cella_log_level max)
 {
         log_fd = fd;
-        log_json = json;
+        log_format = format;
         log_max = max;
 }
 
@@ -66,7 +66,7 @@ void cella_log(enum cella_log_level level, const char *fmt, ...)
 
         char line[4608];
         int n;
-        if (log_json) {
+        if (log_format != CELLA_LOG_HUMAN) {
                 char esc[4200];
                 struct timespec ts;
                 struct tm tm;
@@ -75,8 +75,12 @@ void cella_log(enum cella_log_level level, const char *fmt, ...)
                 gmtime_r(&ts.tv_sec, &tm);
                 strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
                 json_escape(esc, sizeof esc, msg);
-                n = snprintf(line, sizeof line, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
-                             level_name(level), esc, when, ts.tv_nsec);
+                if (log_format == CELLA_LOG_JSON)
+                        n = snprintf(line, sizeof line, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
+                                     level_name(level), esc, when, ts.tv_nsec);
+                else
+                        n = snprintf(line, sizeof line, "time=\"%s.%09ldZ\" level=%s msg=\"%s\"\n", when, ts.tv_nsec,
+                                     level_name(level), esc);
         } else {
                 n = snprintf(line, sizeof line, "cella: %s%s%s\n",
                              level == CELLA_LOG_ERROR ? "" : level_name(level),

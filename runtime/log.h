@@ -14,8 +14,14 @@ enum cella_log_level {
         CELLA_LOG_DEBUG,
 };
 
-/* fd: where lines go (-1 = nowhere). json: containerd's format. */
-void cella_log_setup(int fd, bool json, enum cella_log_level max);
+enum cella_log_format {
+        CELLA_LOG_HUMAN,        /* "cella: warning: ..." for a person at stderr */
+        CELLA_LOG_TEXT,         /* logfmt, as runc's --log-format text: time="..." level=... msg="..." */
+        CELLA_LOG_JSON,         /* {"level":...,"msg":...,"time":...}, as containerd reads */
+};
+
+/* fd: where lines go (-1 = nowhere). */
+void cella_log_setup(int fd, enum cella_log_format format, enum cella_log_level max);
 bool cella_log_enabled(enum cella_log_level level);
 void cella_log(enum cella_log_level level, const char *fmt, ...)
         __attribute__((format(printf, 2, 3)));

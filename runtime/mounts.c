@@ -175,17 +175,22 @@ static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct
         _cleanup_close_ int target = -1;
         char p[64];
 
+        _cleanup_free_ char *abs_source = NULL;
+        if (is_bind && m->source && m->source[0] != '/' && ctx->bundle)
+                abs_source = xasprintf("%s/%s", ctx->bundle, m->source);
+        const char *source = abs_source ? abs_source : m->source;
+
         if (is_bind) {
                 struct stat st;
-                if (!m->source || stat(m->source, &st) < 0)
-                        return cella_error_sys(err, "mount %s: source %s", m->destination, m->source ? m->source : "(none)");
+                if (!source || stat(source, &st) < 0)
+                        return cella_error_sys(err, "mount %s: source %s", m->destination, source ? source : "(none)");
                 target = S_ISDIR(st.st_mode) ? safe_mkdir_p_in_root(ctx->rootfd, m->destination, 0755, err)
                                              : safe_mkfile_in_root(ctx->rootfd, m->destination, 0644, err);
                 if (target < 0)
                         return cella_error_prefix(err, "mount %s", m->destination);
                 unsigned long flags = MS_BIND | (m->recursive_bind ? MS_REC : 0);
-                if (mount(m->source, fd_path(target, p, sizeof p), NULL, flags, NULL) < 0)
-                        return cella_error_sys(err, "bind mount %s on %s", m->source, m->destination);
+                if (mount(source, fd_path(target, p, sizeof p), NULL, flags, NULL) < 0)
+                        return cella_error_sys(err, "bind mount %s on %s", source, m->destination);
                 /* reopen: the old fd is the directory under the new mount */
                 close(target);
                 target = safe_open_in_root(ctx->rootfd, m->destination, O_PATH, 0, err);
@@ -354,6 +359,14 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
                 r = mount_one(ctx, &ctx->spec->mounts[i], err);
         if (r == 0 && !dev_is_bind_mounted(ctx->spec))
                 r = setup_dev(ctx, err);
+        if (r == 0 && ctx->spec->has_process && ctx->spec->process.cwd) {
+                /* runc creates a missing process.cwd */
+                int cwd = safe_mkdir_p_in_root(ctx->rootfd, ctx->spec->process.cwd, 0755, err);
+                if (cwd < 0)
+                        r = cella_error_prefix(err, "process.cwd");
+                else
+                        close(cwd);
+        }
         umask(old_umask);
         if (r == 0 && lx->rootfs_propagation_flags &&
             mount(NULL, ctx->rootfs, NULL, lx->rootfs_propagation_flags, NULL) < 0)
@@ -417,12 +430,38 @@ static int open_dev_null(int rootfd, struct cella_error *err)
 
 int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err)
 {
+        if (ctx->spec->root_readonly && remount_bind("/", MS_RDONLY, 0, "/ read-only (root.readonly)", err) < 0)
+                return -1;
+        return 0;
+}
+
+int rootfs_protect_paths(struct rootfs_ctx *ctx, struct cella_error *err)
+{
         const struct cella_linux *lx = &ctx->spec->linux_;
         _cleanup_close_ int root = root_fd_now(err);
         if (root < 0)
                 return root;
         _cleanup_close_ int devnull = -1;
         char p[64], q[64];
+        for (size_t i = 0; i < lx->readonly_paths.n; i++) {
+                const char *path = lx->readonly_paths.v[i];
+                struct cella_error e2;
+                _cleanup_close_ int t = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, &e2);
+                if (t < 0) {
+                        if (e2.errnum == ENOENT)
+                                continue;
+                        *err = e2;
+                        return cella_error_prefix(err, "readonlyPaths");
+                }
+                if (mount(fd_path(t, q, sizeof q), fd_path(t, p, sizeof p), NULL, MS_BIND | MS_REC, NULL) < 0)
+                        return cella_error_sys(err, "readonlyPaths: bind %s", path);
+                _cleanup_close_ int m = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, err);
+                if (m < 0)
+                        return m;
+                if (remount_bind(fd_path(m, p, sizeof p), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, path,
+                                 err) < 0)
+                        return cella_error_prefix(err, "readonlyPaths");
+        }
         for (size_t i = 0; i < lx->masked_paths.n; i++) {
                 const char *path = lx->masked_paths.v[i];
                 struct cella_error e2;
@@ -446,27 +485,6 @@ int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err)
                                 return cella_error_sys(err, "maskedPaths: bind /dev/null on %s", path);
                 }
         }
-        for (size_t i = 0; i < lx->readonly_paths.n; i++) {
-                const char *path = lx->readonly_paths.v[i];
-                struct cella_error e2;
-                _cleanup_close_ int t = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, &e2);
-                if (t < 0) {
-                        if (e2.errnum == ENOENT)
-                                continue;
-                        *err = e2;
-                        return cella_error_prefix(err, "readonlyPaths");
-                }
-                if (mount(fd_path(t, q, sizeof q), fd_path(t, p, sizeof p), NULL, MS_BIND | MS_REC, NULL) < 0)
-                        return cella_error_sys(err, "readonlyPaths: bind %s", path);
-                _cleanup_close_ int m = safe_open_in_root(root, path, O_PATH | O_NOFOLLOW, 0, err);
-                if (m < 0)
-                        return m;
-                if (remount_bind(fd_path(m, p, sizeof p), MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, path,
-                                 err) < 0)
-                        return cella_error_prefix(err, "readonlyPaths");
-        }
-        if (ctx->spec->root_readonly && remount_bind("/", MS_RDONLY, 0, "/ read-only (root.readonly)", err) < 0)
-                return -1;
         return 0;
 }
 

@@ -16,6 +16,7 @@ struct rootfs_ctx {
         bool userns;                            /* inside a new user namespace */
         bool new_cgroupns;
         const struct cella_cgroup *cgroup;      /* may be NULL */
+        const char *bundle;                     /* relative bind sources resolve here */
         int rootfd;                             /* set by rootfs_prepare */
 };
 
@@ -25,8 +26,11 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err);
 /* pivot_root into the rootfs (or MS_MOVE + chroot with no_pivot). */
 int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err);
 
-/* After pivot_root: masked paths, readonly paths, a readonly root. */
+/* After pivot_root: a readonly root (root.readonly). */
 int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err);
+
+/* Last, after sysctls: readonlyPaths and maskedPaths. */
+int rootfs_protect_paths(struct rootfs_ctx *ctx, struct cella_error *err);
 
 /* Bind the pty slave (an fd) onto /dev/console inside the new root. */
 int rootfs_bind_console(int slave_fd, struct cella_error *err);

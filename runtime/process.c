@@ -154,6 +154,39 @@ static int lookup_db(const char *file, const char *name, uint32_t *id, uint32_t 
         return cella_error_set(err, ENOENT, "no \"%s\" in the container's %s", name, file);
 }
 
+void process_env_ensure_home(char ***env, uint32_t uid)
+{
+        size_t n = 0;
+        for (char **e = *env; e && *e; e++, n++)
+                if (str_has_prefix(*e, "HOME="))
+                        return;
+        const char *home = "/";
+        _cleanup_free_ char *text = NULL;
+        struct cella_error ignored;
+        _cleanup_free_ char *found = NULL;
+        if (read_file_at(AT_FDCWD, "/etc/passwd", &text, NULL, &ignored) == 0) {
+                char *save = NULL;
+                for (char *line = strtok_r(text, "\n", &save); line && !found; line = strtok_r(NULL, "\n", &save)) {
+                        char *f[7] = { 0 };
+                        int k = 0;
+                        for (char *q = line; k < 7 && q; k++) {
+                                f[k] = q;
+                                q = strchr(q, ':');
+                                if (q)
+                                        *q++ = '\0';
+                        }
+                        uint32_t id;
+                        if (k >= 6 && parse_id(f[2], &id) && id == uid && f[5] && *f[5])
+                                found = xstrdup(f[5]);
+                }
+        }
+        if (found)
+                home = found;
+        *env = xrealloc(*env, (n + 2) * sizeof **env);
+        (*env)[n] = xasprintf("HOME=%s", home);
+        (*env)[n + 1] = NULL;
+}
+
 int process_resolve_user(const char *spec, uint32_t *uid, uint32_t *gid, struct cella_error *err)
 {
         _cleanup_free_ char *copy = xstrdup(spec);

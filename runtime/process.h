@@ -28,6 +28,10 @@ char *process_find_executable(const char *name, char *const *env);
  * Sets uid/gid (gid = the user's primary group unless :group is given). */
 int process_resolve_user(const char *spec, uint32_t *uid, uint32_t *gid, struct cella_error *err);
 
+/* Add HOME from the container's /etc/passwd (or "/") when env has none,
+ * as runc does. *env is a malloc'd NULL-terminated vector. */
+void process_env_ensure_home(char ***env, uint32_t uid);
+
 /* Keep fds 3..3+preserve-1, close-on-exec everything above, execve.
  * Returns only on failure (errno set). */
 int process_exec(const char *exe, char *const *args, char *const *env, int preserve);

@@ -55,6 +55,15 @@ static char *split_last(const char *path, const char **last)
         return xstrdup(*p ? p : "/");
 }
 
+/* Join a symlink's target with the rest of a path being walked: absolute
+ * targets restart at the root, relative ones at the link's directory. */
+static char *path_after_link(const char *dir_prefix, const char *target, const char *rest)
+{
+        if (target[0] == '/')
+                return xasprintf("%s%s%s", target, *rest ? "/" : "", rest);
+        return xasprintf("%s/%s%s%s", dir_prefix, target, *rest ? "/" : "", rest);
+}
+
 int safe_mkdir_p_in_root(int rootfd, const char *path, mode_t mode, struct cella_error *err)
 {
         struct cella_error ignored;
@@ -65,33 +74,60 @@ int safe_mkdir_p_in_root(int rootfd, const char *path, mode_t mode, struct cella
                 *err = ignored;
                 return -ignored.errnum;
         }
-        /* Walk prefix by prefix from the top: each missing component is
-         * made inside its parent's fd, which was itself resolved in root. */
-        _cleanup_free_ char *p = xstrdup(path);
-        _cleanup_close_ int parent = safe_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
-        if (parent < 0)
-                return parent;
-        char *save = NULL;
-        size_t prefix_len = 0;
-        _cleanup_free_ char *prefix = xcalloc(strlen(path) + 2, 1);
-        for (char *comp = strtok_r(p, "/", &save); comp; comp = strtok_r(NULL, "/", &save)) {
-                prefix[prefix_len++] = '/';
-                strcpy(prefix + prefix_len, comp);
-                prefix_len += strlen(comp);
-                int next = safe_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, &ignored);
-                if (next < 0 && ignored.errnum == ENOENT) {
-                        if (mkdirat(parent, comp, mode) < 0 && errno != EEXIST)
-                                return cella_error_sys(err, "mkdir %s in the rootfs", prefix);
-                        next = safe_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, err);
-                } else if (next < 0) {
-                        *err = ignored;
+        /* Walk prefix by prefix from the top: each missing component is made
+         * inside its parent's fd, which was itself resolved in the root. A
+         * dangling symlink on the way is followed, inside the root. */
+        _cleanup_free_ char *want = xstrdup(path);
+        for (int links = 0; links < 40; links++) {
+                _cleanup_close_ int parent = safe_open_in_root(rootfd, "/", O_PATH | O_DIRECTORY, 0, err);
+                if (parent < 0)
+                        return parent;
+                _cleanup_free_ char *prefix = xcalloc(strlen(want) + 2, 1);
+                size_t prefix_len = 0;
+                const char *p = want;
+                bool restarted = false;
+                while (*p) {
+                        while (*p == '/')
+                                p++;
+                        if (!*p)
+                                break;
+                        const char *end = strchrnul(p, '/');
+                        _cleanup_free_ char *comp = xstrndup(p, (size_t)(end - p));
+                        size_t dir_len = prefix_len;
+                        prefix[prefix_len++] = '/';
+                        memcpy(prefix + prefix_len, comp, strlen(comp) + 1);
+                        prefix_len += strlen(comp);
+                        int next = safe_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, &ignored);
+                        if (next < 0 && ignored.errnum == ENOENT) {
+                                if (mkdirat(parent, comp, mode) < 0) {
+                                        if (errno != EEXIST)
+                                                return cella_error_sys(err, "mkdir %s in the rootfs", prefix);
+                                        char target[4096];
+                                        ssize_t n = readlinkat(parent, comp, target, sizeof target - 1);
+                                        if (n < 0)
+                                                return cella_error_sys(err, "mkdir %s in the rootfs", prefix);
+                                        target[n] = '\0';
+                                        prefix[dir_len] = '\0';
+                                        char *again = path_after_link(prefix, target, *end ? end + 1 : "");
+                                        free(want);
+                                        want = again;
+                                        restarted = true;
+                                        break;
+                                }
+                                next = safe_open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, err);
+                        } else if (next < 0) {
+                                *err = ignored;
+                        }
+                        if (next < 0)
+                                return next;
+                        close(parent);
+                        parent = next;
+                        p = end;
                 }
-                if (next < 0)
-                        return next;
-                close(parent);
-                parent = next;
+                if (!restarted)
+                        return steal_fd(&parent);
         }
-        return steal_fd(&parent);
+        return cella_error_set(err, ELOOP, "mkdir %s in the rootfs", path);
 }
 
 int safe_mkfile_in_root(int rootfd, const char *path, mode_t mode, struct cella_error *err)
