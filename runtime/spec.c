@@ -1,0 +1,391 @@
+/* config.json -> struct cella_spec: the top level, mounts, hooks and the
+ * public entry points. Everything a spec owns lives in one arena that sits
+ * in front of the struct, so freeing is a walk over a few chunks. */
+#include <fcntl.h>
+#include <sched.h>
+#include <stddef.h>
+#include <sys/stat.h>
+
+#include "spec_internal.h"
+#include "util.h"
+
+#define TRY(call)                                                                          \
+        do {                                                                               \
+                int r_ = (call);                                                           \
+                if (r_ < 0)                                                                \
+                        return r_;                                                         \
+        } while (0)
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+struct spec_box {
+        struct arena arena;
+        struct cella_spec spec;
+};
+
+struct process_box {
+        struct arena arena;
+        struct cella_process process;
+};
+
+struct resources_box {
+        struct arena arena;
+        struct cella_resources resources;
+};
+
+static const char *const hook_names[CELLA_HOOK__COUNT] = {
+        [CELLA_HOOK_PRESTART] = "prestart",
+        [CELLA_HOOK_CREATE_RUNTIME] = "createRuntime",
+        [CELLA_HOOK_CREATE_CONTAINER] = "createContainer",
+        [CELLA_HOOK_START_CONTAINER] = "startContainer",
+        [CELLA_HOOK_POSTSTART] = "poststart",
+        [CELLA_HOOK_POSTSTOP] = "poststop",
+};
+
+const char *cella_hook_kind_name(enum cella_hook_kind k)
+{
+        return (unsigned)k < CELLA_HOOK__COUNT ? hook_names[k] : NULL;
+}
+
+int cella_ns_clone_flag(enum cella_ns_type t)
+{
+        switch (t) {
+        case CELLA_NS_PID: return CLONE_NEWPID;
+        case CELLA_NS_NET: return CLONE_NEWNET;
+        case CELLA_NS_IPC: return CLONE_NEWIPC;
+        case CELLA_NS_UTS: return CLONE_NEWUTS;
+        case CELLA_NS_MOUNT: return CLONE_NEWNS;
+        case CELLA_NS_USER: return CLONE_NEWUSER;
+        case CELLA_NS_CGROUP: return CLONE_NEWCGROUP;
+        case CELLA_NS_TIME: return CLONE_NEWTIME;
+        default: return 0;
+        }
+}
+
+static int parse_mounts(struct jctx *c, const struct jpath *p, yajl_val a, struct cella_spec *s)
+{
+        size_t n = a->u.array.len;
+        if (!n)
+                return 0;
+        s->mounts = arena_alloc_array(c->arena, n, sizeof *s->mounts);
+        for (size_t i = 0; i < n; i++) {
+                struct jpath ip = JIDX(p, i);
+                yajl_val o = a->u.array.values[i];
+                struct cella_mount *m = &s->mounts[i];
+                TRY(jv_object(c, &ip, o));
+                TRY(jreq(c, &ip, "destination", j_string(c, &ip, o, "destination", &m->destination)));
+                if (!m->destination[0]) {
+                        struct jpath dp = JKEY(&ip, "destination");
+                        return jerr(c, &dp, "must not be empty");
+                }
+                /* runc still accepts relative destinations (with a
+                 * deprecation warning) and treats them as rooted at "/". */
+                if (m->destination[0] != '/') {
+                        size_t len = strlen(m->destination);
+                        char *abs = arena_alloc(c->arena, len + 2);
+                        abs[0] = '/';
+                        memcpy(abs + 1, m->destination, len + 1);
+                        m->destination = abs;
+                }
+                TRY(j_string(c, &ip, o, "type", &m->type));
+                TRY(j_string(c, &ip, o, "source", &m->source));
+                TRY(j_strv(c, &ip, o, "options", &m->options.v, &m->options.n));
+                int ru = spec_parse_id_mappings(c, &ip, o, "uidMappings", &m->uid_mappings,
+                                                &m->n_uid_mappings);
+                if (ru < 0)
+                        return ru;
+                int rg = spec_parse_id_mappings(c, &ip, o, "gidMappings", &m->gid_mappings,
+                                                &m->n_gid_mappings);
+                if (rg < 0)
+                        return rg;
+                if ((ru > 0) != (rg > 0)) {
+                        struct jpath kp = JKEY(&ip, ru > 0 ? "uidMappings" : "gidMappings");
+                        return jerr(c, &kp, "must be given with %s",
+                                    ru > 0 ? "gidMappings" : "uidMappings");
+                }
+                mount_options_derive(c->arena, m);
+        }
+        s->n_mounts = n;
+        return 0;
+}
+
+static int parse_hook_list(struct jctx *c, const struct jpath *p, yajl_val a,
+                           struct cella_hook_list *list)
+{
+        size_t n = a->u.array.len;
+        if (!n)
+                return 0;
+        list->v = arena_alloc_array(c->arena, n, sizeof *list->v);
+        for (size_t i = 0; i < n; i++) {
+                struct jpath ip = JIDX(p, i);
+                yajl_val o = a->u.array.values[i];
+                struct cella_hook *h = &list->v[i];
+                TRY(jv_object(c, &ip, o));
+                TRY(jreq(c, &ip, "path", j_string(c, &ip, o, "path", &h->path)));
+                if (h->path[0] != '/') {
+                        struct jpath pp = JKEY(&ip, "path");
+                        return jerr(c, &pp, "\"%s\" is not an absolute path", h->path);
+                }
+                TRY(j_strv(c, &ip, o, "args", &h->args.v, &h->args.n));
+                TRY(j_strv(c, &ip, o, "env", &h->env.v, &h->env.n));
+                yajl_val t = json_get(o, "timeout");
+                if (t) {
+                        struct jpath tp = JKEY(&ip, "timeout");
+                        int64_t x;
+                        TRY(jv_int_range(c, &tp, t, 1, INT32_MAX, &x));
+                        h->timeout = (int)x;
+                }
+        }
+        list->n = n;
+        return 0;
+}
+
+static int parse_hooks(struct jctx *c, const struct jpath *p, yajl_val o, struct cella_spec *s)
+{
+        for (int k = 0; k < CELLA_HOOK__COUNT; k++) {
+                yajl_val a;
+                int r = j_array(c, p, o, hook_names[k], &a);
+                if (r < 0)
+                        return r;
+                if (r > 0) {
+                        struct jpath kp = JKEY(p, hook_names[k]);
+                        TRY(parse_hook_list(c, &kp, a, &s->hooks[k]));
+                }
+        }
+        return 0;
+}
+
+/* Checks that need more than one section, with runc's wording. */
+static int cross_check(struct jctx *c, const struct cella_spec *s)
+{
+        const struct cella_linux *lx = &s->linux_;
+        struct jpath linux_p = JKEY(NULL, "linux");
+        if ((lx->n_uid_mappings || lx->n_gid_mappings) && !lx->namespaces[CELLA_NS_USER].present) {
+                struct jpath kp = JKEY(&linux_p, lx->n_uid_mappings ? "uidMappings" : "gidMappings");
+                return jerr(c, &kp, "user namespace mappings specified, but user namespace isn't enabled in the config");
+        }
+        if ((lx->time_monotonic.set || lx->time_boottime.set) &&
+            !lx->namespaces[CELLA_NS_TIME].present) {
+                struct jpath kp = JKEY(&linux_p, "timeOffsets");
+                return jerr(c, &kp, "time namespace offsets specified, but time namespace isn't enabled in the config");
+        }
+        if (s->hostname && s->hostname[0] && !lx->namespaces[CELLA_NS_UTS].present) {
+                struct jpath kp = JKEY(NULL, "hostname");
+                return jerr(c, &kp, "unable to set hostname without a private UTS namespace");
+        }
+        if (s->domainname && s->domainname[0] && !lx->namespaces[CELLA_NS_UTS].present) {
+                struct jpath kp = JKEY(NULL, "domainname");
+                return jerr(c, &kp, "unable to set domainname without a private UTS namespace");
+        }
+        return 0;
+}
+
+static int parse_spec(struct jctx *c, yajl_val v, struct cella_spec *s)
+{
+        yajl_val o;
+        int r;
+        if (!YAJL_IS_OBJECT(v))
+                return jerr(c, NULL, "expected a JSON object");
+
+        TRY(jreq(c, NULL, "ociVersion", j_string(c, NULL, v, "ociVersion", &s->oci_version)));
+
+        struct jpath root_p = JKEY(NULL, "root");
+        TRY(jreq(c, NULL, "root", j_object(c, NULL, v, "root", &o)));
+        TRY(jreq(c, &root_p, "path", j_string(c, &root_p, o, "path", &s->root_path)));
+        if (!s->root_path[0]) {
+                struct jpath pp = JKEY(&root_p, "path");
+                return jerr(c, &pp, "must not be empty");
+        }
+        TRY(j_bool(c, &root_p, o, "readonly", &s->root_readonly));
+
+        if ((o = json_get(v, "process"))) {
+                struct jpath kp = JKEY(NULL, "process");
+                TRY(spec_parse_process(c, &kp, o, &s->process));
+                s->has_process = true;
+        }
+        TRY(j_string(c, NULL, v, "hostname", &s->hostname));
+        TRY(j_string(c, NULL, v, "domainname", &s->domainname));
+        if ((r = j_array(c, NULL, v, "mounts", &o)) < 0)
+                return r;
+        if (r > 0) {
+                struct jpath kp = JKEY(NULL, "mounts");
+                TRY(parse_mounts(c, &kp, o, s));
+        }
+        if ((r = j_object(c, NULL, v, "hooks", &o)) < 0)
+                return r;
+        if (r > 0) {
+                struct jpath kp = JKEY(NULL, "hooks");
+                TRY(parse_hooks(c, &kp, o, s));
+        }
+        TRY(spec_parse_string_map(c, NULL, v, "annotations", &s->annotations));
+        if ((o = json_get(v, "linux"))) {
+                struct jpath kp = JKEY(NULL, "linux");
+                TRY(spec_parse_linux(c, &kp, o, &s->linux_));
+        }
+        return cross_check(c, s);
+}
+
+/* yajl_tree_parse wants NUL-terminated text and the caller's buffer need
+ * not be: copy it (a few kilobytes, cheap next to the parse). */
+static int with_text(const char *json, size_t len, const char *source, char **copy,
+                     const char **text, struct cella_error *err)
+{
+        if (memchr(json, '\0', len))
+                return cella_error_set(err, 0, "%s: invalid JSON: NUL byte in input", source);
+        *copy = xmalloc(len + 1);
+        memcpy(*copy, json, len);
+        (*copy)[len] = '\0';
+        *text = *copy;
+        return 0;
+}
+
+static void yajl_tree_freep(yajl_val *v)
+{
+        if (*v)
+                yajl_tree_free(*v);
+}
+
+static int spec_parse_text(const char *text, size_t len, const char *source,
+                           struct cella_spec **out, struct cella_error *err)
+{
+        _cleanup_(yajl_tree_freep) yajl_val tree = json_parse_text(text, source, err);
+        if (!tree)
+                return -EINVAL;
+
+        /* Parsed strings never outgrow the text; structs add about as much. */
+        struct arena a;
+        arena_init(&a, 2 * len + 4096);
+        struct spec_box *box = arena_alloc(&a, sizeof *box);
+        struct jctx c = { .arena = &a, .source = source, .err = err };
+        int r = parse_spec(&c, tree, &box->spec);
+        if (r < 0) {
+                arena_release(&a);
+                return r;
+        }
+        box->arena = a;
+        *out = &box->spec;
+        return 0;
+}
+
+int cella_spec_parse(const char *json, size_t len, const char *source, struct cella_spec **out,
+                     struct cella_error *err)
+{
+        _cleanup_free_ char *copy = NULL;
+        const char *text;
+        int r = with_text(json, len, source, &copy, &text, err);
+        if (r < 0)
+                return r;
+        return spec_parse_text(text, len, source, out, err);
+}
+
+int cella_spec_load_file(const char *path, struct cella_spec **out, struct cella_error *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cella_error_sys(err, "open %s", path);
+        struct stat st;
+        if (fstat(fd, &st) < 0)
+                return cella_error_sys(err, "stat %s", path);
+        if (!S_ISREG(st.st_mode))
+                return cella_error_set(err, 0, "%s: not a regular file", path);
+
+        size_t cap = (size_t)st.st_size + 1, len = 0;
+        _cleanup_free_ char *buf = xmalloc(cap);
+        for (;;) {
+                if (len + 1 >= cap) {   /* the file grew while we read it */
+                        cap *= 2;
+                        buf = xrealloc(buf, cap);
+                }
+                ssize_t n = read(fd, buf + len, cap - 1 - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return cella_error_sys(err, "read %s", path);
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        if (strlen(buf) != len)
+                return cella_error_set(err, 0, "%s: invalid JSON: NUL byte in input", path);
+        return spec_parse_text(buf, len, path, out, err);
+}
+
+void cella_spec_free(struct cella_spec *spec)
+{
+        if (!spec)
+                return;
+        struct arena a = container_of(spec, struct spec_box, spec)->arena;
+        arena_release(&a);
+}
+
+int cella_process_parse(const char *json, size_t len, const char *source,
+                        struct cella_process **out, struct cella_error *err)
+{
+        _cleanup_free_ char *copy = NULL;
+        const char *text;
+        int r = with_text(json, len, source, &copy, &text, err);
+        if (r < 0)
+                return r;
+        _cleanup_(yajl_tree_freep) yajl_val tree = json_parse_text(text, source, err);
+        if (!tree)
+                return -EINVAL;
+        struct arena a;
+        arena_init(&a, 2 * len + 1024);
+        struct process_box *box = arena_alloc(&a, sizeof *box);
+        struct jctx c = { .arena = &a, .source = source, .err = err };
+        r = spec_parse_process(&c, NULL, tree, &box->process);
+        if (r < 0) {
+                arena_release(&a);
+                return r;
+        }
+        box->arena = a;
+        *out = &box->process;
+        return 0;
+}
+
+void cella_process_free(struct cella_process *p)
+{
+        if (!p)
+                return;
+        struct arena a = container_of(p, struct process_box, process)->arena;
+        arena_release(&a);
+}
+
+int cella_resources_parse(const char *json, size_t len, const char *source,
+                          struct cella_resources **out, struct cella_error *err)
+{
+        _cleanup_free_ char *copy = NULL;
+        const char *text;
+        int r = with_text(json, len, source, &copy, &text, err);
+        if (r < 0)
+                return r;
+        _cleanup_(yajl_tree_freep) yajl_val tree = json_parse_text(text, source, err);
+        if (!tree)
+                return -EINVAL;
+        struct arena a;
+        arena_init(&a, 2 * len + 1024);
+        struct resources_box *box = arena_alloc(&a, sizeof *box);
+        struct jctx c = { .arena = &a, .source = source, .err = err };
+        r = spec_parse_resources(&c, NULL, tree, &box->resources);
+        if (r < 0) {
+                arena_release(&a);
+                return r;
+        }
+        box->arena = a;
+        *out = &box->resources;
+        return 0;
+}
+
+void cella_resources_free(struct cella_resources *r)
+{
+        if (!r)
+                return;
+        struct arena a = container_of(r, struct resources_box, resources)->arena;
+        arena_release(&a);
+}
