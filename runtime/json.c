@@ -220,7 +220,7 @@ int jreq(struct jctx *c, const struct jpath *p, const char *key, int r)
 int j_strv(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key, char ***v,
            size_t *n)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r = j_array(c, p, obj, key, &a);
         if (r <= 0)
                 return r;

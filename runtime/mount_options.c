@@ -1,90 +1,122 @@
 /* Mount options -> mount(2) flags, propagation and mount_setattr(2)
  * attributes, with the same table as runc (libcontainer/specconv). */
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 
 #include "spec_internal.h"
 #include "util.h"
 
-struct flag_opt {
+enum opt_kind { OPT_FLAG, OPT_PROPAGATION, OPT_REC_ATTR, OPT_RUNTIME };
+
+struct mount_opt {
         const char *name;
+        enum opt_kind kind;
         bool clear;
         unsigned long flag;
 };
 
-static const struct flag_opt mount_flag_opts[] = {
-        { "async", true, MS_SYNCHRONOUS },      { "atime", true, MS_NOATIME },
-        { "bind", false, MS_BIND },             { "defaults", false, 0 },
-        { "dev", true, MS_NODEV },              { "diratime", true, MS_NODIRATIME },
-        { "dirsync", false, MS_DIRSYNC },       { "exec", true, MS_NOEXEC },
-        { "iversion", false, MS_I_VERSION },    { "lazytime", false, MS_LAZYTIME },
-        { "loud", true, MS_SILENT },            { "mand", false, MS_MANDLOCK },
-        { "noatime", false, MS_NOATIME },       { "nodev", false, MS_NODEV },
-        { "nodiratime", false, MS_NODIRATIME }, { "noexec", false, MS_NOEXEC },
-        { "noiversion", true, MS_I_VERSION },   { "nolazytime", true, MS_LAZYTIME },
-        { "nomand", true, MS_MANDLOCK },        { "norelatime", true, MS_RELATIME },
-        { "nostrictatime", true, MS_STRICTATIME }, { "nosuid", false, MS_NOSUID },
-        { "nosymfollow", false, MS_NOSYMFOLLOW }, { "rbind", false, MS_BIND | MS_REC },
-        { "relatime", false, MS_RELATIME },     { "remount", false, MS_REMOUNT },
-        { "ro", false, MS_RDONLY },             { "rw", true, MS_RDONLY },
-        { "silent", false, MS_SILENT },         { "strictatime", false, MS_STRICTATIME },
-        { "suid", true, MS_NOSUID },            { "sync", false, MS_SYNCHRONOUS },
-        { "symfollow", true, MS_NOSYMFOLLOW },
+#define F(n, c, f) { n, OPT_FLAG, c, f }
+#define P(n, f) { n, OPT_PROPAGATION, false, f }
+#define A(n, c, f) { n, OPT_REC_ATTR, c, f }
+#define R(n) { n, OPT_RUNTIME, false, 0 }
+
+/* Sorted by name (strcmp order) for bsearch; a unit test checks it. */
+static const struct mount_opt mount_opts[] = {
+        F("async", true, MS_SYNCHRONOUS),
+        F("atime", true, MS_NOATIME),
+        F("bind", false, MS_BIND),
+        F("defaults", false, 0),
+        F("dev", true, MS_NODEV),
+        F("diratime", true, MS_NODIRATIME),
+        F("dirsync", false, MS_DIRSYNC),
+        F("exec", true, MS_NOEXEC),
+        R("idmap"),
+        F("iversion", false, MS_I_VERSION),
+        F("lazytime", false, MS_LAZYTIME),
+        F("loud", true, MS_SILENT),
+        F("mand", false, MS_MANDLOCK),
+        F("noatime", false, MS_NOATIME),
+        F("nodev", false, MS_NODEV),
+        F("nodiratime", false, MS_NODIRATIME),
+        F("noexec", false, MS_NOEXEC),
+        F("noiversion", true, MS_I_VERSION),
+        F("nolazytime", true, MS_LAZYTIME),
+        F("nomand", true, MS_MANDLOCK),
+        F("norelatime", true, MS_RELATIME),
+        F("nostrictatime", true, MS_STRICTATIME),
+        F("nosuid", false, MS_NOSUID),
+        F("nosymfollow", false, MS_NOSYMFOLLOW),
+        P("private", MS_PRIVATE),
+        A("ratime", true, MOUNT_ATTR_NOATIME),
+        F("rbind", false, MS_BIND | MS_REC),
+        A("rdev", true, MOUNT_ATTR_NODEV),
+        A("rdiratime", true, MOUNT_ATTR_NODIRATIME),
+        F("relatime", false, MS_RELATIME),
+        F("remount", false, MS_REMOUNT),
+        A("rexec", true, MOUNT_ATTR_NOEXEC),
+        R("ridmap"),
+        A("rnoatime", false, MOUNT_ATTR_NOATIME),
+        A("rnodev", false, MOUNT_ATTR_NODEV),
+        A("rnodiratime", false, MOUNT_ATTR_NODIRATIME),
+        A("rnoexec", false, MOUNT_ATTR_NOEXEC),
+        A("rnorelatime", true, MOUNT_ATTR_RELATIME),
+        A("rnostrictatime", true, MOUNT_ATTR_STRICTATIME),
+        A("rnosuid", false, MOUNT_ATTR_NOSUID),
+        A("rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW),
+        F("ro", false, MS_RDONLY),
+        P("rprivate", MS_PRIVATE | MS_REC),
+        A("rrelatime", false, MOUNT_ATTR_RELATIME),
+        A("rro", false, MOUNT_ATTR_RDONLY),
+        A("rrw", true, MOUNT_ATTR_RDONLY),
+        P("rshared", MS_SHARED | MS_REC),
+        P("rslave", MS_SLAVE | MS_REC),
+        A("rstrictatime", false, MOUNT_ATTR_STRICTATIME),
+        A("rsuid", true, MOUNT_ATTR_NOSUID),
+        A("rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW),
+        P("runbindable", MS_UNBINDABLE | MS_REC),
+        F("rw", true, MS_RDONLY),
+        P("shared", MS_SHARED),
+        F("silent", false, MS_SILENT),
+        P("slave", MS_SLAVE),
+        F("strictatime", false, MS_STRICTATIME),
+        F("suid", true, MS_NOSUID),
+        F("symfollow", true, MS_NOSYMFOLLOW),
+        F("sync", false, MS_SYNCHRONOUS),
+        R("tmpcopyup"),
+        P("unbindable", MS_UNBINDABLE),
 };
 
-static const struct flag_opt propagation_opts[] = {
-        { "private", false, MS_PRIVATE },       { "rprivate", false, MS_PRIVATE | MS_REC },
-        { "slave", false, MS_SLAVE },           { "rslave", false, MS_SLAVE | MS_REC },
-        { "shared", false, MS_SHARED },         { "rshared", false, MS_SHARED | MS_REC },
-        { "unbindable", false, MS_UNBINDABLE }, { "runbindable", false, MS_UNBINDABLE | MS_REC },
-};
-
-static const struct flag_opt rec_attr_opts[] = {
-        { "rro", false, MOUNT_ATTR_RDONLY },            { "rrw", true, MOUNT_ATTR_RDONLY },
-        { "rnosuid", false, MOUNT_ATTR_NOSUID },        { "rsuid", true, MOUNT_ATTR_NOSUID },
-        { "rnodev", false, MOUNT_ATTR_NODEV },          { "rdev", true, MOUNT_ATTR_NODEV },
-        { "rnoexec", false, MOUNT_ATTR_NOEXEC },        { "rexec", true, MOUNT_ATTR_NOEXEC },
-        { "rnodiratime", false, MOUNT_ATTR_NODIRATIME }, { "rdiratime", true, MOUNT_ATTR_NODIRATIME },
-        { "rrelatime", false, MOUNT_ATTR_RELATIME },    { "rnorelatime", true, MOUNT_ATTR_RELATIME },
-        { "rnoatime", false, MOUNT_ATTR_NOATIME },      { "ratime", true, MOUNT_ATTR_NOATIME },
-        { "rstrictatime", false, MOUNT_ATTR_STRICTATIME },
-        { "rnostrictatime", true, MOUNT_ATTR_STRICTATIME },
-        { "rnosymfollow", false, MOUNT_ATTR_NOSYMFOLLOW },
-        { "rsymfollow", true, MOUNT_ATTR_NOSYMFOLLOW },
-};
-
-/* Understood by the runtime itself, never passed to mount(2). */
-static const char *const runtime_opts[] = { "tmpcopyup", "idmap", "ridmap" };
-
-static const struct flag_opt *find_opt(const struct flag_opt *t, size_t n, const char *name)
+static int opt_cmp(const void *key, const void *elem)
 {
-        for (size_t i = 0; i < n; i++)
-                if (streq(t[i].name, name))
-                        return &t[i];
-        return NULL;
+        return strcmp(key, ((const struct mount_opt *)elem)->name);
+}
+
+static const struct mount_opt *find_opt(const char *name)
+{
+        return bsearch(name, mount_opts, ARRAY_SIZE(mount_opts), sizeof mount_opts[0], opt_cmp);
+}
+
+bool mount_options_table_sorted(void)
+{
+        for (size_t i = 1; i < ARRAY_SIZE(mount_opts); i++)
+                if (strcmp(mount_opts[i - 1].name, mount_opts[i].name) >= 0)
+                        return false;
+        return true;
 }
 
 bool mount_propagation_flags(const char *name, unsigned long *flags)
 {
-        const struct flag_opt *o = find_opt(propagation_opts, ARRAY_SIZE(propagation_opts), name);
-        if (!o)
+        const struct mount_opt *o = find_opt(name);
+        if (!o || o->kind != OPT_PROPAGATION)
                 return false;
         *flags = o->flag;
         return true;
 }
 
-static bool is_runtime_opt(const char *name)
-{
-        for (size_t i = 0; i < ARRAY_SIZE(runtime_opts); i++)
-                if (streq(runtime_opts[i], name))
-                        return true;
-        return false;
-}
-
 void mount_options_derive(struct arena *a, struct cella_mount *m)
 {
         size_t data_len = 0;
-        const struct flag_opt *o;
 
         if (m->type && streq(m->type, "bind")) {
                 m->bind = true;
@@ -92,7 +124,13 @@ void mount_options_derive(struct arena *a, struct cella_mount *m)
         }
         for (size_t i = 0; i < m->options.n; i++) {
                 const char *opt = m->options.v[i];
-                if ((o = find_opt(mount_flag_opts, ARRAY_SIZE(mount_flag_opts), opt))) {
+                const struct mount_opt *o = find_opt(opt);
+                if (!o) {
+                        data_len += strlen(opt) + 1;
+                        continue;
+                }
+                switch (o->kind) {
+                case OPT_FLAG:
                         if (o->clear) {
                                 m->clear_flags |= o->flag;
                                 m->flags &= ~o->flag;
@@ -102,11 +140,13 @@ void mount_options_derive(struct arena *a, struct cella_mount *m)
                         }
                         if (o->flag & MS_BIND)
                                 m->bind = true;
-                        if (streq(opt, "rbind"))
+                        if (o->flag & MS_REC)
                                 m->recursive_bind = true;
-                } else if ((o = find_opt(propagation_opts, ARRAY_SIZE(propagation_opts), opt))) {
+                        break;
+                case OPT_PROPAGATION:
                         m->propagation |= o->flag;
-                } else if ((o = find_opt(rec_attr_opts, ARRAY_SIZE(rec_attr_opts), opt))) {
+                        break;
+                case OPT_REC_ATTR:
                         if (o->clear) {
                                 m->attr_clr |= o->flag;
                         } else {
@@ -116,8 +156,9 @@ void mount_options_derive(struct arena *a, struct cella_mount *m)
                                 if ((o->flag & MOUNT_ATTR__ATIME) == o->flag)
                                         m->attr_clr |= MOUNT_ATTR__ATIME;
                         }
-                } else if (!is_runtime_opt(opt)) {
-                        data_len += strlen(opt) + 1;
+                        break;
+                case OPT_RUNTIME:       /* for the runtime, not mount(2) */
+                        break;
                 }
         }
         if (!data_len)
@@ -127,10 +168,7 @@ void mount_options_derive(struct arena *a, struct cella_mount *m)
         char *w = data;
         for (size_t i = 0; i < m->options.n; i++) {
                 const char *opt = m->options.v[i];
-                if (find_opt(mount_flag_opts, ARRAY_SIZE(mount_flag_opts), opt) ||
-                    find_opt(propagation_opts, ARRAY_SIZE(propagation_opts), opt) ||
-                    find_opt(rec_attr_opts, ARRAY_SIZE(rec_attr_opts), opt) ||
-                    is_runtime_opt(opt))
+                if (find_opt(opt))
                         continue;
                 if (w != data)
                         *w++ = ',';

@@ -147,7 +147,7 @@ static int parse_hook_list(struct jctx *c, const struct jpath *p, yajl_val a,
 static int parse_hooks(struct jctx *c, const struct jpath *p, yajl_val o, struct cella_spec *s)
 {
         for (int k = 0; k < CELLA_HOOK__COUNT; k++) {
-                yajl_val a;
+                yajl_val a = NULL;
                 int r = j_array(c, p, o, hook_names[k], &a);
                 if (r < 0)
                         return r;
@@ -159,11 +159,49 @@ static int parse_hooks(struct jctx *c, const struct jpath *p, yajl_val o, struct
         return 0;
 }
 
+/* runc's rule: a sysctl may only be set when the namespace that scopes it
+ * is the container's own. */
+static int check_sysctl(struct jctx *c, const struct jpath *p, const struct cella_linux *lx,
+                        const char *key)
+{
+        static const char *const ipc_keys[] = {
+                "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+                "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
+        };
+        struct jpath kp = JKEY(p, key);
+        enum cella_ns_type need;
+        const char *what;
+        bool ipc = str_has_prefix(key, "fs.mqueue.");
+        for (size_t i = 0; !ipc && i < ARRAY_SIZE(ipc_keys); i++)
+                ipc = streq(key, ipc_keys[i]);
+        if (ipc) {
+                need = CELLA_NS_IPC;
+                what = "IPC";
+        } else if (str_has_prefix(key, "net.")) {
+                need = CELLA_NS_NET;
+                what = "network";
+        } else if (streq(key, "kernel.hostname") || streq(key, "kernel.domainname")) {
+                need = CELLA_NS_UTS;
+                what = "UTS";
+        } else {
+                return jerr(c, &kp, "sysctl \"%s\" is not in a separate kernel namespace", key);
+        }
+        if (!lx->namespaces[need].present)
+                return jerr(c, &kp, "sysctl \"%s\" is not allowed without a private %s namespace",
+                            key, what);
+        return 0;
+}
+
 /* Checks that need more than one section, with runc's wording. */
 static int cross_check(struct jctx *c, const struct cella_spec *s)
 {
         const struct cella_linux *lx = &s->linux_;
         struct jpath linux_p = JKEY(NULL, "linux");
+        if (lx->namespaces[CELLA_NS_USER].present && !lx->namespaces[CELLA_NS_USER].path &&
+            !lx->n_uid_mappings && !lx->n_gid_mappings) {
+                struct jpath kp = JKEY(&linux_p, "namespaces");
+                return jerr(c, &kp, "user namespaces enabled, but no namespace path to join nor mappings to apply specified");
+        }
         if ((lx->n_uid_mappings || lx->n_gid_mappings) && !lx->namespaces[CELLA_NS_USER].present) {
                 struct jpath kp = JKEY(&linux_p, lx->n_uid_mappings ? "uidMappings" : "gidMappings");
                 return jerr(c, &kp, "user namespace mappings specified, but user namespace isn't enabled in the config");
@@ -173,6 +211,9 @@ static int cross_check(struct jctx *c, const struct cella_spec *s)
                 struct jpath kp = JKEY(&linux_p, "timeOffsets");
                 return jerr(c, &kp, "time namespace offsets specified, but time namespace isn't enabled in the config");
         }
+        struct jpath sysctl_p = JKEY(&linux_p, "sysctl");
+        for (size_t i = 0; i < lx->sysctl.n; i++)
+                TRY(check_sysctl(c, &sysctl_p, lx, lx->sysctl.v[i].key));
         if (s->hostname && s->hostname[0] && !lx->namespaces[CELLA_NS_UTS].present) {
                 struct jpath kp = JKEY(NULL, "hostname");
                 return jerr(c, &kp, "unable to set hostname without a private UTS namespace");
@@ -186,7 +227,7 @@ static int cross_check(struct jctx *c, const struct cella_spec *s)
 
 static int parse_spec(struct jctx *c, yajl_val v, struct cella_spec *s)
 {
-        yajl_val o;
+        yajl_val o = NULL;
         int r;
         if (!YAJL_IS_OBJECT(v))
                 return jerr(c, NULL, "expected a JSON object");

@@ -25,4 +25,7 @@ void mount_options_derive(struct arena *a, struct cella_mount *m);
 /* "rprivate" -> MS_PRIVATE|MS_REC, ... ; false when not a propagation. */
 bool mount_propagation_flags(const char *name, unsigned long *flags);
 
+/* For the unit test: the option table must stay sorted for bsearch. */
+bool mount_options_table_sorted(void);
+
 #endif

@@ -62,7 +62,7 @@ static int parse_namespaces(struct jctx *c, const struct jpath *p, yajl_val a,
 int spec_parse_id_mappings(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key,
                            struct cella_id_mapping **v, size_t *n)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r = j_array(c, p, obj, key, &a);
         if (r <= 0 || a->u.array.len == 0)
                 return r;
@@ -89,7 +89,7 @@ int spec_parse_id_mappings(struct jctx *c, const struct jpath *p, yajl_val obj, 
 int spec_parse_string_map(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key,
                           struct cella_kv_list *out)
 {
-        yajl_val m;
+        yajl_val m = NULL;
         int r = j_object(c, p, obj, key, &m);
         if (r <= 0 || m->u.object.len == 0)
                 return r;
@@ -225,7 +225,7 @@ static int parse_abs_paths(struct jctx *c, const struct jpath *p, yajl_val o, co
 
 int spec_parse_linux(struct jctx *c, const struct jpath *p, yajl_val v, struct cella_linux *lx)
 {
-        yajl_val o;
+        yajl_val o = NULL;
         int r;
         TRY(jv_object(c, p, v));
 

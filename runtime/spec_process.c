@@ -30,7 +30,7 @@ static int rlimit_from_name(const char *name)
 static int parse_cap_set(struct jctx *c, const struct jpath *p, yajl_val caps, const char *key,
                          uint64_t *mask)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r = j_array(c, p, caps, key, &a);
         if (r <= 0)
                 return r;
@@ -119,7 +119,7 @@ static int parse_user(struct jctx *c, const struct jpath *p, yajl_val v, struct 
                 struct jpath mp = JKEY(p, "umask");
                 return jerr(c, &mp, "invalid umask %#" PRIo64, u->umask.value);
         }
-        yajl_val a;
+        yajl_val a = NULL;
         if ((r = j_array(c, p, v, "additionalGids", &a)) < 0)
                 return r;
         if (r > 0 && a->u.array.len) {
@@ -140,7 +140,7 @@ int spec_parse_process(struct jctx *c, const struct jpath *p, yajl_val v,
                        struct cella_process *out)
 {
         int r;
-        yajl_val o;
+        yajl_val o = NULL;
         if ((r = jv_object(c, p, v)) < 0)
                 return r;
 

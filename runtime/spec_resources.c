@@ -71,7 +71,7 @@ static int parse_cpu(struct jctx *c, const struct jpath *p, yajl_val v, struct c
 static int parse_throttle(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key,
                           struct cella_throttle_device **out, size_t *n)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r = array_member(c, p, obj, key, sizeof **out, (void **)out, n, &a);
         if (r <= 0)
                 return r;
@@ -106,7 +106,7 @@ static int parse_block_io(struct jctx *c, const struct jpath *p, yajl_val v,
         TRY(parse_weight(c, p, v, "weight", &res->block_io.weight));
         TRY(parse_weight(c, p, v, "leafWeight", &res->block_io.leaf_weight));
 
-        yajl_val a;
+        yajl_val a = NULL;
         int r = array_member(c, p, v, "weightDevice", sizeof *res->block_io.weight_device,
                              (void **)&res->block_io.weight_device,
                              &res->block_io.n_weight_device, &a);
@@ -138,7 +138,7 @@ static int parse_block_io(struct jctx *c, const struct jpath *p, yajl_val v,
 static int parse_hugepages(struct jctx *c, const struct jpath *p, yajl_val v,
                            struct cella_resources *res)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r = array_member(c, p, v, "hugepageLimits", sizeof *res->hugepage_limits,
                              (void **)&res->hugepage_limits, &res->n_hugepage_limits, &a);
         if (r <= 0)
@@ -167,7 +167,7 @@ static int parse_network(struct jctx *c, const struct jpath *p, yajl_val v,
                 res->network.class_id.set = true;
                 res->network.class_id.value = class_id;
         }
-        yajl_val a;
+        yajl_val a = NULL;
         r = array_member(c, p, v, "priorities", sizeof *res->network.priorities,
                          (void **)&res->network.priorities, &res->network.n_priorities, &a);
         if (r <= 0)
@@ -217,7 +217,7 @@ static int parse_rdma(struct jctx *c, const struct jpath *p, yajl_val v,
 static int parse_device_rules(struct jctx *c, const struct jpath *p, yajl_val v,
                               struct cella_resources *res)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r = array_member(c, p, v, "devices", sizeof *res->devices, (void **)&res->devices,
                              &res->n_devices, &a);
         if (r <= 0)
@@ -262,7 +262,7 @@ static int parse_device_rules(struct jctx *c, const struct jpath *p, yajl_val v,
 int spec_parse_resources(struct jctx *c, const struct jpath *p, yajl_val v,
                          struct cella_resources *res)
 {
-        yajl_val o;
+        yajl_val o = NULL;
         int r;
         TRY(jv_object(c, p, v));
         if ((o = json_get(v, "memory"))) {

@@ -153,7 +153,7 @@ static int parse_syscalls(struct jctx *c, const struct jpath *p, yajl_val a,
         sc->syscalls = arena_alloc_array(c->arena, n, sizeof *sc->syscalls);
         for (size_t i = 0; i < n; i++) {
                 struct jpath ip = JIDX(p, i);
-                yajl_val o = a->u.array.values[i], args;
+                yajl_val o = a->u.array.values[i], args = NULL;
                 struct cella_seccomp_rule *rule = &sc->syscalls[i];
                 TRY(jv_object(c, &ip, o));
                 TRY(jreq(c, &ip, "names", j_strv(c, &ip, o, "names", &rule->names.v, &rule->names.n)));
@@ -178,7 +178,7 @@ static int parse_syscalls(struct jctx *c, const struct jpath *p, yajl_val a,
 int spec_parse_seccomp(struct jctx *c, const struct jpath *p, yajl_val v,
                        struct cella_seccomp *sc)
 {
-        yajl_val a;
+        yajl_val a = NULL;
         int r;
         TRY(jv_object(c, p, v));
         TRY(parse_action(c, p, v, "defaultAction", &sc->default_action));

@@ -12,6 +12,7 @@
 
 #include "runtime/security.h"
 #include "runtime/spec.h"
+#include "runtime/spec_internal.h"
 #include "runtime/util.h"
 #include "tests/unit/unit.h"
 
@@ -490,6 +491,18 @@ static const struct bad_case bad_cases[] = {
           "config.json: linux.resources.devices[0].access: invalid access \"rr\"" },
         { BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':1}}}",
           "config.json: linux.sysctl.net.ipv4.ip_forward: expected string" },
+        { BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':'1'}}}",
+          "config.json: linux.sysctl.net.ipv4.ip_forward: sysctl \"net.ipv4.ip_forward\" is not allowed without a private network namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'network'}],'sysctl':{'kernel.shmmax':'1'}}}",
+          "config.json: linux.sysctl.kernel.shmmax: sysctl \"kernel.shmmax\" is not allowed without a private IPC namespace" },
+        { BASE ",'linux':{'sysctl':{'fs.mqueue.msg_max':'1'}}}",
+          "config.json: linux.sysctl.fs.mqueue.msg_max: sysctl \"fs.mqueue.msg_max\" is not allowed without a private IPC namespace" },
+        { BASE ",'linux':{'sysctl':{'kernel.hostname':'x'}}}",
+          "config.json: linux.sysctl.kernel.hostname: sysctl \"kernel.hostname\" is not allowed without a private UTS namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'}],'sysctl':{'vm.swappiness':'1'}}}",
+          "config.json: linux.sysctl.vm.swappiness: sysctl \"vm.swappiness\" is not in a separate kernel namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'user'}]}}",
+          "config.json: linux.namespaces: user namespaces enabled, but no namespace path to join nor mappings to apply specified" },
         { BASE ",'linux':{'seccomp':{}}}", "config.json: linux.seccomp.defaultAction: required" },
         { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_MAYBE'}}}",
           "config.json: linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_MAYBE\"" },
@@ -557,6 +570,20 @@ static void test_malformed_json(void)
         _cleanup_free_ char *json = q(BASE "}garbage");
         CHECK(cella_spec_parse(json, strlen(json) - 7, "c.json", &s, &err) == 0);
         cella_spec_free(s);
+}
+
+static void test_sysctl_and_userns_ok(void)
+{
+        struct cella_spec *s = parse_ok(
+                BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'},"
+                "{'type':'user','path':'/proc/1/ns/user'}],"
+                "'sysctl':{'net.core.somaxconn':'1024','kernel.msgmax':'8192',"
+                "'fs.mqueue.queues_max':'10','kernel.domainname':'x'}}}");
+        if (s) {
+                CHECK(s->linux_.sysctl.n == 4);
+                CHECK_STREQ(s->linux_.namespaces[CELLA_NS_USER].path, "/proc/1/ns/user");
+                cella_spec_free(s);
+        }
 }
 
 static void test_relative_mount_destination(void)
@@ -655,6 +682,15 @@ static void test_mount_options(void)
                 CHECK(m->bind && m->recursive_bind && m->flags == (MS_BIND | MS_REC | MS_RDONLY));
                 cella_spec_free(s);
         }
+}
+
+static void test_mount_option_table(void)
+{
+        CHECK(mount_options_table_sorted());
+        unsigned long f = 0;
+        CHECK(mount_propagation_flags("rslave", &f) && f == (MS_SLAVE | MS_REC));
+        CHECK(!mount_propagation_flags("ro", &f));
+        CHECK(!mount_propagation_flags("bogus", &f));
 }
 
 static void test_rootfs_propagation(void)
@@ -1006,8 +1042,10 @@ int main(void)
         RUN(test_unknown_keys_and_nulls);
         RUN(test_errors);
         RUN(test_malformed_json);
+        RUN(test_sysctl_and_userns_ok);
         RUN(test_relative_mount_destination);
         RUN(test_mount_options);
+        RUN(test_mount_option_table);
         RUN(test_rootfs_propagation);
         RUN(test_lookups);
         RUN(test_default_spec);
