@@ -94,6 +94,11 @@ static int parse_mounts(struct jctx *c, const struct jpath *p, yajl_val a, struc
                 TRY(j_string(c, &ip, o, "type", &m->type));
                 TRY(j_string(c, &ip, o, "source", &m->source));
                 TRY(j_strv(c, &ip, o, "options", &m->options.v, &m->options.n));
+                mount_options_derive(c->arena, m);
+                if (m->bind && !m->source) {
+                        struct jpath sp = JKEY(&ip, "source");
+                        return jerr(c, &sp, "required for a bind mount");
+                }
                 int ru = spec_parse_id_mappings(c, &ip, o, "uidMappings", &m->uid_mappings,
                                                 &m->n_uid_mappings);
                 if (ru < 0)
@@ -107,7 +112,6 @@ static int parse_mounts(struct jctx *c, const struct jpath *p, yajl_val a, struc
                         return jerr(c, &kp, "must be given with %s",
                                     ru > 0 ? "gidMappings" : "uidMappings");
                 }
-                mount_options_derive(c->arena, m);
         }
         s->n_mounts = n;
         return 0;

@@ -416,6 +416,10 @@ static const struct bad_case bad_cases[] = {
         { BASE ",'mounts':[{'destination':'/a','options':['ro',3]}]}", "config.json: mounts[0].options[1]: expected string" },
         { BASE ",'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':1,'size':1}]}]}",
           "config.json: mounts[0].uidMappings: must be given with gidMappings" },
+        { BASE ",'mounts':[{'destination':'/a','options':['rbind']}]}",
+          "config.json: mounts[0].source: required for a bind mount" },
+        { BASE ",'mounts':[{'destination':'/a','type':'bind'}]}",
+          "config.json: mounts[0].source: required for a bind mount" },
         { BASE ",'mounts':[{'destination':'/a','source':7}]}", "config.json: mounts[0].source: expected string" },
         { BASE ",'hooks':{'prestart':[{'args':['x']}]}}", "config.json: hooks.prestart[0].path: required" },
         { BASE ",'hooks':{'poststop':[{'path':'rel/hook'}]}}",
@@ -600,7 +604,7 @@ static void test_relative_mount_destination(void)
 static const struct cella_mount *one_mount(struct cella_spec **s, const char *opts)
 {
         char buf[1024];
-        snprintf(buf, sizeof buf, BASE ",'mounts':[{'destination':'/m','type':'tmpfs','options':[%s]}]}", opts);
+        snprintf(buf, sizeof buf, BASE ",'mounts':[{'destination':'/m','type':'tmpfs','source':'/s','options':[%s]}]}", opts);
         *s = parse_ok(buf);
         return *s ? &(*s)->mounts[0] : NULL;
 }
@@ -1010,6 +1014,26 @@ static void test_load_file(void)
         unlink(path);
 }
 
+/* Every truncation of a valid config is an error, never a crash or leak. */
+static void test_truncations(void)
+{
+        _cleanup_free_ char *json = q(full_config);
+        size_t len = strlen(json);
+        for (size_t n = 0; n < len; n++) {
+                struct cella_error err = { 0 };
+                struct cella_spec *s = NULL;
+                int r = cella_spec_parse(json, n, "t.json", &s, &err);
+                if (r == 0) {
+                        fprintf(stderr, "  truncation at %zu parsed\n", n);
+                        unit_failures++;
+                        cella_spec_free(s);
+                } else if (!str_has_prefix(err.msg, "t.json: ")) {
+                        fprintf(stderr, "  truncation at %zu: %s\n", n, err.msg);
+                        unit_failures++;
+                }
+        }
+}
+
 /* Many strings and arrays: forces the arena past its first chunk. */
 static void test_large(void)
 {
@@ -1054,6 +1078,7 @@ int main(void)
         RUN(test_process_parse);
         RUN(test_resources_parse);
         RUN(test_load_file);
+        RUN(test_truncations);
         RUN(test_large);
         UNIT_EXIT();
 }
