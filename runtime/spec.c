@@ -163,8 +163,9 @@ static int parse_hooks(struct jctx *c, const struct jpath *p, yajl_val o, struct
         return 0;
 }
 
-/* runc's rule: a sysctl may only be set when the namespace that scopes it
- * is the container's own. */
+/* runc's validator: a sysctl may only be set when the namespace that
+ * scopes it is the container's own. Keys may be written with '/' as the
+ * separator ("net/ipv4/ip_forward"); they are checked in dotted form. */
 static int check_sysctl(struct jctx *c, const struct jpath *p, const struct cella_linux *lx,
                         const char *key)
 {
@@ -173,27 +174,39 @@ static int check_sysctl(struct jctx *c, const struct jpath *p, const struct cell
                 "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced",
         };
         struct jpath kp = JKEY(p, key);
-        enum cella_ns_type need;
-        const char *what;
-        bool ipc = str_has_prefix(key, "fs.mqueue.");
+        char name[256];
+        snprintf(name, sizeof name, "%s", key);
+        size_t sep = strcspn(name, "./");
+        if (name[sep] == '/')
+                for (char *ch = name; *ch; ch++)
+                        *ch = *ch == '/' ? '.' : *ch == '.' ? '/' : *ch;
+
+        bool ipc = str_has_prefix(name, "fs.mqueue.");
         for (size_t i = 0; !ipc && i < ARRAY_SIZE(ipc_keys); i++)
-                ipc = streq(key, ipc_keys[i]);
+                ipc = streq(name, ipc_keys[i]);
         if (ipc) {
-                need = CELLA_NS_IPC;
-                what = "IPC";
-        } else if (str_has_prefix(key, "net.")) {
-                need = CELLA_NS_NET;
-                what = "network";
-        } else if (streq(key, "kernel.hostname") || streq(key, "kernel.domainname")) {
-                need = CELLA_NS_UTS;
-                what = "UTS";
-        } else {
-                return jerr(c, &kp, "sysctl \"%s\" is not in a separate kernel namespace", key);
+                if (!lx->namespaces[CELLA_NS_IPC].present)
+                        return jerr(c, &kp, "sysctl \"%s\" is not allowed in the hosts ipc namespace", name);
+                return 0;
         }
-        if (!lx->namespaces[need].present)
-                return jerr(c, &kp, "sysctl \"%s\" is not allowed without a private %s namespace",
-                            key, what);
-        return 0;
+        if (str_has_prefix(name, "net.")) {
+                /* a joined netns may still be the host's: the runtime checks */
+                if (!lx->namespaces[CELLA_NS_NET].present)
+                        return jerr(c, &kp, "sysctl \"%s\" not allowed in host network namespace", name);
+                return 0;
+        }
+        if (lx->namespaces[CELLA_NS_UTS].present) {
+                if (streq(name, "kernel.domainname"))
+                        return 0;
+                if (streq(name, "kernel.hostname"))
+                        return jerr(c, &kp, "sysctl \"%s\" is not allowed as it conflicts with the OCI \"hostname\" field", name);
+        }
+        if (str_has_prefix(name, "user.")) {
+                if (!lx->namespaces[CELLA_NS_USER].present)
+                        return jerr(c, &kp, "setting ucounts without a user namespace not allowed: %s", name);
+                return 0;
+        }
+        return jerr(c, &kp, "sysctl \"%s\" is not in a separate kernel namespace", name);
 }
 
 /* Checks that need more than one section, with runc's wording. */

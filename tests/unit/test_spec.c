@@ -496,13 +496,19 @@ static const struct bad_case bad_cases[] = {
         { BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':1}}}",
           "config.json: linux.sysctl.net.ipv4.ip_forward: expected string" },
         { BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':'1'}}}",
-          "config.json: linux.sysctl.net.ipv4.ip_forward: sysctl \"net.ipv4.ip_forward\" is not allowed without a private network namespace" },
+          "config.json: linux.sysctl.net.ipv4.ip_forward: sysctl \"net.ipv4.ip_forward\" not allowed in host network namespace" },
+        { BASE ",'linux':{'sysctl':{'net/ipv4/conf/eth0.1/forwarding':'1'}}}",
+          "config.json: linux.sysctl.net/ipv4/conf/eth0.1/forwarding: sysctl \"net.ipv4.conf.eth0/1.forwarding\" not allowed in host network namespace" },
         { BASE ",'linux':{'namespaces':[{'type':'network'}],'sysctl':{'kernel.shmmax':'1'}}}",
-          "config.json: linux.sysctl.kernel.shmmax: sysctl \"kernel.shmmax\" is not allowed without a private IPC namespace" },
+          "config.json: linux.sysctl.kernel.shmmax: sysctl \"kernel.shmmax\" is not allowed in the hosts ipc namespace" },
         { BASE ",'linux':{'sysctl':{'fs.mqueue.msg_max':'1'}}}",
-          "config.json: linux.sysctl.fs.mqueue.msg_max: sysctl \"fs.mqueue.msg_max\" is not allowed without a private IPC namespace" },
-        { BASE ",'linux':{'sysctl':{'kernel.hostname':'x'}}}",
-          "config.json: linux.sysctl.kernel.hostname: sysctl \"kernel.hostname\" is not allowed without a private UTS namespace" },
+          "config.json: linux.sysctl.fs.mqueue.msg_max: sysctl \"fs.mqueue.msg_max\" is not allowed in the hosts ipc namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'uts'}],'sysctl':{'kernel.hostname':'x'}}}",
+          "config.json: linux.sysctl.kernel.hostname: sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI \"hostname\" field" },
+        { BASE ",'linux':{'sysctl':{'kernel.domainname':'x'}}}",
+          "config.json: linux.sysctl.kernel.domainname: sysctl \"kernel.domainname\" is not in a separate kernel namespace" },
+        { BASE ",'linux':{'sysctl':{'user.max_user_namespaces':'0'}}}",
+          "config.json: linux.sysctl.user.max_user_namespaces: setting ucounts without a user namespace not allowed: user.max_user_namespaces" },
         { BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'}],'sysctl':{'vm.swappiness':'1'}}}",
           "config.json: linux.sysctl.vm.swappiness: sysctl \"vm.swappiness\" is not in a separate kernel namespace" },
         { BASE ",'linux':{'namespaces':[{'type':'user'}]}}",
@@ -581,10 +587,11 @@ static void test_sysctl_and_userns_ok(void)
         struct cella_spec *s = parse_ok(
                 BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'},"
                 "{'type':'user','path':'/proc/1/ns/user'}],"
-                "'sysctl':{'net.core.somaxconn':'1024','kernel.msgmax':'8192',"
-                "'fs.mqueue.queues_max':'10','kernel.domainname':'x'}}}");
+                "'sysctl':{'net.core.somaxconn':'1024','kernel.msgmax':'8192','net/ipv4/ip_forward':'1',"
+                "'fs.mqueue.queues_max':'10','kernel.domainname':'x','user.max_user_namespaces':'5'}}}");
         if (s) {
-                CHECK(s->linux_.sysctl.n == 4);
+                CHECK(s->linux_.sysctl.n == 6);
+                CHECK_STREQ(s->linux_.sysctl.v[2].key, "net/ipv4/ip_forward");
                 CHECK_STREQ(s->linux_.namespaces[CELLA_NS_USER].path, "/proc/1/ns/user");
                 cella_spec_free(s);
         }
