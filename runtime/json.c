@@ -44,20 +44,6 @@ int jerr(struct jctx *c, const struct jpath *p, const char *fmt, ...)
         return cella_error_set(c->err, 0, "%s: %s", c->source, msg);
 }
 
-yajl_val json_parse_text(const char *text, const char *source, struct cella_error *err)
-{
-        char ebuf[512];
-        ebuf[0] = '\0';
-        yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
-        if (v)
-                return v;
-        /* yajl appends the offending text and a caret on further lines;
-         * keep the one-line message. */
-        ebuf[strcspn(ebuf, "\n")] = '\0';
-        cella_error_set(err, 0, "%s: %s", source, ebuf[0] ? ebuf : "invalid JSON");
-        return NULL;
-}
-
 yajl_val json_get(yajl_val obj, const char *key)
 {
         for (size_t i = obj->u.object.len; i-- > 0;) {

@@ -40,9 +40,11 @@ void jpath_format(const struct jpath *p, char *buf, size_t size);
 int jerr(struct jctx *c, const struct jpath *p, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 
-/* Parse NUL-terminated text into a tree; on failure report
- * "<source>: <yajl's message>" and return NULL. */
-yajl_val json_parse_text(const char *text, const char *source, struct cella_error *err);
+/* Parse len bytes of JSON (need not be NUL-terminated) into a tree whose
+ * nodes live in arena a — never pass it to yajl_tree_free(). On failure
+ * report "<source>: <yajl's message>" and return NULL. (json_tree.c) */
+yajl_val json_parse(struct arena *a, const char *text, size_t len, const char *source,
+                    struct cella_error *err);
 
 /* The value of key in obj (the last one if repeated), NULL when absent.
  * A JSON null counts as absent. obj must be an object. */

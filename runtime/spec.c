@@ -3,6 +3,7 @@
  * in front of the struct, so freeing is a walk over a few chunks. */
 #include <fcntl.h>
 #include <sched.h>
+#include <stdalign.h>
 #include <stddef.h>
 #include <sys/stat.h>
 
@@ -21,21 +22,6 @@
 #endif
 
 #define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
-
-struct spec_box {
-        struct arena arena;
-        struct cella_spec spec;
-};
-
-struct process_box {
-        struct arena arena;
-        struct cella_process process;
-};
-
-struct resources_box {
-        struct arena arena;
-        struct cella_resources resources;
-};
 
 static const char *const hook_names[CELLA_HOOK__COUNT] = {
         [CELLA_HOOK_PRESTART] = "prestart",
@@ -287,57 +273,69 @@ static int parse_spec(struct jctx *c, yajl_val v, struct cella_spec *s)
         return cross_check(c, s);
 }
 
-/* yajl_tree_parse wants NUL-terminated text and the caller's buffer need
- * not be: copy it (a few kilobytes, cheap next to the parse). */
-static int with_text(const char *json, size_t len, const char *source, char **copy,
-                     const char **text, struct cella_error *err)
-{
-        if (memchr(json, '\0', len))
-                return cella_error_set(err, 0, "%s: invalid JSON: NUL byte in input", source);
-        *copy = xmalloc(len + 1);
-        memcpy(*copy, json, len);
-        (*copy)[len] = '\0';
-        *text = *copy;
-        return 0;
-}
+/* A parsed object and the arena that owns it; callers get a pointer to
+ * obj and the free functions step back to the header. */
+struct box {
+        struct arena arena;
+        alignas(max_align_t) unsigned char obj[];
+};
 
-static void yajl_tree_freep(yajl_val *v)
+static int parse_boxed(const char *json, size_t len, const char *source, size_t obj_size,
+                       int (*fill)(struct jctx *c, yajl_val tree, void *obj), void **out,
+                       struct cella_error *err)
 {
-        if (*v)
-                yajl_tree_free(*v);
-}
-
-static int spec_parse_text(const char *text, size_t len, const char *source,
-                           struct cella_spec **out, struct cella_error *err)
-{
-        _cleanup_(yajl_tree_freep) yajl_val tree = json_parse_text(text, source, err);
-        if (!tree)
+        /* The tree is scratch: its nodes die with tree_arena right here. */
+        struct arena tree_arena;
+        arena_init(&tree_arena, 8 * len + 1024);
+        yajl_val tree = json_parse(&tree_arena, json, len, source, err);
+        if (!tree) {
+                arena_release(&tree_arena);
                 return -EINVAL;
+        }
 
         /* Parsed strings never outgrow the text; structs add about as much. */
         struct arena a;
-        arena_init(&a, 2 * len + 4096);
-        struct spec_box *box = arena_alloc(&a, sizeof *box);
+        arena_init(&a, 2 * len + obj_size + 1024);
+        struct box *box = arena_alloc(&a, sizeof *box + obj_size);
         struct jctx c = { .arena = &a, .source = source, .err = err };
-        int r = parse_spec(&c, tree, &box->spec);
+        int r = fill(&c, tree, box->obj);
+        arena_release(&tree_arena);
         if (r < 0) {
                 arena_release(&a);
                 return r;
         }
         box->arena = a;
-        *out = &box->spec;
+        *out = box->obj;
         return 0;
+}
+
+static void box_free(void *obj)
+{
+        if (!obj)
+                return;
+        struct arena a = container_of(obj, struct box, obj)->arena;
+        arena_release(&a);
+}
+
+static int fill_spec(struct jctx *c, yajl_val tree, void *obj)
+{
+        return parse_spec(c, tree, obj);
+}
+
+static int fill_process(struct jctx *c, yajl_val tree, void *obj)
+{
+        return spec_parse_process(c, NULL, tree, obj);
+}
+
+static int fill_resources(struct jctx *c, yajl_val tree, void *obj)
+{
+        return spec_parse_resources(c, NULL, tree, obj);
 }
 
 int cella_spec_parse(const char *json, size_t len, const char *source, struct cella_spec **out,
                      struct cella_error *err)
 {
-        _cleanup_free_ char *copy = NULL;
-        const char *text;
-        int r = with_text(json, len, source, &copy, &text, err);
-        if (r < 0)
-                return r;
-        return spec_parse_text(text, len, source, out, err);
+        return parse_boxed(json, len, source, sizeof **out, fill_spec, (void **)out, err);
 }
 
 int cella_spec_load_file(const char *path, struct cella_spec **out, struct cella_error *err)
@@ -354,11 +352,11 @@ int cella_spec_load_file(const char *path, struct cella_spec **out, struct cella
         size_t cap = (size_t)st.st_size + 1, len = 0;
         _cleanup_free_ char *buf = xmalloc(cap);
         for (;;) {
-                if (len + 1 >= cap) {   /* the file grew while we read it */
+                if (len == cap) {       /* the file grew while we read it */
                         cap *= 2;
                         buf = xrealloc(buf, cap);
                 }
-                ssize_t n = read(fd, buf + len, cap - 1 - len);
+                ssize_t n = read(fd, buf + len, cap - len);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -368,82 +366,32 @@ int cella_spec_load_file(const char *path, struct cella_spec **out, struct cella
                         break;
                 len += (size_t)n;
         }
-        buf[len] = '\0';
-        if (strlen(buf) != len)
-                return cella_error_set(err, 0, "%s: invalid JSON: NUL byte in input", path);
-        return spec_parse_text(buf, len, path, out, err);
+        return parse_boxed(buf, len, path, sizeof **out, fill_spec, (void **)out, err);
 }
 
 void cella_spec_free(struct cella_spec *spec)
 {
-        if (!spec)
-                return;
-        struct arena a = container_of(spec, struct spec_box, spec)->arena;
-        arena_release(&a);
+        box_free(spec);
 }
 
 int cella_process_parse(const char *json, size_t len, const char *source,
                         struct cella_process **out, struct cella_error *err)
 {
-        _cleanup_free_ char *copy = NULL;
-        const char *text;
-        int r = with_text(json, len, source, &copy, &text, err);
-        if (r < 0)
-                return r;
-        _cleanup_(yajl_tree_freep) yajl_val tree = json_parse_text(text, source, err);
-        if (!tree)
-                return -EINVAL;
-        struct arena a;
-        arena_init(&a, 2 * len + 1024);
-        struct process_box *box = arena_alloc(&a, sizeof *box);
-        struct jctx c = { .arena = &a, .source = source, .err = err };
-        r = spec_parse_process(&c, NULL, tree, &box->process);
-        if (r < 0) {
-                arena_release(&a);
-                return r;
-        }
-        box->arena = a;
-        *out = &box->process;
-        return 0;
+        return parse_boxed(json, len, source, sizeof **out, fill_process, (void **)out, err);
 }
 
 void cella_process_free(struct cella_process *p)
 {
-        if (!p)
-                return;
-        struct arena a = container_of(p, struct process_box, process)->arena;
-        arena_release(&a);
+        box_free(p);
 }
 
 int cella_resources_parse(const char *json, size_t len, const char *source,
                           struct cella_resources **out, struct cella_error *err)
 {
-        _cleanup_free_ char *copy = NULL;
-        const char *text;
-        int r = with_text(json, len, source, &copy, &text, err);
-        if (r < 0)
-                return r;
-        _cleanup_(yajl_tree_freep) yajl_val tree = json_parse_text(text, source, err);
-        if (!tree)
-                return -EINVAL;
-        struct arena a;
-        arena_init(&a, 2 * len + 1024);
-        struct resources_box *box = arena_alloc(&a, sizeof *box);
-        struct jctx c = { .arena = &a, .source = source, .err = err };
-        r = spec_parse_resources(&c, NULL, tree, &box->resources);
-        if (r < 0) {
-                arena_release(&a);
-                return r;
-        }
-        box->arena = a;
-        *out = &box->resources;
-        return 0;
+        return parse_boxed(json, len, source, sizeof **out, fill_resources, (void **)out, err);
 }
 
 void cella_resources_free(struct cella_resources *r)
 {
-        if (!r)
-                return;
-        struct arena a = container_of(r, struct resources_box, resources)->arena;
-        arena_release(&a);
+        box_free(r);
 }

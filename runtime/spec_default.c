@@ -260,12 +260,14 @@ static void put_seccomp(yajl_gen g, const struct cella_spec_defaults *d)
         const char *text = d->no_seccomp ? NULL : security_default_seccomp_json();
         if (!text)
                 return;
-        yajl_val tree = yajl_tree_parse(text, NULL, 0);
-        if (!tree)      /* a build bug; better no profile than bad JSON */
-                return;
-        put_str(g, "seccomp");
-        json_gen_value(g, tree);
-        yajl_tree_free(tree);
+        struct arena a;
+        arena_init(&a, 8 * strlen(text));
+        yajl_val tree = json_parse(&a, text, strlen(text), "default seccomp profile", NULL);
+        if (tree) {     /* else a build bug: better no profile than bad JSON */
+                put_str(g, "seccomp");
+                json_gen_value(g, tree);
+        }
+        arena_release(&a);
 }
 
 static void put_linux(yajl_gen g, const struct cella_spec_defaults *d)

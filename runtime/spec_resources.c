@@ -135,6 +135,17 @@ static int parse_block_io(struct jctx *c, const struct jpath *p, yajl_val v,
         return 0;
 }
 
+/* The schema's ^[1-9][0-9]*[KMG]B$, which is also how the hugetlb
+ * controller names its files (hugetlb.2MB.limit_in_bytes). */
+static bool valid_page_size(const char *s)
+{
+        if (*s < '1' || *s > '9')
+                return false;
+        while (*s >= '0' && *s <= '9')
+                s++;
+        return (s[0] == 'K' || s[0] == 'M' || s[0] == 'G') && s[1] == 'B' && !s[2];
+}
+
 static int parse_hugepages(struct jctx *c, const struct jpath *p, yajl_val v,
                            struct cella_resources *res)
 {
@@ -150,6 +161,11 @@ static int parse_hugepages(struct jctx *c, const struct jpath *p, yajl_val v,
                 struct cella_hugepage_limit *h = &res->hugepage_limits[i];
                 TRY(jv_object(c, &ip, o));
                 TRY(jreq(c, &ip, "pageSize", j_string(c, &ip, o, "pageSize", &h->page_size)));
+                if (!valid_page_size(h->page_size)) {
+                        struct jpath sp = JKEY(&ip, "pageSize");
+                        return jerr(c, &sp, "invalid page size \"%s\" (want e.g. \"2MB\")",
+                                    h->page_size);
+                }
                 TRY(jreq(c, &ip, "limit", j_u64(c, &ip, o, "limit", &h->limit)));
         }
         return 0;

@@ -479,6 +479,10 @@ static const struct bad_case bad_cases[] = {
           "config.json: linux.resources.blockIO.weightDevice[0].major: required" },
         { BASE ",'linux':{'resources':{'hugepageLimits':[{'limit':1}]}}}",
           "config.json: linux.resources.hugepageLimits[0].pageSize: required" },
+        { BASE ",'linux':{'resources':{'hugepageLimits':[{'pageSize':'64kB','limit':1}]}}}",
+          "config.json: linux.resources.hugepageLimits[0].pageSize: invalid page size \"64kB\"" },
+        { BASE ",'linux':{'resources':{'hugepageLimits':[{'pageSize':'02MB','limit':1}]}}}",
+          "config.json: linux.resources.hugepageLimits[0].pageSize: invalid page size \"02MB\"" },
         { BASE ",'linux':{'resources':{'network':{'priorities':[{'name':'eth0','priority':'x'}]}}}}",
           "config.json: linux.resources.network.priorities[0].priority: expected integer" },
         { BASE ",'linux':{'resources':{'rdma':{'mlx':{'hcaHandles':-1}}}}}",
@@ -575,7 +579,9 @@ static void test_malformed_json(void)
         struct cella_error err = { 0 };
         struct cella_spec *s = NULL;
         CHECK(cella_spec_parse("{\"a\":1}\0x", 9, "c.json", &s, &err) < 0);
-        CHECK(str_has_prefix(err.msg, "c.json: invalid JSON"));
+        CHECK(str_has_prefix(err.msg, "c.json: parse error: "));
+        CHECK(cella_spec_parse("{\"a\":\"\0\"}", 9, "c.json", &s, &err) < 0);
+        CHECK_STREQ(err.msg, "c.json: lexical error: invalid character inside string.");
         /* not NUL-terminated within len: only len bytes are read */
         _cleanup_free_ char *json = q(BASE "}garbage");
         CHECK(cella_spec_parse(json, strlen(json) - 7, "c.json", &s, &err) == 0);
@@ -1041,6 +1047,31 @@ static void test_truncations(void)
         }
 }
 
+static void test_deep_nesting(void)
+{
+        size_t depth = 100000;
+        char *buf = xmalloc(2 * depth + 128);
+        size_t len = (size_t)sprintf(buf, "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"x\":");
+        memset(buf + len, '[', depth);
+        memset(buf + len + depth, ']', depth);
+        len += 2 * depth;
+        buf[len++] = '}';
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        CHECK(cella_spec_parse(buf, len, "deep.json", &s, &err) < 0);
+        CHECK_STREQ(err.msg, "deep.json: parse error: nesting deeper than 512 levels");
+        free(buf);
+
+        /* unknown but reasonable nesting is fine, also inside seccomp */
+        s = parse_ok(BASE ",'x':[[[[[[[[{'a':[[[1]]]}]]]]]]]],"
+                     "'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','x':[[{'y':null}]]}}}");
+        if (s) {
+                CHECK_STREQ(s->linux_.seccomp.source_json,
+                            "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\":[[{\"y\":null}]]}");
+                cella_spec_free(s);
+        }
+}
+
 /* Many strings and arrays: forces the arena past its first chunk. */
 static void test_large(void)
 {
@@ -1086,6 +1117,7 @@ int main(void)
         RUN(test_resources_parse);
         RUN(test_load_file);
         RUN(test_truncations);
+        RUN(test_deep_nesting);
         RUN(test_large);
         UNIT_EXIT();
 }
