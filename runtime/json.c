@@ -9,6 +9,19 @@
 
 #include "util.h"
 
+/* Map keys such as sysctl names contain dots: those are written
+ * ["net.ipv4.ip_forward"] so the path stays unambiguous. */
+static bool plain_key(const char *k)
+{
+        if (!*k)
+                return false;
+        for (; *k; k++)
+                if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+                      (*k >= '0' && *k <= '9') || *k == '_' || *k == '-'))
+                        return false;
+        return true;
+}
+
 static size_t jpath_render(const struct jpath *p, char *buf, size_t size)
 {
         if (!p)
@@ -16,8 +29,10 @@ static size_t jpath_render(const struct jpath *p, char *buf, size_t size)
         size_t n = jpath_render(p->up, buf, size);
         size_t room = n < size ? size - n : 0;
         int w;
-        if (p->key)
+        if (p->key && plain_key(p->key))
                 w = snprintf(buf + n, room, "%s%s", n ? "." : "", p->key);
+        else if (p->key)
+                w = snprintf(buf + n, room, "[\"%s\"]", p->key);
         else
                 w = snprintf(buf + n, room, "[%zu]", p->index);
         return w > 0 ? n + (size_t)w : n;
