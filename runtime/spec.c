@@ -10,13 +10,6 @@
 #include "spec_internal.h"
 #include "util.h"
 
-#define TRY(call)                                                                          \
-        do {                                                                               \
-                int r_ = (call);                                                           \
-                if (r_ < 0)                                                                \
-                        return r_;                                                         \
-        } while (0)
-
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
 #endif

@@ -5,6 +5,14 @@
 #include "json.h"
 #include "spec.h"
 
+/* Return from the calling parser when call failed. */
+#define TRY(call)                                                                          \
+        do {                                                                               \
+                int r_ = (call);                                                           \
+                if (r_ < 0)                                                                \
+                        return r_;                                                         \
+        } while (0)
+
 /* Each section parser fills its struct from object v found at path p. */
 int spec_parse_process(struct jctx *c, const struct jpath *p, yajl_val v,
                        struct cella_process *out);

@@ -6,13 +6,6 @@
 #include "spec_internal.h"
 #include "util.h"
 
-#define TRY(call)                                                                          \
-        do {                                                                               \
-                int r_ = (call);                                                           \
-                if (r_ < 0)                                                                \
-                        return r_;                                                         \
-        } while (0)
-
 static const char *const ns_names[CELLA_NS__COUNT] = {
         [CELLA_NS_PID] = "pid",       [CELLA_NS_NET] = "network", [CELLA_NS_IPC] = "ipc",
         [CELLA_NS_UTS] = "uts",       [CELLA_NS_MOUNT] = "mount", [CELLA_NS_USER] = "user",

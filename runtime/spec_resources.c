@@ -12,13 +12,6 @@
                 (field).set = r_ > 0;                                                      \
         } while (0)
 
-#define TRY(call)                                                                          \
-        do {                                                                               \
-                int r_ = (call);                                                           \
-                if (r_ < 0)                                                                \
-                        return r_;                                                         \
-        } while (0)
-
 /* Iterate an optional array member: allocates *items (n elements). */
 static int array_member(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key,
                         size_t elem_size, void **items, size_t *n, yajl_val *arr)

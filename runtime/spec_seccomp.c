@@ -3,13 +3,6 @@
 #include "spec_internal.h"
 #include "util.h"
 
-#define TRY(call)                                                                          \
-        do {                                                                               \
-                int r_ = (call);                                                           \
-                if (r_ < 0)                                                                \
-                        return r_;                                                         \
-        } while (0)
-
 static const struct {
         const char *name;
         enum cella_seccomp_action action;
