@@ -982,13 +982,25 @@ static void test_resources_parse(void)
         cella_resources_free(NULL);
 }
 
+/* A file at the top of the source tree: found from __FILE__ (relative to
+ * where make ran) or else from the binary's place, build/asan/tests/. */
 static char *repo_file(const char *name)
 {
-        /* __FILE__ is tests/unit/test_spec.c relative to the make directory,
-         * or absolute */
         const char *f = __FILE__;
         const char *tail = strstr(f, "tests/unit/test_spec.c");
-        return xasprintf("%.*s%s", (int)(tail - f), f, name);
+        char *path = xasprintf("%.*s%s", (int)(tail - f), f, name);
+        if (access(path, R_OK) == 0)
+                return path;
+        free(path);
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n < 0)
+                return xstrdup(name);
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+                *slash = '\0';
+        return xasprintf("%s/../../../%s", exe, name);
 }
 
 static void test_load_file(void)
