@@ -138,7 +138,7 @@ static int close_container(struct builder *b)
 {
         struct frame *f = &b->frames[--b->depth];
         size_t n = b->n_members - f->first;
-        const struct member *m = b->members + f->first;
+        const struct member *m = n ? b->members + f->first : NULL;
         yajl_val v = f->node;
         if (v->type == yajl_t_object) {
                 v->u.object.len = n;
