@@ -107,7 +107,7 @@ static int expand_slice(const char *slice, char **out, struct cella_error *err)
 
 /* The container's path relative to a hierarchy's root. own: this process's
  * cgroup there. */
-static int logical_path(const char *cgroups_path, const char *id, const char *own, char **out,
+int cg_logical_path(const char *cgroups_path, const char *id, const char *own, char **out,
                         struct cella_error *err)
 {
         if (!cgroups_path || !*cgroups_path) {
@@ -367,7 +367,7 @@ int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup 
                 r = own_cgroup(self, m, &own, err);
                 if (r < 0)
                         return r;
-                r = logical_path(cgroups_path, id, own, &logical, err);
+                r = cg_logical_path(cgroups_path, id, own, &logical, err);
                 if (r < 0)
                         return r;
                 if (streq(logical, "/") || !*logical)

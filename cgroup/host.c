@@ -62,7 +62,7 @@ static void parse_line(char *line, struct cg_host *h)
         char *fields[6] = { 0 };
         char *save = NULL;
         size_t n = 0;
-        for (char *tok = strtok_r(line, " ", &save); tok && n < 6; tok = strtok_r(NULL, " ", &save))
+        for (char *tok = strtok_r(line, " ", &save); tok; tok = n < 6 ? strtok_r(NULL, " ", &save) : NULL)
                 fields[n++] = tok;
         if (n < 6)
                 return;
@@ -116,7 +116,7 @@ int cg_host_parse_mountinfo(const char *text, struct cg_host *out, struct cella_
         for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
                 parse_line(line, out);
         if (out->n_v1 == 0 && !out->v2)
-                return cella_error_set(err, ENOENT, "/proc/self/mountinfo: no cgroup or cgroup2 mount");
+                return cella_error_set(err, 0, "/proc/self/mountinfo: no cgroup or cgroup2 mount");
         if (out->n_v1 == 0)
                 out->mode = CELLA_CGROUP_V2;
         else if (out->v2)

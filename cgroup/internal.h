@@ -31,6 +31,11 @@ void cg_host_clear(struct cg_host *h);
 /* Does a comma-separated controller list contain ctrl? */
 bool cg_list_has(const char *list, const char *ctrl);
 
+/* The container's cgroup relative to a hierarchy root, following the
+ * placement rules of cgroup.h; own = this process's cgroup there. */
+int cg_logical_path(const char *cgroups_path, const char *id, const char *own, char **out,
+                    struct cella_error *err);
+
 /* ---- files ---- */
 
 int cg_read(const char *dir, const char *file, char **out, struct cella_error *err);

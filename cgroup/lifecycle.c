@@ -187,8 +187,15 @@ static int signal_all(const struct cella_cgroup *cg, int sig, struct cella_error
 int cgroup_kill_all(const struct cella_cgroup *cg, int sig, struct cella_error *err)
 {
         const char *u = cgroup_dir_for(cg, "");
-        if (sig == SIGKILL && u && cg_exists(u, "cgroup.kill"))
-                return cg_write(u, "cgroup.kill", "1", err);
+        if (sig == SIGKILL && u && cg_exists(u, "cgroup.kill")) {
+                int r = cg_write(u, "cgroup.kill", "1", err);
+                /* a v1 freezer (hybrid) keeps even SIGKILLed tasks frozen */
+                struct cg_loc f = freezer_loc(cg);
+                bool frozen = false;
+                if (r == 0 && f.dir && !f.v2 && cgroup_is_frozen(cg, &frozen, NULL) == 0 && frozen)
+                        r = cgroup_set_frozen(cg, false, err);
+                return r;
+        }
 
         /* Freeze first so nothing forks between reading the pids and the
          * kill; thaw afterwards so the signal is acted on. */

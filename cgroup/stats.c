@@ -41,7 +41,9 @@ static void memory_stats(struct cg_loc l, struct cella_cgroup_stats *st)
         st->memory_usage = u64_or(l.dir, "memory.usage_in_bytes", 0);
         st->memory_max_usage = u64_or(l.dir, "memory.max_usage_in_bytes", 0);
         st->memory_limit = v1_limit(u64_or(l.dir, "memory.limit_in_bytes", UINT64_MAX));
-        st->memory_failcnt = u64_or(l.dir, "memory.failcnt", 0);
+        /* with memsw == limit the memory+swap counter is the one that trips */
+        uint64_t fc = u64_or(l.dir, "memory.failcnt", 0), swfc = u64_or(l.dir, "memory.memsw.failcnt", 0);
+        st->memory_failcnt = fc > swfc ? fc : swfc;
         uint64_t memsw = u64_or(l.dir, "memory.memsw.usage_in_bytes", 0);
         /* v1 counts memory+swap together */
         st->memory_swap_usage = memsw > st->memory_usage ? memsw - st->memory_usage : 0;
