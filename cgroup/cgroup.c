@@ -218,8 +218,16 @@ struct cg_loc cg_locate(const struct cella_cgroup *cg, const char *controller)
         const struct cella_cgroup_dir *u = v2_dir(cg);
         if (!u)
                 return (struct cg_loc){ NULL, false };
-        if (cg->mode == CELLA_CGROUP_V2)
-                return (struct cg_loc){ u->path, true };
+        if (cg->mode == CELLA_CGROUP_V2) {
+                /* not cgroup.controllers: a controller the parent failed to
+                 * enable should reach the writer, which explains why */
+                static const char *const v2_known[] = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids",
+                                                        "rdma", "misc", "devices", "freezer" };
+                for (size_t i = 0; i < ARRAY_SIZE(v2_known); i++)
+                        if (streq(controller, v2_known[i]))
+                                return (struct cg_loc){ u->path, true };
+                return (struct cg_loc){ NULL, false };
+        }
         /* hybrid: a controller not bound to v1 may be available in cgroup2
          * (this is where hugetlb lives on the build machines) */
         _cleanup_free_ char *avail = NULL;

@@ -39,7 +39,8 @@ static int v2_memory(const char *dir, const struct cella_resources *res, struct 
         int64_t swap_v2;
         if ((r = cg_swap_to_v2(swap, limit, &swap_v2, err)) < 0)
                 return r;
-        if (swap_v2 != 0) {
+        /* swap == limit converts to 0, which must still be written: no swap */
+        if (swap_v2 != 0 || (swap > 0 && limit > 0)) {
                 if (!cg_exists(dir, "memory.swap.max")) {
                         if (swap_v2 != -1)
                                 return cella_error_set(err, EOPNOTSUPP,
