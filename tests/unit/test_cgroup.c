@@ -144,7 +144,18 @@ static void test_conversions(void)
 {
         CHECK(cg_shares_to_weight(0) == 0);
         CHECK(cg_shares_to_weight(2) == 1);
-        CHECK(cg_shares_to_weight(1024) == 39);       /* runc's documented value */
+        CHECK(cg_shares_to_weight(1024) == 100);      /* v1 default -> v2 default */
+        CHECK(cg_shares_to_weight(512) == 59);
+        CHECK(cg_shares_to_weight(100) == 17);
+        CHECK(cg_shares_to_weight(3) == 2);
+        CHECK(cg_shares_to_weight(4096) == 303);
+        CHECK(cg_shares_to_weight(50000) == 2402);
+        CHECK(cg_shares_to_weight(262143) == 10000);
+        for (uint64_t s = 2, prev = 0; s <= 262144; s += 97) {
+                uint64_t w = cg_shares_to_weight(s);
+                CHECK(w >= prev && w >= 1 && w <= 10000);
+                prev = w;
+        }
         CHECK(cg_shares_to_weight(262144) == 10000);
         CHECK(cg_blkio_to_io_weight(10) == 1);
         CHECK(cg_blkio_to_io_weight(500) == 4950);
@@ -488,7 +499,7 @@ static void test_apply_readback(void)
                 CHECK(file_is(c.dir, "cpu.cfs_quota_us", "50000"));
                 CHECK(file_is(c.dir, "cpu.cfs_period_us", "100000"));
         } else if (c.dir) {
-                CHECK(file_is(c.dir, "cpu.weight", "20"));
+                CHECK(file_is(c.dir, "cpu.weight", "59"));
                 CHECK(file_is(c.dir, "cpu.max", "50000 100000"));
         }
         const char *cs = cgroup_dir_for(cg, "cpuset");

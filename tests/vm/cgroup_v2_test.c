@@ -278,7 +278,7 @@ static void test_cpu_max_throttles(void)
         r.cpu.quota = (cella_opt_i64){ true, 10000 };
         r.cpu.period = (cella_opt_u64){ true, 100000 };
         CHECK(applies(cg, &r));
-        CHECK(file_is(dir_of(cg), "cpu.weight", "39"));
+        CHECK(file_is(dir_of(cg), "cpu.weight", "100"));
         CHECK(file_is(dir_of(cg), "cpu.max", "10000 100000"));
         run_in(cg, spin, NULL);
         uint64_t thr = 0;
