@@ -48,7 +48,7 @@ static int check_list(const char *key, const char *what, const char *value, bool
         return 0;
 }
 
-static int check_memory(const struct cella_resources *res, enum cella_cgroup_mode mode, struct cella_error *err)
+static int check_memory(const struct cella_resources *res, struct cella_error *err)
 {
         const typeof(res->memory) *m = &res->memory;
         if (m->limit.set && m->limit.value < -1)
@@ -70,7 +70,9 @@ static int check_memory(const struct cella_resources *res, enum cella_cgroup_mod
                                        "linux.resources.memory.swap: memory+swap limit (%" PRId64
                                        ") must be >= the memory limit (%" PRId64 ")",
                                        m->swap.value, limit);
-        if (mode == CELLA_CGROUP_V2 && m->swap.set) {
+        /* v1 refuses memsw below the memory limit too, so the same rule
+         * holds everywhere */
+        if (m->swap.set) {
                 int64_t v;
                 int r = cg_swap_to_v2(m->swap.value, limit, &v, err);
                 if (r < 0)
@@ -228,7 +230,7 @@ int cgroup_check_resources(const struct cella_resources *res, struct cella_error
         int r = cgroup_detect_mode(&mode, err);
         if (r < 0)
                 return r;
-        if ((r = check_memory(res, mode, err)) < 0 || (r = check_cpu(res, mode, err)) < 0)
+        if ((r = check_memory(res, err)) < 0 || (r = check_cpu(res, mode, err)) < 0)
                 return r;
         if (res->pids.limit.set && res->pids.limit.value < -1)
                 return cella_error_set(err, EINVAL, "linux.resources.pids.limit: %" PRId64 " is negative (-1 = unlimited)",

@@ -306,6 +306,9 @@ static void test_check_resources(void)
         b.memory.swap.value = 1 << 20;
         CHECK(rejects(&b, "linux.resources.memory.swap"));
         b = r;
+        b.memory.limit.set = false;
+        CHECK(rejects(&b, "linux.resources.memory.swap: a swap limit needs a memory limit"));
+        b = r;
         b.pids.limit.value = -5;
         CHECK(rejects(&b, "linux.resources.pids.limit"));
         b = r;
