@@ -105,11 +105,33 @@ static int apply_unified(const struct cella_cgroup *cg, const struct cella_resou
         return 0;
 }
 
+/* memory.checkBeforeUpdate: refuse a limit below what is in use now
+ * instead of letting the kernel reclaim or OOM-kill to get there. */
+static int check_before_update(const struct cella_cgroup *cg, const struct cella_resources *res,
+                               struct cella_error *err)
+{
+        if (!res->memory.check_before_update || !res->memory.limit.set || res->memory.limit.value <= 0)
+                return 0;
+        struct cg_loc l = cg_locate(cg, "memory");
+        uint64_t usage;
+        if (!l.dir || cg_read_u64(l.dir, l.v2 ? "memory.current" : "memory.usage_in_bytes", &usage, NULL) < 0)
+                return 0;
+        if (usage > (uint64_t)res->memory.limit.value)
+                return cella_error_set(err, EBUSY,
+                                       "linux.resources.memory.limit: %lld is below the current usage (%llu bytes) "
+                                       "and checkBeforeUpdate is set",
+                                       (long long)res->memory.limit.value, (unsigned long long)usage);
+        return 0;
+}
+
 int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *res,
                  struct cella_error *err)
 {
         if (!res)
                 return 0;
+        int rc = check_before_update(cg, res, err);
+        if (rc < 0)
+                return rc;
         if (res->unified.n && cg->mode != CELLA_CGROUP_V2)
                 return apply_unified(cg, res, err);
         for (size_t i = 0; i < ARRAY_SIZE(groups); i++) {

@@ -236,6 +236,9 @@ static int v1_hugetlb(const char *dir, const struct cella_resources *res, struct
 {
         for (size_t i = 0; i < res->n_hugepage_limits; i++) {
                 const struct cella_hugepage_limit *h = &res->hugepage_limits[i];
+                if (!h->page_size || cg_pagesize_bytes(h->page_size) == 0) /* it becomes a file name */
+                        return cella_error_set(err, EINVAL, "linux.resources.hugepageLimits[%zu].pageSize: \"%s\"", i,
+                                               h->page_size ? h->page_size : "");
                 _cleanup_free_ char *f = xasprintf("hugetlb.%s.limit_in_bytes", h->page_size);
                 _cleanup_free_ char *rsvd = xasprintf("hugetlb.%s.rsvd.limit_in_bytes", h->page_size);
                 if (cg_writef(dir, f, err, "%" PRIu64, h->limit) < 0)

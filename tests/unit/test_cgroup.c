@@ -138,6 +138,21 @@ static void go(int *go_fd)
         *go_fd = -1;
 }
 
+static void child_idle(int out_fd);
+
+/* touch 4 MB inside the cgroup (v1 does not move charges with the task), then wait */
+static void child_touch(int out_fd)
+{
+        size_t size = 4u << 20;
+        char *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        for (size_t i = 0; p != MAP_FAILED && i < size; i += 4096)
+                p[i] = 1;
+        ssize_t w = write(out_fd, "t", 1);
+        (void)w;
+        for (;;)
+                pause();
+}
+
 /* ---- pure functions ---- */
 
 static void test_conversions(void)
@@ -540,6 +555,24 @@ static void test_apply_readback(void)
         CHECK(cgroup_apply(cg, &u, &err) == 0);
         if (m.dir && !m.v2)
                 CHECK(file_is(m.dir, "memory.limit_in_bytes", "16777216"));
+
+        /* checkBeforeUpdate refuses a limit below the current usage */
+        {
+                int go_fd, out_fd;
+                pid_t pid = spawn(child_touch, &go_fd, &out_fd);
+                CHECK(cgroup_enter(cg, pid, &err) == 0);
+                go(&go_fd);
+                char ready;
+                CHECK(read(out_fd, &ready, 1) == 1);
+                close(out_fd);
+                struct cella_resources x;
+                memset(&x, 0, sizeof x);
+                x.memory.limit = (cella_opt_i64){ true, 4096 };
+                x.memory.check_before_update = true;
+                CHECK(cgroup_apply(cg, &x, &err) < 0 && strstr(err.msg, "checkBeforeUpdate"));
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+        }
 
         /* raw v2 keys have no meaning elsewhere */
         if (cg->mode != CELLA_CGROUP_V2) {
