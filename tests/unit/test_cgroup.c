@@ -556,6 +556,34 @@ static void test_apply_readback(void)
         if (m.dir && !m.v2)
                 CHECK(file_is(m.dir, "memory.limit_in_bytes", "16777216"));
 
+        /* v1-only memory switches */
+        if (m.dir && !m.v2) {
+                struct cella_resources x;
+                memset(&x, 0, sizeof x);
+                x.memory.disable_oom_killer = true;
+                x.memory.use_hierarchy = true;
+                CHECK(cgroup_apply(cg, &x, &err) == 0);
+                uint64_t v = 0;
+                CHECK(cg_read_keyed(m.dir, "memory.oom_control", "oom_kill_disable", &v) == 0 && v == 1);
+                CHECK(file_is(m.dir, "memory.use_hierarchy", "1"));
+        }
+        /* a controller the host lacks: network is skipped with a warning,
+         * anything else is an error naming the key */
+        if (!cgroup_dir_for(cg, "net_cls")) {
+                struct cella_resources x;
+                memset(&x, 0, sizeof x);
+                x.network.class_id = (cella_opt_u64){ true, 0x100001 };
+                CHECK(cgroup_apply(cg, &x, &err) == 0);
+        }
+        if (!cgroup_dir_for(cg, "rdma")) {
+                struct cella_rdma_limit rl = { .device = "mlx5_0", .hca_handles = { true, 2 } };
+                struct cella_resources x;
+                memset(&x, 0, sizeof x);
+                x.rdma = &rl;
+                x.n_rdma = 1;
+                CHECK(cgroup_apply(cg, &x, &err) < 0 && strstr(err.msg, "linux.resources.rdma"));
+        }
+
         /* checkBeforeUpdate refuses a limit below the current usage */
         {
                 int go_fd, out_fd;
