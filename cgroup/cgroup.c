@@ -1,0 +1,471 @@
+/* cella cgroup: placement, create, enter, destroy and the handle itself. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "../runtime/log.h"
+#include "../runtime/util.h"
+
+/* ---- /proc/self/cgroup ---- */
+
+/* Same controllers, ignoring order: "cpu,cpuacct" == "cpuacct,cpu". */
+static bool same_set(const char *a, const char *b)
+{
+        size_t na = 0, nb = 0;
+        for (const char *p = a; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+                na++;
+        for (const char *p = b; p; p = strchr(p, ','), p = p ? p + 1 : NULL)
+                nb++;
+        if (na != nb)
+                return false;
+        _cleanup_free_ char *copy = xstrdup(a);
+        char *save = NULL;
+        for (char *c = strtok_r(copy, ",", &save); c; c = strtok_r(NULL, ",", &save))
+                if (!cg_list_has(b, c))
+                        return false;
+        return true;
+}
+
+/* The cgroup this process is in for one hierarchy ("" = cgroup2), relative to
+ * the hierarchy's root, e.g. "/process_api/86a6". */
+static int own_cgroup(const char *self_cgroup, const struct cg_mount *m, char **out,
+                      struct cella_error *err)
+{
+        _cleanup_free_ char *copy = xstrdup(self_cgroup);
+        char *save = NULL;
+        for (char *line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *c1 = strchr(line, ':');
+                char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+                if (!c2)
+                        continue;
+                *c2 = '\0';
+                const char *ctrls = c1 + 1, *path = c2 + 1;
+                bool match = *m->controllers ? *ctrls && same_set(ctrls, m->controllers)
+                                             : !*ctrls && streq(line, "0:");
+                if (!match)
+                        continue;
+                /* Inside a cgroup namespace or a bind mount of a subtree, the
+                 * mount shows m->root, so strip it. */
+                if (!streq(m->root, "/") && str_has_prefix(path, m->root) &&
+                    (path[strlen(m->root)] == '/' || path[strlen(m->root)] == '\0'))
+                        path += strlen(m->root);
+                *out = xstrdup(path);
+                return 0;
+        }
+        return cella_error_set(err, ENOENT, "/proc/self/cgroup: no entry for the %s hierarchy",
+                               *m->controllers ? m->controllers : "cgroup2");
+}
+
+/* ---- placement ---- */
+
+static bool path_is_safe(const char *p)
+{
+        for (const char *s = p; *s;) {
+                while (*s == '/')
+                        s++;
+                const char *e = strchrnul(s, '/');
+                if ((e - s == 2 && s[0] == '.' && s[1] == '.') || (e - s == 1 && s[0] == '.'))
+                        return false;
+                s = e;
+        }
+        return true;
+}
+
+/* "a-b-c.slice" -> "/a.slice/a-b.slice/a-b-c.slice" (systemd's slice nesting). */
+static int expand_slice(const char *slice, char **out, struct cella_error *err)
+{
+        if (streq(slice, "-.slice")) {
+                *out = xstrdup("");
+                return 0;
+        }
+        size_t len = strlen(slice);
+        if (len <= 6 || !streq(slice + len - 6, ".slice") || strchr(slice, '/'))
+                return cella_error_set(err, EINVAL, "linux.cgroupsPath: invalid slice name \"%s\"", slice);
+        const char *base_end = slice + len - 6;
+        char *res = xstrdup("");
+        for (const char *p = slice;; p++) {
+                if (p == base_end || *p == '-') {
+                        if (p == slice || p[-1] == '-' || (p + 1 < base_end && p[1] == '-')) {
+                                free(res);
+                                return cella_error_set(err, EINVAL,
+                                                       "linux.cgroupsPath: invalid slice name \"%s\"", slice);
+                        }
+                        char *next = xasprintf("%s/%.*s.slice", res, (int)(p - slice), slice);
+                        free(res);
+                        res = next;
+                        if (p == base_end)
+                                break;
+                }
+        }
+        *out = res;
+        return 0;
+}
+
+/* The container's path relative to a hierarchy's root. own: this process's
+ * cgroup there. */
+int cg_logical_path(const char *cgroups_path, const char *id, const char *own, char **out,
+                        struct cella_error *err)
+{
+        if (!cgroups_path || !*cgroups_path) {
+                *out = xasprintf("%s/%s", streq(own, "/") ? "" : own, id);
+                return 0;
+        }
+        if (cgroups_path[0] != '/' && strchr(cgroups_path, ':')) {
+                /* systemd style "slice:prefix:name", mapped onto cgroupfs */
+                _cleanup_free_ char *copy = xstrdup(cgroups_path);
+                char *c1 = strchr(copy, ':'), *c2 = strchr(c1 + 1, ':');
+                if (!c2 || strchr(c2 + 1, ':'))
+                        return cella_error_set(err, EINVAL,
+                                               "linux.cgroupsPath: \"%s\": expected \"slice:prefix:name\"",
+                                               cgroups_path);
+                *c1 = *c2 = '\0';
+                const char *slice = *copy ? copy : "system.slice", *prefix = c1 + 1, *name = c2 + 1;
+                if (!*name)
+                        name = id;
+                if (strchr(prefix, '/') || strchr(name, '/'))
+                        return cella_error_set(err, EINVAL, "linux.cgroupsPath: \"%s\": '/' not allowed",
+                                               cgroups_path);
+                _cleanup_free_ char *parent = NULL;
+                int r = expand_slice(slice, &parent, err);
+                if (r < 0)
+                        return r;
+                size_t nlen = strlen(name);
+                if (nlen > 6 && streq(name + nlen - 6, ".slice"))
+                        *out = xasprintf("%s/%s", parent, name);
+                else if (*prefix)
+                        *out = xasprintf("%s/%s-%s.scope", parent, prefix, name);
+                else
+                        *out = xasprintf("%s/%s.scope", parent, name);
+                return 0;
+        }
+        if (!path_is_safe(cgroups_path))
+                return cella_error_set(err, EINVAL, "linux.cgroupsPath: \"%s\": \".\" and \"..\" are not allowed",
+                                       cgroups_path);
+        if (cgroups_path[0] == '/')
+                *out = xstrdup(cgroups_path);
+        else
+                *out = xasprintf("%s/%s", streq(own, "/") ? "" : own, cgroups_path);
+        return 0;
+}
+
+/* mountpoint + logical, with duplicate and trailing slashes squeezed. */
+static char *host_path(const char *mountpoint, const char *logical)
+{
+        char *p = xasprintf("%s/%s", mountpoint, logical), *o = p;
+        for (const char *s = p; *s; s++)
+                if (!(*s == '/' && (s[1] == '/' || s[1] == '\0')))
+                        *o++ = *s;
+        *o = '\0';
+        return p;
+}
+
+/* ---- the handle ---- */
+
+static void dir_clear(struct cella_cgroup_dir *d)
+{
+        free(d->controllers);
+        free(d->mountpoint);
+        free(d->path);
+}
+
+void cgroup_free(struct cella_cgroup *cg)
+{
+        if (!cg)
+                return;
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                dir_clear(&cg->dirs[i]);
+        free(cg->dirs);
+        free(cg);
+}
+
+static void cgroup_freep(struct cella_cgroup **cg)
+{
+        cgroup_free(*cg);
+}
+
+struct cella_cgroup *cgroup_from_dirs(enum cella_cgroup_mode mode, const struct cella_cgroup_dir *dirs,
+                                      size_t n)
+{
+        struct cella_cgroup *cg = xcalloc(1, sizeof *cg);
+        cg->mode = mode;
+        cg->dirs = xcalloc(n ? n : 1, sizeof *cg->dirs);
+        for (size_t i = 0; i < n; i++) {
+                cg->dirs[i].controllers = xstrdup(dirs[i].controllers ? dirs[i].controllers : "");
+                cg->dirs[i].mountpoint = xstrdup(dirs[i].mountpoint ? dirs[i].mountpoint : "");
+                cg->dirs[i].path = xstrdup(dirs[i].path ? dirs[i].path : "");
+        }
+        cg->n_dirs = n;
+        return cg;
+}
+
+static const struct cella_cgroup_dir *v2_dir(const struct cella_cgroup *cg)
+{
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                if (!*cg->dirs[i].controllers)
+                        return &cg->dirs[i];
+        return NULL;
+}
+
+struct cg_loc cg_locate(const struct cella_cgroup *cg, const char *controller)
+{
+        for (size_t i = 0; i < cg->n_dirs; i++)
+                if (*cg->dirs[i].controllers && cg_list_has(cg->dirs[i].controllers, controller))
+                        return (struct cg_loc){ cg->dirs[i].path, false };
+        const struct cella_cgroup_dir *u = v2_dir(cg);
+        if (!u)
+                return (struct cg_loc){ NULL, false };
+        if (cg->mode == CELLA_CGROUP_V2) {
+                /* not cgroup.controllers: a controller the parent failed to
+                 * enable should reach the writer, which explains why */
+                static const char *const v2_known[] = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids",
+                                                        "rdma", "misc", "devices", "freezer" };
+                for (size_t i = 0; i < ARRAY_SIZE(v2_known); i++)
+                        if (streq(controller, v2_known[i]))
+                                return (struct cg_loc){ u->path, true };
+                return (struct cg_loc){ NULL, false };
+        }
+        /* hybrid: a controller not bound to v1 may be available in cgroup2
+         * (this is where hugetlb lives on the build machines) */
+        _cleanup_free_ char *avail = NULL;
+        if (cg_read(u->path, "cgroup.controllers", &avail, NULL) == 0) {
+                for (char *p = avail; *p; p++)
+                        if (*p == ' ')
+                                *p = ',';
+                if (cg_list_has(avail, controller))
+                        return (struct cg_loc){ u->path, true };
+        }
+        return (struct cg_loc){ NULL, false };
+}
+
+const char *cgroup_dir_for(const struct cella_cgroup *cg, const char *controller)
+{
+        if (!cg || !controller)
+                return NULL;
+        if (!*controller) {
+                const struct cella_cgroup_dir *u = v2_dir(cg);
+                return u ? u->path : NULL;
+        }
+        return cg_locate(cg, controller).dir;
+}
+
+/* ---- create ---- */
+
+/* Directories this call made, removed again on failure (deepest first). */
+struct made_dirs {
+        char **v;
+        size_t n;
+};
+
+static void made_dirs_rollback(struct made_dirs *m)
+{
+        for (size_t i = m->n; i-- > 0;) {
+                if (m->v[i] && rmdir(m->v[i]) < 0 && errno != ENOENT)
+                        log_warn("cgroup: cannot remove %s after a failed create: %m", m->v[i]);
+                free(m->v[i]);
+        }
+        free(m->v);
+        m->v = NULL;
+        m->n = 0;
+}
+
+static void made_dirs_forget(struct made_dirs *m)
+{
+        for (size_t i = 0; i < m->n; i++)
+                free(m->v[i]);
+        free(m->v);
+        m->v = NULL;
+        m->n = 0;
+}
+
+static int mkdir_p(const char *mountpoint, const char *path, struct made_dirs *made,
+                   struct cella_error *err)
+{
+        size_t base = strlen(mountpoint);
+        _cleanup_free_ char *p = xstrdup(path);
+        for (char *s = p + base;; s++) {
+                if (*s != '/' && *s != '\0')
+                        continue;
+                char saved = *s;
+                *s = '\0';
+                if (strlen(p) > base) {
+                        if (mkdir(p, 0755) == 0) {
+                                made->v = xrealloc(made->v, (made->n + 1) * sizeof *made->v);
+                                made->v[made->n++] = xstrdup(p);
+                        } else if (errno != EEXIST) {
+                                return cella_error_sys(err, "mkdir %s", p);
+                        }
+                }
+                *s = saved;
+                if (!saved)
+                        return 0;
+        }
+}
+
+/* Controllers cella writes on cgroup v2. */
+static const char *const v2_wanted[] = { "cpuset", "cpu", "io", "memory", "hugetlb", "pids", "rdma", "misc" };
+
+/* Enable the controllers the container may need in cgroup.subtree_control of
+ * every ancestor, root first. Failures are logged, not fatal: a limit that
+ * then cannot be written fails in cgroup_apply with the reason. */
+static void v2_enable_controllers(const char *mountpoint, const char *path)
+{
+        size_t base = strlen(mountpoint);
+        _cleanup_free_ char *p = xstrdup(path);
+        size_t plen = strlen(p);
+        for (size_t end = base; end < plen;) {
+                char saved = p[end];
+                p[end] = '\0';
+                const char *dir = end == 0 ? "/" : p;
+                _cleanup_free_ char *avail = NULL, *enabled = NULL;
+                if (cg_read(dir, "cgroup.controllers", &avail, NULL) == 0 &&
+                    cg_read(dir, "cgroup.subtree_control", &enabled, NULL) == 0) {
+                        for (char *c = avail; *c; c++)
+                                if (*c == ' ')
+                                        *c = ',';
+                        for (char *c = enabled; *c; c++)
+                                if (*c == ' ')
+                                        *c = ',';
+                        for (size_t i = 0; i < ARRAY_SIZE(v2_wanted); i++) {
+                                if (!cg_list_has(avail, v2_wanted[i]) || cg_list_has(enabled, v2_wanted[i]))
+                                        continue;
+                                struct cella_error e = { 0 };
+                                if (cg_writef(dir, "cgroup.subtree_control", &e, "+%s", v2_wanted[i]) == 0)
+                                        continue;
+                                if (e.errnum == EBUSY)
+                                        log_warn("cgroup: cannot enable %s in %s/cgroup.subtree_control: the cgroup "
+                                                 "has processes of its own (cgroup v2 \"no internal processes\" "
+                                                 "rule); move them into a leaf cgroup",
+                                                 v2_wanted[i], dir);
+                                else
+                                        log_warn("cgroup: %s", e.msg);
+                        }
+                }
+                p[end] = saved;
+                end++;
+                while (end < plen && p[end] != '/')
+                        end++;
+        }
+}
+
+int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
+                  struct cella_error *err)
+{
+        if (!id || !*id || strchr(id, '/') || streq(id, ".") || streq(id, ".."))
+                return cella_error_set(err, EINVAL, "cgroup: invalid container id \"%s\"", id ? id : "");
+        const struct cg_host *h;
+        int r = cg_host_get(&h, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *self = NULL;
+        r = cg_read("/proc/self", "cgroup", &self, err);
+        if (r < 0)
+                return r;
+
+        _cleanup_(cgroup_freep) struct cella_cgroup *cg = xcalloc(1, sizeof *cg);
+        cg->mode = h->mode;
+        size_t n = h->n_v1 + (h->v2 ? 1 : 0);
+        cg->dirs = xcalloc(n, sizeof *cg->dirs);
+        for (size_t i = 0; i < n; i++) {
+                const struct cg_mount *m = i < h->n_v1 ? &h->v1[i] : h->v2;
+                _cleanup_free_ char *own = NULL, *logical = NULL;
+                r = own_cgroup(self, m, &own, err);
+                if (r < 0)
+                        return r;
+                r = cg_logical_path(cgroups_path, id, own, &logical, err);
+                if (r < 0)
+                        return r;
+                if (streq(logical, "/") || !*logical)
+                        return cella_error_set(err, EINVAL, "linux.cgroupsPath: \"%s\" is a hierarchy root",
+                                               cgroups_path ? cgroups_path : "");
+                cg->dirs[i] = (struct cella_cgroup_dir){
+                        .controllers = xstrdup(m->controllers),
+                        .mountpoint = xstrdup(m->mountpoint),
+                        .path = host_path(m->mountpoint, logical),
+                };
+                cg->n_dirs = i + 1;
+        }
+
+        struct made_dirs made = { 0 };
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                const struct cella_cgroup_dir *d = &cg->dirs[i];
+                r = mkdir_p(d->mountpoint, d->path, &made, err);
+                if (r == 0 && cg_list_has(d->controllers, "cpuset"))
+                        r = cg_v1_cpuset_inherit(d->mountpoint, d->path, err);
+                if (r < 0) {
+                        made_dirs_rollback(&made);
+                        return r;
+                }
+                if (!*d->controllers)
+                        v2_enable_controllers(d->mountpoint, d->path);
+                log_debug("cgroup: %s %s", *d->controllers ? d->controllers : "cgroup2", d->path);
+        }
+        made_dirs_forget(&made);
+        *out = steal_pointer(&cg);
+        return 0;
+}
+
+int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err)
+{
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                int r = cg_writef(cg->dirs[i].path, "cgroup.procs", err, "%d", (int)pid);
+                if (r < 0)
+                        return cella_error_prefix(err, "cannot move pid %d into the container's cgroup", (int)pid);
+        }
+        return 0;
+}
+
+/* ---- destroy ---- */
+
+static double now_s(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Remove path and its child cgroups, deepest first. A cgroup with processes
+ * (or still being emptied by the kernel) gives EBUSY: retry until deadline. */
+static int rmdir_tree(const char *path, double deadline, struct cella_error *err)
+{
+        DIR *d = opendir(path);
+        if (!d)
+                return errno == ENOENT ? 0 : cella_error_sys(err, "opendir %s", path);
+        struct dirent *e;
+        int r = 0;
+        while (r == 0 && (e = readdir(d))) {
+                if (e->d_type != DT_DIR || streq(e->d_name, ".") || streq(e->d_name, ".."))
+                        continue;
+                _cleanup_free_ char *child = xasprintf("%s/%s", path, e->d_name);
+                r = rmdir_tree(child, deadline, err);
+        }
+        closedir(d);
+        if (r < 0)
+                return r;
+        for (unsigned delay_us = 1000;; delay_us = delay_us < 100000 ? delay_us * 2 : delay_us) {
+                if (rmdir(path) == 0 || errno == ENOENT)
+                        return 0;
+                if (errno != EBUSY || now_s() > deadline)
+                        return cella_error_sys(err, "rmdir %s", path);
+                usleep(delay_us);
+        }
+}
+
+int cgroup_destroy(const struct cella_cgroup *cg, struct cella_error *err)
+{
+        double deadline = now_s() + 5.0;
+        int first = 0;
+        for (size_t i = 0; i < cg->n_dirs; i++) {
+                struct cella_error e = { 0 };
+                int r = rmdir_tree(cg->dirs[i].path, deadline, &e);
+                if (r < 0 && first == 0) {
+                        first = r;
+                        if (err)
+                                *err = e;
+                }
+        }
+        return first;
+}

@@ -1,0 +1,1136 @@
+/* Unit tests for the OCI config parser (runtime/spec*.c). JSON fixtures
+ * are written with single quotes and turned into JSON by q(). */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "runtime/security.h"
+#include "runtime/spec.h"
+#include "runtime/spec_internal.h"
+#include "runtime/util.h"
+#include "tests/unit/unit.h"
+
+static char *q(const char *s)
+{
+        char *r = xstrdup(s);
+        for (char *p = r; *p; p++)
+                if (*p == '\'')
+                        *p = '"';
+        return r;
+}
+
+static struct cella_spec *parse_ok(const char *sq)
+{
+        _cleanup_free_ char *json = q(sq);
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        int r = cella_spec_parse(json, strlen(json), "config.json", &s, &err);
+        if (r < 0) {
+                fprintf(stderr, "  unexpected error: %s\n", err.msg);
+                unit_failures++;
+                return NULL;
+        }
+        return s;
+}
+
+/* Parse and return the error message (static buffer), "" on success. */
+static const char *parse_err(const char *sq)
+{
+        static struct cella_error err;
+        _cleanup_free_ char *json = q(sq);
+        struct cella_spec *s = NULL;
+        cella_error_clear(&err);
+        int r = cella_spec_parse(json, strlen(json), "config.json", &s, &err);
+        if (r >= 0) {
+                cella_spec_free(s);
+                return "";
+        }
+        CHECK(r == -EINVAL);
+        CHECK(s == NULL);
+        return err.msg;
+}
+
+#define BASE "{'ociVersion':'1.2.0','root':{'path':'rootfs'}"
+
+static uint64_t capbit(const char *name)
+{
+        return UINT64_C(1) << cella_capability_from_name(name);
+}
+
+static void test_minimal(void)
+{
+        struct cella_spec *s = parse_ok(BASE "}");
+        if (!s)
+                return;
+        CHECK_STREQ(s->oci_version, "1.2.0");
+        CHECK_STREQ(s->root_path, "rootfs");
+        CHECK(!s->root_readonly);
+        CHECK(!s->has_process);
+        CHECK(s->hostname == NULL);
+        CHECK(s->n_mounts == 0 && s->mounts == NULL);
+        CHECK(s->annotations.n == 0);
+        for (int k = 0; k < CELLA_HOOK__COUNT; k++)
+                CHECK(s->hooks[k].n == 0);
+        for (int t = 0; t < CELLA_NS__COUNT; t++)
+                CHECK(!s->linux_.namespaces[t].present);
+        CHECK(!s->linux_.has_resources);
+        CHECK(!s->linux_.seccomp.present);
+        CHECK(s->linux_.cgroups_path == NULL);
+        cella_spec_free(s);
+}
+
+static const char full_config[] =
+        "{'ociVersion':'1.2.0',"
+        " 'root':{'path':'/var/lib/x/rootfs','readonly':true},"
+        " 'hostname':'box','domainname':'example.org',"
+        " 'process':{'terminal':true,'consoleSize':{'height':25,'width':80},"
+        "   'user':{'uid':1000,'gid':1001,'umask':18,'additionalGids':[5,6,7]},"
+        "   'args':['sh','-c','echo hi'],'env':['PATH=/bin','A=b=c'],'cwd':'/tmp',"
+        "   'capabilities':{'bounding':['CAP_CHOWN','CAP_KILL','CAP_CHECKPOINT_RESTORE'],"
+        "     'effective':['CAP_KILL'],'inheritable':['CAP_SYS_ADMIN'],"
+        "     'permitted':['CAP_KILL','CAP_NET_RAW'],'ambient':['CAP_NET_BIND_SERVICE']},"
+        "   'rlimits':[{'type':'RLIMIT_NOFILE','soft':1024,'hard':4096},"
+        "              {'type':'RLIMIT_CORE','soft':18446744073709551615,'hard':18446744073709551615}],"
+        "   'noNewPrivileges':true,'oomScoreAdj':-500,"
+        "   'apparmorProfile':'cella-default','selinuxLabel':'system_u:system_r:container_t:s0'},"
+        " 'mounts':[{'destination':'/proc','type':'proc','source':'proc'},"
+        "   {'destination':'/data','type':'bind','source':'/srv/data','options':['rbind','ro','rslave','nosuid']},"
+        "   {'destination':'/dev/pts','type':'devpts','source':'devpts',"
+        "     'options':['nosuid','noexec','newinstance','ptmxmode=0666','mode=0620','gid=5']},"
+        "   {'destination':'/id','type':'none','source':'/src','options':['bind','idmap','rw','rro','rnoatime'],"
+        "     'uidMappings':[{'containerID':0,'hostID':100000,'size':65536}],"
+        "     'gidMappings':[{'containerID':0,'hostID':200000,'size':65536}]}],"
+        " 'hooks':{'prestart':[{'path':'/bin/true','args':['true','x'],'env':['A=1'],'timeout':5}],"
+        "   'createRuntime':[{'path':'/bin/a'},{'path':'/bin/b'}],"
+        "   'createContainer':[{'path':'/bin/c'}],'startContainer':[{'path':'/bin/d'}],"
+        "   'poststart':[{'path':'/bin/e'}],'poststop':[{'path':'/bin/f'}]},"
+        " 'annotations':{'org.example.a':'1','b':'two'},"
+        " 'linux':{"
+        "   'namespaces':[{'type':'pid'},{'type':'network','path':'/proc/1/ns/net'},{'type':'ipc'},"
+        "     {'type':'uts'},{'type':'mount'},{'type':'user'},{'type':'cgroup'},{'type':'time'}],"
+        "   'uidMappings':[{'containerID':0,'hostID':1000,'size':1},{'containerID':1,'hostID':100000,'size':65535}],"
+        "   'gidMappings':[{'containerID':0,'hostID':1000,'size':1}],"
+        "   'timeOffsets':{'monotonic':{'secs':-10,'nanosecs':5},'boottime':{'secs':3600}},"
+        "   'devices':[{'path':'/dev/fuse','type':'c','major':10,'minor':229,'fileMode':438,'uid':0,'gid':0},"
+        "     {'path':'/dev/fifo','type':'p'}],"
+        "   'cgroupsPath':'/cella/box',"
+        "   'resources':{"
+        "     'memory':{'limit':536870912,'reservation':268435456,'swap':-1,'kernel':1,'kernelTCP':2,"
+        "       'swappiness':60,'disableOOMKiller':true,'useHierarchy':true,'checkBeforeUpdate':true},"
+        "     'cpu':{'shares':1024,'quota':50000,'period':100000,'burst':1000,'realtimeRuntime':950000,"
+        "       'realtimePeriod':1000000,'cpus':'0-1','mems':'0','idle':1},"
+        "     'pids':{'limit':64},"
+        "     'blockIO':{'weight':500,'leafWeight':300,"
+        "       'weightDevice':[{'major':8,'minor':0,'weight':600,'leafWeight':100},{'major':8,'minor':16}],"
+        "       'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':1048576}],"
+        "       'throttleWriteBpsDevice':[{'major':8,'minor':0,'rate':2097152}],"
+        "       'throttleReadIOPSDevice':[{'major':8,'minor':0,'rate':100}],"
+        "       'throttleWriteIOPSDevice':[{'major':8,'minor':0,'rate':200},{'major':8,'minor':16,'rate':300}]},"
+        "     'hugepageLimits':[{'pageSize':'2MB','limit':209715200}],"
+        "     'network':{'classID':1048577,'priorities':[{'name':'eth0','priority':500}]},"
+        "     'rdma':{'mlx5_1':{'hcaHandles':3,'hcaObjects':10000}},"
+        "     'unified':{'memory.high':'max','io.weight':'default 100'},"
+        "     'devices':[{'allow':false,'access':'rwm'},{'allow':true,'type':'c','major':1,'minor':3,'access':'rw'}]},"
+        "   'sysctl':{'net.ipv4.ip_forward':'1','kernel.shmmax':'4096'},"
+        "   'seccomp':{'defaultAction':'SCMP_ACT_ERRNO','defaultErrnoRet':1,"
+        "     'architectures':['SCMP_ARCH_X86_64','SCMP_ARCH_X86'],'flags':['SECCOMP_FILTER_FLAG_LOG'],"
+        "     'listenerPath':'/run/agent.sock','listenerMetadata':'meta',"
+        "     'syscalls':[{'names':['read','write'],'action':'SCMP_ACT_ALLOW'},"
+        "       {'names':['personality'],'action':'SCMP_ACT_ALLOW','args':[{'index':0,'value':8,'op':'SCMP_CMP_EQ'},"
+        "          {'index':1,'value':18446744073709551615,'valueTwo':7,'op':'SCMP_CMP_MASKED_EQ'}]},"
+        "       {'names':['mkdir'],'action':'SCMP_ACT_ERRNO','errnoRet':38},"
+        "       {'names':['ptrace'],'action':'SCMP_ACT_NOTIFY'}]},"
+        "   'rootfsPropagation':'rslave',"
+        "   'maskedPaths':['/proc/kcore','/proc/keys'],'readonlyPaths':['/proc/sys'],"
+        "   'mountLabel':'system_u:object_r:container_file_t:s0',"
+        "   'personality':{'domain':'LINUX32'},"
+        "   'intelRdt':{'closID':'x'}, 'memoryPolicy':{'mode':'MPOL_BIND'}"
+        " }}";
+
+static void check_full_process(const struct cella_process *p)
+{
+        CHECK(p->terminal);
+        CHECK(p->has_console_size && p->console_height == 25 && p->console_width == 80);
+        CHECK(p->user.uid == 1000 && p->user.gid == 1001);
+        CHECK(p->user.umask.set && p->user.umask.value == 022);
+        CHECK(p->user.n_additional_gids == 3 && p->user.additional_gids[0] == 5 &&
+              p->user.additional_gids[2] == 7);
+        CHECK(p->args.n == 3 && p->args.v[3] == NULL);
+        CHECK_STREQ(p->args.v[2], "echo hi");
+        CHECK(p->env.n == 2);
+        CHECK_STREQ(p->env.v[1], "A=b=c");
+        CHECK_STREQ(p->cwd, "/tmp");
+        CHECK(p->capabilities.present);
+        CHECK(p->capabilities.bounding ==
+              (capbit("CAP_CHOWN") | capbit("CAP_KILL") | (UINT64_C(1) << 40)));
+        CHECK(p->capabilities.effective == capbit("CAP_KILL"));
+        CHECK(p->capabilities.inheritable == capbit("CAP_SYS_ADMIN"));
+        CHECK(p->capabilities.permitted == (capbit("CAP_KILL") | capbit("CAP_NET_RAW")));
+        CHECK(p->capabilities.ambient == capbit("CAP_NET_BIND_SERVICE"));
+        CHECK(p->n_rlimits == 2);
+        CHECK(p->rlimits[0].resource == RLIMIT_NOFILE && p->rlimits[0].soft == 1024 &&
+              p->rlimits[0].hard == 4096);
+        CHECK_STREQ(p->rlimits[0].type, "RLIMIT_NOFILE");
+        CHECK(p->rlimits[1].resource == RLIMIT_CORE && p->rlimits[1].hard == UINT64_MAX);
+        CHECK(p->no_new_privileges);
+        CHECK(p->oom_score_adj.set && p->oom_score_adj.value == -500);
+        CHECK_STREQ(p->apparmor_profile, "cella-default");
+        CHECK_STREQ(p->selinux_label, "system_u:system_r:container_t:s0");
+}
+
+static void check_full_resources(const struct cella_resources *r)
+{
+        CHECK(r->memory.limit.set && r->memory.limit.value == 536870912);
+        CHECK(r->memory.reservation.set && r->memory.reservation.value == 268435456);
+        CHECK(r->memory.swap.set && r->memory.swap.value == -1);
+        CHECK(r->memory.kernel.value == 1 && r->memory.kernel_tcp.value == 2);
+        CHECK(r->memory.swappiness.set && r->memory.swappiness.value == 60);
+        CHECK(r->memory.disable_oom_killer && r->memory.use_hierarchy &&
+              r->memory.check_before_update);
+        CHECK(r->cpu.shares.value == 1024 && r->cpu.quota.value == 50000 &&
+              r->cpu.period.value == 100000 && r->cpu.burst.value == 1000);
+        CHECK(r->cpu.realtime_runtime.value == 950000 && r->cpu.realtime_period.value == 1000000);
+        CHECK_STREQ(r->cpu.cpus, "0-1");
+        CHECK_STREQ(r->cpu.mems, "0");
+        CHECK(r->cpu.idle.set && r->cpu.idle.value == 1);
+        CHECK(r->pids.limit.set && r->pids.limit.value == 64);
+        CHECK(r->block_io.weight.value == 500 && r->block_io.leaf_weight.value == 300);
+        CHECK(r->block_io.n_weight_device == 2);
+        CHECK(r->block_io.weight_device[0].major == 8 && r->block_io.weight_device[0].weight.value == 600 &&
+              r->block_io.weight_device[0].leaf_weight.value == 100);
+        CHECK(r->block_io.weight_device[1].minor == 16 && !r->block_io.weight_device[1].weight.set);
+        CHECK(r->block_io.n_throttle_read_bps == 1 && r->block_io.throttle_read_bps[0].rate == 1048576);
+        CHECK(r->block_io.n_throttle_write_bps == 1 && r->block_io.throttle_write_bps[0].rate == 2097152);
+        CHECK(r->block_io.n_throttle_read_iops == 1 && r->block_io.throttle_read_iops[0].rate == 100);
+        CHECK(r->block_io.n_throttle_write_iops == 2 && r->block_io.throttle_write_iops[1].rate == 300);
+        CHECK(r->n_hugepage_limits == 1 && r->hugepage_limits[0].limit == 209715200);
+        CHECK_STREQ(r->hugepage_limits[0].page_size, "2MB");
+        CHECK(r->network.class_id.set && r->network.class_id.value == 1048577);
+        CHECK(r->network.n_priorities == 1 && r->network.priorities[0].priority == 500);
+        CHECK_STREQ(r->network.priorities[0].name, "eth0");
+        CHECK(r->n_rdma == 1 && r->rdma[0].hca_handles.value == 3 && r->rdma[0].hca_objects.value == 10000);
+        CHECK_STREQ(r->rdma[0].device, "mlx5_1");
+        CHECK(r->unified.n == 2);
+        CHECK_STREQ(r->unified.v[1].key, "io.weight");
+        CHECK_STREQ(r->unified.v[1].value, "default 100");
+        CHECK(r->n_devices == 2);
+        CHECK(!r->devices[0].allow && r->devices[0].type == 'a' && r->devices[0].major == -1 &&
+              r->devices[0].minor == -1);
+        CHECK_STREQ(r->devices[0].access, "rwm");
+        CHECK(r->devices[1].allow && r->devices[1].type == 'c' && r->devices[1].major == 1 &&
+              r->devices[1].minor == 3);
+        CHECK_STREQ(r->devices[1].access, "rw");
+}
+
+static void test_full(void)
+{
+        struct cella_spec *s = parse_ok(full_config);
+        if (!s)
+                return;
+        CHECK_STREQ(s->root_path, "/var/lib/x/rootfs");
+        CHECK(s->root_readonly);
+        CHECK_STREQ(s->hostname, "box");
+        CHECK_STREQ(s->domainname, "example.org");
+        CHECK(s->has_process);
+        check_full_process(&s->process);
+
+        CHECK(s->n_mounts == 4);
+        const struct cella_mount *m = &s->mounts[0];
+        CHECK_STREQ(m->destination, "/proc");
+        CHECK_STREQ(m->type, "proc");
+        CHECK(m->options.n == 0 && m->flags == 0 && !m->bind && m->data == NULL);
+        m = &s->mounts[1];
+        CHECK(m->bind && m->recursive_bind);
+        CHECK(m->flags == (MS_BIND | MS_REC | MS_RDONLY | MS_NOSUID));
+        CHECK(m->propagation == (MS_SLAVE | MS_REC));
+        CHECK(m->data == NULL);
+        m = &s->mounts[2];
+        CHECK(m->flags == (MS_NOSUID | MS_NOEXEC));
+        CHECK_STREQ(m->data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+        CHECK(m->options.n == 6);
+        m = &s->mounts[3];
+        CHECK(m->bind && !m->recursive_bind && m->flags == MS_BIND);
+        CHECK(m->clear_flags == MS_RDONLY);
+        CHECK(m->attr_set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOATIME));
+        CHECK(m->attr_clr == MOUNT_ATTR__ATIME);
+        CHECK(m->data == NULL);
+        CHECK(m->n_uid_mappings == 1 && m->uid_mappings[0].host_id == 100000 &&
+              m->uid_mappings[0].size == 65536);
+        CHECK(m->n_gid_mappings == 1 && m->gid_mappings[0].host_id == 200000);
+
+        CHECK(s->hooks[CELLA_HOOK_PRESTART].n == 1);
+        const struct cella_hook *h = &s->hooks[CELLA_HOOK_PRESTART].v[0];
+        CHECK_STREQ(h->path, "/bin/true");
+        CHECK(h->args.n == 2 && h->env.n == 1 && h->timeout == 5);
+        CHECK(s->hooks[CELLA_HOOK_CREATE_RUNTIME].n == 2);
+        CHECK_STREQ(s->hooks[CELLA_HOOK_CREATE_RUNTIME].v[1].path, "/bin/b");
+        CHECK(s->hooks[CELLA_HOOK_CREATE_RUNTIME].v[1].timeout == 0);
+        CHECK_STREQ(s->hooks[CELLA_HOOK_CREATE_CONTAINER].v[0].path, "/bin/c");
+        CHECK_STREQ(s->hooks[CELLA_HOOK_START_CONTAINER].v[0].path, "/bin/d");
+        CHECK_STREQ(s->hooks[CELLA_HOOK_POSTSTART].v[0].path, "/bin/e");
+        CHECK_STREQ(s->hooks[CELLA_HOOK_POSTSTOP].v[0].path, "/bin/f");
+
+        CHECK(s->annotations.n == 2);
+        CHECK_STREQ(s->annotations.v[0].key, "org.example.a");
+        CHECK_STREQ(s->annotations.v[1].value, "two");
+
+        const struct cella_linux *lx = &s->linux_;
+        for (int t = 0; t < CELLA_NS__COUNT; t++)
+                CHECK(lx->namespaces[t].present);
+        CHECK_STREQ(lx->namespaces[CELLA_NS_NET].path, "/proc/1/ns/net");
+        CHECK(lx->namespaces[CELLA_NS_PID].path == NULL);
+        CHECK(lx->n_uid_mappings == 2 && lx->uid_mappings[1].container_id == 1 &&
+              lx->uid_mappings[1].host_id == 100000 && lx->uid_mappings[1].size == 65535);
+        CHECK(lx->n_gid_mappings == 1);
+        CHECK(lx->time_monotonic.set && lx->time_monotonic.secs == -10 &&
+              lx->time_monotonic.nanosecs == 5);
+        CHECK(lx->time_boottime.set && lx->time_boottime.secs == 3600);
+        CHECK(lx->n_devices == 2);
+        CHECK_STREQ(lx->devices[0].path, "/dev/fuse");
+        CHECK(lx->devices[0].type == 'c' && lx->devices[0].major == 10 && lx->devices[0].minor == 229);
+        CHECK(lx->devices[0].file_mode.set && lx->devices[0].file_mode.value == 0666);
+        CHECK(lx->devices[0].uid.set && lx->devices[0].gid.set);
+        CHECK(lx->devices[1].type == 'p' && !lx->devices[1].file_mode.set);
+        CHECK_STREQ(lx->cgroups_path, "/cella/box");
+        CHECK(lx->has_resources);
+        check_full_resources(&lx->resources);
+        CHECK(lx->sysctl.n == 2);
+        CHECK_STREQ(lx->sysctl.v[0].key, "net.ipv4.ip_forward");
+        CHECK_STREQ(lx->sysctl.v[0].value, "1");
+
+        const struct cella_seccomp *sc = &lx->seccomp;
+        CHECK(sc->present);
+        CHECK(sc->default_action == CELLA_SECCOMP_ERRNO);
+        CHECK(sc->default_errno_ret.set && sc->default_errno_ret.value == 1);
+        CHECK(sc->architectures.n == 2);
+        CHECK_STREQ(sc->architectures.v[0], "SCMP_ARCH_X86_64");
+        CHECK(sc->flags.n == 1);
+        CHECK_STREQ(sc->listener_path, "/run/agent.sock");
+        CHECK_STREQ(sc->listener_metadata, "meta");
+        CHECK(sc->n_syscalls == 4);
+        CHECK(sc->syscalls[0].names.n == 2 && sc->syscalls[0].action == CELLA_SECCOMP_ALLOW);
+        CHECK(sc->syscalls[1].n_args == 2);
+        CHECK(sc->syscalls[1].args[0].index == 0 && sc->syscalls[1].args[0].value == 8 &&
+              sc->syscalls[1].args[0].op == CELLA_SECCOMP_OP_EQ);
+        CHECK(sc->syscalls[1].args[1].value == UINT64_MAX && sc->syscalls[1].args[1].value_two == 7 &&
+              sc->syscalls[1].args[1].op == CELLA_SECCOMP_OP_MASKED_EQ);
+        CHECK(sc->syscalls[2].errno_ret.set && sc->syscalls[2].errno_ret.value == 38);
+        CHECK(!sc->syscalls[0].errno_ret.set);
+        CHECK(sc->syscalls[3].action == CELLA_SECCOMP_NOTIFY);
+        CHECK(sc->source_json && str_has_prefix(sc->source_json,
+                                                "{\"defaultAction\":\"SCMP_ACT_ERRNO\","));
+        CHECK(sc->source_json && strstr(sc->source_json, "18446744073709551615"));
+
+        CHECK_STREQ(lx->rootfs_propagation, "rslave");
+        CHECK(lx->rootfs_propagation_flags == (MS_SLAVE | MS_REC));
+        CHECK(lx->masked_paths.n == 2 && lx->masked_paths.v[2] == NULL);
+        CHECK_STREQ(lx->readonly_paths.v[0], "/proc/sys");
+        CHECK_STREQ(lx->mount_label, "system_u:object_r:container_file_t:s0");
+        CHECK(lx->has_personality && lx->personality == PER_LINUX32);
+        cella_spec_free(s);
+}
+
+static void test_unknown_keys_and_nulls(void)
+{
+        struct cella_spec *s = parse_ok(
+                BASE ",'future':{'x':[1,2,{}]},'process':{'args':['a'],'newThing':true,"
+                "'user':{'uid':1,'gid':2,'username':'x'},'oomScoreAdj':null},"
+                "'hostname':null,'linux':{'newKnob':1,'resources':{'memory':{'limit':null,'z':1}}}}");
+        if (!s)
+                return;
+        CHECK(s->process.user.uid == 1);
+        CHECK(!s->process.oom_score_adj.set);
+        CHECK(s->hostname == NULL);
+        CHECK(s->linux_.has_resources && !s->linux_.resources.memory.limit.set);
+        CHECK_STREQ(s->process.cwd, "/");
+        cella_spec_free(s);
+}
+
+struct bad_case {
+        const char *json;
+        const char *msg;
+};
+
+static const struct bad_case bad_cases[] = {
+        { "[1]", "config.json: expected a JSON object" },
+        { "{'root':{'path':'r'}}", "config.json: ociVersion: required" },
+        { "{'ociVersion':1,'root':{'path':'r'}}", "config.json: ociVersion: expected string" },
+        { "{'ociVersion':'1.2.0'}", "config.json: root: required" },
+        { "{'ociVersion':'1.2.0','root':[]}", "config.json: root: expected object" },
+        { "{'ociVersion':'1.2.0','root':{}}", "config.json: root.path: required" },
+        { "{'ociVersion':'1.2.0','root':{'path':''}}", "config.json: root.path: must not be empty" },
+        { BASE ",'root':{'path':'r','readonly':'yes'}}", "config.json: root.readonly: expected boolean" },
+        { BASE ",'process':[]}", "config.json: process: expected object" },
+        { BASE ",'process':{}}", "config.json: process.args: required" },
+        { BASE ",'process':{'args':[]}}", "config.json: process.args: must not be empty" },
+        { BASE ",'process':{'args':['sh',1]}}", "config.json: process.args[1]: expected string" },
+        { BASE ",'process':{'args':'sh'}}", "config.json: process.args: expected array" },
+        { BASE ",'process':{'args':['sh'],'cwd':'tmp'}}",
+          "config.json: process.cwd: \"tmp\" is not an absolute path" },
+        { BASE ",'process':{'args':['sh'],'env':['PATH=/bin','NOEQUALS']}}",
+          "config.json: process.env[1]: \"NOEQUALS\" is not NAME=VALUE" },
+        { BASE ",'process':{'args':['sh'],'terminal':1}}", "config.json: process.terminal: expected boolean" },
+        { BASE ",'process':{'args':['sh'],'user':{'uid':-1}}}",
+          "config.json: process.user.uid: expected non-negative integer, got -1" },
+        { BASE ",'process':{'args':['sh'],'user':{'uid':4294967296}}}",
+          "config.json: process.user.uid: integer 4294967296 out of range" },
+        { BASE ",'process':{'args':['sh'],'user':{'gid':1.5}}}", "config.json: process.user.gid: expected integer" },
+        { BASE ",'process':{'args':['sh'],'user':{'additionalGids':[1,'x']}}}",
+          "config.json: process.user.additionalGids[1]: expected integer" },
+        { BASE ",'process':{'args':['sh'],'user':{'umask':1024}}}", "config.json: process.user.umask: invalid umask" },
+        { BASE ",'process':{'args':['sh'],'consoleSize':{'height':'x'}}}",
+          "config.json: process.consoleSize.height: expected integer" },
+        { BASE ",'process':{'args':['sh'],'capabilities':{'bounding':['CAP_KILL','CAP_CHOWN','CAP_SYS_ADMIN','CAP_FOO']}}}",
+          "config.json: process.capabilities.bounding[3]: unknown capability \"CAP_FOO\"" },
+        { BASE ",'process':{'args':['sh'],'capabilities':{'ambient':[7]}}}",
+          "config.json: process.capabilities.ambient[0]: expected string" },
+        { BASE ",'process':{'args':['sh'],'capabilities':{'effective':'CAP_KILL'}}}",
+          "config.json: process.capabilities.effective: expected array" },
+        { BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_BOGUS','soft':1,'hard':1}]}}",
+          "config.json: process.rlimits[0].type: unknown rlimit \"RLIMIT_BOGUS\"" },
+        { BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_NOFILE','soft':1,'hard':1},{'type':'RLIMIT_NOFILE','soft':1,'hard':1}]}}",
+          "config.json: process.rlimits[1].type: duplicate rlimit \"RLIMIT_NOFILE\"" },
+        { BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_NOFILE','hard':1}]}}",
+          "config.json: process.rlimits[0].soft: required" },
+        { BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_NOFILE','soft':-1,'hard':1}]}}",
+          "config.json: process.rlimits[0].soft: expected non-negative integer" },
+        { BASE ",'process':{'args':['sh'],'rlimits':[{'type':'RLIMIT_NOFILE','soft':2,'hard':1}]}}",
+          "config.json: process.rlimits[0]: soft limit 2 exceeds hard limit 1" },
+        { BASE ",'process':{'args':['sh'],'oomScoreAdj':1001}}",
+          "config.json: process.oomScoreAdj: 1001 out of range [-1000, 1000]" },
+        { BASE ",'process':{'args':['sh'],'apparmorProfile':false}}",
+          "config.json: process.apparmorProfile: expected string" },
+        { BASE ",'hostname':'h'}", "config.json: hostname: unable to set hostname without a private UTS namespace" },
+        { BASE ",'domainname':'d'}",
+          "config.json: domainname: unable to set domainname without a private UTS namespace" },
+        { BASE ",'hostname':5,'linux':{'namespaces':[{'type':'uts'}]}}", "config.json: hostname: expected string" },
+        { BASE ",'mounts':{}}", "config.json: mounts: expected array" },
+        { BASE ",'mounts':[{'destination':'/a'},{'type':'tmpfs'}]}", "config.json: mounts[1].destination: required" },
+        { BASE ",'mounts':[{'destination':''}]}", "config.json: mounts[0].destination: must not be empty" },
+        { BASE ",'mounts':[{'destination':'/a','options':['ro',3]}]}", "config.json: mounts[0].options[1]: expected string" },
+        { BASE ",'mounts':[{'destination':'/a','uidMappings':[{'containerID':0,'hostID':1,'size':1}]}]}",
+          "config.json: mounts[0].uidMappings: must be given with gidMappings" },
+        { BASE ",'mounts':[{'destination':'/a','options':['rbind']}]}",
+          "config.json: mounts[0].source: required for a bind mount" },
+        { BASE ",'mounts':[{'destination':'/a','type':'bind'}]}",
+          "config.json: mounts[0].source: required for a bind mount" },
+        { BASE ",'mounts':[{'destination':'/a','source':7}]}", "config.json: mounts[0].source: expected string" },
+        { BASE ",'hooks':{'prestart':[{'args':['x']}]}}", "config.json: hooks.prestart[0].path: required" },
+        { BASE ",'hooks':{'poststop':[{'path':'rel/hook'}]}}",
+          "config.json: hooks.poststop[0].path: \"rel/hook\" is not an absolute path" },
+        { BASE ",'hooks':{'createRuntime':[{'path':'/h','timeout':0}]}}",
+          "config.json: hooks.createRuntime[0].timeout: 0 out of range [1, 2147483647]" },
+        { BASE ",'hooks':{'poststart':{}}}", "config.json: hooks.poststart: expected array" },
+        { BASE ",'annotations':{'a':'1','b':2}}", "config.json: annotations.b: expected string" },
+        { BASE ",'annotations':{'org.example/x':[]}}", "config.json: annotations[\"org.example/x\"]: expected string" },
+        { BASE ",'linux':[]}", "config.json: linux: expected object" },
+        { BASE ",'linux':{'namespaces':[{'type':'pid'},{'type':'uts'},{'type':'foo'}]}}",
+          "config.json: linux.namespaces[2].type: unknown namespace \"foo\"" },
+        { BASE ",'linux':{'namespaces':[{'type':'pid'},{'type':'pid'}]}}",
+          "config.json: linux.namespaces[1].type: duplicate namespace \"pid\"" },
+        { BASE ",'linux':{'namespaces':[{}]}}", "config.json: linux.namespaces[0].type: required" },
+        { BASE ",'linux':{'namespaces':[{'type':'net','path':'x'}]}}",
+          "config.json: linux.namespaces[0].type: unknown namespace \"net\"" },
+        { BASE ",'linux':{'namespaces':[{'type':'network','path':'proc/1/ns/net'}]}}",
+          "config.json: linux.namespaces[0].path: \"proc/1/ns/net\" is not an absolute path" },
+        { BASE ",'linux':{'uidMappings':[{'containerID':0,'hostID':1000,'size':1}]}}",
+          "config.json: linux.uidMappings: user namespace mappings specified, but user namespace isn't enabled in the config" },
+        { BASE ",'linux':{'namespaces':[{'type':'user'}],'gidMappings':[{'containerID':0,'hostID':1000}]}}",
+          "config.json: linux.gidMappings[0].size: required" },
+        { BASE ",'linux':{'namespaces':[{'type':'user'}],'uidMappings':[{'containerID':0,'hostID':1,'size':0}]}}",
+          "config.json: linux.uidMappings[0].size: must be positive" },
+        { BASE ",'linux':{'timeOffsets':{'monotonic':{'secs':1}}}}",
+          "config.json: linux.timeOffsets: time namespace offsets specified, but time namespace isn't enabled in the config" },
+        { BASE ",'linux':{'namespaces':[{'type':'time'}],'timeOffsets':{'realtime':{'secs':1}}}}",
+          "config.json: linux.timeOffsets.realtime: unknown clock \"realtime\"" },
+        { BASE ",'linux':{'devices':[{'path':'/dev/x','type':'z','major':1,'minor':1}]}}",
+          "config.json: linux.devices[0].type: unknown device type \"z\"" },
+        { BASE ",'linux':{'devices':[{'path':'/dev/x','type':'c','minor':1}]}}",
+          "config.json: linux.devices[0].major: required" },
+        { BASE ",'linux':{'devices':[{'path':'dev/x','type':'c','major':1,'minor':1}]}}",
+          "config.json: linux.devices[0].path: \"dev/x\" is not an absolute path" },
+        { BASE ",'linux':{'devices':[{'path':'/dev/x','type':'c','major':1,'minor':1,'fileMode':65535}]}}",
+          "config.json: linux.devices[0].fileMode: invalid mode" },
+        { BASE ",'linux':{'cgroupsPath':1}}", "config.json: linux.cgroupsPath: expected string" },
+        { BASE ",'linux':{'resources':{'memory':{'limit':'1G'}}}}",
+          "config.json: linux.resources.memory.limit: expected integer" },
+        { BASE ",'linux':{'resources':{'memory':{'limit':1e9}}}}",
+          "config.json: linux.resources.memory.limit: expected integer" },
+        { BASE ",'linux':{'resources':{'memory':{'limit':99999999999999999999}}}}",
+          "config.json: linux.resources.memory.limit: integer 99999999999999999999 out of range" },
+        { BASE ",'linux':{'resources':{'memory':{'swappiness':101}}}}",
+          "config.json: linux.resources.memory.swappiness: 101 out of range [0, 100]" },
+        { BASE ",'linux':{'resources':{'memory':{'disableOOMKiller':'no'}}}}",
+          "config.json: linux.resources.memory.disableOOMKiller: expected boolean" },
+        { BASE ",'linux':{'resources':{'cpu':{'shares':-2}}}}",
+          "config.json: linux.resources.cpu.shares: expected non-negative integer, got -2" },
+        { BASE ",'linux':{'resources':{'cpu':{'cpus':0}}}}", "config.json: linux.resources.cpu.cpus: expected string" },
+        { BASE ",'linux':{'resources':{'pids':{'limit':true}}}}", "config.json: linux.resources.pids.limit: expected integer" },
+        { BASE ",'linux':{'resources':{'blockIO':{'weight':70000}}}}",
+          "config.json: linux.resources.blockIO.weight: 70000 out of range [0, 65535]" },
+        { BASE ",'linux':{'resources':{'blockIO':{'throttleReadBpsDevice':[{'major':8,'minor':0}]}}}}",
+          "config.json: linux.resources.blockIO.throttleReadBpsDevice[0].rate: required" },
+        { BASE ",'linux':{'resources':{'blockIO':{'weightDevice':[{'minor':0}]}}}}",
+          "config.json: linux.resources.blockIO.weightDevice[0].major: required" },
+        { BASE ",'linux':{'resources':{'hugepageLimits':[{'limit':1}]}}}",
+          "config.json: linux.resources.hugepageLimits[0].pageSize: required" },
+        { BASE ",'linux':{'resources':{'hugepageLimits':[{'pageSize':'64kB','limit':1}]}}}",
+          "config.json: linux.resources.hugepageLimits[0].pageSize: invalid page size \"64kB\"" },
+        { BASE ",'linux':{'resources':{'hugepageLimits':[{'pageSize':'02MB','limit':1}]}}}",
+          "config.json: linux.resources.hugepageLimits[0].pageSize: invalid page size \"02MB\"" },
+        { BASE ",'linux':{'resources':{'network':{'priorities':[{'name':'eth0','priority':'x'}]}}}}",
+          "config.json: linux.resources.network.priorities[0].priority: expected integer" },
+        { BASE ",'linux':{'resources':{'rdma':{'mlx':{'hcaHandles':-1}}}}}",
+          "config.json: linux.resources.rdma.mlx.hcaHandles: expected non-negative integer" },
+        { BASE ",'linux':{'resources':{'unified':{'memory.max':1}}}}",
+          "config.json: linux.resources.unified[\"memory.max\"]: expected string" },
+        { BASE ",'linux':{'resources':{'devices':[{'access':'rwm'}]}}}",
+          "config.json: linux.resources.devices[0].allow: required" },
+        { BASE ",'linux':{'resources':{'devices':[{'allow':true,'type':'p'}]}}}",
+          "config.json: linux.resources.devices[0].type: unknown device type \"p\"" },
+        { BASE ",'linux':{'resources':{'devices':[{'allow':true,'access':'rwx'}]}}}",
+          "config.json: linux.resources.devices[0].access: invalid access \"rwx\"" },
+        { BASE ",'linux':{'resources':{'devices':[{'allow':true,'access':'rr'}]}}}",
+          "config.json: linux.resources.devices[0].access: invalid access \"rr\"" },
+        { BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':1}}}",
+          "config.json: linux.sysctl[\"net.ipv4.ip_forward\"]: expected string" },
+        { BASE ",'linux':{'sysctl':{'net.ipv4.ip_forward':'1'}}}",
+          "config.json: linux.sysctl[\"net.ipv4.ip_forward\"]: sysctl \"net.ipv4.ip_forward\" not allowed in host network namespace" },
+        { BASE ",'linux':{'sysctl':{'net/ipv4/conf/eth0.1/forwarding':'1'}}}",
+          "config.json: linux.sysctl[\"net/ipv4/conf/eth0.1/forwarding\"]: sysctl \"net.ipv4.conf.eth0/1.forwarding\" not allowed in host network namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'network'}],'sysctl':{'kernel.shmmax':'1'}}}",
+          "config.json: linux.sysctl[\"kernel.shmmax\"]: sysctl \"kernel.shmmax\" is not allowed in the hosts ipc namespace" },
+        { BASE ",'linux':{'sysctl':{'fs.mqueue.msg_max':'1'}}}",
+          "config.json: linux.sysctl[\"fs.mqueue.msg_max\"]: sysctl \"fs.mqueue.msg_max\" is not allowed in the hosts ipc namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'uts'}],'sysctl':{'kernel.hostname':'x'}}}",
+          "config.json: linux.sysctl[\"kernel.hostname\"]: sysctl \"kernel.hostname\" is not allowed as it conflicts with the OCI \"hostname\" field" },
+        { BASE ",'linux':{'sysctl':{'kernel.domainname':'x'}}}",
+          "config.json: linux.sysctl[\"kernel.domainname\"]: sysctl \"kernel.domainname\" is not in a separate kernel namespace" },
+        { BASE ",'linux':{'sysctl':{'user.max_user_namespaces':'0'}}}",
+          "config.json: linux.sysctl[\"user.max_user_namespaces\"]: setting ucounts without a user namespace not allowed: user.max_user_namespaces" },
+        { BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'}],'sysctl':{'vm.swappiness':'1'}}}",
+          "config.json: linux.sysctl[\"vm.swappiness\"]: sysctl \"vm.swappiness\" is not in a separate kernel namespace" },
+        { BASE ",'linux':{'namespaces':[{'type':'user'}]}}",
+          "config.json: linux.namespaces: user namespaces enabled, but no namespace path to join nor mappings to apply specified" },
+        { BASE ",'linux':{'seccomp':{}}}", "config.json: linux.seccomp.defaultAction: required" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_MAYBE'}}}",
+          "config.json: linux.seccomp.defaultAction: unknown seccomp action \"SCMP_ACT_MAYBE\"" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_NOTIFY'}}}",
+          "config.json: linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the default action" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','defaultErrnoRet':1}}}",
+          "config.json: linux.seccomp.defaultErrnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','architectures':['SCMP_ARCH_Z80']}}}",
+          "config.json: linux.seccomp.architectures[0]: unknown architecture \"SCMP_ARCH_Z80\"" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','flags':['SECCOMP_FILTER_FLAG_X']}}}",
+          "config.json: linux.seccomp.flags[0]: unknown seccomp flag \"SECCOMP_FILTER_FLAG_X\"" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','listenerMetadata':'m'}}}",
+          "config.json: linux.seccomp.listenerMetadata: set without listenerPath" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':[],'action':'SCMP_ACT_ERRNO'}]}}}",
+          "config.json: linux.seccomp.syscalls[0].names: must not be empty" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read']}]}}}",
+          "config.json: linux.seccomp.syscalls[0].action: required" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_KILL','errnoRet':1}]}}}",
+          "config.json: linux.seccomp.syscalls[0].errnoRet: only valid with SCMP_ACT_ERRNO or SCMP_ACT_TRACE" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO','args':[{'index':0,'value':1,'op':'SCMP_CMP_XX'}]}]}}}",
+          "config.json: linux.seccomp.syscalls[0].args[0].op: unknown seccomp operator \"SCMP_CMP_XX\"" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO','args':[{'index':6,'value':1,'op':'SCMP_CMP_EQ'}]}]}}}",
+          "config.json: linux.seccomp.syscalls[0].args[0].index: 6 out of range [0, 5]" },
+        { BASE ",'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','syscalls':[{'names':['read'],'action':'SCMP_ACT_ERRNO','args':[{'index':0,'op':'SCMP_CMP_EQ'}]}]}}}",
+          "config.json: linux.seccomp.syscalls[0].args[0].value: required" },
+        { BASE ",'linux':{'rootfsPropagation':'sideways'}}",
+          "config.json: linux.rootfsPropagation: unknown propagation \"sideways\"" },
+        { BASE ",'linux':{'maskedPaths':['/proc/kcore','proc/keys']}}",
+          "config.json: linux.maskedPaths[1]: \"proc/keys\" is not an absolute path" },
+        { BASE ",'linux':{'readonlyPaths':[1]}}", "config.json: linux.readonlyPaths[0]: expected string" },
+        { BASE ",'linux':{'mountLabel':[]}}", "config.json: linux.mountLabel: expected string" },
+        { BASE ",'linux':{'personality':{'domain':'LINUX64'}}}",
+          "config.json: linux.personality.domain: unknown personality domain \"LINUX64\"" },
+        { BASE ",'linux':{'personality':{'domain':'LINUX','flags':['X']}}}",
+          "config.json: linux.personality.flags[0]: unsupported personality flag \"X\"" },
+        { BASE ",'linux':{'personality':{}}}", "config.json: linux.personality.domain: required" },
+};
+
+static void test_errors(void)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(bad_cases); i++) {
+                const char *msg = parse_err(bad_cases[i].json);
+                if (!str_has_prefix(msg, bad_cases[i].msg) || !msg[0]) {
+                        fprintf(stderr, "  case %zu: got \"%s\"\n  want prefix \"%s\"\n", i, msg,
+                                bad_cases[i].msg);
+                        unit_failures++;
+                }
+        }
+}
+
+static void test_malformed_json(void)
+{
+        const char *msg = parse_err(BASE ",");
+        CHECK(str_has_prefix(msg, "config.json: "));
+        CHECK(strstr(msg, "parse error") != NULL);
+        CHECK(strchr(msg, '\n') == NULL);
+        msg = parse_err("");
+        CHECK(str_has_prefix(msg, "config.json: "));
+
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        CHECK(cella_spec_parse("{\"a\":1}\0x", 9, "c.json", &s, &err) < 0);
+        CHECK(str_has_prefix(err.msg, "c.json: parse error: "));
+        CHECK(cella_spec_parse("{\"a\":\"\0\"}", 9, "c.json", &s, &err) < 0);
+        CHECK_STREQ(err.msg, "c.json: lexical error: invalid character inside string.");
+        /* not NUL-terminated within len: only len bytes are read */
+        _cleanup_free_ char *json = q(BASE "}garbage");
+        CHECK(cella_spec_parse(json, strlen(json) - 7, "c.json", &s, &err) == 0);
+        cella_spec_free(s);
+}
+
+static void test_sysctl_and_userns_ok(void)
+{
+        struct cella_spec *s = parse_ok(
+                BASE ",'linux':{'namespaces':[{'type':'network'},{'type':'ipc'},{'type':'uts'},"
+                "{'type':'user','path':'/proc/1/ns/user'}],"
+                "'sysctl':{'net.core.somaxconn':'1024','kernel.msgmax':'8192','net/ipv4/ip_forward':'1',"
+                "'fs.mqueue.queues_max':'10','kernel.domainname':'x','user.max_user_namespaces':'5'}}}");
+        if (s) {
+                CHECK(s->linux_.sysctl.n == 6);
+                CHECK_STREQ(s->linux_.sysctl.v[2].key, "net/ipv4/ip_forward");
+                CHECK_STREQ(s->linux_.namespaces[CELLA_NS_USER].path, "/proc/1/ns/user");
+                cella_spec_free(s);
+        }
+}
+
+static void test_relative_mount_destination(void)
+{
+        struct cella_spec *s = parse_ok(BASE ",'mounts':[{'destination':'data','type':'bind','source':'/x'}]}");
+        if (!s)
+                return;
+        CHECK_STREQ(s->mounts[0].destination, "/data");
+        CHECK(s->mounts[0].bind && !s->mounts[0].recursive_bind);
+        CHECK(s->mounts[0].flags == MS_BIND);
+        cella_spec_free(s);
+}
+
+static const struct cella_mount *one_mount(struct cella_spec **s, const char *opts)
+{
+        char buf[1024];
+        snprintf(buf, sizeof buf, BASE ",'mounts':[{'destination':'/m','type':'tmpfs','source':'/s','options':[%s]}]}", opts);
+        *s = parse_ok(buf);
+        return *s ? &(*s)->mounts[0] : NULL;
+}
+
+static void test_mount_options(void)
+{
+        struct cella_spec *s;
+        const struct cella_mount *m;
+
+        if ((m = one_mount(&s, "'ro','nosuid','nodev','noexec','sync','dirsync','remount','mand','noatime','nodiratime','relatime','strictatime'"))) {
+                CHECK(m->flags == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_SYNCHRONOUS |
+                                   MS_DIRSYNC | MS_REMOUNT | MS_MANDLOCK | MS_NOATIME |
+                                   MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME));
+                CHECK(m->clear_flags == 0 && !m->bind && m->data == NULL);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'rw','suid','dev','exec','async','nomand','atime','diratime','norelatime','nostrictatime'"))) {
+                CHECK(m->flags == 0);
+                CHECK(m->clear_flags == (MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC |
+                                         MS_SYNCHRONOUS | MS_MANDLOCK | MS_NOATIME |
+                                         MS_NODIRATIME | MS_RELATIME | MS_STRICTATIME));
+                cella_spec_free(s);
+        }
+        /* the last of ro/rw wins */
+        if ((m = one_mount(&s, "'ro','rw'"))) {
+                CHECK(m->flags == 0 && m->clear_flags == MS_RDONLY);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'shared'"))) {
+                CHECK(m->propagation == MS_SHARED);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'rprivate'"))) {
+                CHECK(m->propagation == (MS_PRIVATE | MS_REC));
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'slave'"))) {
+                CHECK(m->propagation == MS_SLAVE);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'runbindable'"))) {
+                CHECK(m->propagation == (MS_UNBINDABLE | MS_REC));
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'unbindable','rshared'"))) {
+                CHECK(m->propagation == (MS_UNBINDABLE | MS_SHARED | MS_REC));
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'rro','rnosuid','rnodev','rnoexec','rnodiratime','rstrictatime'"))) {
+                CHECK(m->attr_set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                      MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NODIRATIME |
+                                      MOUNT_ATTR_STRICTATIME));
+                CHECK(m->attr_clr == MOUNT_ATTR__ATIME);
+                CHECK(m->flags == 0);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'rrw','rsuid','rdev','rexec','ratime'"))) {
+                CHECK(m->attr_set == 0);
+                CHECK(m->attr_clr == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                      MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOATIME));
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'rrelatime'"))) {
+                CHECK(m->attr_set == MOUNT_ATTR_RELATIME && m->attr_clr == MOUNT_ATTR__ATIME);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'tmpcopyup','idmap','ridmap','size=64k','mode=755'"))) {
+                CHECK(m->flags == 0 && m->attr_set == 0);
+                CHECK_STREQ(m->data, "size=64k,mode=755");
+                CHECK(m->options.n == 5);
+                CHECK_STREQ(m->options.v[0], "tmpcopyup");
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'bind'"))) {
+                CHECK(m->bind && !m->recursive_bind && m->flags == MS_BIND);
+                cella_spec_free(s);
+        }
+        if ((m = one_mount(&s, "'rbind','ro'"))) {
+                CHECK(m->bind && m->recursive_bind && m->flags == (MS_BIND | MS_REC | MS_RDONLY));
+                cella_spec_free(s);
+        }
+}
+
+static void test_mount_option_table(void)
+{
+        CHECK(mount_options_table_sorted());
+        unsigned long f = 0;
+        CHECK(mount_propagation_flags("rslave", &f) && f == (MS_SLAVE | MS_REC));
+        CHECK(!mount_propagation_flags("ro", &f));
+        CHECK(!mount_propagation_flags("bogus", &f));
+}
+
+static void test_rootfs_propagation(void)
+{
+        static const struct {
+                const char *name;
+                unsigned long flags;
+        } cases[] = {
+                { "shared", MS_SHARED },         { "slave", MS_SLAVE },
+                { "private", MS_PRIVATE },       { "unbindable", MS_UNBINDABLE },
+                { "rshared", MS_SHARED | MS_REC }, { "rprivate", MS_PRIVATE | MS_REC },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                char buf[256];
+                snprintf(buf, sizeof buf, BASE ",'linux':{'rootfsPropagation':'%s'}}", cases[i].name);
+                struct cella_spec *s = parse_ok(buf);
+                if (!s)
+                        continue;
+                CHECK(s->linux_.rootfs_propagation_flags == cases[i].flags);
+                cella_spec_free(s);
+        }
+}
+
+static void test_lookups(void)
+{
+        CHECK(cella_capability_from_name("CAP_CHOWN") == 0);
+        CHECK(cella_capability_from_name("CAP_SYS_ADMIN") == 21);
+        CHECK(cella_capability_from_name("CAP_CHECKPOINT_RESTORE") == 40);
+        CHECK(cella_capability_from_name("CAP_FOO") == -1);
+        CHECK(cella_capability_from_name("chown") == -1);
+        CHECK(cella_capability_from_name(NULL) == -1);
+        CHECK_STREQ(cella_capability_name(29), "CAP_AUDIT_WRITE");
+        CHECK(cella_capability_name(41) == NULL && cella_capability_name(-1) == NULL);
+        CHECK(cella_capability_last() == 40);
+        for (int i = 0; i <= cella_capability_last(); i++)
+                CHECK(cella_capability_from_name(cella_capability_name(i)) == i);
+
+        CHECK_STREQ(cella_ns_type_name(CELLA_NS_NET), "network");
+        CHECK_STREQ(cella_ns_type_name(CELLA_NS_MOUNT), "mount");
+        CHECK(cella_ns_type_name(CELLA_NS__COUNT) == NULL);
+        CHECK(cella_ns_clone_flag(CELLA_NS_PID) == CLONE_NEWPID);
+        CHECK(cella_ns_clone_flag(CELLA_NS_MOUNT) == CLONE_NEWNS);
+        CHECK(cella_ns_clone_flag(CELLA_NS_USER) == CLONE_NEWUSER);
+        CHECK(cella_ns_clone_flag(CELLA_NS_CGROUP) == CLONE_NEWCGROUP);
+        CHECK(cella_ns_clone_flag(CELLA_NS_TIME) == 0x80);
+        CHECK_STREQ(cella_hook_kind_name(CELLA_HOOK_CREATE_RUNTIME), "createRuntime");
+        CHECK_STREQ(cella_hook_kind_name(CELLA_HOOK_POSTSTOP), "poststop");
+        CHECK(cella_hook_kind_name(CELLA_HOOK__COUNT) == NULL);
+}
+
+static const uint64_t default_caps_mask = (UINT64_C(1) << 29) | (UINT64_C(1) << 5) | (UINT64_C(1) << 10);
+
+static struct cella_spec *parse_generated(const struct cella_spec_defaults *d)
+{
+        _cleanup_free_ char *json = cella_spec_default_json(d);
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        if (cella_spec_parse(json, strlen(json), "generated", &s, &err) < 0) {
+                fprintf(stderr, "  generated config rejected: %s\n%s\n", err.msg, json);
+                unit_failures++;
+                return NULL;
+        }
+        return s;
+}
+
+static const struct cella_mount *find_mount(const struct cella_spec *s, const char *dest)
+{
+        for (size_t i = 0; i < s->n_mounts; i++)
+                if (streq(s->mounts[i].destination, dest))
+                        return &s->mounts[i];
+        return NULL;
+}
+
+static void test_default_spec(void)
+{
+        _cleanup_free_ char *json = cella_spec_default_json(NULL);
+        CHECK(str_has_prefix(json, "{\n\t\"ociVersion\": \"1.2.0\",\n\t\"process\": {\n"));
+        struct cella_spec *s = parse_generated(NULL);
+        if (!s)
+                return;
+        const struct cella_process *p = &s->process;
+        CHECK(s->has_process && !p->terminal);
+        CHECK(p->user.uid == 0 && p->user.gid == 0 && p->user.n_additional_gids == 0);
+        CHECK(p->args.n == 1);
+        CHECK_STREQ(p->args.v[0], "sh");
+        CHECK(p->env.n == 2);
+        CHECK_STREQ(p->env.v[0], "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+        CHECK_STREQ(p->env.v[1], "TERM=xterm");
+        CHECK_STREQ(p->cwd, "/");
+        CHECK(p->capabilities.present);
+        CHECK(p->capabilities.bounding == default_caps_mask);
+        CHECK(p->capabilities.effective == default_caps_mask);
+        CHECK(p->capabilities.permitted == default_caps_mask);
+        CHECK(p->capabilities.inheritable == 0 && p->capabilities.ambient == 0);
+        CHECK(p->n_rlimits == 1 && p->rlimits[0].resource == RLIMIT_NOFILE &&
+              p->rlimits[0].soft == 1024 && p->rlimits[0].hard == 1024);
+        CHECK(p->no_new_privileges);
+        CHECK_STREQ(s->root_path, "rootfs");
+        CHECK(s->root_readonly);
+        CHECK_STREQ(s->hostname, "cella");
+        CHECK(s->n_mounts == 7);
+        static const char *const dests[] = { "/proc", "/dev", "/dev/pts", "/dev/shm",
+                                             "/dev/mqueue", "/sys", "/sys/fs/cgroup" };
+        for (size_t i = 0; i < ARRAY_SIZE(dests) && i < s->n_mounts; i++)
+                CHECK_STREQ(s->mounts[i].destination, dests[i]);
+        const struct cella_mount *m = find_mount(s, "/dev/pts");
+        CHECK(m && m->data && streq(m->data, "newinstance,ptmxmode=0666,mode=0620,gid=5"));
+        m = find_mount(s, "/sys");
+        CHECK(m && streq(m->type, "sysfs") && m->flags == (MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY));
+        m = find_mount(s, "/sys/fs/cgroup");
+        CHECK(m && streq(m->type, "cgroup") && (m->flags & MS_RELATIME));
+        const struct cella_linux *lx = &s->linux_;
+        CHECK(lx->namespaces[CELLA_NS_PID].present && lx->namespaces[CELLA_NS_NET].present &&
+              lx->namespaces[CELLA_NS_IPC].present && lx->namespaces[CELLA_NS_UTS].present &&
+              lx->namespaces[CELLA_NS_MOUNT].present && lx->namespaces[CELLA_NS_CGROUP].present);
+        CHECK(!lx->namespaces[CELLA_NS_USER].present && !lx->namespaces[CELLA_NS_TIME].present);
+        CHECK(lx->n_uid_mappings == 0);
+        CHECK(lx->has_resources && lx->resources.n_devices == 1 && !lx->resources.devices[0].allow);
+        CHECK_STREQ(lx->resources.devices[0].access, "rwm");
+        CHECK(!lx->resources.memory.limit.set && !lx->resources.pids.limit.set);
+        CHECK(lx->masked_paths.n == 10);
+        CHECK_STREQ(lx->masked_paths.v[0], "/proc/acpi");
+        CHECK_STREQ(lx->masked_paths.v[9], "/proc/scsi");
+        CHECK(lx->readonly_paths.n == 5);
+        CHECK_STREQ(lx->readonly_paths.v[4], "/proc/sysrq-trigger");
+        /* security_default_seccomp_json() decides whether a profile is in */
+        CHECK(lx->seccomp.present == (security_default_seccomp_json() != NULL));
+        cella_spec_free(s);
+}
+
+static void test_default_spec_rootless(void)
+{
+        struct cella_spec_defaults d = { .rootless = true, .rootless_uid = 1000,
+                                         .rootless_gid = 1001, .root_readonly = true };
+        struct cella_spec *s = parse_generated(&d);
+        if (!s)
+                return;
+        const struct cella_linux *lx = &s->linux_;
+        CHECK(lx->namespaces[CELLA_NS_USER].present);
+        CHECK(!lx->namespaces[CELLA_NS_NET].present);
+        CHECK(lx->namespaces[CELLA_NS_PID].present && lx->namespaces[CELLA_NS_MOUNT].present);
+        CHECK(lx->n_uid_mappings == 1 && lx->uid_mappings[0].container_id == 0 &&
+              lx->uid_mappings[0].host_id == 1000 && lx->uid_mappings[0].size == 1);
+        CHECK(lx->n_gid_mappings == 1 && lx->gid_mappings[0].host_id == 1001);
+        CHECK(!lx->has_resources);
+        CHECK(s->root_readonly);
+        const struct cella_mount *m = find_mount(s, "/sys");
+        CHECK(m && streq(m->type, "none") && streq(m->source, "/sys") && m->bind && m->recursive_bind);
+        CHECK(m && m->flags == (MS_BIND | MS_REC | MS_NOSUID | MS_NOEXEC | MS_NODEV | MS_RDONLY));
+        CHECK(find_mount(s, "/sys/fs/cgroup") == NULL);
+        m = find_mount(s, "/dev/pts");
+        CHECK(m && m->data && streq(m->data, "newinstance,ptmxmode=0666,mode=0620"));
+        m = find_mount(s, "/dev/mqueue");
+        CHECK(m && m->options.n == 3);
+        cella_spec_free(s);
+}
+
+static void test_default_spec_options(void)
+{
+        const char *const args[] = { "/bin/busybox", "httpd", "-f", NULL };
+        const char *const env[] = { "PATH=/bin", "HOME=/root", NULL };
+        const uint32_t gids[] = { 10, 20 };
+        const struct cella_spec_mount_request mounts[] = {
+                { "/srv/data", "/data", true },
+                { "/srv/logs", "/var/log/app", false },
+        };
+        const struct cella_kv ann[] = { { "org.cella.image", "busybox" } };
+        struct cella_spec_defaults d = {
+                .args = args, .env = env, .cwd = "/www", .uid = 33, .gid = 34,
+                .additional_gids = gids, .n_additional_gids = 2, .terminal = true,
+                .hostname = "web", .root_path = "/var/lib/cella/c/rootfs", .root_readonly = false,
+                .no_network_namespace = true, .no_seccomp = true, .mounts = mounts, .n_mounts = 2,
+                .memory_limit = 64 << 20, .cpu_quota = 50000, .cpu_period = 100000,
+                .pids_limit = 32, .annotations = ann, .n_annotations = 1,
+        };
+        struct cella_spec *s = parse_generated(&d);
+        if (!s)
+                return;
+        const struct cella_process *p = &s->process;
+        CHECK(p->terminal);
+        CHECK(p->args.n == 3);
+        CHECK_STREQ(p->args.v[1], "httpd");
+        CHECK(p->env.n == 2);
+        CHECK_STREQ(p->env.v[1], "HOME=/root");
+        CHECK_STREQ(p->cwd, "/www");
+        CHECK(p->user.uid == 33 && p->user.gid == 34 && p->user.n_additional_gids == 2 &&
+              p->user.additional_gids[1] == 20);
+        CHECK_STREQ(s->hostname, "web");
+        CHECK_STREQ(s->root_path, "/var/lib/cella/c/rootfs");
+        CHECK(!s->root_readonly);
+        CHECK(!s->linux_.namespaces[CELLA_NS_NET].present);
+        CHECK(s->linux_.namespaces[CELLA_NS_UTS].present);
+        CHECK(!s->linux_.seccomp.present);
+        CHECK(s->n_mounts == 9);
+        const struct cella_mount *m = find_mount(s, "/data");
+        CHECK(m && m->bind && m->recursive_bind && (m->flags & MS_RDONLY) && streq(m->source, "/srv/data"));
+        m = find_mount(s, "/var/log/app");
+        CHECK(m && m->bind && !(m->flags & MS_RDONLY) && (m->clear_flags & MS_RDONLY));
+        const struct cella_resources *r = &s->linux_.resources;
+        CHECK(s->linux_.has_resources);
+        CHECK(r->memory.limit.set && r->memory.limit.value == 64 << 20);
+        CHECK(r->cpu.quota.set && r->cpu.quota.value == 50000 && r->cpu.period.value == 100000);
+        CHECK(r->pids.limit.set && r->pids.limit.value == 32);
+        CHECK(s->annotations.n == 1);
+        CHECK_STREQ(s->annotations.v[0].value, "busybox");
+        cella_spec_free(s);
+}
+
+/* [start, end) of full_config without the separator before the next key */
+static char *slice_object(const char *start, const char *end)
+{
+        while (end > start && (end[-1] == ' ' || end[-1] == ','))
+                end--;
+        return xstrndup(start, (size_t)(end - start));
+}
+
+static void test_process_parse(void)
+{
+        /* the process part of full_config, as `exec --process` gets it */
+        const char *start = strstr(full_config, "'process':") + strlen("'process':");
+        const char *end = strstr(start, "'mounts':");
+        _cleanup_free_ char *text = slice_object(start, end);
+        _cleanup_free_ char *json = q(text);
+        struct cella_error err = { 0 };
+        struct cella_process *p = NULL;
+        int r = cella_process_parse(json, strlen(json), "process.json", &p, &err);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n  %s\n", err.msg, json);
+                unit_failures++;
+                return;
+        }
+        check_full_process(p);
+        cella_process_free(p);
+
+        _cleanup_free_ char *bad = q("{'args':['sh'],'capabilities':{'bounding':['CAP_NOPE']}}");
+        CHECK(cella_process_parse(bad, strlen(bad), "process.json", &p, &err) < 0);
+        CHECK_STREQ(err.msg, "process.json: capabilities.bounding[0]: unknown capability \"CAP_NOPE\"");
+        _cleanup_free_ char *noargs = q("{'cwd':'/'}");
+        CHECK(cella_process_parse(noargs, strlen(noargs), "process.json", &p, &err) < 0);
+        CHECK_STREQ(err.msg, "process.json: args: required");
+        CHECK(cella_process_parse("[]", 2, "process.json", &p, &err) < 0);
+        CHECK_STREQ(err.msg, "process.json: expected object");
+        CHECK(cella_process_parse("{", 1, "process.json", &p, &err) < 0);
+        CHECK(str_has_prefix(err.msg, "process.json: parse error"));
+        cella_process_free(NULL);
+}
+
+static void test_resources_parse(void)
+{
+        const char *start = strstr(full_config, "'resources':") + strlen("'resources':");
+        const char *end = strstr(start, "'sysctl':");
+        _cleanup_free_ char *text = slice_object(start, end);
+        _cleanup_free_ char *json = q(text);
+        struct cella_error err = { 0 };
+        struct cella_resources *r = NULL;
+        if (cella_resources_parse(json, strlen(json), "resources.json", &r, &err) < 0) {
+                fprintf(stderr, "  %s\n  %s\n", err.msg, json);
+                unit_failures++;
+                return;
+        }
+        check_full_resources(r);
+        cella_resources_free(r);
+
+        _cleanup_free_ char *bad = q("{'memory':{'limit':'lots'}}");
+        CHECK(cella_resources_parse(bad, strlen(bad), "resources.json", &r, &err) < 0);
+        CHECK_STREQ(err.msg, "resources.json: memory.limit: expected integer");
+        _cleanup_free_ char *empty = q("{}");
+        CHECK(cella_resources_parse(empty, strlen(empty), "resources.json", &r, &err) == 0);
+        CHECK(!r->memory.limit.set && r->n_devices == 0 && r->cpu.cpus == NULL);
+        cella_resources_free(r);
+        cella_resources_free(NULL);
+}
+
+/* A file at the top of the source tree: found from __FILE__ (relative to
+ * where make ran) or else from the binary's place, build/asan/tests/. */
+static char *repo_file(const char *name)
+{
+        const char *f = __FILE__;
+        const char *tail = strstr(f, "tests/unit/test_spec.c");
+        char *path = xasprintf("%.*s%s", (int)(tail - f), f, name);
+        if (access(path, R_OK) == 0)
+                return path;
+        free(path);
+        char exe[4096];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        if (n < 0)
+                return xstrdup(name);
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash)
+                *slash = '\0';
+        return xasprintf("%s/../../../%s", exe, name);
+}
+
+static void test_load_file(void)
+{
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        _cleanup_free_ char *example = repo_file("config.json.example");
+        int r = cella_spec_load_file(example, &s, &err);
+        if (r < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                unit_failures++;
+        } else {
+                CHECK(s->process.terminal);
+                CHECK_STREQ(s->process.args.v[0], "sh");
+                CHECK(s->linux_.resources.memory.limit.set);
+                CHECK(s->linux_.resources.pids.limit.set);
+                CHECK(s->linux_.namespaces[CELLA_NS_PID].present);
+                cella_spec_free(s);
+        }
+
+        CHECK(cella_spec_load_file("/nonexistent/config.json", &s, &err) == -ENOENT);
+        CHECK(str_has_prefix(err.msg, "open /nonexistent/config.json: "));
+        CHECK(cella_spec_load_file("/", &s, &err) < 0);
+
+        char path[] = "/tmp/cella-test-spec-XXXXXX";
+        int fd = mkstemp(path);
+        CHECK(fd >= 0);
+        if (fd < 0)
+                return;
+        const char bad[] = "{\"ociVersion\": \"1.2.0\", \"root\": {\"path\": 3}}";
+        CHECK(write(fd, bad, sizeof bad - 1) == (ssize_t)(sizeof bad - 1));
+        close(fd);
+        CHECK(cella_spec_load_file(path, &s, &err) < 0);
+        char want[256];
+        snprintf(want, sizeof want, "%s: root.path: expected string", path);
+        CHECK_STREQ(err.msg, want);
+        unlink(path);
+}
+
+/* Every truncation of a valid config is an error, never a crash or leak. */
+static void test_truncations(void)
+{
+        _cleanup_free_ char *json = q(full_config);
+        size_t len = strlen(json);
+        for (size_t n = 0; n < len; n++) {
+                struct cella_error err = { 0 };
+                struct cella_spec *s = NULL;
+                int r = cella_spec_parse(json, n, "t.json", &s, &err);
+                if (r == 0) {
+                        fprintf(stderr, "  truncation at %zu parsed\n", n);
+                        unit_failures++;
+                        cella_spec_free(s);
+                } else if (!str_has_prefix(err.msg, "t.json: ")) {
+                        fprintf(stderr, "  truncation at %zu: %s\n", n, err.msg);
+                        unit_failures++;
+                }
+        }
+}
+
+static void test_deep_nesting(void)
+{
+        size_t depth = 100000;
+        char *buf = xmalloc(2 * depth + 128);
+        size_t len = (size_t)sprintf(buf, "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"x\":");
+        memset(buf + len, '[', depth);
+        memset(buf + len + depth, ']', depth);
+        len += 2 * depth;
+        buf[len++] = '}';
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        CHECK(cella_spec_parse(buf, len, "deep.json", &s, &err) < 0);
+        CHECK_STREQ(err.msg, "deep.json: parse error: nesting deeper than 512 levels");
+        free(buf);
+
+        /* unknown but reasonable nesting is fine, also inside seccomp */
+        s = parse_ok(BASE ",'x':[[[[[[[[{'a':[[[1]]]}]]]]]]]],"
+                     "'linux':{'seccomp':{'defaultAction':'SCMP_ACT_ALLOW','x':[[{'y':null}]]}}}");
+        if (s) {
+                CHECK_STREQ(s->linux_.seccomp.source_json,
+                            "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"x\":[[{\"y\":null}]]}");
+                cella_spec_free(s);
+        }
+}
+
+/* Many strings and arrays: forces the arena past its first chunk. */
+static void test_large(void)
+{
+        size_t n = 3000;
+        size_t cap = n * 64 + 256;
+        char *buf = xmalloc(cap);
+        size_t len = (size_t)snprintf(buf, cap, "{\"ociVersion\":\"1\",\"root\":{\"path\":\"r\"},\"mounts\":[");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t)snprintf(buf + len, cap - len,
+                                        "%s{\"destination\":\"/m%zu\",\"options\":[\"ro\",\"x=%zu\"]}",
+                                        i ? "," : "", i, i);
+        len += (size_t)snprintf(buf + len, cap - len, "]}");
+        struct cella_error err = { 0 };
+        struct cella_spec *s = NULL;
+        CHECK(cella_spec_parse(buf, len, "big.json", &s, &err) == 0);
+        if (s) {
+                CHECK(s->n_mounts == n);
+                CHECK_STREQ(s->mounts[n - 1].destination, "/m2999");
+                CHECK_STREQ(s->mounts[n - 1].data, "x=2999");
+                CHECK(s->mounts[1234].flags == MS_RDONLY);
+                cella_spec_free(s);
+        }
+        free(buf);
+}
+
+int main(void)
+{
+        RUN(test_minimal);
+        RUN(test_full);
+        RUN(test_unknown_keys_and_nulls);
+        RUN(test_errors);
+        RUN(test_malformed_json);
+        RUN(test_sysctl_and_userns_ok);
+        RUN(test_relative_mount_destination);
+        RUN(test_mount_options);
+        RUN(test_mount_option_table);
+        RUN(test_rootfs_propagation);
+        RUN(test_lookups);
+        RUN(test_default_spec);
+        RUN(test_default_spec_rootless);
+        RUN(test_default_spec_options);
+        RUN(test_process_parse);
+        RUN(test_resources_parse);
+        RUN(test_load_file);
+        RUN(test_truncations);
+        RUN(test_deep_nesting);
+        RUN(test_large);
+        UNIT_EXIT();
+}
