@@ -30,7 +30,7 @@ int cmd_spec(const struct cella_cli *cli, int argc, char **argv)
         }
         /* runc spec: an interactive shell */
         struct cella_spec_defaults d = { .rootless = rootless, .rootless_uid = getuid(), .rootless_gid = getgid(),
-                                         .terminal = true };
+                                         .terminal = true, .root_readonly = true };
         _cleanup_free_ char *json = cella_spec_default_json(&d);
         _cleanup_close_ int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)

@@ -154,7 +154,8 @@ int init_main(void *arg)
                 TRY(sync_expect(c->sync_fd, SYNC_HOOKS_DONE, NULL, &err));
         }
         if (spec->hooks[CELLA_HOOK_CREATE_CONTAINER].n) {
-                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = "", .rootfs = (char *)c->rootfs };
+                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
+                                           .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
                 _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATING, false);
                 TRY(hooks_run(spec, CELLA_HOOK_CREATE_CONTAINER, json, &err));
         }
@@ -237,7 +238,8 @@ int init_main(void *arg)
                 _exit(1);   /* the runtime is gone: nobody to tell */
 
         if (spec->hooks[CELLA_HOOK_START_CONTAINER].n) {
-                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = "", .rootfs = (char *)c->rootfs };
+                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
+                                           .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
                 _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATED, false);
                 if (hooks_run(spec, CELLA_HOOK_START_CONTAINER, json, &err) < 0) {
                         char msg[CELLA_ERROR_MSG_MAX + 16];
