@@ -405,6 +405,7 @@ run_tests() {
         suite=$(basename "$0" .sh)
         if [ -z "${CELLA_RUN_DIR:-}" ]; then
                 CELLA_RUN_DIR=$(mktemp -d /tmp/cella-tests.XXXXXX)
+                chmod 755 "$CELLA_RUN_DIR" # user-namespaced containers must reach their bundle
                 own_run_dir=1
         fi
         export CELLA_RUN_DIR TESTS
