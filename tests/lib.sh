@@ -33,6 +33,10 @@ REPO_DIR=$(cd "$LIB_DIR/.." && pwd)
 HELPERS_DIR=$LIB_DIR/helpers
 JSONPY=$HELPERS_DIR/jsonedit.py
 
+# the pyenv shim on some machines costs 0.4s per call; prefer the system python
+PYTHON=${PYTHON:-$(command -v /usr/bin/python3 || command -v python3)}
+python3() { "$PYTHON" "$@"; }
+
 RUNTIME=${RUNTIME:-$PWD/cella}
 case "$RUNTIME" in
 /*) ;;
@@ -358,6 +362,34 @@ _cleanup() {
 
 # --------------------------------------------------------------------- runner
 
+# run_dir_create: the per-run scratch dir, on a private tmpfs when we can
+# mount one (disk-backed /tmp makes every bundle copy slow). CELLA_TMPFS=0
+# keeps it on disk.
+run_dir_create() {
+        local d
+        d=$(mktemp -d /tmp/cella-tests.XXXXXX) || return 1
+        if [ "${CELLA_TMPFS:-1}" != 0 ] && [ "$(id -u)" = 0 ]; then
+                mount -t tmpfs -o mode=755,size=2g cella-tests "$d" 2>/dev/null || true
+        fi
+        chmod 755 "$d" # user-namespaced containers must reach their bundle
+        echo "$d"
+}
+
+# run_dir_remove DIR: undo run_dir_create; leaves DIR alone if a test left a
+# mount inside it (removing files through a leaked bind would hit the host).
+run_dir_remove() {
+        local d=$1
+        [ -n "$d" ] && [ -d "$d" ] || return 0
+        if [ -n "$(_mounts_under "$d" | grep -vx "$d")" ]; then
+                echo "# not removing $d: mounts left inside" >&2
+                return 0
+        fi
+        if _mounts_under "$d" | grep -qx "$d"; then
+                umount "$d" 2>/dev/null || umount -l "$d"
+        fi
+        rm -rf "$d"
+}
+
 _selected() {
         local suite=$1 name=$2
         [ -z "${TESTS:-}" ] && return 0
@@ -404,8 +436,7 @@ run_tests() {
         local suite fn name n=0 failed=0 st tdir own_run_dir=""
         suite=$(basename "$0" .sh)
         if [ -z "${CELLA_RUN_DIR:-}" ]; then
-                CELLA_RUN_DIR=$(mktemp -d /tmp/cella-tests.XXXXXX)
-                chmod 755 "$CELLA_RUN_DIR" # user-namespaced containers must reach their bundle
+                CELLA_RUN_DIR=$(run_dir_create)
                 own_run_dir=1
         fi
         export CELLA_RUN_DIR TESTS
@@ -447,6 +478,6 @@ run_tests() {
                         fi
                 fi
         done
-        [ -n "$own_run_dir" ] && [ -z "$(_mounts_under "$CELLA_RUN_DIR")" ] && rm -rf "$CELLA_RUN_DIR"
+        [ -n "$own_run_dir" ] && run_dir_remove "$CELLA_RUN_DIR"
         [ $failed = 0 ]
 }

@@ -37,11 +37,11 @@ ASAN_SUITES=${ASAN_SUITES:-lifecycle process}
 TESTS=${TESTS:-}
 export RUNTIME TESTS
 
-CELLA_RUN_DIR=$(mktemp -d /tmp/cella-tests.XXXXXX)
-chmod 755 "$CELLA_RUN_DIR" # user-namespaced containers must reach their bundle
+. tests/lib.sh
+CELLA_RUN_DIR=$(run_dir_create)
 CELLA_RUN_ID=$$
 export CELLA_RUN_DIR CELLA_RUN_ID
-trap 'rm -rf "$CELLA_RUN_DIR" 2>/dev/null' EXIT
+trap 'run_dir_remove "$CELLA_RUN_DIR"' EXIT
 
 passed=0 failed=0 skipped=0
 
