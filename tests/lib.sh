@@ -322,13 +322,25 @@ _cgroups_of() {
         done <"$1/.ids"
 }
 
+# _live_pids DIR: processes of this test still alive: the tracked init PIDs
+# (same start time) and any process in a cgroup named after one of its IDs.
 _live_pids() {
-        local pid start
-        [ -f "$1/.pids" ] || return 0
-        sort -u "$1/.pids" | while read -r pid start; do
-                [ "$(_proc_start "$pid" 2>/dev/null)" = "$start" ] || continue
+        local pid start f
+        {
+                if [ -f "$1/.pids" ]; then
+                        sort -u "$1/.pids" | while read -r pid start; do
+                                [ "$(_proc_start "$pid" 2>/dev/null)" = "$start" ] && echo "$pid"
+                        done
+                fi
+                if [ -s "$1/.ids" ]; then
+                        for f in $(grep -lwF -f "$1/.ids" /proc/[0-9]*/cgroup 2>/dev/null); do
+                                pid=${f#/proc/}
+                                echo "${pid%/cgroup}"
+                        done
+                fi
+        } | sort -un | while read -r pid; do
                 grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && continue
-                echo "$pid"
+                [ -e "/proc/$pid" ] && echo "$pid"
         done
 }
 
