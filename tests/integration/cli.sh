@@ -1,0 +1,150 @@
+#!/bin/bash
+# The command line: --version, --log/--log-format, spec, global flags.
+. "$(dirname "$0")/../lib.sh"
+
+test_version() {
+        run "$RUNTIME" --version
+        assert_success
+        assert_match "$(printf '%s\n' "$stdout" | head -n1)" '^[a-z]+ version [0-9]+\.[0-9]+\.[0-9]+'
+        assert_match "$stdout" '^spec: 1\.[0-9]+\.[0-9]+'
+}
+
+test_log_json_on_error() {
+        id=$(new_id)
+        run rt --log "$T/log.json" --log-format json state "$id"
+        assert_failure
+        [ -s "$T/log.json" ] || fail "no log written"
+        python3 - "$T/log.json" <<'PY' || fail "log lines are not {level,msg,time} json: $(cat "$T/log.json")"
+import json, sys
+errors = 0
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    e = json.loads(line)
+    assert isinstance(e["level"], str) and isinstance(e["msg"], str) and isinstance(e["time"], str), e
+    if e["level"] == "error":
+        errors += 1
+        assert "does not exist" in e["msg"], e
+assert errors >= 1
+PY
+        assert_match "$(json_get - .time <"$T/log.json" 2>/dev/null || head -n1 "$T/log.json" | json_get - .time)" \
+                '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}'
+}
+
+test_log_text_default() {
+        id=$(new_id)
+        run rt --log "$T/log.txt" state "$id"
+        assert_failure
+        assert_contains "$(cat "$T/log.txt")" "level=error"
+        assert_contains "$(cat "$T/log.txt")" "does not exist"
+}
+
+test_log_format_bad_value() {
+        id=$(new_id)
+        run rt --log "$T/log" --log-format yaml state "$id"
+        assert_failure
+        assert_contains "$stderr" "yaml"
+}
+
+test_spec_writes_config() {
+        mkdir "$T/s"
+        (cd "$T/s" && "$RUNTIME" spec)
+        c=$T/s/config.json
+        [ -s "$c" ] || fail "spec wrote no config.json"
+        assert_match "$(json_get "$c" .ociVersion)" '^1\.[0-9]+\.[0-9]+'
+        assert_eq "$(json_get "$c" .process.args)" '["sh"]'
+        assert_eq "$(json_get "$c" .process.terminal)" true
+        assert_eq "$(json_get "$c" .root.path)" rootfs
+        assert_eq "$(json_get "$c" .root.readonly)" true
+        types=$(python3 -c 'import json,sys; print(" ".join(sorted(n["type"] for n in json.load(open(sys.argv[1]))["linux"]["namespaces"])))' "$c")
+        assert_eq "$types" "ipc mount network pid uts"
+        dests=$(python3 -c 'import json,sys; print(" ".join(m["destination"] for m in json.load(open(sys.argv[1]))["mounts"]))' "$c")
+        for d in /proc /dev /dev/pts /dev/shm /dev/mqueue /sys; do
+                assert_contains " $dests " " $d " "default mounts"
+        done
+        assert_contains "$(json_get "$c" .linux.maskedPaths)" "/proc/kcore"
+        assert_contains "$(json_get "$c" .linux.readonlyPaths)" "/proc/sys"
+}
+
+test_spec_refuses_to_overwrite() {
+        mkdir "$T/s"
+        echo '{"keep":1}' >"$T/s/config.json"
+        run sh -c "cd '$T/s' && '$RUNTIME' spec"
+        assert_failure
+        assert_contains "$stderr" "config.json"
+        assert_eq "$(cat "$T/s/config.json")" '{"keep":1}'
+}
+
+test_spec_bundle_flag() {
+        mkdir "$T/b"
+        run "$RUNTIME" spec --bundle "$T/b"
+        assert_success
+        [ -s "$T/b/config.json" ] || fail "spec --bundle did not write there"
+        [ ! -e "$T/config.json" ] || fail "spec wrote into the cwd"
+        run "$RUNTIME" spec --bundle "$T/missing-dir"
+        assert_failure
+        assert_contains "$stderr" "missing-dir"
+}
+
+test_spec_rootless() {
+        mkdir "$T/s"
+        (cd "$T/s" && "$RUNTIME" spec --rootless)
+        c=$T/s/config.json
+        types=$(python3 -c 'import json,sys; print(" ".join(sorted(n["type"] for n in json.load(open(sys.argv[1]))["linux"]["namespaces"])))' "$c")
+        assert_contains " $types " " user "
+        assert_not_contains " $types " " network " "rootless has no new netns (no way to wire it)"
+        assert_eq "$(json_get "$c" '.linux.uidMappings[0].hostID')" "$(id -u)"
+        assert_eq "$(json_get "$c" '.linux.uidMappings[0].containerID')" 0
+        assert_eq "$(json_get "$c" '.linux.uidMappings[0].size')" 1
+        assert_eq "$(json_get "$c" '.linux.gidMappings[0].hostID')" "$(id -g)"
+        cfg_get .linux.resources "$c" >/dev/null && fail "rootless spec keeps .linux.resources"
+        # /sys comes as a bind (a userns cannot mount sysfs without a netns)
+        assert_eq "$(python3 -c 'import json,sys; print([m["type"] for m in json.load(open(sys.argv[1]))["mounts"] if m["destination"]=="/sys"][0])' "$c")" none
+}
+
+test_rootless_spec_runs() {
+        make_bundle --rootless
+        chmod 755 "$BUNDLE"
+        cfg_set .process.terminal false
+        run_sh 'cat /proc/self/uid_map; id -u'
+        assert_success
+        assert_match "$stdout" '^ +0 +0 +1$'
+}
+
+test_help_lists_commands() {
+        run "$RUNTIME" --help
+        assert_success
+        for c in create start run state kill delete list spec; do
+                assert_match "$stdout" "^ +$c( |,|$)" "help mentions $c"
+        done
+}
+
+test_global_flags_accepted() {
+        run rt --debug list -q
+        assert_success
+        run rt --systemd-cgroup=false list -q
+        assert_success
+}
+
+test_features() {
+        run "$RUNTIME" features
+        assert_success
+        printf '%s' "$stdout" >"$T/f.json"
+        assert_match "$(json_get "$T/f.json" .ociVersionMin)" '^1\.0\.'
+        assert_match "$(json_get "$T/f.json" .ociVersionMax)" '^1\.'
+        assert_contains "$(json_get "$T/f.json" .linux.namespaces)" '"pid"'
+}
+
+test_state_root_created_on_demand() {
+        root=$T/deep/er/root
+        run "$RUNTIME" --root "$root" list -q
+        assert_success
+        make_bundle
+        cfg_args true
+        id=$(new_id)
+        run "$RUNTIME" --root "$root" run -b "$BUNDLE" "$id"
+        assert_success
+        assert_eq "$(ls -A "$root")" ""
+}
+
+run_tests "$@"

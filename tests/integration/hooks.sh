@@ -1,0 +1,175 @@
+#!/bin/bash
+# OCI hooks: every kind receives the state on stdin, runs in order, a failing
+# or hanging hook fails the operation and leaves nothing behind.
+. "$(dirname "$0")/../lib.sh"
+
+# runc 1.1 runs poststart hooks during `create` (fixed in runc 1.2; the OCI
+# spec says after the user process starts). Tests expect the spec's order and
+# accept runc 1.1's where noted.
+runc_early_poststart() { is_runc && "$RUNTIME" --version | grep -q '^runc version 1\.[01]\.'; }
+
+# setup_hooks: a bundle whose hooks each save their stdin as $LOG/<kind>.json
+# and append <kind> to $LOG/order. startContainer runs inside the container,
+# so it gets the script at /hook.sh and the log dir bound at /hooklog.
+setup_hooks() {
+        make_bundle
+        LOG=$T/hooklog
+        mkdir -p "$LOG"
+        cat >"$T/hook.sh" <<'SH'
+#!/bin/sh
+kind=$1 dir=$2
+cat >"$dir/$kind.json"
+echo "$kind" >>"$dir/order"
+shift 2
+for a in "$@"; do echo "arg=$a" >>"$dir/$kind.args"; done
+if [ -n "$HOOK_ENV" ]; then echo "$HOOK_ENV" >"$dir/$kind.env"; fi
+SH
+        chmod 755 "$T/hook.sh"
+        cp "$T/hook.sh" "$BUNDLE/rootfs/hook.sh"
+        cfg_py "
+c['mounts'].append({'destination': '/hooklog', 'type': 'bind', 'source': '$LOG', 'options': ['rbind']})
+def h(kind, path='$T/hook.sh', d='$LOG'):
+    return [{'path': path, 'args': ['hook.sh', kind, d, 'extra arg'], 'env': ['HOOK_ENV=' + kind]}]
+c['hooks'] = {
+    'prestart': h('prestart'),
+    'createRuntime': h('createRuntime'),
+    'createContainer': h('createContainer'),
+    'startContainer': h('startContainer', '/hook.sh', '/hooklog'),
+    'poststart': h('poststart'),
+    'poststop': h('poststop'),
+}
+"
+}
+
+test_hook_order_and_state() {
+        setup_hooks
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt create -b "$BUNDLE" "$id"
+        pid=$(state_field "$id" .pid)
+        if runc_early_poststart; then
+                by_create="prestart createRuntime createContainer poststart "
+                by_start="${by_create}startContainer "
+        else
+                by_create="prestart createRuntime createContainer "
+                by_start="${by_create}startContainer poststart "
+        fi
+        assert_eq "$(tr '\n' ' ' <"$LOG/order")" "$by_create" "hooks run by create"
+        rt start "$id"
+        retry 50 grep -q startContainer "$LOG/order" || fail "startContainer did not run"
+        retry 50 grep -q poststart "$LOG/order" || fail "poststart did not run"
+        assert_eq "$(tr '\n' ' ' <"$LOG/order")" "$by_start" "hooks run by start"
+        rt kill "$id" KILL
+        wait_status "$id" stopped
+        rt delete "$id"
+        assert_eq "$(tr '\n' ' ' <"$LOG/order")" "${by_start}poststop " "all hooks"
+
+        for kind in prestart createRuntime createContainer startContainer poststart poststop; do
+                f=$LOG/$kind.json
+                [ -s "$f" ] || fail "$kind got no state on stdin"
+                assert_eq "$(json_get "$f" .id)" "$id" "$kind state id"
+                assert_eq "$(json_get "$f" .bundle)" "$BUNDLE" "$kind state bundle"
+                assert_match "$(json_get "$f" .ociVersion)" '^1\.' "$kind ociVersion"
+                assert_eq "$(cat "$LOG/$kind.args")" "arg=extra arg" "$kind args (argv[0] is args[0])"
+                assert_eq "$(cat "$LOG/$kind.env")" "$kind" "$kind env"
+        done
+        for kind in prestart createRuntime poststart; do
+                assert_eq "$(json_get "$LOG/$kind.json" .pid)" "$pid" "$kind state pid"
+        done
+        # hooks run inside the container: runc gives the pid as seen there (1)
+        for kind in createContainer startContainer; do
+                assert_match "$(json_get "$LOG/$kind.json" .pid)" "^($pid|1)\$" "$kind state pid"
+        done
+        assert_eq "$(json_get "$LOG/createRuntime.json" .status)" creating
+        assert_eq "$(json_get "$LOG/createContainer.json" .status)" creating
+        assert_eq "$(json_get "$LOG/startContainer.json" .status)" created
+        runc_early_poststart || assert_eq "$(json_get "$LOG/poststart.json" .status)" running
+        assert_eq "$(json_get "$LOG/poststop.json" .status)" stopped
+}
+
+test_hooks_with_run() {
+        setup_hooks
+        run_sh 'echo body >> /hooklog/order'
+        assert_success
+        order=$(tr '\n' ' ' <"$LOG/order")
+        case "$order" in
+        "prestart createRuntime createContainer startContainer poststart body poststop ") ;;
+        "prestart createRuntime createContainer startContainer body poststart poststop ") ;;
+        "prestart createRuntime createContainer poststart startContainer body poststop ")
+                runc_early_poststart || fail "poststart ran before startContainer" ;;
+        *) fail "hooks around a foreground run: [$order]" ;;
+        esac
+}
+
+test_failing_prestart_fails_create() {
+        setup_hooks
+        cfg_set .hooks.prestart '[{"path":"/bin/sh","args":["sh","-c","echo prestart-broke >&2; exit 3"]}]'
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" "prestart" "error names the hook kind"
+        run rt state "$id"
+        assert_failure "state after a failed create"
+        assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
+        assert_not_contains "$(cat "$LOG/order" 2>/dev/null)" startContainer
+}
+
+test_failing_createruntime_fails_create() {
+        setup_hooks
+        cfg_set .hooks.createRuntime '[{"path":"/bin/false"}]'
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_failure
+        assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
+}
+
+test_failing_poststart_fails_start() {
+        runc_early_poststart && skip "runc 1.1 runs poststart hooks at create"
+        setup_hooks
+        cfg_set .hooks.poststart '[{"path":"/bin/false"}]'
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt create -b "$BUNDLE" "$id"
+        run rt start "$id"
+        assert_failure "a failing poststart hook fails start"
+        rt delete -f "$id"
+}
+
+test_failing_poststop_still_deletes() {
+        setup_hooks
+        cfg_set .hooks.poststop '[{"path":"/bin/false"}]'
+        cfg_args true
+        id=$(new_id)
+        rt create -b "$BUNDLE" "$id"
+        rt start "$id"
+        wait_status "$id" stopped
+        run rt delete "$id"
+        run rt state "$id"
+        assert_failure "the container is gone even when poststop fails"
+}
+
+test_hook_timeout() {
+        setup_hooks
+        cfg_set .hooks.createRuntime '[{"path":"/bin/sleep","args":["sleep","30"],"timeout":1}]'
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_failure "a hook past its timeout fails create"
+        assert_match "$stderr" "timed out|timeout|deadline" "error says it timed out"
+        assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
+}
+
+test_hook_missing_binary() {
+        setup_hooks
+        cfg_set .hooks.createRuntime "[{\"path\":\"$T/no-such-hook\"}]"
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" "no-such-hook"
+        assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
+}
+
+run_tests "$@"

@@ -1,0 +1,158 @@
+#!/bin/bash
+# Namespaces: each one configured is new, hostname, PID 1, joining by path.
+. "$(dirname "$0")/../lib.sh"
+
+# ns_differs KIND CONFIG_TYPE: with namespace CONFIG_TYPE in the config, the
+# container's /proc/self/ns/KIND differs from the host's.
+ns_differs() {
+        local kind=$1 type=$2 host
+        make_bundle
+        cfg_py "
+ns = c['linux']['namespaces']
+if not any(n['type'] == '$type' for n in ns):
+    ns.append({'type': '$type'})
+"
+        host=$(readlink "/proc/self/ns/$kind")
+        run_sh "readlink /proc/self/ns/$kind"
+        assert_success
+        assert_match "$stdout" "^$kind:\[[0-9]+\]\$"
+        assert_ne "$stdout" "$host" "$kind namespace is the host's"
+}
+
+# ns_shared KIND CONFIG_TYPE: without CONFIG_TYPE the container shares the host's.
+ns_shared() {
+        local kind=$1 type=$2 host
+        make_bundle
+        cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != '$type']"
+        host=$(readlink "/proc/self/ns/$kind")
+        run_sh "readlink /proc/self/ns/$kind"
+        assert_success
+        assert_eq "$stdout" "$host" "$kind namespace without $type in the config"
+}
+
+test_pid_ns_new() { ns_differs pid pid; }
+test_net_ns_new() { ns_differs net network; }
+test_ipc_ns_new() { ns_differs ipc ipc; }
+test_uts_ns_new() { ns_differs uts uts; }
+test_mnt_ns_new() { ns_differs mnt mount; }
+test_cgroup_ns_new() { ns_differs cgroup cgroup; }
+
+test_net_ns_shared_when_absent() { ns_shared net network; }
+test_ipc_ns_shared_when_absent() { ns_shared ipc ipc; }
+test_cgroup_ns_shared_when_absent() { ns_shared cgroup cgroup; }
+
+test_user_ns_new() {
+        make_bundle
+        cfg_py "
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+"
+        host=$(readlink /proc/self/ns/user)
+        run_sh 'readlink /proc/self/ns/user; cat /proc/self/uid_map; cat /proc/self/gid_map; id -u'
+        assert_success
+        first=$(printf '%s\n' "$stdout" | head -n1)
+        assert_match "$first" '^user:\[[0-9]+\]$'
+        assert_ne "$first" "$host"
+        assert_match "$(printf '%s\n' "$stdout" | sed -n 2p)" '^ +0 +100000 +65536$' "uid_map"
+        assert_match "$(printf '%s\n' "$stdout" | sed -n 3p)" '^ +0 +100000 +65536$' "gid_map"
+        assert_eq "$(printf '%s\n' "$stdout" | sed -n 4p)" 0 "root inside the user namespace"
+}
+
+test_hostname() {
+        make_bundle
+        cfg_set .hostname '"cella-test-host"'
+        run_sh 'hostname; cat /proc/sys/kernel/hostname'
+        assert_success
+        assert_eq "$stdout" "cella-test-host"$'\n'"cella-test-host"
+        assert_ne "$(hostname)" "cella-test-host" "the host's name is untouched"
+}
+
+test_domainname() {
+        is_runc && skip "runc 1.1 ignores .domainname (OCI 1.2)"
+        make_bundle
+        cfg_set .domainname '"example.test"'
+        run_sh 'cat /proc/sys/kernel/domainname'
+        assert_success
+        assert_eq "$stdout" example.test
+}
+
+test_pid_1_inside() {
+        make_bundle
+        run_sh 'echo $$; ps -o pid,comm | sed 1d | wc -l'
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | head -n1)" 1 "the container's process is PID 1"
+        # a private /proc: only sh itself, ps, sed and wc live in this pid namespace
+        assert_match "$(printf '%s\n' "$stdout" | sed -n 2p)" '^ *[1-4]$' "processes visible"
+}
+
+test_private_proc() {
+        make_bundle
+        run_sh 'ls /proc | grep -E "^[0-9]+$" | sort -n | head -n1'
+        assert_success
+        assert_eq "$stdout" 1
+        run_sh "test -d /proc/$$ && echo visible || echo hidden"
+        assert_success
+        if [ $$ -ne 1 ]; then
+                # pid $$ may exist in the container only if it happens to be a small number
+                [ $$ -lt 10 ] || assert_eq "$stdout" hidden "host pid $$ visible in the container"
+        fi
+}
+
+test_join_netns_by_path() {
+        make_bundle
+        name=$(netns_add)
+        path=/var/run/netns/$name
+        want="net:[$(stat -L -c %i "$path")]"
+        cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network':
+        n['path'] = '$path'
+"
+        run_sh 'readlink /proc/self/ns/net'
+        assert_success
+        assert_eq "$stdout" "$want" "joined the named netns"
+        assert_ne "$stdout" "$(readlink /proc/self/ns/net)"
+}
+
+test_join_netns_of_another_container() {
+        make_bundle
+        cfg_args sleep 1000
+        a=$(new_id)
+        rt run -d -b "$BUNDLE" "$a"
+        pid=$(state_field "$a" .pid)
+        want=$(readlink "/proc/$pid/ns/net")
+        cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] in ('network', 'ipc', 'uts'):
+        n['path'] = '/proc/$pid/ns/' + {'network': 'net'}.get(n['type'], n['type'])
+"
+        cfg_del .hostname
+        run_sh 'readlink /proc/self/ns/net; readlink /proc/self/ns/ipc'
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | head -n1)" "$want"
+        assert_eq "$(printf '%s\n' "$stdout" | sed -n 2p)" "$(readlink "/proc/$pid/ns/ipc")"
+        rt delete -f "$a"
+}
+
+test_join_bad_ns_path_fails() {
+        make_bundle
+        cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'network':
+        n['path'] = '$T/no-such-netns'
+"
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" "no-such-netns"
+}
+
+test_loopback_in_new_netns() {
+        make_bundle
+        run_sh 'cat /sys/class/net/lo/operstate 2>/dev/null || ls /sys/class/net; ls /sys/class/net | wc -l'
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | tail -n1)" 1 "a new netns has only lo"
+}
+
+run_tests "$@"
