@@ -2,6 +2,7 @@
  * mean to. */
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -20,17 +21,119 @@ static int openat2_flags(int dirfd, const char *path, int flags, mode_t mode, ui
         return fd < 0 ? -1 : (int)fd;
 }
 
+/* Without openat2 (kernel < 5.6, valgrind, some seccomp filters): walk the
+ * path one component at a time. in_root: symlinks are resolved by hand
+ * against rootfd and ".." stops at it; otherwise a symlink or ".." in the
+ * path is refused (ELOOP / EXDEV), as RESOLVE_NO_SYMLINKS | BENEATH do. */
+static int walk_fallback(int rootfd, const char *path, int flags, mode_t mode, bool in_root)
+{
+        char buf[PATH_MAX];
+        if (snprintf(buf, sizeof buf, "%s", path) >= (int)sizeof buf) {
+                errno = ENAMETOOLONG;
+                return -1;
+        }
+        unsigned links = 0;
+        int cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+        char *p = buf;
+        while (cur >= 0) {
+                while (*p == '/')
+                        p++;
+                if (!*p)
+                        break;
+                char *e = strchrnul(p, '/');
+                bool last = true;
+                for (char *q = e; *q; q++)
+                        if (*q != '/') {
+                                last = false;
+                                break;
+                        }
+                char comp[NAME_MAX + 1];
+                size_t n = (size_t)(e - p);
+                if (n > NAME_MAX) {
+                        close(cur);
+                        errno = ENAMETOOLONG;
+                        return -1;
+                }
+                memcpy(comp, p, n);
+                comp[n] = '\0';
+                p = e;
+                if (streq(comp, ".") && !last)
+                        continue;
+                if (streq(comp, "..")) {
+                        if (!in_root) {
+                                close(cur);
+                                errno = EXDEV;
+                                return -1;
+                        }
+                        /* clamp at the root: compare with it before going up */
+                        struct stat a, b;
+                        if (fstat(cur, &a) == 0 && fstat(rootfd, &b) == 0 && a.st_dev == b.st_dev &&
+                            a.st_ino == b.st_ino)
+                                continue;
+                }
+                int next = openat(cur, comp, (last ? flags : O_RDONLY | O_DIRECTORY) | O_NOFOLLOW | O_CLOEXEC, mode);
+                if (next < 0 && in_root && (errno == ELOOP || errno == ENOTDIR)) {
+                        char target[PATH_MAX];
+                        ssize_t tn = readlinkat(cur, comp, target, sizeof target - 1);
+                        if (tn >= 0) {
+                                if (++links > 40) {
+                                        close(cur);
+                                        errno = ELOOP;
+                                        return -1;
+                                }
+                                target[tn] = '\0';
+                                char rest[PATH_MAX];
+                                if (snprintf(rest, sizeof rest, "%s%s", target, p) >= (int)sizeof rest) {
+                                        close(cur);
+                                        errno = ENAMETOOLONG;
+                                        return -1;
+                                }
+                                memcpy(buf, rest, strlen(rest) + 1);
+                                p = buf;
+                                if (target[0] == '/') {
+                                        close(cur);
+                                        cur = fcntl(rootfd, F_DUPFD_CLOEXEC, 3);
+                                }
+                                continue;
+                        }
+                        errno = ENOTDIR;
+                }
+                int e2 = errno;
+                close(cur);
+                cur = next;
+                errno = e2;
+        }
+        return cur;
+}
+
+static bool no_openat2;
+
 int image_open_beneath(int dirfd, const char *path, int flags, mode_t mode)
 {
-        return openat2_flags(dirfd, *path ? path : ".", flags, mode,
-                             RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
-                                     RESOLVE_NO_XDEV);
+        if (!no_openat2) {
+                int fd = openat2_flags(dirfd, *path ? path : ".", flags, mode,
+                                       RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS |
+                                               RESOLVE_NO_XDEV);
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd;
+                no_openat2 = true;
+        }
+        if (path[0] == '/') {
+                errno = EXDEV;
+                return -1;
+        }
+        return walk_fallback(dirfd, *path ? path : ".", flags, mode, false);
 }
 
 int image_open_in_root(int rootfd, const char *path, int flags)
 {
-        return openat2_flags(rootfd, *path ? path : ".", flags, 0,
-                             RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+        if (!no_openat2) {
+                int fd = openat2_flags(rootfd, *path ? path : ".", flags, 0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+                if (fd >= 0 || errno != ENOSYS)
+                        return fd;
+                no_openat2 = true;
+        }
+        return walk_fallback(rootfd, *path ? path : ".", flags, 0, true);
 }
 
 int image_path_clean(const char *in, char *out, size_t outlen)

@@ -237,8 +237,10 @@ int image_index_find(const struct image_list *list, const char *ref, bool *by_na
         return cella_error_set(err, ENOENT, "image \"%s\": not found", ref);
 }
 
-void image_index_drop_name(struct image_list *list, const char *name)
+void image_index_drop_name(struct image_list *list, const char *name_in)
 {
+        /* name_in may be one of the strings freed below */
+        _cleanup_free_ char *name = xstrdup(name_in);
         for (size_t i = 0; i < list->n; i++) {
                 struct image_info *in = &list->v[i];
                 for (size_t k = 0; k < in->n_names;) {

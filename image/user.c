@@ -55,7 +55,6 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
         const char *user = copy;
 
         bool uid_numeric = parse_id(user, uid);
-        bool have_gid = false;
         _cleanup_free_ char *user_name = NULL;
 
         _cleanup_free_ char *passwd = NULL;
@@ -75,7 +74,6 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
                                 found = true;
                                 *uid = u;
                                 *gid = g;
-                                have_gid = true;
                                 user_name = xstrdup(f[0]);
                         }
                 }
@@ -84,14 +82,15 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
                 return cella_error_set(err, ENOENT, "user \"%s\": not found in the image's /etc/passwd", user);
 
         _cleanup_free_ char *groups = NULL;
-        bool need_groups = (group && !parse_id(group, gid)) || user_name;
-        if (group && parse_id(group, gid))
-                have_gid = true;
-        if (need_groups)
+        uint32_t explicit_gid;
+        bool group_numeric = group && parse_id(group, &explicit_gid);
+        if (group_numeric)
+                *gid = explicit_gid;
+        bool group_found = !group || group_numeric;
+        if (!group_found || user_name)
                 read_db(rootfs_dirfd, "etc/group", &groups, NULL);
-        if (group && !have_gid && !groups)
+        if (!group_found && !groups)
                 return cella_error_set(err, ENOENT, "group \"%s\": cannot read the image's /etc/group", group);
-        bool group_found = group ? have_gid : true;
         if (groups) {
                 char *save = NULL;
                 for (char *l = strtok_r(groups, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
