@@ -349,6 +349,38 @@ else
 fi
 if [ "$(cat "$ROOT"/layers/*/diff/f39 2>/dev/null | wc -c)" = 2000000 ]; then ok "re-imported layer is whole"; else not_ok "re-imported layer is whole"; fi
 
+# ---- archives made by real tools (umoci + skopeo), as clients.md does ----
+if command -v umoci >/dev/null 2>&1 && command -v skopeo >/dev/null 2>&1; then
+        U="$T/umoci"
+        mkdir -p "$U" && cd "$U" || exit 1
+        if umoci init --layout oci >/dev/null 2>&1 && umoci new --image oci:latest >/dev/null 2>&1 &&
+                umoci unpack --image oci:latest bundle >/dev/null 2>&1 &&
+                cp -a "$B/." bundle/rootfs/ && umoci repack --image oci:latest bundle >/dev/null 2>&1 &&
+                umoci config --image oci:latest --config.cmd /bin/sh --config.env PATH=/bin --config.workingdir / \
+                        --architecture amd64 --os linux >/dev/null 2>&1 && umoci gc --layout oci >/dev/null 2>&1 &&
+                skopeo --insecure-policy copy oci:$U/oci:latest oci-archive:$T/skopeo-oci.tar:localhost/skopeo:oci >/dev/null 2>&1 &&
+                skopeo --insecure-policy copy oci:$U/oci:latest docker-archive:$T/skopeo-docker.tar:localhost/skopeo:docker >/dev/null 2>&1; then
+                cd - >/dev/null || exit 1
+                check "import umoci's OCI layout (bare tag annotation)" cella image import "$U/oci"
+                if cella image inspect oci:latest >/dev/null 2>&1; then ok "a bare tag is named after the layout dir"; else not_ok "a bare tag is named after the layout dir"; fi
+                check "import skopeo oci-archive" cella image import "$T/skopeo-oci.tar"
+                check "import skopeo docker-archive" cella image import "$T/skopeo-docker.tar"
+                if R=$(cella image mount --driver vfs localhost/skopeo:docker s1 2>"$T/err") &&
+                        [ "$(cat "$R/etc/motd")" = base ] && [ -x "$R/bin/busybox" ]; then
+                        ok "skopeo docker-archive rootfs is whole"
+                else
+                        not_ok "skopeo docker-archive rootfs is whole"; sed 's/^/#   /' "$T/err"
+                fi
+                cella image umount s1 >/dev/null 2>&1
+                for n in oci:latest localhost/skopeo:oci localhost/skopeo:docker; do cella image rm "$n" >/dev/null 2>&1; done
+        else
+                cd - >/dev/null || exit 1
+                not_ok "build an image with umoci + skopeo"
+        fi
+else
+        skip "archives made by umoci and skopeo" "umoci/skopeo not installed"
+fi
+
 # ---- rm and prune ----
 check "image rm by name" cella image rm localhost/big:latest
 if cella image inspect localhost/big >/dev/null 2>&1; then not_ok "removed image is gone"; else ok "removed image is gone"; fi
