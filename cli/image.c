@@ -1,0 +1,389 @@
+/* cella image: import | ls | inspect | rm | prune | mount | umount. */
+#include <getopt.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <yajl/yajl_gen.h>
+#include <yajl/yajl_tree.h>
+
+#include "cli/commands.h"
+#include "image/image.h"
+#include "runtime/util.h"
+
+static void image_usage(FILE *f)
+{
+        fputs("usage: cella image import PATH [--name NAME[:TAG]]\n"
+              "       cella image ls [--json]\n"
+              "       cella image inspect NAME\n"
+              "       cella image rm NAME...\n"
+              "       cella image prune\n"
+              "       cella image mount [--driver overlay|vfs] NAME CONTAINER_ID\n"
+              "       cella image umount CONTAINER_ID\n",
+              f);
+}
+
+static int open_store(const struct cella_cli *cli, enum image_driver driver, struct image_store **store)
+{
+        struct cella_error err = { 0 };
+        struct image_store_opts opts = { .driver = driver };
+        if (image_store_open(cli->image_root, &opts, store, &err) < 0)
+                return cli_fail(cli, &err);
+        return 0;
+}
+
+static void image_store_closep(struct image_store **s)
+{
+        image_store_close(*s);
+}
+#define _cleanup_store_ _cleanup_(image_store_closep)
+
+/* ---- import ---- */
+
+struct progress_state {
+        unsigned last_layer;
+        uint64_t last_mb;
+        int phase;
+};
+
+static void print_progress(const struct image_progress *p, void *data)
+{
+        struct progress_state *st = data;
+        switch (p->phase) {
+        case IMAGE_PROGRESS_READ: {
+                uint64_t mb = p->bytes_done >> 20;
+                if (st->phase == IMAGE_PROGRESS_READ && mb == st->last_mb)
+                        return;
+                st->phase = IMAGE_PROGRESS_READ;
+                st->last_mb = mb;
+                printf("\rreading archive %llu/%llu MiB", (unsigned long long)mb,
+                       (unsigned long long)(p->bytes_total >> 20));
+                break;
+        }
+        case IMAGE_PROGRESS_LAYER: {
+                uint64_t mb = p->bytes_done >> 20;
+                if (st->phase == IMAGE_PROGRESS_READ)
+                        putchar('\n');
+                if (st->phase == IMAGE_PROGRESS_LAYER && p->layer == st->last_layer && mb == st->last_mb &&
+                    p->bytes_done != p->bytes_total)
+                        return;
+                if (st->phase == IMAGE_PROGRESS_LAYER && p->layer != st->last_layer)
+                        putchar('\n');
+                st->phase = IMAGE_PROGRESS_LAYER;
+                st->last_layer = p->layer;
+                st->last_mb = mb;
+                printf("\rlayer %u/%u %.19s %s %llu/%llu MiB", p->layer, p->n_layers, p->what,
+                       p->skipped ? "exists" : "", (unsigned long long)mb,
+                       (unsigned long long)(p->bytes_total >> 20));
+                break;
+        }
+        case IMAGE_PROGRESS_DONE:
+                if (st->phase != IMAGE_PROGRESS_DONE)
+                        putchar('\n');
+                st->phase = IMAGE_PROGRESS_DONE;
+                st->last_layer = 0;
+                break;
+        }
+        fflush(stdout);
+}
+
+static int image_import_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = { { "name", required_argument, NULL, 'n' }, { 0 } };
+        const char *name = NULL;
+        int c;
+        while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
+                if (c != 'n') {
+                        image_usage(stderr);
+                        return 2;
+                }
+                name = optarg;
+        }
+        if (optind != argc - 1) {
+                image_usage(stderr);
+                return 2;
+        }
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
+                return 1;
+        struct progress_state ps = { .phase = -1 };
+        struct image_import_opts io = { .name = name };
+        if (isatty(STDOUT_FILENO)) {
+                io.progress = print_progress;
+                io.progress_data = &ps;
+        }
+        struct image_list imported;
+        struct cella_error err = { 0 };
+        if (image_import(store, argv[optind], &io, &imported, &err) < 0) {
+                if (ps.phase >= 0 && ps.phase != IMAGE_PROGRESS_DONE)
+                        putchar('\n');
+                return cli_fail(cli, &err);
+        }
+        for (size_t i = 0; i < imported.n; i++) {
+                const struct image_info *in = &imported.v[i];
+                printf("imported %s %s (%zu layers)\n", in->n_names ? in->names[0] : "<none>",
+                       in->config_digest, in->n_layers);
+        }
+        image_list_clear(&imported);
+        return 0;
+}
+
+/* ---- ls / inspect ---- */
+
+static void gen_str(yajl_gen g, const char *s)
+{
+        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+static void gen_value(yajl_gen g, yajl_val v)
+{
+        if (!v || YAJL_IS_NULL(v)) {
+                yajl_gen_null(g);
+        } else if (YAJL_IS_STRING(v)) {
+                gen_str(g, v->u.string);
+        } else if (YAJL_IS_NUMBER(v)) {
+                yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
+        } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
+                yajl_gen_bool(g, YAJL_IS_TRUE(v));
+        } else if (YAJL_IS_OBJECT(v)) {
+                yajl_gen_map_open(g);
+                for (size_t i = 0; i < v->u.object.len; i++) {
+                        gen_str(g, v->u.object.keys[i]);
+                        gen_value(g, v->u.object.values[i]);
+                }
+                yajl_gen_map_close(g);
+        } else if (YAJL_IS_ARRAY(v)) {
+                yajl_gen_array_open(g);
+                for (size_t i = 0; i < v->u.array.len; i++)
+                        gen_value(g, v->u.array.values[i]);
+                yajl_gen_array_close(g);
+        }
+}
+
+static void gen_info(yajl_gen g, const struct image_info *in, yajl_val config)
+{
+        yajl_gen_map_open(g);
+        gen_str(g, "id");
+        gen_str(g, in->config_digest);
+        gen_str(g, "manifest");
+        gen_str(g, in->manifest_digest);
+        gen_str(g, "names");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < in->n_names; i++)
+                gen_str(g, in->names[i]);
+        yajl_gen_array_close(g);
+        gen_str(g, "layers");
+        yajl_gen_array_open(g);
+        for (size_t i = 0; i < in->n_layers; i++) {
+                yajl_gen_map_open(g);
+                gen_str(g, "diff_id");
+                gen_str(g, in->diff_ids[i]);
+                gen_str(g, "blob");
+                gen_str(g, in->layer_blobs[i]);
+                yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        gen_str(g, "size");
+        yajl_gen_integer(g, (long long)in->size);
+        gen_str(g, "imported");
+        yajl_gen_integer(g, in->imported);
+        if (config) {
+                gen_str(g, "config");
+                gen_value(g, config);
+        }
+        yajl_gen_map_close(g);
+}
+
+static void gen_print(yajl_gen g)
+{
+        const unsigned char *buf;
+        size_t len;
+        yajl_gen_get_buf(g, &buf, &len);
+        fwrite(buf, 1, len, stdout);
+        putchar('\n');
+        yajl_gen_free(g);
+}
+
+static void human_size(uint64_t n, char *buf, size_t len)
+{
+        const char *units[] = { "B", "KB", "MB", "GB", "TB" };
+        double v = (double)n;
+        size_t u = 0;
+        while (v >= 1000 && u < ARRAY_SIZE(units) - 1) {
+                v /= 1000;
+                u++;
+        }
+        snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+}
+
+static int image_ls_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+        bool json = false;
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if (c != 'j') {
+                        image_usage(stderr);
+                        return 2;
+                }
+                json = true;
+        }
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
+                return 1;
+        struct image_list list;
+        struct cella_error err = { 0 };
+        if (image_list(store, &list, &err) < 0)
+                return cli_fail(cli, &err);
+        if (json) {
+                yajl_gen g = yajl_gen_alloc(NULL);
+                yajl_gen_array_open(g);
+                for (size_t i = 0; i < list.n; i++)
+                        gen_info(g, &list.v[i], NULL);
+                yajl_gen_array_close(g);
+                gen_print(g);
+        } else {
+                printf("%-40s %-12s %-6s %-10s %s\n", "NAME", "ID", "LAYERS", "SIZE", "IMPORTED");
+                for (size_t i = 0; i < list.n; i++) {
+                        const struct image_info *in = &list.v[i];
+                        char size[32], when[32];
+                        human_size(in->size, size, sizeof size);
+                        time_t t = (time_t)in->imported;
+                        struct tm tm;
+                        strftime(when, sizeof when, "%Y-%m-%d %H:%M", localtime_r(&t, &tm));
+                        for (size_t k = 0; k < (in->n_names ? in->n_names : 1); k++)
+                                printf("%-40s %-12.12s %-6zu %-10s %s\n", in->n_names ? in->names[k] : "<none>",
+                                       in->config_digest + 7, in->n_layers, size, when);
+                }
+        }
+        image_list_clear(&list);
+        return 0;
+}
+
+static int image_inspect_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        if (argc != 2) {
+                image_usage(stderr);
+                return 2;
+        }
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
+                return 1;
+        struct cella_error err = { 0 };
+        struct image_info *info = NULL;
+        if (image_lookup(store, argv[1], &info, &err) < 0)
+                return cli_fail(cli, &err);
+        _cleanup_free_ char *config = NULL;
+        if (image_read_config(store, info, &config, NULL, &err) < 0) {
+                image_info_free(info);
+                return cli_fail(cli, &err);
+        }
+        yajl_val cfg = yajl_tree_parse(config, NULL, 0);
+        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen_config(g, yajl_gen_beautify, 1);
+        gen_info(g, info, cfg);
+        gen_print(g);
+        yajl_tree_free(cfg);
+        image_info_free(info);
+        return 0;
+}
+
+static int image_rm_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        if (argc < 2) {
+                image_usage(stderr);
+                return 2;
+        }
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
+                return 1;
+        int rc = 0;
+        for (int i = 1; i < argc; i++) {
+                struct cella_error err = { 0 };
+                if (image_remove(store, argv[i], &err) < 0)
+                        rc = cli_fail(cli, &err);
+                else
+                        printf("removed %s\n", argv[i]);
+        }
+        return rc;
+}
+
+static int image_prune_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
+                return 1;
+        struct cella_error err = { 0 };
+        struct image_prune_result res;
+        if (image_prune(store, &res, &err) < 0)
+                return cli_fail(cli, &err);
+        char size[32];
+        human_size(res.bytes, size, sizeof size);
+        printf("pruned %u images, %u blobs, %u layers, %s\n", res.images, res.blobs, res.layers, size);
+        return 0;
+}
+
+static int image_mount_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = { { "driver", required_argument, NULL, 'd' }, { 0 } };
+        enum image_driver driver = IMAGE_DRIVER_OVERLAY;
+        int c;
+        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+                if (c == 'd' && streq(optarg, "vfs"))
+                        driver = IMAGE_DRIVER_VFS;
+                else if (!(c == 'd' && streq(optarg, "overlay")))
+                        return cli_failf(cli, "image mount: --driver overlay|vfs");
+        }
+        if (optind != argc - 2) {
+                image_usage(stderr);
+                return 2;
+        }
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, driver, &store))
+                return 1;
+        struct cella_error err = { 0 };
+        _cleanup_free_ char *rootfs = NULL;
+        if (image_mount_rootfs(store, argv[optind], argv[optind + 1], &rootfs, &err) < 0)
+                return cli_fail(cli, &err);
+        printf("%s\n", rootfs);
+        return 0;
+}
+
+static int image_umount_cmd(const struct cella_cli *cli, int argc, char **argv)
+{
+        if (argc != 2) {
+                image_usage(stderr);
+                return 2;
+        }
+        _cleanup_store_ struct image_store *store = NULL;
+        if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
+                return 1;
+        struct cella_error err = { 0 };
+        if (image_umount_rootfs(store, argv[1], &err) < 0)
+                return cli_fail(cli, &err);
+        return 0;
+}
+
+int cmd_image(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct {
+                const char *name;
+                int (*fn)(const struct cella_cli *, int, char **);
+        } subs[] = {
+                { "import", image_import_cmd }, { "ls", image_ls_cmd },       { "list", image_ls_cmd },
+                { "inspect", image_inspect_cmd }, { "rm", image_rm_cmd },     { "prune", image_prune_cmd },
+                { "mount", image_mount_cmd },   { "umount", image_umount_cmd },
+        };
+        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
+                image_usage(argc < 2 ? stderr : stdout);
+                return argc < 2 ? 2 : 0;
+        }
+        for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
+                if (streq(subs[i].name, argv[1])) {
+                        optind = 1;
+                        return subs[i].fn(cli, argc - 1, argv + 1);
+                }
+        fprintf(stderr, "cella image: unknown subcommand \"%s\"\n", argv[1]);
+        image_usage(stderr);
+        return 2;
+}

@@ -1,0 +1,52 @@
+/* image/: small yajl helpers for the OCI/docker JSON documents. */
+#include "image/internal.h"
+#include "runtime/util.h"
+
+yajl_val image_json_get(yajl_val obj, const char *key)
+{
+        if (!obj || !YAJL_IS_OBJECT(obj))
+                return NULL;
+        for (size_t i = 0; i < obj->u.object.len; i++)
+                if (streq(obj->u.object.keys[i], key))
+                        return obj->u.object.values[i];
+        return NULL;
+}
+
+const char *image_json_str(yajl_val obj, const char *key)
+{
+        yajl_val v = image_json_get(obj, key);
+        return v && YAJL_IS_STRING(v) ? v->u.string : NULL;
+}
+
+int image_json_parse(const char *text, const char *what, yajl_val *out, struct cella_error *err)
+{
+        char ebuf[256] = "";
+        yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
+        if (!v) {
+                char *nl = strchr(ebuf, '\n');
+                if (nl)
+                        *nl = '\0';
+                return cella_error_set(err, EINVAL, "%s: invalid JSON: %s", what, ebuf);
+        }
+        *out = v;
+        return 0;
+}
+
+int image_json_gen_string(yajl_gen g, const char *s)
+{
+        return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+char *image_json_gen_finish(yajl_gen g, size_t *len)
+{
+        const unsigned char *buf;
+        size_t n;
+        yajl_gen_get_buf(g, &buf, &n);
+        char *out = xmalloc(n + 2);
+        memcpy(out, buf, n);
+        out[n] = '\n';
+        out[n + 1] = '\0';
+        if (len)
+                *len = n + 1;
+        return out;
+}
