@@ -108,7 +108,7 @@ fi
 for f in tests/vm/run-*.sh; do
         name=vm/$(basename "$f" .sh)
         suite_selected "$name" || suite_selected "$(basename "$f" .sh)" || continue
-        tally "$name" 77 timeout -k 10 1800 sh "$f"
+        tally "$name" 77 timeout -k 10 1800 bash "$f"
 done
 
 echo "$passed passed, $failed failed, $skipped skipped"
