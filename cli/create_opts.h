@@ -1,12 +1,32 @@
-/* Flags shared by `create` and `run` (runc's names). */
+/* Flags shared by `create` and `run`: runc's, plus the image flags
+ * (--image NAME and the docker-like options that go with it). */
 #ifndef CELLA_CLI_CREATE_OPTS_H
 #define CELLA_CLI_CREATE_OPTS_H
 
 #include "cli/cli.h"
 #include "runtime/container.h"
+#include "runtime/image_run.h"
 
-/* Parse create/run flags into o; returns the index of the first
- * positional argument, or -1 after printing the error (exit 2). */
-int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bool run, struct cella_create_opts *o);
+struct cli_image_flags {
+        bool used;                      /* --image given */
+        struct cella_image_run run;
+        char **command;                 /* the positional words */
+        char **env;
+        size_t n_env;
+        struct cella_spec_mount_request *volumes;
+        char **volume_strings;
+        size_t n_volumes;
+        char *ports;                    /* comma-joined -p values */
+        char *entrypoint[2];
+};
+
+/* Parse flags into o (and img when --image is used); returns the index
+ * of the first positional argument, or -1 after printing the error. */
+int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bool run, struct cella_create_opts *o,
+                          struct cli_image_flags *img);
+void cli_image_flags_free(struct cli_image_flags *img);
+
+/* The create/run body once flags are parsed. */
+int cli_create_or_run(const struct cella_cli *cli, int argc, char **argv, bool run);
 
 #endif

@@ -20,10 +20,12 @@
 
 #include "cgroup/cgroup.h"
 #include "fileutil.h"
+#include "image/image.h"
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
 #include "namespaces.h"
+#include "netns/netns.h"
 #include "relay.h"
 #include "security.h"
 #include "sync.h"
@@ -254,6 +256,84 @@ static int check_terminal_opts(const struct cella_spec *spec, const struct cella
         return 0;
 }
 
+static const char *annotation(const struct cella_kv_list *a, const char *key)
+{
+        for (size_t i = 0; i < a->n; i++)
+                if (streq(a->v[i].key, key))
+                        return a->v[i].value;
+        return NULL;
+}
+
+/* Networking a plain bundle asks for with io.cella.net.* annotations (and
+ * `run --image --net` writes as annotations). Only bridge needs the
+ * runtime: none is a new netns with lo up (the init does it), host and
+ * ns:PATH are namespaces of the config. *ports must be freed. */
+static int net_opts_of(const struct cella_kv_list *annotations, struct cella_net_opts *opts,
+                       struct cella_port **ports, struct cella_error *err)
+{
+        memset(opts, 0, sizeof *opts);
+        opts->host_netns_fd = -1;
+        opts->mode = CELLA_NET_NONE;
+        *ports = NULL;
+        struct cella_net_annotations a = {
+                .mode = annotation(annotations, CELLA_NET_ANNOTATION_MODE),
+                .ports = annotation(annotations, CELLA_NET_ANNOTATION_PORTS),
+                .subnet = annotation(annotations, CELLA_NET_ANNOTATION_SUBNET),
+                .nat = annotation(annotations, CELLA_NET_ANNOTATION_NAT),
+        };
+        if (!a.mode)
+                return 0;
+        const char *ns_path = NULL;
+        return cella_net_opts_from_annotations(&a, opts, ports, &ns_path, err);
+}
+
+static int net_setup(struct created *c, const char *id, const char *rootfs, struct cella_error *err)
+{
+        struct cella_port *ports = NULL;
+        struct cella_net_opts opts;
+        if (net_opts_of(&c->spec->annotations, &opts, &ports, err) < 0)
+                return -1;
+        int r = 0;
+        if (opts.mode == CELLA_NET_BRIDGE) {
+                if (!c->spec->linux_.namespaces[CELLA_NS_NET].present || c->spec->linux_.namespaces[CELLA_NS_NET].path) {
+                        free(ports);
+                        return cella_error_msg(err, EINVAL, "%s=bridge needs a new network namespace in the config",
+                                               CELLA_NET_ANNOTATION_MODE);
+                }
+                _cleanup_close_ int nsfd = cella_netns_open_pid(c->pid, err);
+                struct cella_net_result res;
+                if (nsfd < 0 || cella_net_setup(&opts, id, nsfd, &res, err) < 0) {
+                        free(ports);
+                        return -1;
+                }
+                c->st.net_mode = xstrdup("bridge");
+                /* the name resolution files a networked container expects */
+                _cleanup_close_ int rfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+                const char *hn = c->spec->hostname ? c->spec->hostname : id;
+                _cleanup_free_ char *hosts = cella_net_hosts_text(hn, &res.addr);
+                _cleanup_free_ char *hostname = cella_net_hostname_text(hn);
+                _cleanup_free_ char *resolv = cella_net_resolv_text(NULL);
+                struct cella_error e2 = { 0 };
+                if (rfd < 0 || cella_net_write_etc(rfd, "hosts", hosts, &e2) < 0 ||
+                    cella_net_write_etc(rfd, "hostname", hostname, &e2) < 0 ||
+                    cella_net_write_etc(rfd, "resolv.conf", resolv, &e2) < 0)
+                        log_warn("%s: /etc files not written: %s", id, e2.msg[0] ? e2.msg : "no rootfs");
+        }
+        free(ports);
+        return r;
+}
+
+static void net_teardown(const struct cella_kv_list *annotations, const char *id)
+{
+        struct cella_port *ports = NULL;
+        struct cella_net_opts opts;
+        struct cella_error e = { 0 };
+        if (net_opts_of(annotations, &opts, &ports, &e) == 0 && opts.mode == CELLA_NET_BRIDGE &&
+            cella_net_teardown(&opts, id, &e) < 0)
+                log_warn("%s: network teardown: %s", id, e.msg);
+        free(ports);
+}
+
 static void destroy_half_made(struct created *c, const char *id)
 {
         if (c->pid > 0) {
@@ -265,6 +345,8 @@ static void destroy_half_made(struct created *c, const char *id)
                 cgroup_kill_all(c->cgroup, SIGKILL, &ignored);
                 cgroup_destroy(c->cgroup, &ignored);
         }
+        if (c->st.net_mode && c->spec)
+                net_teardown(&c->spec->annotations, id);
         if (c->rootfd >= 0)
                 state_remove_dir(c->rootfd, id, &ignored);
 }
@@ -485,6 +567,8 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 if (ar < 0)
                         goto fail;
         }
+        if (plan.new_netns && net_setup(c, o->id, rootfs, err) < 0)
+                goto fail;
         if (sync_send(c->sync_fd, SYNC_GO, -1, NULL) < 0) {
                 cella_error_msg(err, EPIPE, "container init exited before setup");
                 goto fail;
@@ -814,6 +898,16 @@ static void kill_everything(const struct cella_state *st)
         }
 }
 
+/* The overlay rootfs of an image container, under the store at store_root. */
+static void image_rootfs_release(const char *store_root, const char *id)
+{
+        struct image_store *store = NULL;
+        struct cella_error e = { 0 };
+        if (image_store_open(store_root, NULL, &store, &e) < 0 || image_umount_rootfs(store, id, &e) < 0)
+                log_warn("%s: image rootfs: %s", id, e.msg);
+        image_store_close(store);
+}
+
 static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_state *st, struct cella_spec *spec,
                          bool force, struct cella_error *err)
 {
@@ -834,7 +928,11 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
                 if (hooks_run(spec, CELLA_HOOK_POSTSTOP, json, &e) < 0)
                         log_warn("%s: %s", id, e.msg);
         }
+        if (st->net_mode && spec)
+                net_teardown(&spec->annotations, id);
         cella_spec_free(own);
+        if (st->image_rootfs)
+                image_rootfs_release(st->image_rootfs, id);
         if (st->has_cgroup) {
                 struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
                 if (cgroup_destroy(&cg, err) < 0)
