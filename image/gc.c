@@ -122,6 +122,39 @@ static void list_remove_at(struct image_list *list, size_t i)
         list->n--;
 }
 
+/* The first container whose rootfs is made from config_digest, or NULL. */
+static char *container_using(struct image_store *store, const char *config_digest)
+{
+        int cfd = openat(store->root_fd, "containers", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (cfd < 0)
+                return NULL;
+        DIR *d = fdopendir(cfd);
+        if (!d) {
+                close(cfd);
+                return NULL;
+        }
+        char *found = NULL;
+        struct dirent *de;
+        while (!found && (de = readdir(d))) {
+                if (de->d_name[0] == '.')
+                        continue;
+                char path[512], buf[128];
+                snprintf(path, sizeof path, "%s/image", de->d_name);
+                int f = openat(dirfd(d), path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                if (f < 0)
+                        continue;
+                ssize_t n = read(f, buf, sizeof buf - 1);
+                close(f);
+                if (n > 0) {
+                        buf[n] = '\0';
+                        if (streq(buf, config_digest))
+                                found = xstrdup(de->d_name);
+                }
+        }
+        closedir(d);
+        return found;
+}
+
 int image_remove(struct image_store *store, const char *ref, struct cella_error *err)
 {
         int r = image_store_lock(store, err);
@@ -136,6 +169,16 @@ int image_remove(struct image_store *store, const char *ref, struct cella_error 
                 if (r >= 0) {
                         size_t i = (size_t)r;
                         struct image_info *in = &list.v[i];
+                        _cleanup_free_ char *user = NULL;
+                        if (!(by_name && in->n_names > 1))
+                                user = container_using(store, in->config_digest);
+                        if (user) {
+                                r = cella_error_msg(err, EBUSY, "image %s is in use by container %s (delete it first)",
+                                                    ref, user);
+                                image_list_clear(&list);
+                                image_store_unlock(store);
+                                return r;
+                        }
                         if (by_name && in->n_names > 1)
                                 image_index_drop_name(&list, in->names[name_index]);
                         else
