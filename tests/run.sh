@@ -17,7 +17,8 @@
 #   ASAN_SUITES   integration suites run again with RUNTIME_ASAN
 #                 (default "lifecycle process")
 #   TESTS         glob filter over "suite/name", "suite" or "name"
-#   TEST_TIMEOUT  seconds allowed per integration test (default 120)
+#   TEST_TIMEOUT  seconds allowed per integration test (default 90)
+#   RT_TIMEOUT    seconds allowed per runtime call in a test (default 30)
 #   KEEP_TMP=1    keep the temp dirs of failed tests
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
