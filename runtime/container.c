@@ -307,6 +307,10 @@ static int net_setup(struct created *c, const char *id, const char *rootfs, stru
                         return -1;
                 }
                 c->st.net_mode = xstrdup("bridge");
+                /* unprivileged ICMP echo (ping without CAP_NET_RAW), as Docker sets it */
+                struct cella_error pe = { 0 };
+                if (cella_netns_sysctl(nsfd, "ipv4/ping_group_range", "0 2147483647", &pe) < 0)
+                        log_debug("%s: ping_group_range: %s", id, pe.msg);
                 /* the name resolution files a networked container expects */
                 _cleanup_close_ int rfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
                 const char *hn = c->spec->hostname ? c->spec->hostname : id;

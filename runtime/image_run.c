@@ -13,6 +13,14 @@
 #include "state.h"
 #include "util.h"
 
+/* What `docker run` grants: an image run should behave as users of
+ * docker and podman expect (ping needs CAP_NET_RAW). */
+static const char *const docker_default_caps[] = {
+        "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID",
+        "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
+        "CAP_AUDIT_WRITE", NULL,
+};
+
 static char *generate_id(void)
 {
         unsigned char b[6];
@@ -122,6 +130,7 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
         req.d.n_annotations = n_ann;
         if (!req.d.hostname)
                 req.d.hostname = id;
+        req.d.capabilities = docker_default_caps;
         json = cella_spec_default_json(&req.d);
         {
                 /* the bundle: <store>/containers/<id>/ (rootfs is beside it) */

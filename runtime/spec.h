@@ -390,6 +390,7 @@ struct cella_spec_defaults {
         const uint32_t *additional_gids;
         size_t n_additional_gids;
         bool terminal;
+        const char *const *capabilities; /* NULL-terminated "CAP_X" names; NULL = runc's default set */
         const char *hostname;           /* NULL = "cella" */
         const char *root_path;          /* NULL = "rootfs" */
         bool root_readonly;

@@ -74,16 +74,16 @@ static void put_strv(yajl_gen g, const char *const *v)
         yajl_gen_array_close(g);
 }
 
-static void put_capabilities(yajl_gen g)
+static void put_capabilities(yajl_gen g, const char *const *caps)
 {
         put_str(g, "capabilities");
         yajl_gen_map_open(g);
         put_str(g, "bounding");
-        put_strv(g, default_caps);
+        put_strv(g, caps);
         put_str(g, "effective");
-        put_strv(g, default_caps);
+        put_strv(g, caps);
         put_str(g, "permitted");
-        put_strv(g, default_caps);
+        put_strv(g, caps);
         yajl_gen_map_close(g);
 }
 
@@ -113,7 +113,7 @@ static void put_process(yajl_gen g, const struct cella_spec_defaults *d)
         put_strv(g, d->env ? d->env : default_env);
         put_str(g, "cwd");
         put_str(g, d->cwd ? d->cwd : "/");
-        put_capabilities(g);
+        put_capabilities(g, d->capabilities ? d->capabilities : default_caps);
         put_str(g, "rlimits");
         yajl_gen_array_open(g);
         yajl_gen_map_open(g);
