@@ -488,7 +488,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         c->st.annotations.v = spec->annotations.v;   /* borrowed; cleared before state_clear */
         c->st.annotations.n = spec->annotations.n;
         if (config_text &&
-            write_file_atomic_at(c->dirfd, "config.json", config_text, strlen(config_text), 0600, err) < 0)
+            write_file_replace_at(c->dirfd, "config.json", config_text, strlen(config_text), 0600, err) < 0)
                 goto fail;
 
         if (cgroup_create(spec->linux_.cgroups_path, o->id, &c->cgroup, err) < 0) {

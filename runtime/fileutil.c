@@ -58,8 +58,8 @@ int read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct ce
         return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
-                         struct cella_error *err)
+static int write_temp_rename(int dirfd, const char *name, const void *data, size_t len, mode_t mode, bool sync,
+                             struct cella_error *err)
 {
         char tmp[512];
         snprintf(tmp, sizeof tmp, ".%s.tmp.%d", name, getpid());
@@ -71,7 +71,7 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
                 unlinkat(dirfd, tmp, 0);
                 return cella_error_set(err, -r, "write %s", tmp);
         }
-        if (fsync(fd) < 0) {
+        if (sync && fsync(fd) < 0) {
                 unlinkat(dirfd, tmp, 0);
                 return cella_error_sys(err, "fsync %s", tmp);
         }
@@ -81,6 +81,18 @@ int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t l
                 return cella_error_set(err, e, "rename %s to %s", tmp, name);
         }
         return 0;
+}
+
+int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                         struct cella_error *err)
+{
+        return write_temp_rename(dirfd, name, data, len, mode, true, err);
+}
+
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                          struct cella_error *err)
+{
+        return write_temp_rename(dirfd, name, data, len, mode, false, err);
 }
 
 int write_file_str_at(int dirfd, const char *path, const char *s, struct cella_error *err)

@@ -16,6 +16,12 @@ int read_file_at(int dirfd, const char *path, char **buf, size_t *len, struct ce
 int write_file_atomic_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
                          struct cella_error *err);
 
+/* temp + rename, no fsync: for the runtime state under --root, which lives
+ * on a tmpfs (/run) that a reboot empties anyway. The rename still makes
+ * every reader see the old or the new file whole, whatever process dies. */
+int write_file_replace_at(int dirfd, const char *name, const void *data, size_t len, mode_t mode,
+                          struct cella_error *err);
+
 /* Open an existing file (O_WRONLY|O_TRUNC) and write s: for /proc and /sys knobs. */
 int write_file_str(const char *path, const char *s, struct cella_error *err);
 int write_file_str_at(int dirfd, const char *path, const char *s, struct cella_error *err);

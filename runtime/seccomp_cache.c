@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileutil.h"
 #include "log.h"
 #include "util.h"
 
@@ -181,8 +182,9 @@ int seccomp_cache_read(const char *cache_dir, const char *key, struct sock_filte
 void seccomp_cache_write(const char *cache_dir, const char *key, const struct sock_filter *insns,
                          size_t n_insns)
 {
-        if (mkdir(cache_dir, 0700) < 0 && errno != EEXIST) {
-                log_debug("seccomp cache: mkdir %s: %s", cache_dir, strerror(errno));
+        struct cella_error merr = { 0 };
+        if (mkdir(cache_dir, 0700) < 0 && errno != EEXIST && mkdir_p(cache_dir, 0700, &merr) < 0) {
+                log_debug("seccomp cache: %s", merr.msg);
                 return;
         }
         _cleanup_free_ char *tmp = xasprintf("%s/.%s.XXXXXX", cache_dir, key);

@@ -179,7 +179,7 @@ int state_write(int dirfd, const struct cella_state *st, struct cella_error *err
                 gen_kv(g, "sandbox", st->sandbox);
         yajl_gen_map_close(g);
         _cleanup_free_ char *text = gen_finish(g);
-        return write_file_atomic_at(dirfd, "state.json", text, strlen(text), 0600, err);
+        return write_file_replace_at(dirfd, "state.json", text, strlen(text), 0600, err);
 }
 
 static char *tree_str(yajl_val root, const char *key)
