@@ -352,8 +352,9 @@ _leak_check() {
         local d=$1 m
         for m in $(_mounts_under "$d"); do echo "leak: mount $m"; done
         for m in $(_cgroups_of "$d"); do echo "leak: cgroup $m"; done
+        # dot entries are the runtime's caches (e.g. .cache/seccomp), not containers
         if [ -d "$d/state" ]; then
-                for m in $(ls -A "$d/state"); do echo "leak: state $d/state/$m"; done
+                for m in $(ls "$d/state"); do echo "leak: state $d/state/$m"; done
         fi
         for m in $(_live_pids "$d"); do
                 echo "leak: process $m ($(tr '\0' ' ' <"/proc/$m/cmdline" 2>/dev/null))"
