@@ -41,6 +41,7 @@ enum image_driver {
 struct image_store_opts {
         enum image_driver driver;
         struct image_unpack_limits limits;
+        bool legacy_mount;      /* overlay via mount(2) even when fsconfig lowerdir+ works */
 };
 
 struct image_store;
