@@ -81,8 +81,8 @@ static void print_progress(const struct image_progress *p, void *data)
                 st->phase = IMAGE_PROGRESS_LAYER;
                 st->last_layer = p->layer;
                 st->last_mb = mb;
-                printf("\rlayer %u/%u %.19s %s %llu/%llu MiB", p->layer, p->n_layers, p->what,
-                       p->skipped ? "exists" : "", (unsigned long long)mb,
+                printf("\rlayer %u/%u %.19s %s%llu/%llu MiB", p->layer, p->n_layers, p->what,
+                       p->skipped ? "exists " : "", (unsigned long long)mb,
                        (unsigned long long)(p->bytes_total >> 20));
                 break;
         }
