@@ -230,6 +230,14 @@ int image_runtime_config_json(const char *config_json, const struct image_run_ov
 int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32_t *gid,
                        uint32_t **extra_gids, size_t *n_extra_gids, struct cella_error *err);
 
+/* For `cella run --image`: mount containers/<id>/rootfs (image_mount_rootfs)
+ * and write containers/<id>/config.json (root.path "rootfs"; the image's
+ * anonymous volumes under containers/<id>/volumes unless o->volume_dir).
+ * *bundle_dir (malloc'd) is containers/<id>, ready for the runtime. Undo with
+ * image_umount_rootfs(store, id). */
+int image_container_bundle(struct image_store *store, const char *image, const char *container_id,
+                           const struct image_run_overrides *o, char **bundle_dir, struct cella_error *err);
+
 /* DIR/rootfs (a copy of the merged layers) and DIR/config.json. */
 int image_bundle(struct image_store *store, const char *image, const char *dir,
                  const struct image_run_overrides *o, struct cella_error *err);
