@@ -166,8 +166,9 @@ int image_mount_rootfs(struct image_store *store, const char *image, const char 
 /* Unmount (if mounted) and remove containers/<id>. Missing is not an error. */
 int image_umount_rootfs(struct image_store *store, const char *container_id, struct cella_error *err);
 
-/* Copy the merged layers of image into dest (created, must not exist or be
- * empty): whiteouts applied, ownership, modes, xattrs and times kept. */
+/* Copy the merged layers of image into dest (created if missing; an
+ * existing tree is merged over, as if it were a lower layer): whiteouts
+ * applied, ownership, modes, xattrs and times kept. */
 int image_export_rootfs(struct image_store *store, const char *image, const char *dest,
                         struct cella_error *err);
 
