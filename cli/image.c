@@ -18,9 +18,18 @@ static void image_usage(FILE *f)
               "       cella image inspect NAME\n"
               "       cella image rm NAME...\n"
               "       cella image prune\n"
-              "       cella image mount [--driver overlay|vfs] NAME CONTAINER_ID\n"
+              "       cella image mount [--driver overlay|vfs] [--legacy-mount] NAME CONTAINER_ID\n"
               "       cella image umount CONTAINER_ID\n",
               f);
+}
+
+static int open_store_opts(const struct cella_cli *cli, const struct image_store_opts *opts,
+                           struct image_store **store)
+{
+        struct cella_error err = { 0 };
+        if (image_store_open(cli->image_root, opts, store, &err) < 0)
+                return cli_fail(cli, &err);
+        return 0;
 }
 
 static int open_store(const struct cella_cli *cli, enum image_driver driver, struct image_store **store)
@@ -72,8 +81,8 @@ static void print_progress(const struct image_progress *p, void *data)
                 st->phase = IMAGE_PROGRESS_LAYER;
                 st->last_layer = p->layer;
                 st->last_mb = mb;
-                printf("\rlayer %u/%u %.19s %s %llu/%llu MiB", p->layer, p->n_layers, p->what,
-                       p->skipped ? "exists" : "", (unsigned long long)mb,
+                printf("\rlayer %u/%u %.19s %s%llu/%llu MiB", p->layer, p->n_layers, p->what,
+                       p->skipped ? "exists " : "", (unsigned long long)mb,
                        (unsigned long long)(p->bytes_total >> 20));
                 break;
         }
@@ -325,12 +334,16 @@ static int image_prune_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 static int image_mount_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "driver", required_argument, NULL, 'd' }, { 0 } };
-        enum image_driver driver = IMAGE_DRIVER_OVERLAY;
+        static const struct option opts[] = { { "driver", required_argument, NULL, 'd' },
+                                              { "legacy-mount", no_argument, NULL, 'l' },
+                                              { 0 } };
+        struct image_store_opts so = { .driver = IMAGE_DRIVER_OVERLAY };
         int c;
         while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if (c == 'd' && streq(optarg, "vfs"))
-                        driver = IMAGE_DRIVER_VFS;
+                if (c == 'l')
+                        so.legacy_mount = true;
+                else if (c == 'd' && streq(optarg, "vfs"))
+                        so.driver = IMAGE_DRIVER_VFS;
                 else if (!(c == 'd' && streq(optarg, "overlay")))
                         return cli_failf(cli, "image mount: --driver overlay|vfs");
         }
@@ -339,7 +352,7 @@ static int image_mount_cmd(const struct cella_cli *cli, int argc, char **argv)
                 return 2;
         }
         _cleanup_store_ struct image_store *store = NULL;
-        if (open_store(cli, driver, &store))
+        if (open_store_opts(cli, &so, &store))
                 return 1;
         struct cella_error err = { 0 };
         _cleanup_free_ char *rootfs = NULL;

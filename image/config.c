@@ -314,3 +314,44 @@ int image_bundle(struct image_store *store, const char *image, const char *dir,
         r = image_write_atomic_at(dfd, "config.json", json, strlen(json), err);
         return r < 0 ? cella_error_prefix(err, "%s", dir) : 0;
 }
+
+int image_container_bundle(struct image_store *store, const char *image, const char *container_id,
+                           const struct image_run_overrides *o, char **bundle_dir, struct cella_error *err)
+{
+        static const struct image_run_overrides none = { 0 };
+        struct image_run_overrides local = o ? *o : none;
+        _cleanup_free_ char *rootfs = NULL;
+        int r = image_mount_rootfs(store, image, container_id, &rootfs, err);
+        if (r < 0)
+                return r;
+        _cleanup_free_ char *dir = xasprintf("%s/containers/%s", store->root, container_id);
+        _cleanup_free_ char *volumes = xasprintf("%s/volumes", dir);
+        if (!local.volume_dir)
+                local.volume_dir = volumes;
+        local.root_path = "rootfs";
+
+        struct image_info *info = NULL;
+        _cleanup_free_ char *config = NULL;
+        _cleanup_free_ char *json = NULL;
+        r = image_lookup(store, image, &info, err);
+        if (r >= 0)
+                r = image_read_config(store, info, &config, NULL, err);
+        image_info_free(info);
+        _cleanup_close_ int rfd = r >= 0 ? open(rootfs, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (r >= 0 && rfd < 0)
+                r = cella_error_sys(err, "open %s", rootfs);
+        if (r >= 0)
+                r = image_runtime_config_json(config, &local, rfd, &json, err);
+        _cleanup_close_ int dfd = r >= 0 ? open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+        if (r >= 0 && dfd < 0)
+                r = cella_error_sys(err, "open %s", dir);
+        if (r >= 0)
+                r = image_write_atomic_at(dfd, "config.json", json, strlen(json), err);
+        if (r < 0) {
+                struct cella_error ignored = { 0 };
+                image_umount_rootfs(store, container_id, &ignored);
+                return r;
+        }
+        *bundle_dir = steal_pointer(&dir);
+        return 0;
+}

@@ -41,6 +41,7 @@ enum image_driver {
 struct image_store_opts {
         enum image_driver driver;
         struct image_unpack_limits limits;
+        bool legacy_mount;      /* overlay via mount(2) even when fsconfig lowerdir+ works */
 };
 
 struct image_store;
@@ -165,8 +166,9 @@ int image_mount_rootfs(struct image_store *store, const char *image, const char 
 /* Unmount (if mounted) and remove containers/<id>. Missing is not an error. */
 int image_umount_rootfs(struct image_store *store, const char *container_id, struct cella_error *err);
 
-/* Copy the merged layers of image into dest (created, must not exist or be
- * empty): whiteouts applied, ownership, modes, xattrs and times kept. */
+/* Copy the merged layers of image into dest (created if missing; an
+ * existing tree is merged over, as if it were a lower layer): whiteouts
+ * applied, ownership, modes, xattrs and times kept. */
 int image_export_rootfs(struct image_store *store, const char *image, const char *dest,
                         struct cella_error *err);
 
@@ -228,6 +230,14 @@ int image_runtime_config_json(const char *config_json, const struct image_run_ov
  * leave it). Numeric ids need no passwd entry. */
 int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32_t *gid,
                        uint32_t **extra_gids, size_t *n_extra_gids, struct cella_error *err);
+
+/* For `cella run --image`: mount containers/<id>/rootfs (image_mount_rootfs)
+ * and write containers/<id>/config.json (root.path "rootfs"; the image's
+ * anonymous volumes under containers/<id>/volumes unless o->volume_dir).
+ * *bundle_dir (malloc'd) is containers/<id>, ready for the runtime. Undo with
+ * image_umount_rootfs(store, id). */
+int image_container_bundle(struct image_store *store, const char *image, const char *container_id,
+                           const struct image_run_overrides *o, char **bundle_dir, struct cella_error *err);
 
 /* DIR/rootfs (a copy of the merged layers) and DIR/config.json. */
 int image_bundle(struct image_store *store, const char *image, const char *dir,

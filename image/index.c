@@ -234,7 +234,7 @@ int image_index_find(const struct image_list *list, const char *ref, bool *by_na
                 if (found >= 0)
                         return found;
         }
-        return cella_error_set(err, ENOENT, "image \"%s\": not found", ref);
+        return cella_error_set(err, ENOENT, "image \"%s\"", ref);
 }
 
 void image_index_drop_name(struct image_list *list, const char *name_in)

@@ -177,7 +177,8 @@ int image_mount_rootfs(struct image_store *store, const char *image, const char 
                 } else if (info->n_layers == 0) {
                         r = cella_error_set(err, EINVAL, "image %s has no layers", image);
                 } else {
-                        r = mount_overlay_fsconfig(store->root, info, cdir, rootfs_fd, err);
+                        r = store->opts.legacy_mount ? -EOPNOTSUPP
+                                                     : mount_overlay_fsconfig(store->root, info, cdir, rootfs_fd, err);
                         if (r == -EOPNOTSUPP || r == -ENOSYS)
                                 r = mount_overlay_legacy(store, info, cdir, err);
                         else if (r < 0 && !err->msg[0])

@@ -35,6 +35,8 @@ struct unpacker {
         struct image_unpack_limits limits;
         struct image_unpack_stats stats;
         bool privileged;
+        uid_t euid;
+        gid_t egid;
         struct cella_error *err;
 
         char parent_path[PATH_MAX];
@@ -222,7 +224,10 @@ static int chown_ok(struct unpacker *u, int r)
  * xattrs, times: for an fd we hold. */
 static int apply_meta_fd(struct unpacker *u, struct archive_entry *e, int fd, const char *name, bool times)
 {
-        if (chown_ok(u, fchown(fd, (uid_t)archive_entry_uid(e), (gid_t)archive_entry_gid(e))) < 0)
+        uid_t uid = (uid_t)archive_entry_uid(e);
+        gid_t gid = (gid_t)archive_entry_gid(e);
+        /* we just created it: already ours when the entry says so */
+        if ((uid != u->euid || gid != u->egid) && chown_ok(u, fchown(fd, uid, gid)) < 0)
                 return cella_error_sys(u->err, "layer entry \"%s\": chown", name);
         if (fchmod(fd, archive_entry_perm(e) & 07777) < 0)
                 return cella_error_sys(u->err, "layer entry \"%s\": chmod", name);
@@ -507,6 +512,8 @@ int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd
         struct unpacker u = {
                 .root = dest_dirfd,
                 .privileged = geteuid() == 0,
+                .euid = geteuid(),
+                .egid = getegid(),
                 .err = err,
                 .parent_fd = -1,
                 .src = src,

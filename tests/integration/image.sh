@@ -236,6 +236,14 @@ else
 
                 check "image umount" cella image umount c1
                 MOUNTED=""
+                # the mount(2) path (kernels without fsconfig lowerdir+)
+                if R2=$(cella image mount --legacy-mount localhost/layered:latest c2 2>"$T/err") &&
+                        [ "$(cat "$R2/etc/motd")" = layer2 ] && [ ! -e "$R2/etc/removed" ] && [ ! -e "$R2/opt/old/a" ]; then
+                        ok "overlay through mount(2) with relative lowerdirs"
+                else
+                        not_ok "overlay through mount(2) with relative lowerdirs"; sed 's/^/#   /' "$T/err"
+                fi
+                cella image umount c2 >/dev/null 2>&1
                 if grep -q "$ROOT/containers/c1" /proc/self/mounts || [ -e "$ROOT/containers/c1" ]; then
                         not_ok "umount removes the mount and the container dir"
                 else
@@ -262,6 +270,42 @@ if R=$(cella image mount --driver vfs localhost/layered:latest v1 2>"$T/err"); t
 else
         not_ok "vfs driver: merged copy"; sed 's/^/#   /' "$T/err"
 fi
+
+# ---- 60 layers: absolute lowerdirs would not fit in one page of options ----
+ML="$T/many"
+new_layout "$ML"
+i=0
+while [ $i -lt 60 ]; do
+        mkdir -p "$T/ml$i/m" && echo $i >"$T/ml$i/m/f$i" && echo $i >"$T/ml$i/m/top"
+        add_layer "$ML" "$T/ml$i" gzip
+        i=$((i + 1))
+done
+finish_image "$ML" "localhost/many:latest"
+write_index "$ML"
+check "import a 60-layer image" cella image import "$ML"
+if [ "$(id -u)" != 0 ] || ! grep -q overlay /proc/filesystems; then
+        skip "overlay of 60 layers" "needs root and overlayfs"
+elif R=$(cella image mount localhost/many m1 2>"$T/err"); then
+        MOUNTED="$MOUNTED m1"
+        if [ "$(cat "$R/m/f0")" = 0 ] && [ "$(cat "$R/m/f59")" = 59 ] && [ "$(cat "$R/m/top")" = 59 ]; then
+                ok "overlay of 60 layers, top layer wins"
+        else
+                not_ok "overlay of 60 layers, top layer wins"
+        fi
+        cella image umount m1
+        MOUNTED=""
+        if cella image mount --legacy-mount localhost/many m2 >"$T/out" 2>&1; then
+                cella image umount m2
+                not_ok "mount(2) refuses 60 layers with a clear error"
+        elif grep -q "do not fit" "$T/out" && [ ! -e "$ROOT/containers/m2" ]; then
+                ok "mount(2) refuses 60 layers with a clear error"
+        else
+                not_ok "mount(2) refuses 60 layers with a clear error"; sed 's/^/#   /' "$T/out"
+        fi
+else
+        not_ok "overlay of 60 layers"; sed 's/^/#   /' "$T/err"
+fi
+cella image rm localhost/many >/dev/null 2>&1
 
 # ---- bundle ----
 if cella bundle localhost/layered "$T/bundle" -- /bin/sh -c 'echo hi' >"$T/out" 2>&1; then
