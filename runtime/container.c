@@ -457,7 +457,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 return -1;
         struct cella_seccomp_filter *filter = NULL;
         _cleanup_free_ char *cache_dir = o->seccomp_cache_dir ? xstrdup(o->seccomp_cache_dir)
-                                                              : xasprintf("%s/.cache/seccomp", o->root);
+                                                              : runtime_cache_dir("seccomp");
         int r = -1;
         char **env = NULL;
         int sv[2] = { -1, -1 };

@@ -257,7 +257,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         if (ns_plan_join_pid(st.pid, &plan, err) < 0)
                 goto out;
         if (spec->linux_.seccomp.present) {
-                _cleanup_free_ char *cache = xasprintf("%s/.cache/seccomp", o->root);
+                _cleanup_free_ char *cache = runtime_cache_dir("seccomp");
                 if (security_seccomp_compile(&spec->linux_.seccomp, cache, &filter, err) < 0)
                         goto out;
         }

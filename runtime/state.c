@@ -287,6 +287,17 @@ void state_clear(struct cella_state *st)
         memset(st, 0, sizeof *st);
 }
 
+char *runtime_cache_dir(const char *sub)
+{
+        const char *env = getenv("CELLA_CACHE_DIR");
+        if (env && *env)
+                return xasprintf("%s/%s", env, sub);
+        const char *xdg = getenv("XDG_RUNTIME_DIR");
+        if (geteuid() != 0 && xdg && *xdg)
+                return xasprintf("%s/cella.cache/%s", xdg, sub);
+        return xasprintf("/run/cella.cache/%s", sub);
+}
+
 unsigned long long proc_start_time(pid_t pid)
 {
         char path[64], buf[1024];

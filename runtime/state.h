@@ -78,6 +78,11 @@ char *state_to_oci_json(const struct cella_state *st, enum cella_status status, 
 /* Remove <root>/<id> after the container is gone. */
 int state_remove_dir(int rootfd, const char *id, struct cella_error *err);
 
+/* Where caches shared by every state root live: CELLA_CACHE_DIR, else
+ * /run/cella.cache (root) or $XDG_RUNTIME_DIR/cella.cache, plus "/sub".
+ * Outside --root on purpose: a state root holds containers only. */
+char *runtime_cache_dir(const char *sub);
+
 /* start time of a pid, 0 if it does not exist or is a zombie */
 unsigned long long proc_start_time(pid_t pid);
 
