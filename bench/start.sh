@@ -87,6 +87,30 @@ runc_ms=n/a
 command -v runc >/dev/null && runc_ms=$(bench runc run_runtime "$(command -v runc)")
 floor_ms=$(bench floor run_floor)
 
+# --net bridge: the same bundle asking cella for a veth on the cella0 bridge
+# (io.cella.net.mode=bridge), against the same bundle with only its empty
+# new netns. Both run inside one private network namespace (removed at the
+# end), so the bridge and the veths never exist in the host's.
+cp "$WORK/bundle/config.json" "$WORK/bundle/config.none.json"
+"$PYTHON" "$REPO/tests/helpers/jsonedit.py" py "$WORK/bundle/config.json" \
+        "c.setdefault('annotations', {})['io.cella.net.mode'] = 'bridge'" 2>/dev/null || true
+cp "$WORK/bundle/config.json" "$WORK/bundle/config.bridge.json"
+cp "$WORK/bundle/config.none.json" "$WORK/bundle/config.json"
+NETNS=cella-bench-$$
+run_cella_net() { # run_cella_net ROOT ID, config chosen by NETCFG
+        cp "$WORK/bundle/config.$NETCFG.json" "$WORK/bundle/config.json"
+        nsenter --net="/run/netns/$NETNS" "$CELLA" --root "$1" run -b "$WORK/bundle" "$2"
+}
+net_none_ms=n/a
+net_bridge_ms=n/a
+if [ -x "$CELLA" ] && command -v ip >/dev/null && ip netns add "$NETNS" 2>/dev/null; then
+        ip -n "$NETNS" link set lo up
+        net_none_ms=$(NETCFG=none bench cella-netnone run_cella_net)
+        net_bridge_ms=$(NETCFG=bridge bench cella-netbridge run_cella_net)
+        ip netns del "$NETNS"
+fi
+cp "$WORK/bundle/config.none.json" "$WORK/bundle/config.json"
+
 ratio() { # ratio A B -> A/B or n/a
         case "$1$2" in *n/a*) echo n/a; return ;; esac
         awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'
@@ -103,7 +127,18 @@ echo "| crun $(crun --version 2>/dev/null | head -n1 | awk '{print $3}') | $crun
 echo "| runc $(runc --version 2>/dev/null | head -n1 | awk '{print $3}') | $runc_ms | $(ratio "$cella_ms" "$runc_ms") |"
 echo
 echo "cella/crun = $(ratio "$cella_ms" "$crun_ms"), cella/runc = $(ratio "$cella_ms" "$runc_ms")"
-for n in cella crun runc floor; do
+echo
+echo "Network setup (cella, all runs inside one private network namespace):"
+echo
+echo "| cella network | ms per container |"
+echo "|---|---:|"
+echo "| new netns, lo only (none) | $net_none_ms |"
+echo "| --net bridge (veth, lease, address, route) | $net_bridge_ms |"
+case "$net_none_ms$net_bridge_ms" in
+*n/a*) ;;
+*) echo; echo "bridge - none = $(awk -v a="$net_bridge_ms" -v b="$net_none_ms" 'BEGIN { printf "%.2f", a - b }') ms per container" ;;
+esac
+for n in cella crun runc floor cella-netnone cella-netbridge; do
         if [ -s "$WORK/$n.err" ]; then
                 echo
                 echo "$n stderr (first lines):"
