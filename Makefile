@@ -11,9 +11,9 @@ PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lcap -lsecc
 ifneq ($(wildcard netns/*.c),)
 PKG_LIBS += $(shell pkg-config --libs libmnl 2>/dev/null || echo -lmnl)
 endif
-ifneq ($(wildcard image/*.c),)
-PKG_LIBS += $(shell pkg-config --libs libarchive 2>/dev/null || echo -larchive) -lcrypto
-endif
+# image/ dlopen()s libarchive and libcrypto on first use (image/dl.h): only
+# the unit tests, which build archives themselves, link them.
+TEST_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null || echo -larchive) -lcrypto
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) \
@@ -52,7 +52,7 @@ build/asan/%.o: %.c $(wildcard */*.h)
 
 build/asan/tests/%: tests/unit/%.c tests/unit/unit.h $(ASAN_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) $(PKG_LIBS)
+	$(CC) $(ASAN_CFLAGS) -o $@ $< $(ASAN_LIB_OBJS) $(PKG_LIBS) $(TEST_LIBS)
 
 asan: build/cella-asan
 unit: $(UNIT_BINS)

@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include <openssl/evp.h>
+#include "image/dl.h"
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 

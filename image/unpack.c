@@ -17,7 +17,7 @@
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 
-#include "image/internal.h"
+#include "image/internal.h" /* after archive.h: dl.h turns archive_* into dlopen'd calls */
 #include "runtime/log.h"
 #include "runtime/util.h"
 
@@ -509,6 +509,8 @@ int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd
                            const struct image_unpack_limits *limits, const char *diff_hex,
                            struct image_unpack_stats *stats, struct cella_error *err)
 {
+        if (image_dl_load(err) < 0)
+                return cella_error_code(err);
         struct unpacker u = {
                 .root = dest_dirfd,
                 .privileged = geteuid() == 0,
