@@ -177,6 +177,27 @@ static int save_config(int dirfd, const char *json, size_t len, struct cella_err
         return write_file_atomic_at(dirfd, "config.json", buf, buf_len, 0600, err);
 }
 
+/* runc update: a 0 (or "") is "leave it as it is", whereas in a config
+ * some of them are errors; drop them before validation. */
+static void drop_unchanged(struct cella_resources *r)
+{
+        cella_opt_i64 *i64s[] = { &r->memory.limit, &r->memory.reservation, &r->memory.swap, &r->memory.kernel,
+                                  &r->memory.kernel_tcp, &r->cpu.quota, &r->cpu.realtime_runtime, &r->pids.limit };
+        cella_opt_u64 *u64s[] = { &r->cpu.shares, &r->cpu.period, &r->cpu.burst, &r->cpu.realtime_period,
+                                  &r->block_io.weight, &r->block_io.leaf_weight };
+        for (size_t i = 0; i < ARRAY_SIZE(i64s); i++)
+                if (i64s[i]->set && i64s[i]->value == 0)
+                        i64s[i]->set = false;
+        for (size_t i = 0; i < ARRAY_SIZE(u64s); i++)
+                if (u64s[i]->set && u64s[i]->value == 0)
+                        u64s[i]->set = false;
+        /* the strings live in the parse's arena: forgetting them frees nothing */
+        if (r->cpu.cpus && !*r->cpu.cpus)
+                r->cpu.cpus = NULL;
+        if (r->cpu.mems && !*r->cpu.mems)
+                r->cpu.mems = NULL;
+}
+
 static void resources_freep(struct cella_resources **r)
 {
         cella_resources_free(*r);
@@ -190,6 +211,7 @@ int container_update(const char *root, const char *id, const char *resources_jso
         _cleanup_(resources_freep) struct cella_resources *res = NULL;
         if (cella_resources_parse(resources_json, len, "resources", &res, err) < 0)
                 return -1;
+        drop_unchanged(res);
         /* runc: unlimited memory with no word on swap means unlimited swap too,
          * else memsw would stay below the new limit */
         if (res->memory.limit.set && res->memory.limit.value == -1 && !res->memory.swap.set)
