@@ -50,7 +50,7 @@ int cmd_events(const struct cella_cli *cli, int argc, char **argv)
         bool once = false;
         uint64_t interval = 5000000000ULL;
         int c;
-        while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+        while ((c = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
                 if (c == 's')
                         once = true;
                 else if (c == 'i') {

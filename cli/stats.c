@@ -75,7 +75,7 @@ int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
         bool json = false, watch = false;
         uint64_t interval = 1000000000ULL;
         int c;
-        while ((c = getopt_long(argc, argv, "jwi:", opts, NULL)) != -1) {
+        while ((c = getopt_long_only(argc, argv, "jwi:", opts, NULL)) != -1) {
                 switch (c) {
                 case 'j': json = true; break;
                 case 'w': watch = true; break;

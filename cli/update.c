@@ -147,7 +147,7 @@ int cmd_update(const struct cella_cli *cli, int argc, char **argv)
         const char *resources = NULL;
         bool any_flag = false;
         int c;
-        while ((c = getopt_long(argc, argv, "+r:h", opts, NULL)) != -1) {
+        while ((c = getopt_long_only(argc, argv, "+r:h", opts, NULL)) != -1) {
                 if (c == OPT_RESOURCES) {
                         resources = optarg;
                 } else if (c >= 1000 && c < 1000 + (int)N_FLAGS) {

@@ -256,7 +256,7 @@ test_stats_json_and_screen() {
         set_limits '{"memory": {"limit": 67108864}, "pids": {"limit": 32}}'
         id=$(new_id)
         rt run -d -b "$BUNDLE" "$id"
-        run rt stats --json --interval 100ms "$id"
+        run rt stats "$id" --json --interval 100ms
         assert_success
         printf '%s\n' "$stdout" >"$T/s.json"
         assert_eq "$(json_get "$T/s.json" .id)" "$id"

@@ -8,6 +8,8 @@
 # Usage: tests/vm/run-cella-v2.sh   (as root, after `make`)
 # Exit: 0 passed, 1 failed, 77 skipped (no QEMU, no kernel, no ./cella).
 # Environment: as run-cgroup-v2.sh (CELLA_VM_CACHE, QEMU, VM_TIMEOUT, VM_VERBOSE=1).
+# tests/run.sh starts VM suites with sh: come back under bash
+[ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -uo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
