@@ -68,6 +68,10 @@ check: deps
 	@$(MAKE) --no-print-directory cella build/cella-asan unit
 	@sh tests/run.sh
 
+vmtest: cella
+	@rc=0; for f in tests/vm/run-*.sh; do echo "# $$f"; bash $$f; r=$$?; \
+		if [ $$r = 77 ]; then echo "# $$f skipped"; elif [ $$r != 0 ]; then rc=1; fi; done; exit $$rc
+
 bench: cella
 	@sh bench/start.sh
 

@@ -1,0 +1,128 @@
+/* cella stats: usage against limits, once or refreshed (--watch). */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/commands.h"
+#include "runtime/monitor.h"
+#include "runtime/util.h"
+
+static uint64_t now_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_ns(uint64_t ns)
+{
+        struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
+        while (nanosleep(&ts, &ts) < 0)
+                ;
+}
+
+static const char *human(uint64_t v, char *buf, size_t size)
+{
+        static const char *units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+        double d = (double)v;
+        size_t u = 0;
+        while (d >= 1024 && u + 1 < ARRAY_SIZE(units)) {
+                d /= 1024;
+                u++;
+        }
+        snprintf(buf, size, u ? "%.1f %s" : "%.0f %s", d, units[u]);
+        return buf;
+}
+
+static void print_screen(const struct cella_monitor *m, const struct cella_usage *u)
+{
+        char a[32], b[32];
+        printf("CONTAINER  %s\n", m->id);
+        if (u->memory_limit == UINT64_MAX)
+                printf("MEMORY     %s / no limit\n", human(u->memory_usage, a, sizeof a));
+        else
+                printf("MEMORY     %s / %s (%.1f%%)\n", human(u->memory_usage, a, sizeof a),
+                       human(u->memory_limit, b, sizeof b), u->memory_percent);
+        if (u->cpu_percent < 0)
+                printf("CPU        - (total %.2f s)\n", (double)u->cpu_total_ns / 1e9);
+        else
+                printf("CPU        %.1f%% (total %.2f s)\n", u->cpu_percent, (double)u->cpu_total_ns / 1e9);
+        if (u->pids_limit == UINT64_MAX)
+                printf("PIDS       %llu / no limit\n", (unsigned long long)u->pids_current);
+        else
+                printf("PIDS       %llu / %llu\n", (unsigned long long)u->pids_current,
+                       (unsigned long long)u->pids_limit);
+        printf("IO         read %s, write %s\n", human(u->io_read_bytes, a, sizeof a),
+               human(u->io_write_bytes, b, sizeof b));
+        printf("OOM KILLS  %llu\n", (unsigned long long)u->oom_kills);
+}
+
+static void monitor_freep(struct cella_monitor **m)
+{
+        monitor_free(*m);
+}
+
+int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "watch", no_argument, NULL, 'w' },
+                { "interval", required_argument, NULL, 'i' },
+                { 0 },
+        };
+        bool json = false, watch = false;
+        uint64_t interval = 1000000000ULL;
+        int c;
+        while ((c = getopt_long_only(argc, argv, "jwi:", opts, NULL)) != -1) {
+                switch (c) {
+                case 'j': json = true; break;
+                case 'w': watch = true; break;
+                case 'i':
+                        if (monitor_parse_interval(optarg, &interval) < 0)
+                                return cli_failf(cli, "--interval: expected seconds or a duration (2, 500ms), not \"%s\"", optarg);
+                        break;
+                default: return 2;
+                }
+        }
+        if (optind != argc - 1) {
+                fprintf(stderr, "usage: cella stats [--json] [--watch [--interval N]] ID\n");
+                return 2;
+        }
+        struct cella_error err = { 0 };
+        _cleanup_(monitor_freep) struct cella_monitor *m = NULL;
+        if (monitor_open(cli->root, argv[optind], &m, &err) < 0)
+                return cli_fail(cli, &err);
+        bool tty = isatty(STDOUT_FILENO);
+        struct cella_cgroup_stats prev, cur;
+        if (monitor_sample(m, &prev, NULL, &err) < 0)
+                return cli_fail(cli, &err);
+        uint64_t t_prev = now_ns();
+        /* cpu % needs two samples: the first screen comes one interval in */
+        for (;;) {
+                sleep_ns(interval);
+                if (monitor_sample(m, &cur, NULL, &err) < 0) {
+                        if (watch)
+                                return 0;   /* the container went away while watched */
+                        return cli_fail(cli, &err);
+                }
+                uint64_t t = now_ns();
+                struct cella_usage u;
+                monitor_usage(&prev, &cur, t - t_prev, &u);
+                if (json) {
+                        char *line = monitor_usage_json(m, &u);
+                        puts(line);
+                        free(line);
+                } else {
+                        if (watch && tty)
+                                fputs("\033[H\033[2J", stdout);
+                        print_screen(m, &u);
+                }
+                fflush(stdout);
+                if (!watch || !monitor_alive(m))
+                        return 0;
+                prev = cur;
+                t_prev = t;
+        }
+}

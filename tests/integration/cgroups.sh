@@ -1,0 +1,366 @@
+#!/bin/bash
+# cgroups: limits from config.json in the container's cgroup files, update,
+# events, stats, OOM, pause/resume, kill --all, and validation before create.
+# Runs on whatever the host mounts (v1, hybrid, v2): each check reads the
+# file of the hierarchy that holds the controller.
+. "$(dirname "$0")/../lib.sh"
+
+# cg_dir ID CONTROLLER: the container's directory for CONTROLLER, from the
+# cgroup list in its state.json ("" = the cgroup2 directory).
+cg_dir() {
+        python3 - "$STATE_ROOT/$1/state.json" "$2" <<'PY'
+import json, sys
+st = json.load(open(sys.argv[1]))
+want = sys.argv[2]
+dirs = st.get("cgroup") or []
+v1 = [d for d in dirs if want in d["controllers"].split(",")]
+v2 = [d for d in dirs if d["controllers"] == ""]
+if v1:
+    print(v1[0]["path"])
+elif v2 and st.get("cgroup_mode") == "v2":
+    print(v2[0]["path"])
+elif v2 and want in open(v2[0]["path"] + "/cgroup.controllers").read().split():
+    print(v2[0]["path"])
+PY
+}
+
+is_v2() { [ "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("cgroup_mode"))' "$STATE_ROOT/$1/state.json")" = v2 ]; }
+
+# cg_read ID CONTROLLER V1FILE V2FILE
+cg_read() {
+        local d
+        d=$(cg_dir "$1" "$2")
+        [ -n "$d" ] || fail "no $2 cgroup for $1"
+        if is_v2 "$1" || [ ! -e "$d/$3" ]; then cat "$d/$4"; else cat "$d/$3"; fi
+}
+
+mem_limit() { cg_read "$1" memory memory.limit_in_bytes memory.max; }
+pids_max() { cg_read "$1" pids pids.max pids.max; }
+cpu_quota_period() {
+        local d
+        d=$(cg_dir "$1" cpu)
+        if [ -e "$d/cpu.cfs_quota_us" ]; then
+                echo "$(cat "$d/cpu.cfs_quota_us") $(cat "$d/cpu.cfs_period_us")"
+        else
+                cat "$d/cpu.max"
+        fi
+}
+
+set_limits() {
+        cfg_py "c['linux'].setdefault('resources', {}).update($1)"
+}
+
+test_limits_in_cgroup_files() {
+        make_bundle
+        cfg_args sleep 1000
+        set_limits '{"memory": {"limit": 67108864}, "pids": {"limit": 32}, "cpu": {"quota": 50000, "period": 100000, "shares": 512}}'
+        id=$(new_id)
+        rt create -b "$BUNDLE" "$id"
+        assert_eq "$(mem_limit "$id")" 67108864 "memory limit"
+        assert_eq "$(pids_max "$id")" 32 "pids limit"
+        assert_eq "$(cpu_quota_period "$id")" "50000 100000" "cpu quota/period"
+        d=$(cg_dir "$id" cpu)
+        if [ -e "$d/cpu.shares" ]; then
+                assert_eq "$(cat "$d/cpu.shares")" 512
+        else
+                assert_eq "$(cat "$d/cpu.weight")" 59 "shares 512 -> weight 59"
+        fi
+        # the init is in those cgroups (host view of /proc/<pid>/cgroup)
+        pid=$(state_field "$id" .pid)
+        memrel=$(mem_limit "$id" >/dev/null; cg_dir "$id" memory)
+        grep -q "$id\$" "/proc/$pid/cgroup" || fail "init $pid is not in a cgroup named $id: $(cat "/proc/$pid/cgroup")"
+        grep -qx "$pid" "$memrel/cgroup.procs" || fail "init $pid not in $memrel/cgroup.procs"
+        rt delete -f "$id"
+        [ ! -e "$memrel" ] || fail "delete left $memrel"
+}
+
+test_pids_limit_stops_fork_bomb() {
+        make_bundle
+        cfg_args sleep 1000
+        set_limits '{"pids": {"limit": 16}}'
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        d=$(cg_dir "$id" pids)
+        # a bounded bomb: 100 background sleeps against a limit of 16 tasks
+        # (busybox sh gives up at the first refused fork, so it ends)
+        run rt exec "$id" sh -c 'for i in $(seq 100); do sleep 1000 & done; echo all-forked'
+        assert_not_contains "$stdout" all-forked "the loop must hit the limit"
+        cur=$(cat "$d/pids.current")
+        [ "$cur" -le 16 ] || fail "pids.current $cur above the limit 16"
+        [ "$cur" -ge 10 ] || fail "only $cur tasks: the loop did not reach the limit"
+        n=$(wc -l <"$d/cgroup.procs")
+        [ "$n" -le 16 ] || fail "$n processes in the cgroup"
+        # the kernel counted refused forks
+        assert_match "$(cat "$d/pids.events")" '^max [1-9]' "pids.events max"
+        run rt kill --all "$id" KILL
+        assert_success
+        wait_status "$id" stopped
+        retry 50 sh -c "[ ! -s '$d/cgroup.procs' ]" || fail "processes left after kill --all"
+        rt delete "$id"
+}
+
+oom_config() {
+        # 32 MiB, no swap beyond it; dd touches a 128 MiB buffer
+        set_limits '{"memory": {"limit": 33554432, "swap": 33554432}}'
+}
+
+test_oom_kill_run_exits_137() {
+        make_bundle
+        oom_config
+        run_sh 'echo started; exec dd if=/dev/zero of=/dev/null bs=128M count=1'
+        assert_status 137
+        assert_eq "$stdout" started
+}
+
+test_oom_event_reported() {
+        make_bundle
+        oom_config
+        cfg_args sh -c 'read x < /dev/null; sleep 0.5; exec dd if=/dev/zero of=/dev/null bs=128M count=1'
+        id=$(new_id)
+        rt create -b "$BUNDLE" "$id"
+        rt events --interval 10s "$id" >"$T/events" 2>"$T/events.err" &
+        evpid=$!
+        sleep 0.3
+        rt start "$id"
+        wait_status "$id" stopped
+        st=0
+        timeout 10 tail --pid="$evpid" -f /dev/null || st=$?
+        assert_eq "$st" 0 "events exits when the container stops"
+        wait "$evpid" || fail "events failed: $(cat "$T/events.err")"
+        cat "$T/events" >&2
+        grep -qx "{\"type\":\"oom\",\"id\":\"$id\"}" "$T/events" || fail "no oom event in: $(cat "$T/events")"
+        # the saved stats agree
+        run rt delete "$id"
+        assert_success
+}
+
+test_update_memory_pids_cpu() {
+        make_bundle
+        cfg_args sleep 1000
+        set_limits '{"memory": {"limit": 67108864}, "pids": {"limit": 32}, "cpu": {"quota": 50000, "period": 100000}}'
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt update --memory 128M --pids-limit 50 --cpu-quota 20000 --cpu-period 200000 --cpu-shares 256 "$id"
+        assert_success
+        assert_eq "$(mem_limit "$id")" 134217728 "memory after update"
+        assert_eq "$(pids_max "$id")" 50 "pids after update"
+        assert_eq "$(cpu_quota_period "$id")" "20000 200000" "cpu after update"
+        # the saved config follows
+        assert_eq "$(json_get "$STATE_ROOT/$id/config.json" .linux.resources.memory.limit)" 134217728
+        assert_eq "$(json_get "$STATE_ROOT/$id/config.json" .linux.resources.pids.limit)" 50
+        # containerd's way: JSON on stdin; zeros mean "unchanged"
+        run sh -c "echo '{\"memory\":{\"limit\":100663296},\"pids\":{\"limit\":0},\"cpu\":{\"shares\":0}}' | '$RUNTIME' --root '$STATE_ROOT' update -r - '$id'"
+        assert_success
+        assert_eq "$(mem_limit "$id")" 100663296 "memory after update -r -"
+        assert_eq "$(pids_max "$id")" 50 "pids unchanged by a 0"
+        assert_eq "$(json_get "$STATE_ROOT/$id/config.json" .linux.resources.pids.limit)" 50
+        # from a file, unlimited
+        echo '{"pids":{"limit":-1}}' >"$T/res.json"
+        run rt update --resources "$T/res.json" "$id"
+        assert_success
+        assert_eq "$(pids_max "$id")" max
+        # bad values are refused and change nothing
+        run rt update --memory -5 "$id"
+        assert_failure
+        run rt update --memory 12x "$id"
+        assert_failure
+        assert_one_line_error
+        run rt update --cpuset-cpus 0-1023 "$id"
+        assert_failure
+        assert_contains "$stderr" "cpu.cpus"
+        assert_eq "$(mem_limit "$id")" 100663296 "a refused update changed nothing"
+        rt kill "$id" KILL
+        wait_status "$id" stopped
+        rt delete "$id"
+}
+
+test_update_stopped_refused() {
+        make_bundle
+        cfg_args true
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        wait_status "$id" stopped
+        run rt update --memory 64M "$id"
+        assert_failure
+        assert_one_line_error
+        assert_contains "$stderr" stopped
+        run rt update --memory 64M no-such-container
+        assert_failure
+        assert_contains "$stderr" "does not exist"
+        rt delete "$id"
+}
+
+test_events_stats_json() {
+        make_bundle
+        cfg_args sleep 1000
+        set_limits '{"memory": {"limit": 67108864}, "pids": {"limit": 32}}'
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt events --stats "$id"
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | wc -l)" 1 "one line"
+        printf '%s\n' "$stdout" >"$T/ev.json"
+        assert_eq "$(json_get "$T/ev.json" .type)" stats
+        assert_eq "$(json_get "$T/ev.json" .id)" "$id"
+        # what containerd's runc shim reads
+        for k in .data.cpu.usage.total .data.cpu.usage.kernel .data.cpu.usage.user \
+                .data.cpu.throttling.periods .data.memory.usage.usage .data.memory.usage.max \
+                .data.memory.usage.limit .data.memory.usage.failcnt .data.memory.swap.limit \
+                .data.pids.current .data.pids.limit; do
+                assert_match "$(json_get "$T/ev.json" "$k")" '^[0-9]+$' "$k"
+        done
+        assert_match "$(json_get "$T/ev.json" .data.cpu.usage.percpu)" '^\[' "percpu is a list"
+        assert_match "$(json_get "$T/ev.json" .data.memory.raw)" '^\{' "raw is a map"
+        assert_match "$(json_get "$T/ev.json" .data.blkio.ioServiceBytesRecursive)" '^\[' blkio
+        assert_eq "$(json_get "$T/ev.json" .data.memory.usage.limit)" 67108864
+        assert_eq "$(json_get "$T/ev.json" .data.pids.limit)" 32
+        assert_eq "$(json_get "$T/ev.json" .data.pids.current)" 1
+        [ "$(json_get "$T/ev.json" .data.memory.usage.usage)" -gt 0 ] || fail "memory usage 0"
+
+        # streaming: a stats line per interval until the container stops
+        rt events --interval 200ms "$id" >"$T/stream" &
+        evpid=$!
+        retry 50 sh -c "[ \$(wc -l <'$T/stream') -ge 2 ]" || fail "fewer than 2 stats lines: $(cat "$T/stream")"
+        rt kill "$id" KILL
+        wait "$evpid" || fail "events exited with an error"
+        python3 -c 'import json,sys
+for l in open(sys.argv[1]):
+    e = json.loads(l); assert e["type"] == "stats" and e["id"] == sys.argv[2], l' "$T/stream" "$id" ||
+                fail "bad event lines: $(cat "$T/stream")"
+        wait_status "$id" stopped
+        rt delete "$id"
+}
+
+test_events_memory_stays_flat() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        rt events --interval 1ms "$id" >/dev/null &
+        evpid=$!
+        sleep 1
+        a=$(awk '/^VmRSS/ {print $2}' "/proc/$evpid/status")
+        sleep 3
+        b=$(awk '/^VmRSS/ {print $2}' "/proc/$evpid/status")
+        kill "$evpid"
+        wait "$evpid" || true
+        # thousands of iterations between the two readings; a leak of even a
+        # few bytes each would show
+        [ $((b - a)) -lt 64 ] || fail "events RSS grew from $a kB to $b kB"
+        rt delete -f "$id"
+}
+
+test_stats_json_and_screen() {
+        make_bundle
+        cfg_args sleep 1000
+        set_limits '{"memory": {"limit": 67108864}, "pids": {"limit": 32}}'
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt stats "$id" --json --interval 100ms
+        assert_success
+        printf '%s\n' "$stdout" >"$T/s.json"
+        assert_eq "$(json_get "$T/s.json" .id)" "$id"
+        assert_eq "$(json_get "$T/s.json" .memory.limit)" 67108864
+        assert_eq "$(json_get "$T/s.json" .pids.limit)" 32
+        assert_eq "$(json_get "$T/s.json" .pids.current)" 1
+        assert_match "$(json_get "$T/s.json" .cpu.percent)" '^[0-9.]+$'
+        assert_match "$(json_get "$T/s.json" .memory.percent)" '^[0-9.]+$'
+        run rt stats --interval 100ms "$id"
+        assert_success
+        assert_match "$stdout" 'MEMORY +[0-9.]+ [KMG]?i?B / 64.0 MiB \([0-9.]+%\)'
+        assert_match "$stdout" 'PIDS +1 / 32'
+        assert_not_contains "$stdout" $'\033' "no escapes when stdout is not a tty"
+        # --watch: one screen per interval, ends with the container
+        rt stats --watch --json --interval 100ms "$id" >"$T/watch" &
+        wpid=$!
+        retry 50 sh -c "[ \$(wc -l <'$T/watch') -ge 2 ]" || fail "watch printed $(wc -l <"$T/watch") lines"
+        rt kill "$id" KILL
+        wait "$wpid" || fail "stats --watch failed when the container stopped"
+        wait_status "$id" stopped
+        run rt stats "$id"
+        assert_failure
+        assert_contains "$stderr" "not running"
+        rt delete "$id"
+}
+
+test_pause_resume() {
+        make_bundle
+        cfg_args sh -c 'while :; do echo x >/dev/null; done'
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt pause "$id"
+        assert_success
+        assert_eq "$(state_field "$id" .status)" paused
+        d=$(cg_dir "$id" freezer)
+        if [ -n "$d" ] && [ -e "$d/freezer.state" ]; then
+                assert_eq "$(cat "$d/freezer.state")" FROZEN
+        else
+                assert_eq "$(cat "$(cg_dir "$id" "")/cgroup.freeze")" 1
+        fi
+        pid=$(state_field "$id" .pid)
+        t1=$(awk '{print $14+$15}' "/proc/$pid/stat")
+        sleep 0.3
+        t2=$(awk '{print $14+$15}' "/proc/$pid/stat")
+        assert_eq "$t2" "$t1" "a paused process uses no CPU"
+        run rt pause "$id"
+        assert_failure
+        run rt resume "$id"
+        assert_success
+        assert_eq "$(state_field "$id" .status)" running
+        run rt resume "$id"
+        assert_failure
+        rt kill "$id" KILL
+        wait_status "$id" stopped
+        rt delete "$id"
+}
+
+test_kill_all() {
+        make_bundle
+        cfg_args sh -c 'sleep 1000 & sleep 1000 & sleep 1000 & wait'
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        d=$(cg_dir "$id" pids)
+        retry 50 sh -c "[ \$(wc -l <'$d/cgroup.procs') -ge 4 ]" || fail "children did not start"
+        pids=$(cat "$d/cgroup.procs")
+        run rt kill --all "$id" KILL
+        assert_success
+        wait_status "$id" stopped
+        for p in $pids; do
+                retry 50 sh -c "! [ -e /proc/$p ] || grep -q '^State:.*Z' /proc/$p/status" ||
+                        fail "process $p survived kill --all"
+        done
+        rt delete "$id"
+}
+
+# refused before anything exists: no state, no cgroup (the leak check
+# also looks for cgroups named after the id)
+refused() {
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_failure
+        assert_one_line_error
+        assert_contains "$stderr" "$1"
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state left for a refused config"
+        [ -z "$(find /sys/fs/cgroup -name "$id" 2>/dev/null)" ] || fail "cgroup left for a refused config"
+}
+
+test_bad_resources_rejected() {
+        make_bundle
+        cfg_args true
+        set_limits '{"memory": {"limit": -5}}'
+        refused linux.resources.memory.limit
+        make_bundle
+        cfg_args true
+        set_limits '{"cpu": {"cpus": "0-1023"}}'
+        refused linux.resources.cpu.cpus
+        make_bundle
+        cfg_args true
+        set_limits '{"devices": [{"allow": True, "type": "x", "access": "rwm"}]}'
+        refused devices
+        make_bundle
+        cfg_args true
+        set_limits '{"pids": {"limit": -7}}'
+        refused linux.resources.pids.limit
+}
+
+run_tests "$@"
