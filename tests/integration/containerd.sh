@@ -212,6 +212,10 @@ test_detached_lifecycle() {
         run c t ps "$id"
         assert_success
         assert_match "$stdout" "^$pid +"
+        # the shim reads the cgroup cella made (found through the init's pid)
+        run c t metrics "$id"
+        assert_success
+        assert_match "$stdout" 'memory\.usage_in_bytes +[1-9][0-9]*'
         argv_has ps "\[ps\] \[--format\] \[json\] \[$id\]$"
 
         run c t exec --fifo-dir "$T/fifo" --exec-id e1 "$id" sh -c 'echo in-exec $$; exit 5'
