@@ -122,13 +122,14 @@ ctd_teardown() {
         [ -n "${CTD_PID:-}" ] || return 0
         local id i=0
         if [ -f "$T/.ids" ]; then
+                # bounded: a ctr call can hang on a task stuck in its I/O
                 while IFS= read -r id; do
-                        c t kill -s SIGKILL "$id" >/dev/null 2>&1
-                        c t delete -f "$id" >/dev/null 2>&1
-                        c c delete "$id" >/dev/null 2>&1
+                        timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" t kill -s SIGKILL "$id" >/dev/null 2>&1
+                        timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" t delete -f "$id" >/dev/null 2>&1
+                        timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" c delete "$id" >/dev/null 2>&1
                 done <"$T/.ids"
         fi
-        c images rm "$IMAGE" >/dev/null 2>&1
+        timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" images rm "$IMAGE" >/dev/null 2>&1
         kill "$CTD_PID" 2>/dev/null
         while kill -0 "$CTD_PID" 2>/dev/null && [ $i -lt 100 ]; do
                 sleep 0.1

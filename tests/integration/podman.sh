@@ -116,11 +116,30 @@ pm_teardown() {
         return 0
 }
 
+# pm_wait_idle: wait (bounded) until no podman, conmon or runtime process
+# of this test's stores runs: conmon starts `podman container cleanup`
+# asynchronously when a container exits, and it calls the runtime's delete.
+pm_wait_idle() {
+        local i=0 f busy
+        while [ $i -lt 100 ]; do
+                busy=""
+                for f in /proc/[0-9]*/cmdline; do
+                        [ "${f%/cmdline}" = "/proc/$BASHPID" ] && continue
+                        if grep -qF -- "$PM/" "$f" 2>/dev/null; then busy=$f; break; fi
+                done
+                [ -z "$busy" ] && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        echo "still busy: $busy" >&2
+}
+
 # pm_stop: remove every container and image, check that cella left no
 # cgroup, state or mount behind, then tear down.
 pm_stop() {
         p rm -af -t 0 >/dev/null || fail "podman rm -af"
         p rmi -af >/dev/null || fail "podman rmi -af"
+        pm_wait_idle
         local left
         left=$(find /sys/fs/cgroup -mindepth 2 -type d -path "*/$CG_PARENT/*" 2>/dev/null)
         [ -z "$left" ] || fail "container cgroups left: $left"
@@ -170,6 +189,52 @@ test_config_reaches_container() {
                 "$IMAGE" sh -c 'echo $(id -u):$(id -g) $(pwd) $FOO $(hostname) $(ulimit -n)'
         assert_success
         assert_eq "$stdout" "65534:65534 /tmp bar box 1024"
+        pm_stop
+}
+
+test_stdin_piped() {
+        pm_start
+        run prun -i --rm "$IMAGE" sh -c 'cat; echo done' <<<"piped line"
+        assert_success
+        assert_eq "$stdout" "piped line"$'\n'"done"
+        pm_stop
+}
+
+test_limits_and_security() {
+        pm_start
+        run prun --rm --memory 64m --pids-limit 50 --read-only --cap-drop all \
+                --security-opt no-new-privileges "$IMAGE" sh -c '
+                cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max
+                grep -E "^(CapEff|NoNewPrivs)" /proc/self/status
+                touch /x 2>/dev/null && echo writable || echo read-only'
+        assert_success
+        assert_eq "$stdout" "67108864"$'\n'"50"$'\n'"CapEff:"$'\t'"0000000000000000"$'\n'"NoNewPrivs:"$'\t'"1"$'\n'"read-only"
+        pm_stop
+}
+
+# restart and start recreate the runtime container under the same ID
+test_restart_and_start() {
+        pm_start
+        name=$(new_id)
+        prun -d --name "$name" "$IMAGE" sleep 1000 >/dev/null
+        cid=$(p inspect --format '{{.Id}}' "$name")
+        pid1=$(p inspect --format '{{.State.Pid}}' "$name")
+        track_ctr "$name"
+        run p restart -t 0 "$name"
+        assert_success
+        assert_eq "$(pstatus "$name")" running
+        pid2=$(p inspect --format '{{.State.Pid}}' "$name")
+        track_ctr "$name"
+        assert_ne "$pid2" "$pid1" "restart runs a new init"
+        assert_eq "$("$RUNTIME" --root "$STATE_ROOT" state "$cid" | json_get - .pid)" "$pid2"
+        run p stop -t 0 "$name"
+        assert_success
+        assert_eq "$(pstatus "$name")" exited
+        run p start "$name"
+        assert_success
+        assert_eq "$(pstatus "$name")" running
+        track_ctr "$name"
+        p rm -f -t 0 "$name" >/dev/null
         pm_stop
 }
 
