@@ -512,7 +512,10 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
 
         int fifo_fd = -1;
         if (!run_mode) {
-                if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0) {
+                /* 0622 whatever the umask: an init that already dropped to a
+                 * non-root user (podman --user) must still open it to write */
+                if (mkfifoat(c->dirfd, "exec.fifo", 0622) < 0 ||
+                    fchmodat(c->dirfd, "exec.fifo", 0622, 0) < 0) {
                         cella_error_sys(err, "mkfifo exec.fifo");
                         goto fail;
                 }

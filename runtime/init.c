@@ -234,8 +234,14 @@ int init_main(void *arg)
                 TRY(security_set_no_new_privs(&err));
 
         TRY(sync_send(c->sync_fd, SYNC_READY, -1, NULL) < 0 ? cella_error_sys(&err, "sync") : 0);
-        if (wait_for_start(c, &err) < 0)
-                _exit(1);   /* the runtime is gone: nobody to tell */
+        if (wait_for_start(c, &err) < 0) {
+                /* create has returned: the container's stderr (the client's
+                 * log) is the only place left to say why `start` will fail */
+                char msg[CELLA_ERROR_MSG_MAX + 16];
+                int n = snprintf(msg, sizeof msg, "cella: %s\n", err.msg);
+                (void)write_all(2, msg, (size_t)n);
+                _exit(1);
+        }
 
         if (spec->hooks[CELLA_HOOK_START_CONTAINER].n) {
                 struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,

@@ -1,0 +1,60 @@
+#!/bin/bash
+# update: change a running container's cgroup limits (`runc update`), the
+# way containerd's shim does it (--resources - with JSON on stdin) and with
+# runc's flags.
+. "$(dirname "$0")/../lib.sh"
+
+need_update() {
+        "$RUNTIME" update --help >/dev/null 2>&1 || skip "$RUNTIME has no update command"
+}
+
+# cg_file ID CONTROLLER FILE: path of a v1 controller file of the container
+cg_file() {
+        local pid dir
+        pid=$(state_field "$1" .pid)
+        dir=$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$pid/cgroup")
+        echo "/sys/fs/cgroup/$2$dir/$3"
+}
+
+test_update_resources_stdin() {
+        need_update
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        [ -f "$(cg_file "$id" pids pids.max)" ] || skip "no v1 pids controller here"
+        run rt update --resources - "$id" <<<'{"memory":{"limit":67108864},"pids":{"limit":55}}'
+        assert_success
+        assert_eq "$(cat "$(cg_file "$id" pids pids.max)")" 55
+        assert_eq "$(cat "$(cg_file "$id" memory memory.limit_in_bytes)")" 67108864
+        rt delete -f "$id"
+}
+
+test_update_flags() {
+        need_update
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        [ -f "$(cg_file "$id" pids pids.max)" ] || skip "no v1 pids controller here"
+        run rt update --pids-limit 77 --memory 33554432 "$id"
+        assert_success
+        assert_eq "$(cat "$(cg_file "$id" pids pids.max)")" 77
+        assert_eq "$(cat "$(cg_file "$id" memory memory.limit_in_bytes)")" 33554432
+        rt delete -f "$id"
+}
+
+test_update_bad_input() {
+        need_update
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt update --resources - "$id" <<<'{"memory":{"limit":"lots"}}'
+        assert_failure
+        run rt update --pids-limit 10 no-such-container
+        assert_failure
+        rt delete -f "$id"
+}
+
+run_tests "$@"
