@@ -322,6 +322,8 @@ static int run_tar(char *const argv[], struct cella_error *err)
                 int null = open("/dev/null", O_RDWR);
                 dup2(null, 0);
                 dup2(null, 1);
+                dup2(null, 2);   /* the error message says what failed */
+                umask(077);   /* the archive holds the container's memory */
                 execvp("tar", argv);
                 _exit(127);
         }
