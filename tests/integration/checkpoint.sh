@@ -160,6 +160,12 @@ test_export_import_to_a_second_host() {
 
 test_listening_tcp_socket_survives() {
         need_criu
+        if ! "$CRIU" --version | grep -qE '^Version: (4\.([2-9]|[1-9][0-9])|[5-9])'; then
+                case "$(uname -r)" in
+                [1-5].* | 6.[0-9].* | 6.1[0-5].*) ;;
+                *) skip "criu $("$CRIU" --version | sed -n 's/^Version: //p') cannot dump INET sockets on kernel >= 6.16 (SO_PASSSEC, criu#2705): sh scripts/get-criu.sh installs 4.2" ;;
+                esac
+        fi
         make_bundle
         mkdir -p "$BUNDLE/rootfs/www"
         echo "hello from before the checkpoint" >"$BUNDLE/rootfs/www/index.html"
