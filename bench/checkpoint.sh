@@ -1,10 +1,10 @@
 #!/bin/bash
 # bench/checkpoint.sh — checkpoint and restore time of a busybox counter
-# container (sh + sleep, in pid/mnt/uts/ipc/net namespaces):
+# container (sh + sleep, in pid/mnt/uts/ipc/net namespaces and a cgroup):
 #   cella checkpoint / restore -d
 #   runc --criu CRIU checkpoint / restore -d    (the same CRIU binary)
-#   criu dump / restore -d on the same process tree in unshare'd namespaces
-#     (no container runtime around it: the floor)
+#   criu dump / restore -d on the same process tree in unshare'd pid/uts/
+#     ipc/net namespaces (no runtime, no cgroup, no mount ns: the floor)
 # Prints a markdown table of milliseconds (median of N rounds) and cella's
 # ratio to the others.
 #
@@ -57,9 +57,9 @@ round() {
         eval "$2" </dev/null >/dev/null 2>&1
         wait_count 2
         t0=$(now_ns)
-        eval "$3" </dev/null >/dev/null 2>"$WORK/$name.err" || { echo "n/a n/a"; eval "$5" >/dev/null 2>&1 || true; return; }
+        eval "$3" </dev/null >/dev/null 2>"$WORK/$name.err" || { grep -h Error "$WORK/img-$name"/*.log >>"$WORK/$name.err" 2>/dev/null; echo "n/a n/a"; eval "$5" >/dev/null 2>&1 || true; return; }
         t1=$(now_ns)
-        eval "$4" </dev/null >/dev/null 2>>"$WORK/$name.err" || { echo "$(ms "$t0" "$t1") n/a"; eval "$5" >/dev/null 2>&1 || true; return; }
+        eval "$4" </dev/null >/dev/null 2>>"$WORK/$name.err" || { grep -h Error "$WORK/img-$name"/*.log >>"$WORK/$name.err" 2>/dev/null; echo "$(ms "$t0" "$t1") n/a"; eval "$5" >/dev/null 2>&1 || true; return; }
         t2=$(now_ns)
         eval "$5" >/dev/null 2>&1 || true
         echo "$(ms "$t0" "$t1") $(ms "$t1" "$t2")"
@@ -68,15 +68,26 @@ round() {
 C="$CELLA --root $WORK/root-cella"
 R="runc --criu $CRIU --root $WORK/root-runc"
 floor_start() {
-        # the counter in new pid/mnt/uts/ipc/net namespaces, stdio inside the ns
-        setsid unshare -pfmuin --mount-proc setsid sh -c \
-                "exec </dev/null >/dev/null 2>&1; mkdir -p /data; mount --bind $WORK/data /data; $COUNTER" </dev/null >/dev/null 2>&1 &
+        # the counter in new pid/uts/ipc/net namespaces (a mount ns copied from the
+        # host would make CRIU dump every host tmpfs), stdio closed
+        setsid unshare -pfuin setsid sh -c \
+                "exec </dev/null >/dev/null 2>&1; ${COUNTER//\/data/$WORK/data}" </dev/null >/dev/null 2>&1 \
+                3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- 10>&- 11>&- 12>&- &   # bash keeps saved stdio on 10+
+        # setsid may or may not fork: walk down to the task that is PID 1 in the new ns
         local p=$! i=0
-        while [ -z "$(cat /proc/$p/task/$p/children 2>/dev/null)" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
-        floor_pid=$(cat /proc/$p/task/$p/children | awk '{print $1}')
+        while [ $i -lt 50 ]; do
+                if grep -qE '^NSpid:.*[[:space:]]1$' "/proc/$p/status" 2>/dev/null; then
+                        floor_pid=$p
+                        return 0
+                fi
+                local c
+                c=$(awk '{print $1}' "/proc/$p/task/$p/children" 2>/dev/null)
+                if [ -n "$c" ]; then p=$c; else sleep 0.1; i=$((i + 1)); fi
+        done
+        return 1
 }
 floor_restore() {
-        "$CRIU" restore -D "$WORK/img-floor" -d --root / --pidfile "$WORK/floor.pid" --external "mnt[/data]:$WORK/data" -o restore.log
+        "$CRIU" restore -D "$WORK/img-floor" -d --pidfile "$WORK/floor.pid" -o restore.log
         floor_pid=$(cat "$WORK/floor.pid")
 }
 floor_stop() { kill -9 "$floor_pid" 2>/dev/null || true; floor_pid=""; }
@@ -95,7 +106,7 @@ for i in $(seq "$N"); do
                 "(cd $WORK/bundle && $R restore -d --image-path $WORK/img-runc bench-runc)" \
                 "$R delete -f bench-runc" >>"$WORK/runc.times"
         round floor "floor_start" \
-                "$CRIU dump -t \$floor_pid -D $WORK/img-floor --external mnt[/data]:/data -o dump.log" \
+                "$CRIU dump -t \$floor_pid -D $WORK/img-floor -o dump.log" \
                 "floor_restore" \
                 "floor_stop" >>"$WORK/floor.times"
 done

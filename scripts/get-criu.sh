@@ -60,7 +60,8 @@ fetch() {
 #!/bin/sh
 # Debian's criu from a newer suite, run via that suite's own glibc loader;
 # the library path applies to criu only, not to what it execs (tar, ip, ...)
-P=$(dirname "$(readlink -f "$0")")
+P=$(readlink -f "$0")
+P=${P%/*}
 L=$P/usr/lib/x86_64-linux-gnu
 exec "$L/ld-linux-x86-64.so.2" --library-path "$L" "$P/usr/sbin/criu" "$@"
 EOW
