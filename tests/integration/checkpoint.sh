@@ -288,4 +288,46 @@ test_criu_too_old_or_missing_is_explained() {
         rt delete -f "$id"
 }
 
+test_foreground_restore_waits_and_returns_the_status() {
+        need_criu
+        counter_bundle
+        id=$(new_id)
+        start_counter "$id"
+        run rt checkpoint --image-path "$T/img" "$id"
+        assert_success
+        rt restore --image-path "$T/img" "$id" </dev/null >/dev/null 2>"$T/fg.err" &
+        fg=$!
+        defer "kill -9 $fg"
+        wait_status "$id" running
+        track_pid "$(state_field "$id" .pid)"
+        kill -0 "$fg" || fail "foreground restore returned while the container runs"
+        rt kill "$id" KILL
+        st=0
+        wait "$fg" || st=$?
+        assert_eq "$st" 137 "restore exits with the init's status (128+SIGKILL)"
+        rt delete "$id"
+}
+
+test_empty_network_namespace() {
+        need_criu
+        counter_bundle
+        id=$(new_id)
+        start_counter "$id"
+        run rt checkpoint --empty-ns network --image-path "$T/img" "$id"
+        assert_success
+        n=$(count)
+        run rt restore -d --empty-ns network --image-path "$T/img" "$id"
+        assert_success
+        track_pid "$(state_field "$id" .pid)"
+        assert_eq "$(first_change_from "$n")" "$((n + 1))"
+        # the network namespace is a new, empty one: only a loopback, not configured
+        run rt exec "$id" cat /proc/net/dev
+        assert_success
+        assert_contains "$stdout" "lo:"
+        run rt checkpoint --empty-ns ipc "$id"
+        assert_failure
+        assert_contains "$stderr" "network"
+        rt delete -f "$id"
+}
+
 run_tests "$@"
