@@ -555,7 +555,8 @@ int container_checkpoint(const struct cella_checkpoint_opts *o, struct cella_err
                 r = checkpoint_locked(o, criu, dirfd, &st, img, work, err);
         if (r == 0 && o->export_path)
                 r = export_archive(img, o->export_path, err);
-        if (tmpdir && (r == 0 || !o->work_path))
+        /* on failure the temporary images dir stays: it holds dump.log, named in the message */
+        if (tmpdir && r == 0)
                 remove_tree(tmpdir);
         close(dirfd);   /* our lock: delete takes its own */
         if (r == 0 && !o->leave_running && !o->pre_dump) {
