@@ -15,6 +15,7 @@ struct cella_cli {
         bool log_json;                  /* --log-format json */
         bool debug;                     /* --debug */
         bool systemd_cgroup;            /* --systemd-cgroup (cgroupfs semantics) */
+        const char *criu;               /* --criu: CRIU binary for checkpoint/restore */
 };
 
 /* argv[0] is the command name; flags follow (getopt-ready, optind = 1). */

@@ -87,7 +87,8 @@ int main(int argc, char **argv)
                 case OPT_DEBUG: global.debug = !optarg || !streq(optarg, "false"); break;
                 case OPT_SYSTEMD: global.systemd_cgroup = !optarg || !streq(optarg, "false"); break;
                 case OPT_IMAGE_ROOT: global.image_root = optarg; break;
-                case OPT_ROOTLESS: case OPT_CRIU: break;  /* accepted for runc compatibility */
+                case OPT_CRIU: global.criu = optarg; break;
+                case OPT_ROOTLESS: break;  /* accepted for runc compatibility */
                 case 'h': usage(stdout); return 0;
                 case 'v': {
                         char *args[] = { "--version", NULL };

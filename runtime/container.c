@@ -107,7 +107,7 @@ static const struct cella_device_rule default_device_rules[] = {
 /* The spec's resources with the device rules the runtime must add: one
  * allow rule per linux.devices entry, then the defaults. The result
  * borrows everything but its devices array (free that). */
-static struct cella_resources resources_for_cgroup(const struct cella_spec *spec)
+struct cella_resources resources_for_cgroup(const struct cella_spec *spec)
 {
         struct cella_resources r = spec->linux_.resources;
         const struct cella_linux *lx = &spec->linux_;

@@ -60,6 +60,10 @@ int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, st
 /* pause (freeze the cgroup) or resume (thaw) */
 int container_pause(const char *root, const char *id, bool pause, struct cella_error *err);
 
+/* The spec's resources plus the device rules runc adds (linux.devices and
+ * the default nodes); free the result's .devices only. Restore re-applies it. */
+struct cella_resources resources_for_cgroup(const struct cella_spec *spec);
+
 /* "SIGKILL", "KILL", "9" -> 9; -1 when unknown */
 int signal_from_name(const char *name);
 
