@@ -15,6 +15,7 @@ struct cella_cli {
         bool log_json;                  /* --log-format json */
         bool debug;                     /* --debug */
         bool systemd_cgroup;            /* --systemd-cgroup (cgroupfs semantics) */
+        const char *trace;              /* --trace[=text|json]: NULL off */
 };
 
 /* argv[0] is the command name; flags follow (getopt-ready, optind = 1). */
