@@ -154,7 +154,7 @@ static int write_time_offsets(const struct cella_linux *lx, struct cella_error *
 pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
                int *pidfd, struct cella_error *err)
 {
-        trace_step("clone", "clone3(flags=0x%lx) makes the init in new namespaces: %s", plan->clone_flags, trace_ns_names(plan->clone_flags));
+        trace_step("clone", "clone3(flags=0x%lx): the new process gets new namespaces: %s", plan->clone_flags, trace_ns_names(plan->clone_flags));
         if (!plan->need_intermediate) {
                 int fd = -1;
                 pid_t pid = do_clone3(plan->clone_flags, SIGCHLD, &fd);
@@ -185,6 +185,7 @@ pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_chi
                 const int order[] = { CELLA_NS_USER, CELLA_NS_PID, CELLA_NS_TIME };
                 for (size_t i = 0; i < ARRAY_SIZE(order) && rep.pid == 0; i++) {
                         int fd = plan->join_fds[order[i]];
+                        if (fd >= 0) trace_step("namespaces", "join the existing %s namespace (setns, before the clone)", cella_ns_type_name((enum cella_ns_type)order[i]));
                         if (fd >= 0 && setns(fd, 0) < 0)
                                 rep.pid = cella_error_sys(&rep.e, "setns %s namespace",
                                                           cella_ns_type_name((enum cella_ns_type)order[i]));

@@ -92,7 +92,7 @@ const char *trace_ns_names(unsigned long flags)
                 if (flags & ns[i].flag)
                         used += (size_t)snprintf(names_buf + used, sizeof names_buf - used, "%s%s",
                                                  used ? ", " : "", ns[i].name);
-        return used ? names_buf : "none (all shared with the host)";
+        return used ? names_buf : "none (it shares or joins existing ones)";
 }
 
 const char *trace_mount_flags(unsigned long f)
