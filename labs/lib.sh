@@ -87,5 +87,13 @@ PY
 table() {
         local hdr
         hdr=$(IFS='|'; echo "$*")
-        { echo "$hdr"; cat; } | column -t -s '|' -o ' | ' | tee "$OUT/table.txt"
+        # python, not column(1): bsdextrautils is not on every fresh machine
+        { echo "$hdr"; cat; } | python3 -c '
+import sys
+rows = [l.rstrip("\n").split("|") for l in sys.stdin if l.strip()]
+n = max(len(r) for r in rows)
+rows = [r + [""] * (n - len(r)) for r in rows]
+w = [max(len(r[i].strip()) for r in rows) for i in range(n)]
+for r in rows:
+    print(" | ".join(c.strip().ljust(w[i]) for i, c in enumerate(r)).rstrip())' | tee "$OUT/table.txt"
 }
