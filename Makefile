@@ -77,3 +77,7 @@ bench: cella
 
 clean:
 	rm -rf build cella
+
+lab:
+	@echo "labs (see labs/README.md; run as root: labs/NAME/run.sh, LAB_QUICK=1 for a short run):"
+	@for d in labs/*/; do sed -n "s|^# Lab \([0-9]*\) — \(.*\)|\1 $$(basename $$d) \2|p" $$d/README.md; done | sort -n | while read -r n name title; do printf '  %s. %-11s %s\n' "$$n" "$$name" "$$title"; done

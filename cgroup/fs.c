@@ -9,6 +9,7 @@
 
 #include "../runtime/log.h"
 #include "../runtime/util.h"
+#include "runtime/trace.h"
 
 int cg_read(const char *dir, const char *file, char **out, struct cella_error *err)
 {
@@ -41,6 +42,7 @@ int cg_write(const char *dir, const char *file, const char *value, struct cella_
 {
         _cleanup_free_ char *path = xasprintf("%s/%s", dir, file);
         log_debug("cgroup: write %s = \"%s\"", path, value);
+        trace_step("cgroup", "write %s = \"%s\"", path, value);
         _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return cella_error_sys(err, "open %s", path);

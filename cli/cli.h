@@ -16,6 +16,7 @@ struct cella_cli {
         bool debug;                     /* --debug */
         bool systemd_cgroup;            /* --systemd-cgroup (cgroupfs semantics) */
         const char *criu;               /* --criu: CRIU binary for checkpoint/restore */
+        const char *trace;              /* --trace[=text|json]: NULL off */
 };
 
 /* argv[0] is the command name; flags follow (getopt-ready, optind = 1). */

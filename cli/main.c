@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "runtime/log.h"
+#include "runtime/trace.h"
 #include "runtime/util.h"
 
 static struct cella_cli global;
@@ -47,7 +48,7 @@ static const struct {
 
 static void usage(FILE *f)
 {
-        fprintf(f, "usage: cella [--root DIR] [--log FILE] [--log-format text|json] [--debug] COMMAND [ARGS]\n\n"
+        fprintf(f, "usage: cella [--root DIR] [--log FILE] [--log-format text|json] [--debug] [--trace[=json]] COMMAND [ARGS]\n\n"
                    "commands:\n");
         for (size_t i = 0; i < ARRAY_SIZE(commands); i++)
                 fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].help);
@@ -56,7 +57,7 @@ static void usage(FILE *f)
 int main(int argc, char **argv)
 {
         enum { OPT_ROOT = 256, OPT_LOG, OPT_LOG_FORMAT, OPT_DEBUG, OPT_SYSTEMD, OPT_IMAGE_ROOT,
-               OPT_ROOTLESS, OPT_CRIU };
+               OPT_ROOTLESS, OPT_CRIU, OPT_TRACE };
         static const struct option opts[] = {
                 { "root", required_argument, NULL, OPT_ROOT },
                 { "log", required_argument, NULL, OPT_LOG },
@@ -66,6 +67,7 @@ int main(int argc, char **argv)
                 { "image-root", required_argument, NULL, OPT_IMAGE_ROOT },
                 { "rootless", required_argument, NULL, OPT_ROOTLESS },
                 { "criu", required_argument, NULL, OPT_CRIU },
+                { "trace", optional_argument, NULL, OPT_TRACE },
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, 'v' },
                 { 0 },
@@ -88,6 +90,7 @@ int main(int argc, char **argv)
                 case OPT_SYSTEMD: global.systemd_cgroup = !optarg || !streq(optarg, "false"); break;
                 case OPT_IMAGE_ROOT: global.image_root = optarg; break;
                 case OPT_CRIU: global.criu = optarg; break;
+                case OPT_TRACE: global.trace = optarg ? optarg : "text"; break;
                 case OPT_ROOTLESS: break;  /* accepted for runc compatibility */
                 case 'h': usage(stdout); return 0;
                 case 'v': {
@@ -118,6 +121,12 @@ int main(int argc, char **argv)
                 global.log_json = false;
         }
         cella_log_setup(log_fd, fmt, global.debug ? CELLA_LOG_DEBUG : CELLA_LOG_WARN);
+        if (global.trace && !streq(global.trace, "text") && !streq(global.trace, "json")) {
+                fprintf(stderr, "cella: --trace: expected text or json, not \"%s\"\n", global.trace);
+                return 2;
+        }
+        if (global.trace)
+                cella_trace_setup(2, streq(global.trace, "json"));
 
         if (!global.root) {
                 const char *xdg = getenv("XDG_RUNTIME_DIR");

@@ -31,6 +31,7 @@
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
+#include "trace.h"
 
 /* What create leaves for run (and for its own clean-up on failure). */
 struct created {
@@ -306,6 +307,7 @@ static int net_setup(struct created *c, const char *id, const char *rootfs, stru
                         free(ports);
                         return -1;
                 }
+                trace_step("network", "bridge: veth %s on the host side; inside eth0 %s/%u, default route via %s", res.host_ifname, trace_ip4(&res.addr), res.prefix, trace_ip4(&res.gateway));
                 c->st.net_mode = xstrdup("bridge");
                 /* unprivileged ICMP echo (ping without CAP_NET_RAW), as Docker sets it */
                 struct cella_error pe = { 0 };

@@ -24,6 +24,7 @@
 #include "sync.h"
 #include "terminal.h"
 #include "util.h"
+#include "trace.h"
 
 struct exec_child {
         const struct ns_plan *plan;
@@ -116,6 +117,7 @@ static int exec_main(void *arg)
                         close(listener);
         }
         /* the socket is close-on-exec: EOF tells the runtime execve worked */
+        trace_step("exec", "execve(%s) inside the running container, as PID %d in its PID namespace", exe, (int)getpid());
         int e = -process_exec(exe, p->args.v, c->env, c->preserve_fds);
         cella_error_set(&err, e, "exec %s", exe);
         exec_fail(c, &err);

@@ -23,6 +23,7 @@
 #include "state.h"
 #include "sync.h"
 #include "util.h"
+#include "trace.h"
 
 
 static __attribute__((noreturn)) void init_fail(struct init_ctx *c, struct cella_error *err)
@@ -125,10 +126,12 @@ int init_main(void *arg)
                         log_debug("no uid 0 in the user namespace: %s", strerror(errno));
         }
         TRY(ns_join_rest(c->plan, &err));
+        if (c->plan->new_cgroupns) trace_step("namespaces", "unshare(CLONE_NEWCGROUP): from now on the container sees its own cgroup as /");
         if (c->plan->new_cgroupns && unshare(CLONE_NEWCGROUP) < 0) {
                 cella_error_sys(&err, "unshare cgroup namespace");
                 init_fail(c, &err);
         }
+        if (c->plan->new_netns) trace_step("network", "new network namespace: only \"lo\" exists; bring it up (127.0.0.1)");
         if (c->plan->new_netns)
                 TRY(ns_loopback_up(&err));
         if (setsid() < 0) {
@@ -173,6 +176,7 @@ int init_main(void *arg)
         if (own_mounts)
                 TRY(rootfs_finalize(&rctx, &err));
 
+        if (spec->hostname) trace_step("hostname", "sethostname(\"%s\") in the new UTS namespace; the host keeps its own name", spec->hostname);
         if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
                 cella_error_sys(&err, "sethostname \"%s\"", spec->hostname);
                 init_fail(c, &err);
@@ -260,6 +264,7 @@ int init_main(void *arg)
                 (void)write_all(2, msg, (size_t)n);
                 _exit(1);
         }
+        trace_step("exec", "execve(%s): the container's program replaces cella's init, as PID %d in its PID namespace", exe, (int)getpid());
         exec_failed(exe, -process_exec(exe, proc->args.v, c->env, c->preserve_fds));
         return 1;
 }

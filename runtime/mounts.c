@@ -14,6 +14,7 @@
 #include "log.h"
 #include "safepath.h"
 #include "util.h"
+#include "trace.h"
 
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {
@@ -179,6 +180,7 @@ static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct
         if (is_bind && m->source && m->source[0] != '/' && ctx->bundle)
                 abs_source = xasprintf("%s/%s", ctx->bundle, m->source);
         const char *source = abs_source ? abs_source : m->source;
+        trace_step("mount", "mount %s on %s (type %s, flags %s%s%s)", source ? source : type, m->destination, type[0] ? type : "bind", trace_mount_flags(m->flags | (is_bind ? MS_BIND : 0)), m->data ? ", options " : "", m->data ? m->data : "");
 
         if (is_bind) {
                 struct stat st;
@@ -254,6 +256,7 @@ static const struct default_device default_devices[] = {
 static int make_device(struct rootfs_ctx *ctx, const char *path, char type, unsigned maj, unsigned min,
                        mode_t mode, uid_t uid, gid_t gid, struct cella_error *err)
 {
+trace_step("mount", "device %s (type %c, %u:%u) in the container's /dev", path, type, maj, min);
         if (type == 'p') {
                 _cleanup_close_ int f = -1;
                 const char *slash = strrchr(path, '/');
@@ -348,6 +351,7 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
                 return cella_error_sys(err, "set propagation of / (rootfsPropagation)");
         if (make_parent_mount_private(ctx->rootfs, err) < 0)
                 return -1;
+        trace_step("mount", "bind %s on itself (flags bind,rec): the future / must be a mount point", ctx->rootfs);
         if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return cella_error_sys(err, "bind mount rootfs %s", ctx->rootfs);
         ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -378,6 +382,7 @@ int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
 {
         if (chdir(ctx->rootfs) < 0)
                 return cella_error_sys(err, "chdir %s", ctx->rootfs);
+        if (no_pivot) trace_step("pivot_root", "--no-pivot: move %s onto / and chroot (weaker than pivot_root)", ctx->rootfs);
         if (no_pivot) {
                 if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
                         return cella_error_sys(err, "move rootfs to / (--no-pivot)");
@@ -392,6 +397,7 @@ int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
                 return cella_error_sys(err, "open old root");
         /* pivot_root(".", ".") stacks the old root on top of the new one;
          * unmounting "." then leaves only the new root: no put_old dir */
+        trace_step("pivot_root", "pivot_root(\".\", \".\") in %s, then unmount the old root: the host's files leave the view", ctx->rootfs);
         if (syscall(SYS_pivot_root, ".", ".") < 0)
                 return cella_error_sys(err, "pivot_root %s", ctx->rootfs);
         if (fchdir(oldroot) < 0)
@@ -437,6 +443,7 @@ int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err)
 
 int rootfs_protect_paths(struct rootfs_ctx *ctx, struct cella_error *err)
 {
+trace_step("mount", "mask %zu paths (bind /dev/null or empty tmpfs) and make %zu paths read-only", ctx->spec->linux_.masked_paths.n, ctx->spec->linux_.readonly_paths.n);
         const struct cella_linux *lx = &ctx->spec->linux_;
         _cleanup_close_ int root = root_fd_now(err);
         if (root < 0)

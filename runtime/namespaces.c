@@ -18,6 +18,7 @@
 #include "fileutil.h"
 #include "log.h"
 #include "util.h"
+#include "trace.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080
@@ -153,6 +154,7 @@ static int write_time_offsets(const struct cella_linux *lx, struct cella_error *
 pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
                int *pidfd, struct cella_error *err)
 {
+        trace_step("clone", "clone3(flags=0x%lx): the new process gets new namespaces: %s", plan->clone_flags, trace_ns_names(plan->clone_flags));
         if (!plan->need_intermediate) {
                 int fd = -1;
                 pid_t pid = do_clone3(plan->clone_flags, SIGCHLD, &fd);
@@ -183,6 +185,7 @@ pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_chi
                 const int order[] = { CELLA_NS_USER, CELLA_NS_PID, CELLA_NS_TIME };
                 for (size_t i = 0; i < ARRAY_SIZE(order) && rep.pid == 0; i++) {
                         int fd = plan->join_fds[order[i]];
+                        if (fd >= 0) trace_step("namespaces", "join the existing %s namespace (setns, before the clone)", cella_ns_type_name((enum cella_ns_type)order[i]));
                         if (fd >= 0 && setns(fd, 0) < 0)
                                 rep.pid = cella_error_sys(&rep.e, "setns %s namespace",
                                                           cella_ns_type_name((enum cella_ns_type)order[i]));
@@ -279,6 +282,7 @@ int ns_write_id_maps(const struct cella_spec *spec, pid_t pid, struct cella_erro
                 if (root || is_self_map(lx->uid_mappings, lx->n_uid_mappings, geteuid())) {
                         _cleanup_free_ char *map = format_map(lx->uid_mappings, lx->n_uid_mappings);
                         snprintf(path, sizeof path, "/proc/%d/uid_map", pid);
+                        trace_step("userns", "write %s: \"%s\" (inside-id host-id count)", path, trace_oneline(map));
                         if (write_file_str(path, map, err) < 0)
                                 return cella_error_prefix(err, "linux.uidMappings");
                 } else if (run_idmap_tool("newuidmap", pid, lx->uid_mappings, lx->n_uid_mappings, err) < 0) {
@@ -294,6 +298,7 @@ int ns_write_id_maps(const struct cella_spec *spec, pid_t pid, struct cella_erro
                         }
                         _cleanup_free_ char *map = format_map(lx->gid_mappings, lx->n_gid_mappings);
                         snprintf(path, sizeof path, "/proc/%d/gid_map", pid);
+                        trace_step("userns", "write %s: \"%s\" (inside-id host-id count)", path, trace_oneline(map));
                         if (write_file_str(path, map, err) < 0)
                                 return cella_error_prefix(err, "linux.gidMappings");
                 } else if (run_idmap_tool("newgidmap", pid, lx->gid_mappings, lx->n_gid_mappings, err) < 0) {
@@ -309,6 +314,7 @@ int ns_join_rest(const struct ns_plan *plan, struct cella_error *err)
         const int order[] = { CELLA_NS_IPC, CELLA_NS_UTS, CELLA_NS_NET, CELLA_NS_CGROUP, CELLA_NS_MOUNT };
         for (size_t i = 0; i < ARRAY_SIZE(order); i++) {
                 int fd = plan->join_fds[order[i]];
+                if (fd >= 0) trace_step("namespaces", "join the existing %s namespace (setns)", cella_ns_type_name((enum cella_ns_type)order[i]));
                 if (fd >= 0 && setns(fd, 0) < 0)
                         return cella_error_sys(err, "setns %s namespace", cella_ns_type_name((enum cella_ns_type)order[i]));
         }

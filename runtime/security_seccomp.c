@@ -21,6 +21,7 @@
 #include "log.h"
 #include "security_internal.h"
 #include "util.h"
+#include "trace.h"
 
 #ifndef SECCOMP_FILTER_FLAG_TSYNC_ESRCH
 #define SECCOMP_FILTER_FLAG_TSYNC_ESRCH (1UL << 4)
@@ -296,6 +297,7 @@ int security_seccomp_compile(const struct cella_seccomp *sc, const char *cache_d
         if (sc->default_action == CELLA_SECCOMP_NOTIFY)
                 return cella_error_set(err, 0, "linux.seccomp.defaultAction: SCMP_ACT_NOTIFY cannot be the "
                                        "default action");
+        trace_step("seccomp", "filter with %zu syscall rules, default action %s", sc->n_syscalls, action_name(sc->default_action));
         bool has_notify = false;
         for (size_t i = 0; i < sc->n_syscalls; i++)
                 if (sc->syscalls[i].action == CELLA_SECCOMP_NOTIFY)
@@ -334,6 +336,7 @@ int security_seccomp_load(struct cella_seccomp_filter *f, int *listener_fd, stru
         struct sock_fprog prog = { .len = (unsigned short)f->n_insns, .filter = f->insns };
         if (listener_fd)
                 *listener_fd = -1;
+        trace_step("seccomp", "load the filter (%zu BPF instructions) with seccomp(SECCOMP_SET_MODE_FILTER)", f->n_insns);
         long r = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->load_flags, &prog);
         if (r < 0) {
                 if (errno == EACCES)

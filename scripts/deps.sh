@@ -12,7 +12,7 @@ PKGS="$PKGS busybox-static uidmap iproute2 util-linux procps runc crun python3"
 PKGS="$PKGS containerd podman"
 # extra sets, asked for by the test suites that need them
 # images: zstd layers, umoci/skopeo-made archives, bench arithmetic
-PKGS="$PKGS zstd umoci skopeo bc"
+PKGS="$PKGS zstd umoci skopeo bc gnuplot-nox"
 PKGS="$PKGS ${CELLA_EXTRA_PKGS:-}"
 
 missing=""
