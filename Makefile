@@ -33,7 +33,7 @@ ASAN_LIB_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
 ASAN_CLI_OBJS := $(CLI_SRCS:%.c=build/asan/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all deps demo check unit integration asan clean bench vmtest
+.PHONY: all deps demo check unit integration asan clean bench vmtest lab fuzz stress
 all: cella
 
 cella: $(REL_LIB_OBJS) $(REL_CLI_OBJS)
