@@ -73,3 +73,9 @@ bench: cella
 
 clean:
 	rm -rf build cella
+
+fuzz: deps
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz-run
+
+stress: cella
+	@CHURN=$${CHURN:-500} bash tests/integration/churn.sh
