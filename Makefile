@@ -74,8 +74,11 @@ bench: cella
 clean:
 	rm -rf build cella
 
-fuzz: deps
+fuzz:
+	@CELLA_EXTRA_PKGS="clang-14 libclang-rt-14-dev" sh scripts/deps.sh
 	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz-run
 
-stress: cella
+stress:
+	@CELLA_EXTRA_PKGS=valgrind sh scripts/deps.sh
+	@$(MAKE) --no-print-directory cella
 	@CHURN=$${CHURN:-500} bash tests/integration/churn.sh
