@@ -7,11 +7,12 @@
 #  - every started container process holds exactly fds 0 1 2 (a runtime fd
 #    reaching the container is a leak and a hole, cf. CVE-2024-21626);
 #  - start, state, delete and list under valgrind --track-fds=yes close
-#    everything they open (every 10th cycle; not create and kill: this
+#    everything they open (every VG_EVERY-th cycle; not create and kill: this
 #    valgrind lacks clone3 and pidfd_open).
 # `make stress` runs CHURN=500.
 CHURN=${CHURN:-50}
-: "${TEST_TIMEOUT:=$((CHURN * 4 + 120))}"
+VG_EVERY=${VG_EVERY:-20} # valgrind is slow: every VG_EVERY-th cycle of a worker
+: "${TEST_TIMEOUT:=$((CHURN * 6 + 300))}"
 . "$(dirname "$0")/../lib.sh"
 
 # fd_list PID: its open descriptors with their targets, one per line
@@ -46,7 +47,7 @@ worker() {
                 pid=$(state_field "$id" .pid)
                 echo "$pid $(_proc_start "$pid")" >>"$T/.pids.$n"
                 [ "$(state_field "$id" .status)" = created ] || fail "worker $n cycle $i: not created"
-                if [ -n "$vg" ] && [ $((i % 10)) = 1 ]; then
+                if [ -n "$vg" ] && [ $((i % VG_EVERY)) = 1 ]; then
                         vg_fds "$RUNTIME" --root "$STATE_ROOT" start "$id"
                         vg_fds "$RUNTIME" --root "$STATE_ROOT" state "$id"
                 else
@@ -57,7 +58,7 @@ worker() {
                 [ "$fds" = "0 1 2 " ] || fail "worker $n cycle $i: container holds fds [$fds]: $(fd_list "$pid")"
                 "$RUNTIME" --root "$STATE_ROOT" kill "$id" KILL || fail "worker $n cycle $i: kill"
                 wait_status "$id" stopped
-                if [ -n "$vg" ] && [ $((i % 10)) = 1 ]; then
+                if [ -n "$vg" ] && [ $((i % VG_EVERY)) = 1 ]; then
                         vg_fds "$RUNTIME" --root "$STATE_ROOT" delete "$id"
                         vg_fds "$RUNTIME" --root "$STATE_ROOT" list
                 else
