@@ -81,3 +81,12 @@ clean:
 lab:
 	@echo "labs (see labs/README.md; run as root: labs/NAME/run.sh, LAB_QUICK=1 for a short run):"
 	@for d in labs/*/; do sed -n "s|^# Lab \([0-9]*\) — \(.*\)|\1 $$(basename $$d) \2|p" $$d/README.md; done | sort -n | while read -r n name title; do printf '  %s. %-11s %s\n' "$$n" "$$name" "$$title"; done
+
+fuzz:
+	@CELLA_EXTRA_PKGS="clang-14 libclang-rt-14-dev" sh scripts/deps.sh
+	@$(MAKE) --no-print-directory -f tests/fuzz/fuzz.mk fuzz-run
+
+stress:
+	@CELLA_EXTRA_PKGS=valgrind sh scripts/deps.sh
+	@$(MAKE) --no-print-directory cella
+	@CHURN=$${CHURN:-500} bash tests/integration/churn.sh

@@ -21,6 +21,7 @@
 #include "cgroup/cgroup.h"
 #include "fileutil.h"
 #include "image/image.h"
+#include "fault.h"
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
@@ -473,6 +474,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 c->rootfd = -1;   /* not ours to remove */
                 goto out;
         }
+        fault_point("after-state-dir");
 
         /* From here on a failure removes what was made (destroy_half_made). */
         c->st.id = xstrdup(o->id);
@@ -511,6 +513,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         /* a first state.json: a crash from here on is cleaned by delete --force */
         if (state_write(c->dirfd, &c->st, err) < 0)
                 goto fail;
+        fault_point("after-cgroup");
 
         int fifo_fd = -1;
         if (!run_mode) {
@@ -565,8 +568,10 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 goto fail;
         }
         c->st.pid = c->pid;
+        fault_point("after-clone");
         if (plan.new_userns && ns_write_id_maps(spec, c->pid, err) < 0)
                 goto fail;
+        fault_point("after-maps");
         if (c->cgroup) {
                 if (cgroup_enter(c->cgroup, c->pid, err) < 0)
                         goto fail;
@@ -584,6 +589,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         }
         if (converse(c, o, run_mode, err) < 0)
                 goto fail;
+        fault_point("before-ready");
         c->st.pid_start = proc_start_time(c->pid);
         if (state_write(c->dirfd, &c->st, err) < 0)
                 goto fail;
@@ -928,6 +934,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
                 kill_everything(st);
         else if (st->has_cgroup)
                 kill_everything(st);   /* stray processes of a container without a pid namespace */
+        fault_point("in-delete-after-kill");
         struct cella_spec *own = NULL;
         if (!spec)
                 spec = own = load_saved_spec(dirfd);
@@ -947,6 +954,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
                 if (cgroup_destroy(&cg, err) < 0)
                         return cella_error_prefix(err, "delete %s", id);
         }
+        fault_point("in-delete-after-cgroup");
         return state_remove_dir(rootfd, id, err);
 }
 

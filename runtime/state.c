@@ -56,19 +56,36 @@ int state_open_root(const char *root, bool create, struct cella_error *err)
         return fd;
 }
 
+/* The directory appears under its name already locked: it is made under a
+ * private dot name (list and the ID check skip those), locked, and renamed
+ * into place. Made in place, a concurrent delete could take the lock between
+ * mkdir and flock, find no state.json and remove it under the create. */
 int state_create_dir(int rootfd, const char *id, struct cella_error *err)
 {
-        if (mkdirat(rootfd, id, 0711) < 0) {
-                if (errno == EEXIST)
-                        return cella_error_msg(err, EEXIST, "container \"%s\" already exists", id);
-                return cella_error_sys(err, "mkdir state dir %s", id);
+        char tmp[64];
+        snprintf(tmp, sizeof tmp, ".new-%d", (int)getpid());
+        if (mkdirat(rootfd, tmp, 0711) < 0) {
+                /* left by a create of an earlier process with our pid that
+                 * was killed right here; it is empty */
+                if (errno != EEXIST || unlinkat(rootfd, tmp, AT_REMOVEDIR) < 0 || mkdirat(rootfd, tmp, 0711) < 0)
+                        return cella_error_sys(err, "mkdir state dir %s", id);
         }
-        int fd = openat(rootfd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0)
-                return cella_error_sys(err, "open state dir %s", id);
-        if (flock(fd, LOCK_EX) < 0) {
+        int fd = openat(rootfd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || flock(fd, LOCK_EX) < 0) {
+                cella_error_sys(err, fd < 0 ? "open state dir %s" : "lock state dir %s", id);
+                if (fd >= 0)
+                        close(fd);
+                unlinkat(rootfd, tmp, AT_REMOVEDIR);
+                return -1;
+        }
+        if (renameat2(rootfd, tmp, rootfd, id, RENAME_NOREPLACE) < 0) {
+                if (errno == EEXIST)
+                        cella_error_msg(err, EEXIST, "container \"%s\" already exists", id);
+                else
+                        cella_error_sys(err, "rename state dir %s", id);
                 close(fd);
-                return cella_error_sys(err, "lock state dir %s", id);
+                unlinkat(rootfd, tmp, AT_REMOVEDIR);
+                return -1;
         }
         return fd;
 }

@@ -15,7 +15,7 @@
 #   RUNTIME_ASAN  sanitizer build for the sample (default build/cella-asan
 #                 when RUNTIME is the default; empty disables)
 #   ASAN_SUITES   integration suites run again with RUNTIME_ASAN
-#                 (default "lifecycle process")
+#                 (default "lifecycle process concurrency")
 #   TESTS         glob filter over "suite/name", "suite" or "name"
 #   TEST_TIMEOUT  seconds allowed per integration test (default 90)
 #   RT_TIMEOUT    seconds allowed per runtime call in a test (default 30)
@@ -34,7 +34,7 @@ if [ -z "${RUNTIME:-}" ]; then
         : "${RUNTIME_ASAN=$PWD/build/cella-asan}"
 fi
 RUNTIME_ASAN=${RUNTIME_ASAN:-}
-ASAN_SUITES=${ASAN_SUITES:-lifecycle process}
+ASAN_SUITES=${ASAN_SUITES:-lifecycle process concurrency}
 TESTS=${TESTS:-}
 export RUNTIME TESTS
 

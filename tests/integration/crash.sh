@@ -1,0 +1,186 @@
+#!/bin/bash
+# Crash safety: CELLA_FAULT=<point> SIGKILLs cella at a named point of create,
+# run or delete (runtime/fault.c). Whatever such a crash leaves, `list` must
+# still work and `delete --force` must remove every trace: state dir, cgroups,
+# mounts and processes (the framework's leak check after each test, plus a
+# look for orphaned cella children below).
+. "$(dirname "$0")/../lib.sh"
+
+# a fault must really fire: the command dies of SIGKILL (128 + 9)
+expect_killed() {
+        assert_status 137 "cella should have been killed at $1"
+}
+
+# processes started by this test's cella (the init is a clone of cella, so
+# its command line names our state root until it execs)
+cella_children() {
+        local f pid
+        for f in /proc/[0-9]*/cmdline; do
+                pid=${f#/proc/}
+                pid=${pid%/cmdline}
+                [ "$pid" = $$ ] && continue
+                grep -q '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null && continue
+                tr '\0' ' ' <"$f" 2>/dev/null | grep -qF -- "--root $STATE_ROOT " && echo "$pid"
+        done
+        return 0
+}
+
+no_cella_children() { [ -z "$(cella_children)" ]; }
+
+# after_crash ID: list works and shows ID (or nothing, if the crash came
+# before the state dir), delete --force cleans up, ID is gone everywhere.
+after_crash() {
+        local id=$1
+        run rt list
+        assert_success "list after a crash"
+        run rt list --format json
+        assert_success "list --format json after a crash"
+        python3 -c 'import json,sys; json.loads(sys.argv[1] or "null")' "$stdout" ||
+                fail "list --format json is not JSON: [$stdout]"
+        run rt delete --force "$id"
+        assert_success "delete --force after a crash"
+        run rt state "$id"
+        assert_failure "state after delete --force"
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state dir $STATE_ROOT/$id left"
+        local cg
+        cg=$(find /sys/fs/cgroup -mindepth 1 -type d -name "*$id*" 2>/dev/null | head -n3)
+        [ -z "$cg" ] || fail "cgroup left: $cg"
+        # an init orphaned before its pid reached state.json must notice that
+        # its parent is gone and exit by itself
+        retry 50 no_cella_children || fail "cella processes left: $(cella_children)"
+        run rt list
+        assert_success
+        assert_not_contains "$stdout" "$id"
+}
+
+# crash_create POINT [run|run-d]: create (or run) a sleeper with the fault.
+crash_create() {
+        local point=$1 how=${2:-create} id
+        id=$(new_id)
+        case "$how" in
+        create) run env CELLA_FAULT="$point" "$RUNTIME" --root "$STATE_ROOT" create -b "$BUNDLE" "$id" ;;
+        run) run env CELLA_FAULT="$point" "$RUNTIME" --root "$STATE_ROOT" run -b "$BUNDLE" "$id" ;;
+        run-d) run env CELLA_FAULT="$point" "$RUNTIME" --root "$STATE_ROOT" run -d -b "$BUNDLE" "$id" ;;
+        esac
+        expect_killed "$point"
+        _rt_track state "$id" # let the leak check know the init, if any
+        track_pid "$(state_field "$id" .pid 2>/dev/null || true)"
+        after_crash "$id"
+}
+
+userns_bundle() {
+        cfg_py "
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+"
+}
+
+test_create_after_state_dir() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create after-state-dir
+}
+
+test_create_after_cgroup() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create after-cgroup
+}
+
+test_create_after_clone() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create after-clone
+}
+
+test_create_after_maps() {
+        make_bundle
+        userns_bundle
+        cfg_args sleep 1000
+        crash_create after-maps
+}
+
+test_create_before_ready() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create before-ready
+}
+
+test_run_after_clone() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create after-clone run
+}
+
+test_run_before_ready() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create before-ready run
+}
+
+test_run_detached_before_ready() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_create before-ready run-d
+}
+
+test_run_detached_after_maps() {
+        make_bundle
+        userns_bundle
+        cfg_args sleep 1000
+        crash_create after-maps run-d
+}
+
+# crash_delete POINT: a running container, delete --force dies at POINT.
+crash_delete() {
+        local point=$1 id pid
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        pid=$(state_field "$id" .pid)
+        run env CELLA_FAULT="$point" "$RUNTIME" --root "$STATE_ROOT" delete --force "$id"
+        expect_killed "$point"
+        # the crash came after the kill: the init is gone, the state is not
+        retry 50 test ! -e "/proc/$pid/stat" -o -n "$(grep -l '^State:[[:space:]]*Z' "/proc/$pid/status" 2>/dev/null)" ||
+                fail "init $pid survived the kill before the crash"
+        assert_eq "$(state_field "$id" .status)" stopped "status after a crashed delete"
+        after_crash "$id"
+}
+
+test_delete_after_kill() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_delete in-delete-after-kill
+}
+
+test_delete_after_cgroup() {
+        make_bundle
+        cfg_args sleep 1000
+        crash_delete in-delete-after-cgroup
+}
+
+# a plain delete (no --force) of the stopped remains works too
+test_delete_after_cgroup_then_plain_delete() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run env CELLA_FAULT=in-delete-after-cgroup "$RUNTIME" --root "$STATE_ROOT" delete --force "$id"
+        expect_killed in-delete-after-cgroup
+        wait_status "$id" stopped
+        run rt delete "$id"
+        assert_success "delete of the remains of a crashed delete"
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left"
+}
+
+# the fault variable names one point; any other value changes nothing
+test_unknown_fault_is_ignored() {
+        make_bundle
+        cfg_args true
+        id=$(new_id)
+        run env CELLA_FAULT=no-such-point "$RUNTIME" --root "$STATE_ROOT" run -b "$BUNDLE" "$id"
+        assert_success
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left after run"
+}
+
+run_tests "$@"
