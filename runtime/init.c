@@ -1,4 +1,5 @@
 #include "init.h"
+#include "cwd.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -220,10 +221,7 @@ int init_main(void *arg)
         TRY(process_set_user(proc, rctx.userns, &err));
         TRY(security_caps_apply(&proc->capabilities, &err));
         const char *cwd = proc->cwd ? proc->cwd : "/";
-        if (chdir(cwd) < 0) {
-                cella_error_sys(&err, "chdir to process.cwd %s", cwd);
-                init_fail(c, &err);
-        }
+        TRY(cwd_enter_inside_root(cwd, &err));
         process_env_ensure_home(&c->env, proc->user.uid);
         _cleanup_free_ char *exe = process_find_executable(proc->args.v[0], c->env);
         if (!exe) {
