@@ -1,5 +1,6 @@
 #include "exec.h"
 #include "cwd.h"
+#include "lsm.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -103,6 +104,7 @@ static int exec_main(void *arg)
          * gone before a cwd like /proc/self/fd/N is resolved */
         cwd_close_inherited_fds(3 + c->preserve_fds, c->sync_fd);
         TRY(cwd_enter_inside_root(cwd, &err));
+        TRY(lsm_prepare_exec(p, NULL, &err));
         process_env_ensure_home(&c->env, p->user.uid);
         _cleanup_free_ char *exe = process_find_executable(p->args.v[0], c->env);
         if (!exe) {

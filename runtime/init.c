@@ -1,5 +1,6 @@
 #include "init.h"
 #include "cwd.h"
+#include "lsm.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -222,6 +223,7 @@ int init_main(void *arg)
         TRY(security_caps_apply(&proc->capabilities, &err));
         const char *cwd = proc->cwd ? proc->cwd : "/";
         TRY(cwd_enter_inside_root(cwd, &err));
+        TRY(lsm_prepare_exec(proc, spec->linux_.mount_label, &err));
         process_env_ensure_home(&c->env, proc->user.uid);
         _cleanup_free_ char *exe = process_find_executable(proc->args.v[0], c->env);
         if (!exe) {

@@ -380,4 +380,53 @@ true'
         assert_eq "$(cat /proc/sys/kernel/hostname)" "$hostname_before"
 }
 
+# ---------------------------------------------------------------- LSM labels
+
+apparmor_on() { [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; }
+selinux_on() { [ -e /sys/fs/selinux/enforce ]; }
+
+test_lsm_apparmor_profile_without_apparmor_fails() {
+        apparmor_on && skip "AppArmor is enabled here"
+        make_bundle
+        cfg_set .process.apparmorProfile '"cella-test-profile"'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" "process.apparmorProfile"
+        assert_contains "$stderr" "AppArmor is not enabled"
+        assert_not_contains "$stderr" "Operation not permitted"
+        assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" ""
+        # exec with a profile fails the same way
+        cfg_del .process.apparmorProfile
+        cfg_args sleep 60
+        rt run -d -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+        cat >"$T/proc.json" <<EOP
+{"args":["true"],"cwd":"/","env":["PATH=/bin"],"user":{"uid":0,"gid":0},"apparmorProfile":"cella-test-profile"}
+EOP
+        run rt exec --process "$T/proc.json" "$id"
+        assert_failure
+        assert_contains "$stderr" "AppArmor is not enabled"
+        rt delete -f "$id"
+}
+
+test_lsm_selinux_labels_without_selinux_ignored() {
+        selinux_on && skip "SELinux is enabled here"
+        make_bundle
+        cfg_set .process.selinuxLabel '"system_u:system_r:container_t:s0:c1,c2"'
+        cfg_set .linux.mountLabel '"system_u:object_r:container_file_t:s0:c1,c2"'
+        run_sh 'echo ran'
+        assert_success
+        assert_eq "$stdout" ran
+        assert_contains "$stderr" "SELinux is not enabled"
+}
+
+test_lsm_apparmor_profile_applied_when_enabled() {
+        apparmor_on || skip "AppArmor is not enabled on this host"
+        make_bundle
+        cfg_set .process.apparmorProfile '"unconfined"'
+        run_sh 'cat /proc/self/attr/current'
+        assert_success
+        assert_contains "$stdout" unconfined
+}
+
 run_tests "$@"
