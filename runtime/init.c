@@ -117,10 +117,12 @@ int init_main(void *arg)
                 if (s != SIGKILL && s != SIGSTOP)
                         signal(s, SIG_DFL);
         sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
-        /* nothing in the container may ptrace or read /proc/<pid>/exe of us */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
+        /* An unprivileged runtime clones us dumpable (ns_spawn) so it can
+         * write our uid_map/gid_map; they are in once SYNC_GO arrives, and no
+         * container process exists before. From then on nothing in the
+         * container may ptrace or read /proc/<pid>/exe of us. */
         TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (c->plan->new_userns) {
                 /* be root of the new user namespace if the maps let us */
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
