@@ -115,17 +115,4 @@ test_rootless_pids_limit_fails_clearly() {
         assert_one_line_error
 }
 
-test_rootless_network_namespace_bridge_fails_clearly() {
-        rootless_setup
-        cfg_py 'c["linux"]["namespaces"].append({"type": "network"})'
-        cfg_set .annotations '{"cella.network":"bridge"}'
-        id=$(new_id)
-        run rl run "$id"
-        if [ "$status" = 0 ]; then
-                skip "cella.network annotation not used by this runtime"
-        fi
-        assert_contains "$stderr" "network"
-        assert_one_line_error
-}
-
 run_tests "$@"
