@@ -1,4 +1,5 @@
 #include "container.h"
+#include "rootless.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -501,6 +502,8 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                         cella_error_clear(err);
                         c->cgroup = NULL;
                 } else {
+                        if (geteuid() != 0)
+                                rootless_cgroup_error(spec, err);
                         goto fail;
                 }
         }

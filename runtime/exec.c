@@ -1,4 +1,6 @@
 #include "exec.h"
+#include "cwd.h"
+#include "lsm.h"
 
 #include <fcntl.h>
 #include <signal.h>
@@ -99,10 +101,11 @@ static int exec_main(void *arg)
         TRY(process_set_user(p, c->plan->join_fds[CELLA_NS_USER] >= 0, &err));
         TRY(security_caps_apply(&p->capabilities, &err));
         const char *cwd = p->cwd ? p->cwd : "/";
-        if (chdir(cwd) < 0) {
-                cella_error_sys(&err, "chdir to %s", cwd);
-                exec_fail(c, &err);
-        }
+        /* CVE-2024-21626: fds inherited from whoever ran `cella exec` must be
+         * gone before a cwd like /proc/self/fd/N is resolved */
+        cwd_close_inherited_fds(3 + c->preserve_fds, c->sync_fd);
+        TRY(cwd_enter_inside_root(cwd, &err));
+        TRY(lsm_prepare_exec(p, NULL, &err));
         process_env_ensure_home(&c->env, p->user.uid);
         _cleanup_free_ char *exe = process_find_executable(p->args.v[0], c->env);
         if (!exe) {

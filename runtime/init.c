@@ -1,4 +1,6 @@
 #include "init.h"
+#include "cwd.h"
+#include "lsm.h"
 
 #include <fcntl.h>
 #include <grp.h>
@@ -116,10 +118,12 @@ int init_main(void *arg)
                 if (s != SIGKILL && s != SIGSTOP)
                         signal(s, SIG_DFL);
         sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
-        /* nothing in the container may ptrace or read /proc/<pid>/exe of us */
-        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
+        /* An unprivileged runtime clones us dumpable (ns_spawn) so it can
+         * write our uid_map/gid_map; they are in once SYNC_GO arrives, and no
+         * container process exists before. From then on nothing in the
+         * container may ptrace or read /proc/<pid>/exe of us. */
         TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (c->plan->new_userns) {
                 /* be root of the new user namespace if the maps let us */
                 if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -224,10 +228,8 @@ int init_main(void *arg)
         TRY(process_set_user(proc, rctx.userns, &err));
         TRY(security_caps_apply(&proc->capabilities, &err));
         const char *cwd = proc->cwd ? proc->cwd : "/";
-        if (chdir(cwd) < 0) {
-                cella_error_sys(&err, "chdir to process.cwd %s", cwd);
-                init_fail(c, &err);
-        }
+        TRY(cwd_enter_inside_root(cwd, &err));
+        TRY(lsm_prepare_exec(proc, spec->linux_.mount_label, &err));
         process_env_ensure_home(&c->env, proc->user.uid);
         _cleanup_free_ char *exe = process_find_executable(proc->args.v[0], c->env);
         if (!exe) {

@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -151,10 +152,34 @@ static int write_time_offsets(const struct cella_linux *lx, struct cella_error *
         return 0;
 }
 
+/* /proc/<pid>/uid_map of a non-dumpable task belongs to global root, so an
+ * unprivileged runtime could not write the maps of its own child: the child
+ * is cloned dumpable (the init drops it once the maps are in). */
+static void rootless_dumpable(bool on)
+{
+        if (geteuid() != 0)
+                prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0);
+}
+
+static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
+                   int *pidfd, struct cella_error *err);
+
 pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
                int *pidfd, struct cella_error *err)
 {
         trace_step("clone", "clone3(flags=0x%lx): the new process gets new namespaces: %s", plan->clone_flags, trace_ns_names(plan->clone_flags));
+        bool userns = plan->new_userns;
+        if (userns)
+                rootless_dumpable(true);
+        pid_t pid = spawn(spec, plan, child_fn, arg, pidfd, err);
+        if (userns)
+                rootless_dumpable(false);
+        return pid;
+}
+
+static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
+                   int *pidfd, struct cella_error *err)
+{
         if (!plan->need_intermediate) {
                 int fd = -1;
                 pid_t pid = do_clone3(plan->clone_flags, SIGCHLD, &fd);

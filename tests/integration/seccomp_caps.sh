@@ -1,0 +1,228 @@
+#!/bin/bash
+# Capability sets and seccomp filters applied through the runtime, plus bad
+# input in those sections. (process.sh has the bounding/effective basics.)
+. "$(dirname "$0")/../lib.sh"
+
+# caps_of SET_JSON: run a container with process.capabilities = SET_JSON and
+# print its Cap* lines
+caps_status() {
+        cfg_set .process.capabilities "$1"
+        run_sh 'grep -E "^Cap(Inh|Prm|Eff|Bnd|Amb):" /proc/self/status'
+        assert_success
+}
+cap_field() { printf '%s\n' "$stdout" | sed -n "s/^$1:[[:space:]]*//p"; }
+
+# CAP_CHOWN=0 (0x1) CAP_KILL=5 (0x20) CAP_NET_BIND_SERVICE=10 (0x400) CAP_NET_RAW=13 (0x2000)
+test_caps_each_set_read_back() {
+        make_bundle
+        caps_status '{"bounding":["CAP_CHOWN","CAP_KILL","CAP_NET_BIND_SERVICE","CAP_NET_RAW"],"permitted":["CAP_CHOWN","CAP_KILL","CAP_NET_BIND_SERVICE"],"effective":["CAP_CHOWN","CAP_KILL"],"inheritable":["CAP_KILL","CAP_NET_BIND_SERVICE"],"ambient":["CAP_NET_BIND_SERVICE"]}'
+        assert_eq "$(cap_field CapBnd)" 0000000000002421 CapBnd
+        assert_eq "$(cap_field CapInh)" 0000000000000420 CapInh
+        assert_eq "$(cap_field CapAmb)" 0000000000000400 CapAmb
+        # execve as root: permitted/effective become (inheritable|bounding)&...;
+        # root keeps the whole permitted set, ambient is in both
+        prm=$((0x$(cap_field CapPrm)))
+        [ $((prm & ~0x2421)) = 0 ] || fail "CapPrm beyond bounding: $(cap_field CapPrm)"
+        [ $((prm & 0x421)) = $((0x421)) ] || fail "CapPrm lacks configured caps: $(cap_field CapPrm)"
+}
+
+test_caps_ambient_survive_for_non_root() {
+        make_bundle
+        cfg_set .process.user '{"uid":1000,"gid":1000}'
+        caps_status '{"bounding":["CAP_NET_BIND_SERVICE","CAP_KILL"],"permitted":["CAP_NET_BIND_SERVICE","CAP_KILL"],"effective":["CAP_NET_BIND_SERVICE","CAP_KILL"],"inheritable":["CAP_NET_BIND_SERVICE"],"ambient":["CAP_NET_BIND_SERVICE"]}'
+        # a non-root execve keeps only the ambient set (CAP_KILL is gone)
+        assert_eq "$(cap_field CapAmb)" 0000000000000400
+        assert_eq "$(cap_field CapEff)" 0000000000000400
+        assert_eq "$(cap_field CapPrm)" 0000000000000400
+        assert_eq "$(cap_field CapBnd)" 0000000000000420
+}
+
+test_caps_non_root_without_ambient_has_none() {
+        make_bundle
+        cfg_set .process.user '{"uid":1000,"gid":1000}'
+        caps_status '{"bounding":["CAP_KILL"],"permitted":["CAP_KILL"],"effective":["CAP_KILL"],"inheritable":[],"ambient":[]}'
+        assert_eq "$(cap_field CapEff)" 0000000000000000
+        assert_eq "$(cap_field CapPrm)" 0000000000000000
+        assert_eq "$(cap_field CapBnd)" 0000000000000020
+}
+
+test_caps_unknown_name_fails() {
+        make_bundle
+        cfg_set .process.capabilities '{"bounding":["CAP_NOT_A_CAP"],"permitted":[],"effective":[],"inheritable":[],"ambient":[]}'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" CAP_NOT_A_CAP
+        assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" ""
+}
+
+# seccomp helpers: a profile allowing everything but what the test says
+sc_set() { cfg_set .linux.seccomp "$1"; }
+
+test_seccomp_mkdir_errno_eperm() {
+        make_bundle
+        cfg_set .root.readonly false
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":1}]}'
+        run_sh 'mkdir /newdir 2>&1; echo rc=$?; touch /newfile && echo touch-ok'
+        assert_success
+        assert_contains "$stdout" "Operation not permitted"
+        assert_contains "$stdout" "rc=1"
+        assert_contains "$stdout" touch-ok
+        [ ! -e "$BUNDLE/rootfs/newdir" ] || fail "mkdir went through"
+}
+
+test_seccomp_errno_ret_value() {
+        make_bundle
+        cfg_set .root.readonly false
+        # ENOSPC (28) instead of the default EPERM
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO","errnoRet":28}]}'
+        run_sh 'mkdir /newdir 2>&1; true'
+        assert_success
+        assert_contains "$stdout" "No space left on device"
+}
+
+test_seccomp_kill_rule() {
+        make_bundle
+        cfg_set .root.readonly false
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_KILL"}]}'
+        run_sh 'mkdir /newdir; echo "survived rc=$?"'
+        # the shell forks mkdir, which dies of SIGSYS (exit 128+31)
+        assert_contains "$stdout" "survived rc=159"
+        cfg_args mkdir /newdir2
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_status 159 "mkdir killed by SIGSYS"
+        [ ! -e "$BUNDLE/rootfs/newdir2" ] || fail "mkdir went through"
+}
+
+test_seccomp_errno_default_action() {
+        make_bundle
+        cfg_set .root.readonly false
+        # the default profile (an allow list) with EACCES as the default
+        # answer and mkdir taken off the list: mkdir meets the default
+        cfg_py '
+s = c["linux"]["seccomp"]
+s["defaultAction"] = "SCMP_ACT_ERRNO"
+s["defaultErrnoRet"] = 13
+for r in s["syscalls"]:
+    r["names"] = [n for n in r["names"] if n not in ("mkdir", "mkdirat")]
+s["syscalls"] = [r for r in s["syscalls"] if r["names"]]
+'
+        run_sh 'echo alive; mkdir /newdir 2>&1; echo rc=$?'
+        assert_success
+        assert_contains "$stdout" alive
+        assert_contains "$stdout" "Permission denied"
+        assert_contains "$stdout" "rc=1"
+        [ ! -e "$BUNDLE/rootfs/newdir" ] || fail "mkdir went through"
+}
+
+test_seccomp_arch_mismatch_still_filters_native() {
+        make_bundle
+        cfg_set .root.readonly false
+        # only a foreign arch listed: the native one is still in the filter
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_AARCH64"],"syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+        run_sh 'mkdir /newdir 2>&1; echo rc=$?'
+        assert_success
+        assert_contains "$stdout" "rc=1"
+        [ ! -e "$BUNDLE/rootfs/newdir" ] || fail "mkdir went through"
+}
+
+test_seccomp_x86_only_kills_native_default() {
+        make_bundle
+        # a 32-bit-only profile with a kill default: the native x86_64 calls
+        # are still decided by the default; the program must not run
+        sc_set '{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_X86"],"syscalls":[]}'
+        cfg_args echo should-not-print
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_not_contains "$stdout" should-not-print
+}
+
+test_seccomp_notify_agent_answers_errno() {
+        agent=$(need_helper seccomp-agent)
+        make_bundle
+        cfg_set .root.readonly false
+        "$agent" "$T/agent.sock" "$T/agent.state" errno:13 2>"$T/agent.log" &
+        apid=$!
+        defer "kill $apid"
+        retry 50 test -S "$T/agent.sock" || fail "agent did not start"
+        sc_set "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$T/agent.sock\",\"listenerMetadata\":\"meta-xyz\",\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        run_sh 'mkdir /newdir 2>&1; echo rc=$?'
+        assert_success
+        assert_contains "$stdout" "Permission denied"
+        [ ! -e "$BUNDLE/rootfs/newdir" ] || fail "mkdir went through"
+        state=$(cat "$T/agent.state")
+        assert_contains "$state" '"seccompFd"'
+        assert_contains "$state" meta-xyz
+        assert_contains "$(cat "$T/agent.log")" "-> errno 13"
+}
+
+test_seccomp_notify_agent_answers_value() {
+        agent=$(need_helper seccomp-agent)
+        make_bundle
+        cfg_set .root.readonly false
+        "$agent" "$T/agent.sock" "$T/agent.state" value:0 2>"$T/agent.log" &
+        apid=$!
+        defer "kill $apid"
+        retry 50 test -S "$T/agent.sock" || fail "agent did not start"
+        sc_set "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$T/agent.sock\",\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        # the agent says "success" without doing it: mkdir reports 0, no dir
+        run_sh 'mkdir /faked && echo rc=0; test -d /faked && echo exists || echo absent'
+        assert_success
+        assert_contains "$stdout" rc=0
+        assert_contains "$stdout" absent
+        assert_contains "$(cat "$T/agent.log")" "-> value 0"
+}
+
+test_seccomp_unknown_syscall_skipped() {
+        make_bundle
+        cfg_set .root.readonly false
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["no_such_syscall_xyz","mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+        run_sh 'echo running; mkdir /d 2>&1; true'
+        assert_success
+        assert_contains "$stdout" running
+        assert_contains "$stdout" "Operation not permitted"
+}
+
+test_seccomp_invalid_action_fails() {
+        make_bundle
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir"],"action":"SCMP_ACT_EXPLODE"}]}'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" SCMP_ACT_EXPLODE
+        assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" ""
+}
+
+test_seccomp_invalid_default_action_fails() {
+        make_bundle
+        sc_set '{"defaultAction":"SCMP_ACT_NOPE"}'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" SCMP_ACT_NOPE
+}
+
+test_seccomp_not_an_object_fails() {
+        make_bundle
+        for bad in '"allow-all"' '[1,2]' '42'; do
+                sc_set "$bad"
+                id=$(new_id)
+                run rt run -b "$BUNDLE" "$id"
+                assert_failure
+                assert_contains "$stderr" seccomp
+                assert_one_line_error
+        done
+}
+
+test_seccomp_unknown_arch_fails() {
+        make_bundle
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","architectures":["SCMP_ARCH_PDP11"]}'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" SCMP_ARCH_PDP11
+}
+
+run_tests "$@"
