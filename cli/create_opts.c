@@ -8,7 +8,7 @@
 int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bool run, struct cella_create_opts *o)
 {
         enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE, OPT_NO_SUBREAPER,
-               OPT_KEEP };
+               OPT_KEEP, OPT_SANDBOX, OPT_VMM, OPT_VM_KERNEL, OPT_VM_ACCEL };
         static const struct option opts[] = {
                 { "bundle", required_argument, NULL, 'b' },
                 { "pid-file", required_argument, NULL, OPT_PID_FILE },
@@ -19,6 +19,10 @@ int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bo
                 { "detach", no_argument, NULL, 'd' },
                 { "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
                 { "keep", no_argument, NULL, OPT_KEEP },
+                { "sandbox", required_argument, NULL, OPT_SANDBOX },
+                { "vmm", required_argument, NULL, OPT_VMM },
+                { "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
+                { "vm-accel", required_argument, NULL, OPT_VM_ACCEL },
                 { 0 },
         };
         memset(o, 0, sizeof *o);
@@ -48,6 +52,17 @@ int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bo
                         o->detach = true;
                         break;
                 case OPT_NO_SUBREAPER: case OPT_KEEP: break;
+                case OPT_SANDBOX:
+                        if (strcmp(optarg, "vm") != 0) {
+                                fprintf(stderr, "cella: --sandbox: only \"vm\" is supported, not \"%s\"\n", optarg);
+                                return -1;
+                        }
+                        o->sandbox = optarg;
+                        break;
+                /* the sandbox reads these as its environment (also settable directly) */
+                case OPT_VMM: setenv("CELLA_QEMU", optarg, 1); break;
+                case OPT_VM_KERNEL: setenv("CELLA_VM_KERNEL", optarg, 1); break;
+                case OPT_VM_ACCEL: setenv("CELLA_VM_ACCEL", optarg, 1); break;
                 default: return -1;
                 }
         }

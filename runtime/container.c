@@ -25,6 +25,7 @@
 #include "log.h"
 #include "namespaces.h"
 #include "relay.h"
+#include "sandbox/sandbox.h"
 #include "security.h"
 #include "sync.h"
 #include "terminal.h"
@@ -635,6 +636,8 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
 
 int container_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
 {
+        if (sandbox_wanted(o))
+                return sandbox_run(o, exit_status, err);
         sigset_t saved;
         block_all_signals(&saved);
         struct created c;

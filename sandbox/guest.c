@@ -1,0 +1,338 @@
+/* cella sandbox, guest side: cella as PID 1 of the VM (the agent).
+ *
+ * Sets up the guest (proc, sys, dev, cgroup2, modules), mounts the shared
+ * rootfs read-only under an overlay with a tmpfs upper, and runs the
+ * container with the normal runtime code. The container's stdio are the
+ * virtio-serial ports themselves, so bytes are passed through untouched;
+ * the ctl port carries "booted", "exit N" and "kill SIG". */
+#include "sandbox.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "runtime/fileutil.h"
+#include "runtime/util.h"
+
+#define STATE_ROOT "/run/cella-guest"
+#define WORK       "/run/sandbox"
+#define BUNDLE     WORK "/bundle"
+
+static int ctl_fd = -1;
+
+static void closedirp(DIR **d)
+{
+        if (*d)
+                closedir(*d);
+}
+
+static void console_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void console_msg(const char *fmt, ...)
+{
+        int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        va_list ap;
+        va_start(ap, fmt);
+        dprintf(fd, "cella-sandbox: ");
+        vdprintf(fd, fmt, ap);
+        dprintf(fd, "\n");
+        va_end(ap);
+        close(fd);
+}
+
+static void ctl_send(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void ctl_send(const char *fmt, ...)
+{
+        char buf[2048];
+        va_list ap;
+        va_start(ap, fmt);
+        int n = vsnprintf(buf, sizeof buf - 1, fmt, ap);
+        va_end(ap);
+        if (n < 0)
+                return;
+        if ((size_t)n > sizeof buf - 2)
+                n = sizeof buf - 2;
+        for (int i = 0; i < n; i++)
+                if (buf[i] == '\n')
+                        buf[i] = ' ';
+        buf[n++] = '\n';
+        if (ctl_fd >= 0)
+                write_all(ctl_fd, buf, (size_t)n);
+        else
+                console_msg("%.*s", n - 1, buf);
+}
+
+static void __attribute__((noreturn)) power_off(void)
+{
+        sync();
+        reboot(RB_POWER_OFF);
+        for (;;)
+                pause();
+}
+
+static void __attribute__((noreturn)) fail(const char *what)
+{
+        ctl_send("error --sandbox vm: guest: %s: %s", what, strerror(errno));
+        console_msg("%s: %s", what, strerror(errno));
+        power_off();
+}
+
+static void setup_mounts(void)
+{
+        static const struct { const char *src, *dst, *type; unsigned long flags; const char *data; } m[] = {
+                { "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+                { "sysfs", "/sys", "sysfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+                { "devtmpfs", "/dev", "devtmpfs", MS_NOSUID, "mode=0755" },
+                { "tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
+                { "tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
+                { "cgroup2", "/sys/fs/cgroup", "cgroup2", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(m); i++) {
+                mkdir(m[i].dst, 0755);
+                if (mount(m[i].src, m[i].dst, m[i].type, m[i].flags, m[i].data) < 0 && errno != EBUSY)
+                        fail(m[i].dst);
+        }
+}
+
+static void load_modules(void)
+{
+        _cleanup_free_ char *order = NULL;
+        size_t len;
+        struct cella_error e = { 0 };
+        if (read_file_at(AT_FDCWD, SANDBOX_GUEST_MODULES "/load-order", &order, &len, &e) < 0)
+                return;
+        char *save = NULL;
+        for (char *m = strtok_r(order, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
+                _cleanup_free_ char *path = xasprintf(SANDBOX_GUEST_MODULES "/%s.ko", m);
+                _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
+                        console_msg("module %s: %s", m, strerror(errno));
+        }
+}
+
+/* The port names appear asynchronously after the driver binds. */
+static int open_port(const char *name, int flags, int timeout_ms)
+{
+        for (int waited = 0; waited <= timeout_ms; waited += 10) {
+                _cleanup_(closedirp) DIR *d = opendir("/sys/class/virtio-ports");
+                struct dirent *de;
+                while (d && (de = readdir(d))) {
+                        if (de->d_name[0] == '.')
+                                continue;
+                        _cleanup_free_ char *np = xasprintf("/sys/class/virtio-ports/%s/name", de->d_name);
+                        _cleanup_free_ char *got = NULL;
+                        size_t len;
+                        struct cella_error e = { 0 };
+                        if (read_file_at(AT_FDCWD, np, &got, &len, &e) < 0)
+                                continue;
+                        got[strcspn(got, "\n")] = 0;
+                        if (!streq(got, name))
+                                continue;
+                        _cleanup_free_ char *dev = xasprintf("/dev/%s", de->d_name);
+                        int fd = open(dev, flags | O_CLOEXEC);
+                        if (fd >= 0)
+                                return fd;
+                }
+                usleep(10000);
+        }
+        errno = ENODEV;
+        return -1;
+}
+
+static void setup_rootfs(void)
+{
+        mkdir(WORK, 0700);
+        mkdir(WORK "/lower", 0755);
+        mkdir(WORK "/rw", 0755);
+        mkdir(BUNDLE, 0755);
+        mkdir(BUNDLE "/rootfs", 0755);
+        if (mount(SANDBOX_ROOTFS_TAG, WORK "/lower", "9p", MS_RDONLY,
+                  "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
+                fail("mount the rootfs share (9p)");
+        if (mount("tmpfs", WORK "/rw", "tmpfs", 0, "mode=0755") < 0)
+                fail("mount tmpfs for the overlay");
+        mkdir(WORK "/rw/upper", 0755);
+        mkdir(WORK "/rw/work", 0755);
+        if (mount("overlay", BUNDLE "/rootfs", "overlay", 0,
+                  "lowerdir=" WORK "/lower,upperdir=" WORK "/rw/upper,workdir=" WORK "/rw/work") < 0)
+                fail("mount the rootfs overlay");
+}
+
+static void enable_controllers(void)
+{
+        int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+                return;
+        /* one at a time: a controller the kernel lacks must not block the rest */
+        for (const char *c = "+cpu\0+memory\0+pids\0+io\0+cpuset\0"; *c; c += strlen(c) + 1)
+                if (write(fd, c, strlen(c)) < 0)
+                        console_msg("cgroup controller %s: %s", c + 1, strerror(errno));
+        close(fd);
+}
+
+/* What the host has that the guest does not: hooks (host programs) and
+ * bind mounts of host paths. */
+static void adapt_spec(struct cella_spec *spec)
+{
+        spec->root_path = (char *)"rootfs";
+        /* inside the guest the container runs directly, not in another VM */
+        for (size_t i = 0; i < spec->annotations.n; i++)
+                if (streq(spec->annotations.v[i].key, "io.cella.sandbox"))
+                        spec->annotations.v[i].value = (char *)"none";
+        for (int h = 0; h < CELLA_HOOK__COUNT; h++)
+                spec->hooks[h].n = 0;
+        size_t keep = 0;
+        for (size_t i = 0; i < spec->n_mounts; i++) {
+                struct cella_mount *m = &spec->mounts[i];
+                bool bind = (m->flags & MS_BIND) || (m->type && streq(m->type, "bind"));
+                if (bind && m->source && m->source[0] == '/' && access(m->source, F_OK) < 0) {
+                        console_msg("skipping bind mount of host path %s", m->source);
+                        continue;
+                }
+                spec->mounts[keep++] = *m;
+        }
+        spec->n_mounts = keep;
+}
+
+static void __attribute__((noreturn)) run_container(const char *id)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct cella_error err = { 0 };
+        struct cella_spec *spec = NULL;
+        if (read_file_at(AT_FDCWD, SANDBOX_GUEST_CONFIG, &text, &len, &err) < 0 ||
+            cella_spec_parse(text, len, "config.json", &spec, &err) < 0) {
+                ctl_send("error %s", err.msg);
+                _exit(255);
+        }
+        adapt_spec(spec);
+        struct cella_create_opts o = {
+                .root = STATE_ROOT,
+                .id = id,
+                .bundle = BUNDLE,
+                .spec = spec,
+                .config_json = text,
+                /* pivot_root(2) cannot move the initramfs, which is the
+                 * guest's root: move-mount + chroot, as runc --no-pivot.
+                 * The VM, not the chroot, is the boundary here. */
+                .no_pivot = true,
+        };
+        int status = 0;
+        if (container_run(&o, &status, &err) < 0) {
+                ctl_send("error %s", err.msg);
+                _exit(255);
+        }
+        _exit(status & 0xff);
+}
+
+static void read_id(char *id, size_t size)
+{
+        _cleanup_free_ char *params = NULL;
+        size_t len;
+        struct cella_error e = { 0 };
+        snprintf(id, size, "sandbox");
+        if (read_file_at(AT_FDCWD, SANDBOX_GUEST_PARAMS, &params, &len, &e) < 0)
+                return;
+        for (char *line = strtok(params, "\n"); line; line = strtok(NULL, "\n"))
+                if (str_has_prefix(line, "id="))
+                        snprintf(id, size, "%s", line + 3);
+}
+
+static void handle_ctl(char *buf, size_t *len, const char *id)
+{
+        char *nl;
+        while ((nl = memchr(buf, '\n', *len))) {
+                *nl = 0;
+                if (str_has_prefix(buf, "kill ")) {
+                        struct cella_error e = { 0 };
+                        if (container_kill(STATE_ROOT, id, atoi(buf + 5), false, &e) < 0)
+                                console_msg("kill: %s", e.msg);
+                }
+                size_t used = (size_t)(nl + 1 - buf);
+                memmove(buf, nl + 1, *len - used);
+                *len -= used;
+        }
+}
+
+void sandbox_guest_main(void)
+{
+        setup_mounts();
+        load_modules();
+        ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);
+        if (ctl_fd < 0)
+                fail("virtio-serial port " SANDBOX_PORT_CTL);
+        int in = open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
+        int out = open_port(SANDBOX_PORT_STDOUT, O_WRONLY, 1000);
+        int errp = open_port(SANDBOX_PORT_STDERR, O_WRONLY, 1000);
+        if (in < 0 || out < 0 || errp < 0)
+                fail("virtio-serial stdio ports");
+        setup_rootfs();
+        enable_controllers();
+        char id[1100];
+        read_id(id, sizeof id);
+
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigprocmask(SIG_BLOCK, &mask, NULL);
+        int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+        ctl_send("booted");
+        pid_t child = fork();
+        if (child < 0)
+                fail("fork");
+        if (child == 0) {
+                sigprocmask(SIG_UNBLOCK, &mask, NULL);
+                dup2(in, 0);
+                dup2(out, 1);
+                dup2(errp, 2);
+                run_container(id);
+        }
+        close(in);
+        close(out);
+        close(errp);
+        char buf[1024];
+        size_t len = 0;
+        int status = -1;
+        while (status < 0) {
+                struct pollfd p[2] = { { .fd = ctl_fd, .events = POLLIN }, { .fd = sigfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0 && errno != EINTR)
+                        break;
+                if (p[0].revents & POLLIN) {
+                        ssize_t n = read(ctl_fd, buf + len, sizeof buf - len);
+                        if (n > 0) {
+                                len += (size_t)n;
+                                handle_ctl(buf, &len, id);
+                                if (len == sizeof buf)
+                                        len = 0;
+                        }
+                }
+                if (p[1].revents & POLLIN) {
+                        struct signalfd_siginfo si;
+                        if (read(sigfd, &si, sizeof si) < 0)
+                                continue;
+                        int ws;
+                        pid_t pid;
+                        while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+                                if (pid == child)
+                                        status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                }
+        }
+        ctl_send("exit %d", status);
+        power_off();
+}
