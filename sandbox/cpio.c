@@ -33,18 +33,23 @@ static void pad4(struct cpio *c, size_t n)
                 put(c, zero, 4 - n % 4);
 }
 
-static void header(struct cpio *c, const char *name, mode_t mode, size_t size)
+static void header_dev(struct cpio *c, const char *name, mode_t mode, size_t size, unsigned major, unsigned minor)
 {
         while (*name == '/')
                 name++;
         char h[111];
         size_t namesize = strlen(name) + 1;
         snprintf(h, sizeof h, "070701%08X%08X%08X%08X%08X%08X%08zX%08X%08X%08X%08X%08zX%08X",
-                 c->ino++, (unsigned)mode, 0u, 0u, S_ISDIR(mode) ? 2u : 1u, 0u, size, 0u, 0u, 0u, 0u,
+                 c->ino++, (unsigned)mode, 0u, 0u, S_ISDIR(mode) ? 2u : 1u, 0u, size, 0u, 0u, major, minor,
                  namesize, 0u);
         put(c, h, 110);
         put(c, name, namesize);
         pad4(c, 110 + namesize);
+}
+
+static void header(struct cpio *c, const char *name, mode_t mode, size_t size)
+{
+        header_dev(c, name, mode, size, 0, 0);
 }
 
 static bool have_dir(struct cpio *c, const char *name)
@@ -101,6 +106,12 @@ void cpio_add_symlink(struct cpio *c, const char *name, const char *target)
         header(c, name, S_IFLNK | 0777, len);
         put(c, target, len);
         pad4(c, len);
+}
+
+void cpio_add_chardev(struct cpio *c, const char *name, mode_t mode, unsigned major, unsigned minor)
+{
+        add_parents(c, name);
+        header_dev(c, name, S_IFCHR | (mode & 07777), 0, major, minor);
 }
 
 int cpio_finish(struct cpio *c, struct cella_error *err)

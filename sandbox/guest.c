@@ -49,7 +49,9 @@ static void console_msg(const char *fmt, ...)
                 return;
         va_list ap;
         va_start(ap, fmt);
-        dprintf(fd, "cella-sandbox: ");
+        struct timespec ts;
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        dprintf(fd, "[%5ld.%03ld] cella-sandbox: ", (long)ts.tv_sec, ts.tv_nsec / 1000000);
         vdprintf(fd, fmt, ap);
         dprintf(fd, "\n");
         va_end(ap);
@@ -272,9 +274,12 @@ static void handle_ctl(char *buf, size_t *len, const char *id)
 
 void sandbox_guest_main(void)
 {
+        console_msg("start");
         setup_mounts();
         load_modules();
+        console_msg("after %s", "load_modules();");
         ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);
+        console_msg("after %s", "ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);");
         if (ctl_fd < 0)
                 fail("virtio-serial port " SANDBOX_PORT_CTL);
         int in = open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
@@ -283,7 +288,9 @@ void sandbox_guest_main(void)
         if (in < 0 || out < 0 || errp < 0)
                 fail("virtio-serial stdio ports");
         setup_rootfs();
+        console_msg("after %s", "setup_rootfs();");
         enable_controllers();
+        console_msg("after %s", "enable_controllers();");
         char id[1100];
         read_id(id, sizeof id);
 
@@ -293,6 +300,7 @@ void sandbox_guest_main(void)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
         ctl_send("booted");
+        console_msg("after %s", "ctl_send(booted);");
         pid_t child = fork();
         if (child < 0)
                 fail("fork");

@@ -203,6 +203,8 @@ static int build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm
                 cpio_add_data(&c, SANDBOX_GUEST_PARAMS, 0600, params, strlen(params));
                 for (const char *d = "/proc\0/sys\0/dev\0/run\0/tmp\0"; *d; d += strlen(d) + 1)
                         cpio_add_dir(&c, d);
+                /* the kernel opens it as init's stdin/stdout/stderr */
+                cpio_add_chardev(&c, "/dev/console", 0600, 5, 1);
         }
         struct cella_error e2 = { 0 };
         if (cpio_finish(&c, r == 0 ? err : &e2) < 0)
@@ -301,7 +303,7 @@ static int relay(struct relay_state *rs, pid_t qemu, int pidfd, int sigfd, bool 
                 struct pollfd p[6];
                 int n = 0;
                 int idx_in = -1, idx_out = -1, idx_err = -1, idx_ctl = -1;
-                if (rs->in_fd >= 0 && rs->socks[0] >= 0) {
+                if (rs->in_fd >= 0) {
                         idx_in = n;
                         p[n++] = (struct pollfd){ .fd = rs->in_fd, .events = POLLIN };
                 }
@@ -352,8 +354,9 @@ static int relay(struct relay_state *rs, pid_t qemu, int pidfd, int sigfd, bool 
                         /* EOF: closing the socket disconnects the port, which the
                          * container reads as end of file */
                         rs->in_fd = -1;
-                        close(rs->socks[0]);
-                        rs->socks[0] = -1;
+                        /* half-close: a full close would let QEMU see a
+                         * hang-up and drop what it has not read yet */
+                        shutdown(rs->socks[0], SHUT_WR);
                 }
                 if (p[idx_sig].revents) {
                         struct signalfd_siginfo si;

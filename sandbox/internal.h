@@ -41,6 +41,7 @@ int cpio_add_host_file(struct cpio *c, const char *name, const char *host_path, 
                        struct cella_error *err);
 void cpio_add_symlink(struct cpio *c, const char *name, const char *target);
 void cpio_add_dir(struct cpio *c, const char *name);
+void cpio_add_chardev(struct cpio *c, const char *name, mode_t mode, unsigned major, unsigned minor);
 /* writes the trailer; returns -1 (errno in err) if any write failed */
 int cpio_finish(struct cpio *c, struct cella_error *err);
 
