@@ -212,18 +212,28 @@ static void adapt_spec(struct cella_spec *spec)
         spec->n_mounts = keep;
 }
 
-static void __attribute__((noreturn)) run_container(const char *id)
+static struct cella_spec *load_spec(char **text)
 {
-        _cleanup_free_ char *text = NULL;
         size_t len;
         struct cella_error err = { 0 };
         struct cella_spec *spec = NULL;
-        if (read_file_at(AT_FDCWD, SANDBOX_GUEST_CONFIG, &text, &len, &err) < 0 ||
-            cella_spec_parse(text, len, "config.json", &spec, &err) < 0) {
+        if (read_file_at(AT_FDCWD, SANDBOX_GUEST_CONFIG, text, &len, &err) < 0 ||
+            cella_spec_parse(*text, len, "config.json", &spec, &err) < 0) {
                 ctl_send("error %s", err.msg);
-                _exit(255);
+                power_off();
         }
         adapt_spec(spec);
+        return spec;
+}
+
+/* container_create with the ports as the container's stdio */
+static pid_t create_container(const char *id, struct cella_spec *spec, const char *text, const int stdio[3])
+{
+        int saved[3];
+        for (int i = 0; i < 3; i++) {
+                saved[i] = dup(i);
+                dup2(stdio[i], i);
+        }
         struct cella_create_opts o = {
                 .root = STATE_ROOT,
                 .id = id,
@@ -235,12 +245,25 @@ static void __attribute__((noreturn)) run_container(const char *id)
                  * The VM, not the chroot, is the boundary here. */
                 .no_pivot = true,
         };
-        int status = 0;
-        if (container_run(&o, &status, &err) < 0) {
-                ctl_send("error %s", err.msg);
-                _exit(255);
+        struct cella_error err = { 0 };
+        int r = container_create(&o, &err);
+        for (int i = 0; i < 3; i++) {
+                dup2(saved[i], i);
+                close(saved[i]);
         }
-        _exit(status & 0xff);
+        if (r < 0) {
+                ctl_send("error %s", err.msg);
+                power_off();
+        }
+        struct cella_state st;
+        enum cella_status status;
+        if (container_load(STATE_ROOT, id, &st, &status, &err) < 0) {
+                ctl_send("error %s", err.msg);
+                power_off();
+        }
+        pid_t pid = st.pid;
+        state_clear(&st);
+        return pid;
 }
 
 static void read_id(char *id, size_t size)
@@ -256,16 +279,28 @@ static void read_id(char *id, size_t size)
                         snprintf(id, size, "%s", line + 3);
 }
 
+static void handle_command(char *line, const char *id)
+{
+        struct cella_error e = { 0 };
+        int r;
+        if (streq(line, "start"))
+                r = container_start(STATE_ROOT, id, &e);
+        else if (str_has_prefix(line, "kill "))
+                r = container_kill(STATE_ROOT, id, atoi(line + 5), false, &e);
+        else
+                r = cella_error_msg(&e, EINVAL, "sandbox agent: unknown request \"%s\"", line);
+        if (r < 0)
+                ctl_send("error %s", e.msg);
+        else
+                ctl_send("ok");
+}
+
 static void handle_ctl(char *buf, size_t *len, const char *id)
 {
         char *nl;
         while ((nl = memchr(buf, '\n', *len))) {
                 *nl = 0;
-                if (str_has_prefix(buf, "kill ")) {
-                        struct cella_error e = { 0 };
-                        if (container_kill(STATE_ROOT, id, atoi(buf + 5), false, &e) < 0)
-                                console_msg("kill: %s", e.msg);
-                }
+                handle_command(buf, id);
                 size_t used = (size_t)(nl + 1 - buf);
                 memmove(buf, nl + 1, *len - used);
                 *len -= used;
@@ -274,12 +309,9 @@ static void handle_ctl(char *buf, size_t *len, const char *id)
 
 void sandbox_guest_main(void)
 {
-        console_msg("start");
         setup_mounts();
         load_modules();
-        console_msg("after %s", "load_modules();");
         ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);
-        console_msg("after %s", "ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);");
         if (ctl_fd < 0)
                 fail("virtio-serial port " SANDBOX_PORT_CTL);
         int in = open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
@@ -288,9 +320,7 @@ void sandbox_guest_main(void)
         if (in < 0 || out < 0 || errp < 0)
                 fail("virtio-serial stdio ports");
         setup_rootfs();
-        console_msg("after %s", "setup_rootfs();");
         enable_controllers();
-        console_msg("after %s", "enable_controllers();");
         char id[1100];
         read_id(id, sizeof id);
 
@@ -300,20 +330,14 @@ void sandbox_guest_main(void)
         sigprocmask(SIG_BLOCK, &mask, NULL);
         int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
         ctl_send("booted");
-        console_msg("after %s", "ctl_send(booted);");
-        pid_t child = fork();
-        if (child < 0)
-                fail("fork");
-        if (child == 0) {
-                sigprocmask(SIG_UNBLOCK, &mask, NULL);
-                dup2(in, 0);
-                dup2(out, 1);
-                dup2(errp, 2);
-                run_container(id);
-        }
+        _cleanup_free_ char *text = NULL;
+        struct cella_spec *spec = load_spec(&text);
+        int stdio[3] = { in, out, errp };
+        pid_t child = create_container(id, spec, text, stdio);
         close(in);
         close(out);
         close(errp);
+        ctl_send("created");
         char buf[1024];
         size_t len = 0;
         int status = -1;
@@ -334,12 +358,13 @@ void sandbox_guest_main(void)
                         struct signalfd_siginfo si;
                         if (read(sigfd, &si, sizeof si) < 0)
                                 continue;
-                        int ws;
-                        pid_t pid;
-                        while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-                                if (pid == child)
-                                        status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
                 }
+                /* PID 1 reaps every orphan; the container's init is our child */
+                int ws;
+                pid_t pid;
+                while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
+                        if (pid == child)
+                                status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
         }
         ctl_send("exit %d", status);
         power_off();

@@ -13,6 +13,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -76,210 +77,35 @@ bool sandbox_wanted(const struct cella_create_opts *o)
         return vm;
 }
 
-static int elf_interpreter(const char *path, char *out, size_t size)
-{
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        Elf64_Ehdr eh;
-        if (fd < 0 || pread(fd, &eh, sizeof eh, 0) != sizeof eh || memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
-            eh.e_ident[EI_CLASS] != ELFCLASS64)
-                return -1;
-        for (unsigned i = 0; i < eh.e_phnum; i++) {
-                Elf64_Phdr ph;
-                if (pread(fd, &ph, sizeof ph, (off_t)(eh.e_phoff + (uint64_t)i * eh.e_phentsize)) != sizeof ph)
-                        return -1;
-                if (ph.p_type != PT_INTERP || ph.p_filesz == 0 || ph.p_filesz >= size)
-                        continue;
-                if (pread(fd, out, ph.p_filesz, (off_t)ph.p_offset) != (ssize_t)ph.p_filesz)
-                        return -1;
-                out[ph.p_filesz] = 0;
-                return out[0] == '/' ? 0 : -1;
-        }
-        return -1;   /* static: nothing to add */
-}
+/* ---- the shim: between QEMU's ports and the rest of the world ----
+ *
+ * One process per VM holds the ctl port: `run` itself, or for create /
+ * run -d a forked daemon (the QEMU's parent). It forwards the requests of
+ * `cella start|kill` (connections to <state>/ctl.sock, one line each) to the
+ * guest and the guest's one-line answers back, in order. */
 
-/* maps names the real file (libcap.so.2.66); the loader asks for the
- * SONAME (libcap.so.2), a symlink next to it: add those shorter names. */
-static void add_soname_links(struct cpio *c, const char *path)
-{
-        const char *base = strrchr(path, '/') + 1;
-        const char *so = strstr(base, ".so.");
-        if (!so)
-                return;
-        for (const char *dot = so + 3; dot; dot = strchr(dot + 1, '.')) {
-                _cleanup_free_ char *name = xstrndup(path, (size_t)(dot - path));
-                char real[PATH_MAX];
-                struct stat st;
-                if (lstat(name, &st) == 0 && S_ISLNK(st.st_mode) && realpath(name, real) && streq(real, path))
-                        cpio_add_symlink(c, name, base);
-        }
-}
+#define MAX_PENDING 16
 
-/* The shared libraries cella runs with are exactly the files mapped into
- * this process: copy them (at their own paths) so the guest's dynamic
- * loader finds them. */
-static int add_own_libraries(struct cpio *c, struct cella_error *err)
-{
-        _cleanup_fclose_ FILE *f = fopen("/proc/self/maps", "re");
-        if (!f)
-                return cella_error_sys(err, "open /proc/self/maps");
-        char line[PATH_MAX + 256];
-        char *seen[64];
-        size_t n_seen = 0;
-        int r = 0;
-        while (r == 0 && fgets(line, sizeof line, f)) {
-                char *path = strchr(line, '/');
-                if (!path || !strstr(path, ".so"))
-                        continue;
-                path[strcspn(path, "\n")] = 0;
-                bool dup = false;
-                for (size_t i = 0; i < n_seen; i++)
-                        dup = dup || streq(seen[i], path);
-                if (dup || n_seen == ARRAY_SIZE(seen))
-                        continue;
-                seen[n_seen++] = xstrdup(path);
-                r = cpio_add_host_file(c, path, path, 0755, err);
-                add_soname_links(c, path);
-        }
-        for (size_t i = 0; i < n_seen; i++)
-                free(seen[i]);
-        /* the ELF interpreter at the path the kernel opens (through the
-         * symlinked directories below, as on the host) */
-        char interp[PATH_MAX];
-        if (r == 0 && elf_interpreter("/proc/self/exe", interp, sizeof interp) == 0) {
-                _cleanup_free_ char *dir = xstrndup(interp, (size_t)(strrchr(interp, '/') - interp));
-                char real_dir[PATH_MAX];
-                if (realpath(*dir ? dir : "/", real_dir)) {
-                        _cleanup_free_ char *guest = xasprintf("%s%s", real_dir, strrchr(interp, '/'));
-                        r = cpio_add_host_file(c, guest, interp, 0755, err);
-                }
-        }
-        /* /lib, /lib64, /bin as on the host (merged /usr: symlinks) */
-        static const char *const links[] = { "/lib", "/lib64", "/bin", "/sbin" };
-        for (size_t i = 0; r == 0 && i < ARRAY_SIZE(links); i++) {
-                char target[PATH_MAX];
-                ssize_t n = readlink(links[i], target, sizeof target - 1);
-                if (n > 0) {
-                        target[n] = 0;
-                        cpio_add_symlink(c, links[i], target);
-                }
-        }
-        return r;
-}
-
-static int add_modules(struct cpio *c, const char *kernel_dir, struct cella_error *err)
-{
-        _cleanup_free_ char *order_path = xasprintf("%s/modules/load-order", kernel_dir);
-        _cleanup_free_ char *order = NULL;
+struct shim {
+        int ctl;                /* QEMU's ctl port */
+        int listen_fd;          /* <state>/ctl.sock */
+        int stdio[3];           /* run: QEMU's stdio ports, else -1 */
+        int in_fd;              /* run: host stdin, -1 at EOF */
+        int sigfd;              /* run: signals to relay, else -1 */
+        int notify_fd;          /* create: "created" / "error ..." to the creator, else -1 */
+        int pidfd;
+        pid_t qemu;
+        int pending[MAX_PENDING];       /* where each outstanding answer goes (-1: nowhere) */
+        size_t n_pending;
+        char buf[4096];
         size_t len;
-        if (read_file_at(AT_FDCWD, order_path, &order, &len, err) < 0)
-                return -1;
-        cpio_add_data(c, SANDBOX_GUEST_MODULES "/load-order", 0644, order, len);
-        char *save = NULL;
-        for (char *m = strtok_r(order, "\n", &save); m; m = strtok_r(NULL, "\n", &save)) {
-                _cleanup_free_ char *host = xasprintf("%s/modules/%s.ko", kernel_dir, m);
-                _cleanup_free_ char *guest = xasprintf(SANDBOX_GUEST_MODULES "/%s.ko", m);
-                if (cpio_add_host_file(c, guest, host, 0644, err) < 0)
-                        return -1;
-        }
-        return 0;
-}
-
-static int build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
-                        const char *id, struct cella_error *err)
-{
-        _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        if (fd < 0)
-                return cella_error_sys(err, "create %s", name);
-        struct cpio c;
-        cpio_init(&c, fd);
-        int r = cpio_add_host_file(&c, "/init", "/proc/self/exe", 0755, err);
-        if (r == 0)
-                r = add_own_libraries(&c, err);
-        if (r == 0)
-                r = add_modules(&c, vm->kernel_dir, err);
-        if (r == 0) {
-                cpio_add_data(&c, SANDBOX_GUEST_CONFIG, 0600, config_text, strlen(config_text));
-                _cleanup_free_ char *params = xasprintf("id=%s\n", id);
-                cpio_add_data(&c, SANDBOX_GUEST_PARAMS, 0600, params, strlen(params));
-                for (const char *d = "/proc\0/sys\0/dev\0/run\0/tmp\0"; *d; d += strlen(d) + 1)
-                        cpio_add_dir(&c, d);
-                /* the kernel opens it as init's stdin/stdout/stderr */
-                cpio_add_chardev(&c, "/dev/console", 0600, 5, 1);
-        }
-        struct cella_error e2 = { 0 };
-        if (cpio_finish(&c, r == 0 ? err : &e2) < 0)
-                return -1;
-        return r;
-}
-
-/* ---- the relay ---- */
-
-struct relay_state {
-        int in_fd;              /* host stdin, -1 at EOF */
-        int socks[4];           /* our ends: stdin, stdout, stderr, ctl */
-        char ctl_buf[4096];
-        size_t ctl_len;
-        bool booted;
-        bool have_status;
+        bool booted, created, have_status, timed_out;
+        bool auto_start;        /* run: start once created */
+        int state_dirfd;        /* run: exec.fifo goes at start */
         int status;
         char *guest_error;
+        long long deadline;     /* boot */
 };
-
-static void ctl_line(struct relay_state *rs, const char *line)
-{
-        if (streq(line, "booted"))
-                rs->booted = true;
-        else if (str_has_prefix(line, "exit ")) {
-                rs->have_status = true;
-                rs->status = atoi(line + 5);
-        } else if (str_has_prefix(line, "error ") && !rs->guest_error)
-                rs->guest_error = xstrdup(line + 6);
-}
-
-static void ctl_read(struct relay_state *rs)
-{
-        ssize_t n = read(rs->socks[3], rs->ctl_buf + rs->ctl_len, sizeof rs->ctl_buf - 1 - rs->ctl_len);
-        if (n <= 0) {
-                if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-                        close(rs->socks[3]);
-                        rs->socks[3] = -1;
-                }
-                return;
-        }
-        rs->ctl_len += (size_t)n;
-        rs->ctl_buf[rs->ctl_len] = 0;
-        char *nl;
-        while ((nl = memchr(rs->ctl_buf, '\n', rs->ctl_len))) {
-                *nl = 0;
-                ctl_line(rs, rs->ctl_buf);
-                size_t used = (size_t)(nl + 1 - rs->ctl_buf);
-                memmove(rs->ctl_buf, nl + 1, rs->ctl_len - used);
-                rs->ctl_len -= used;
-        }
-        if (rs->ctl_len == sizeof rs->ctl_buf - 1)
-                rs->ctl_len = 0;   /* a line too long to be ours */
-}
-
-static bool copy_once(int from, int to)
-{
-        char buf[65536];
-        ssize_t n = read(from, buf, sizeof buf);
-        if (n < 0 && (errno == EINTR || errno == EAGAIN))
-                return true;
-        if (n <= 0)
-                return false;
-        write_all(to, buf, (size_t)n);
-        return true;
-}
-
-static void send_kill(struct relay_state *rs, int sig)
-{
-        if (rs->socks[3] < 0)
-                return;
-        char msg[32];
-        int n = snprintf(msg, sizeof msg, "kill %d\n", sig);
-        write_all(rs->socks[3], msg, (size_t)n);
-}
 
 static long long now_ms(void)
 {
@@ -295,89 +121,325 @@ static int boot_timeout_ms(void)
         return (s > 0 ? s : BOOT_TIMEOUT_S_DEFAULT) * 1000;
 }
 
-/* Relay until QEMU exits. Returns QEMU's wait status via *wstatus. */
-static int relay(struct relay_state *rs, pid_t qemu, int pidfd, int sigfd, bool *timed_out)
+static void shim_request(struct shim *sh, const char *line, int reply_fd)
 {
-        long long deadline = now_ms() + boot_timeout_ms();
+        if (sh->ctl < 0 || sh->n_pending == MAX_PENDING) {
+                if (reply_fd >= 0) {
+                        dprintf(reply_fd, "error the VM is not running\n");
+                        close(reply_fd);
+                }
+                return;
+        }
+        sh->pending[sh->n_pending++] = reply_fd;
+        write_all(sh->ctl, line, strlen(line));
+        write_all(sh->ctl, "\n", 1);
+}
+
+static void notify(struct shim *sh, const char *fmt, const char *arg)
+{
+        if (sh->notify_fd < 0)
+                return;
+        dprintf(sh->notify_fd, fmt, arg);
+        close(sh->notify_fd);
+        sh->notify_fd = -1;
+}
+
+static void guest_line(struct shim *sh, const char *line)
+{
+        if (streq(line, "booted")) {
+                sh->booted = true;
+        } else if (streq(line, "created")) {
+                sh->created = true;
+                notify(sh, "created\n", NULL);
+                if (sh->auto_start) {
+                        unlinkat(sh->state_dirfd, "exec.fifo", 0);
+                        shim_request(sh, "start", -1);
+                }
+        } else if (str_has_prefix(line, "exit ")) {
+                sh->have_status = true;
+                sh->status = atoi(line + 5);
+        } else if (streq(line, "ok") || str_has_prefix(line, "error ")) {
+                if (sh->n_pending) {
+                        int fd = sh->pending[0];
+                        memmove(sh->pending, sh->pending + 1, --sh->n_pending * sizeof *sh->pending);
+                        if (fd >= 0) {
+                                dprintf(fd, "%s\n", line);
+                                close(fd);
+                        }
+                } else if (str_has_prefix(line, "error ")) {
+                        /* the agent failed on its own (config, create) */
+                        if (!sh->guest_error)
+                                sh->guest_error = xstrdup(line + 6);
+                        notify(sh, "%s\n", line);
+                }
+        }
+}
+
+static void ctl_read(struct shim *sh)
+{
+        ssize_t n = read(sh->ctl, sh->buf + sh->len, sizeof sh->buf - 1 - sh->len);
+        if (n <= 0) {
+                if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                        close(sh->ctl);
+                        sh->ctl = -1;
+                }
+                return;
+        }
+        sh->len += (size_t)n;
+        char *nl;
+        while ((nl = memchr(sh->buf, '\n', sh->len))) {
+                *nl = 0;
+                guest_line(sh, sh->buf);
+                size_t used = (size_t)(nl + 1 - sh->buf);
+                memmove(sh->buf, nl + 1, sh->len - used);
+                sh->len -= used;
+        }
+        if (sh->len == sizeof sh->buf - 1)
+                sh->len = 0;   /* a line too long to be ours */
+}
+
+/* one request line from `cella start|kill` */
+static void client_request(struct shim *sh)
+{
+        int fd = accept4(sh->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+        if (fd < 0)
+                return;
+        struct timeval tv = { .tv_sec = 2 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        char line[256];
+        size_t len = 0;
+        while (len < sizeof line - 1) {
+                ssize_t n = read(fd, line + len, 1);
+                if (n <= 0 || line[len] == '\n')
+                        break;
+                len++;
+        }
+        line[len] = 0;
+        if (streq(line, "start") || str_has_prefix(line, "kill "))
+                shim_request(sh, line, fd);
+        else {
+                dprintf(fd, "error unknown request\n");
+                close(fd);
+        }
+}
+
+static bool copy_once(int from, int to)
+{
+        char buf[65536];
+        ssize_t n = read(from, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return true;
+        if (n <= 0)
+                return false;
+        write_all(to, buf, (size_t)n);
+        return true;
+}
+
+static void drain(struct shim *sh)
+{
+        for (int i = 1; i < 3; i++) {
+                if (sh->stdio[i] < 0)
+                        continue;
+                fcntl(sh->stdio[i], F_SETFL, O_NONBLOCK);
+                while (copy_once(sh->stdio[i], i) && errno != EAGAIN)
+                        ;
+        }
+        if (sh->ctl >= 0) {
+                fcntl(sh->ctl, F_SETFL, O_NONBLOCK);
+                ctl_read(sh);
+        }
+}
+
+/* Until QEMU exits. */
+static void shim_loop(struct shim *sh)
+{
+        enum { IN, OUT, ERR, CTL, LISTEN, SIG, PID, N };
         for (;;) {
-                struct pollfd p[6];
-                int n = 0;
-                int idx_in = -1, idx_out = -1, idx_err = -1, idx_ctl = -1;
-                if (rs->in_fd >= 0) {
-                        idx_in = n;
-                        p[n++] = (struct pollfd){ .fd = rs->in_fd, .events = POLLIN };
-                }
-                if (rs->socks[1] >= 0) {
-                        idx_out = n;
-                        p[n++] = (struct pollfd){ .fd = rs->socks[1], .events = POLLIN };
-                }
-                if (rs->socks[2] >= 0) {
-                        idx_err = n;
-                        p[n++] = (struct pollfd){ .fd = rs->socks[2], .events = POLLIN };
-                }
-                if (rs->socks[3] >= 0) {
-                        idx_ctl = n;
-                        p[n++] = (struct pollfd){ .fd = rs->socks[3], .events = POLLIN };
-                }
-                int idx_sig = n;
-                p[n++] = (struct pollfd){ .fd = sigfd, .events = POLLIN };
-                int idx_pid = n;
-                p[n++] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+                struct pollfd p[N];
+                int fds[N] = { sh->in_fd, sh->stdio[1], sh->stdio[2], sh->ctl,
+                               sh->n_pending < MAX_PENDING ? sh->listen_fd : -1, sh->sigfd, sh->pidfd };
+                for (int i = 0; i < N; i++)
+                        p[i] = (struct pollfd){ .fd = fds[i], .events = POLLIN };
                 int timeout = -1;
-                if (!rs->booted) {
-                        long long left = deadline - now_ms();
+                if (!sh->created && !sh->timed_out) {
+                        long long left = sh->deadline - now_ms();
                         if (left <= 0) {
-                                *timed_out = true;
-                                kill(qemu, SIGKILL);
-                                deadline = now_ms() + 3600 * 1000;
-                                rs->booted = true;
+                                sh->timed_out = true;
+                                kill(sh->qemu, SIGKILL);
                                 continue;
                         }
                         timeout = (int)left;
                 }
-                if (poll(p, (nfds_t)n, timeout) < 0) {
+                if (poll(p, N, timeout) < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return -1;
+                        return;
                 }
-                if (idx_out >= 0 && p[idx_out].revents && !copy_once(rs->socks[1], STDOUT_FILENO)) {
-                        close(rs->socks[1]);
-                        rs->socks[1] = -1;
+                if (p[OUT].revents && !copy_once(sh->stdio[1], STDOUT_FILENO)) {
+                        close(sh->stdio[1]);
+                        sh->stdio[1] = -1;
                 }
-                if (idx_err >= 0 && p[idx_err].revents && !copy_once(rs->socks[2], STDERR_FILENO)) {
-                        close(rs->socks[2]);
-                        rs->socks[2] = -1;
+                if (p[ERR].revents && !copy_once(sh->stdio[2], STDERR_FILENO)) {
+                        close(sh->stdio[2]);
+                        sh->stdio[2] = -1;
                 }
-                if (idx_ctl >= 0 && p[idx_ctl].revents)
-                        ctl_read(rs);
-                if (idx_in >= 0 && p[idx_in].revents && !copy_once(rs->in_fd, rs->socks[0])) {
-                        /* EOF: closing the socket disconnects the port, which the
-                         * container reads as end of file */
-                        rs->in_fd = -1;
+                if (p[CTL].revents)
+                        ctl_read(sh);
+                if (p[IN].revents && !copy_once(sh->in_fd, sh->stdio[0])) {
+                        sh->in_fd = -1;
                         /* half-close: a full close would let QEMU see a
                          * hang-up and drop what it has not read yet */
-                        shutdown(rs->socks[0], SHUT_WR);
+                        shutdown(sh->stdio[0], SHUT_WR);
                 }
-                if (p[idx_sig].revents) {
+                if (p[LISTEN].revents)
+                        client_request(sh);
+                if (p[SIG].revents) {
                         struct signalfd_siginfo si;
-                        if (read(sigfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD)
-                                send_kill(rs, (int)si.ssi_signo);
-                }
-                if (p[idx_pid].revents) {
-                        /* QEMU is gone; take what is still buffered in the sockets */
-                        for (int i = 1; i < 4; i++) {
-                                if (rs->socks[i] < 0)
-                                        continue;
-                                fcntl(rs->socks[i], F_SETFL, O_NONBLOCK);
-                                if (i == 3)
-                                        ctl_read(rs);
-                                else
-                                        while (copy_once(rs->socks[i], i) && errno != EAGAIN)
-                                                ;
+                        if (read(sh->sigfd, &si, sizeof si) == sizeof si && si.ssi_signo != SIGCHLD) {
+                                char line[32];
+                                snprintf(line, sizeof line, "kill %u", si.ssi_signo);
+                                shim_request(sh, line, -1);
                         }
-                        return 0;
+                }
+                if (p[PID].revents) {
+                        drain(sh);   /* what QEMU wrote before it went */
+                        return;
                 }
         }
+}
+
+/* ---- booting ---- */
+
+struct boot {
+        struct cella_spec *spec;
+        bool own_spec;
+        char *config_text;
+        char bundle[PATH_MAX];
+        char rootfs[PATH_MAX];
+        struct sandbox_vm vm;
+        int rootfd, dirfd;
+        char *state_dir;
+        struct cella_state st;
+        char **argv;
+};
+
+static void boot_release(struct boot *b)
+{
+        if (b->dirfd >= 0)
+                close(b->dirfd);
+        if (b->rootfd >= 0)
+                close(b->rootfd);
+        if (b->own_spec)
+                cella_spec_free(b->spec);
+        free(b->config_text);
+        free(b->state_dir);
+        cella_strv_free(b->argv);
+        sandbox_vm_release(&b->vm);
+        state_clear(&b->st);
+        b->dirfd = b->rootfd = -1;
+}
+
+/* Everything before QEMU starts: config, VM resources, state dir, initrd. */
+static int boot_prepare(const struct cella_create_opts *o, struct boot *b, struct cella_error *err)
+{
+        memset(b, 0, sizeof *b);
+        b->rootfd = b->dirfd = -1;
+        if (state_check_id(o->id, err) < 0)
+                return -1;
+        if (!realpath(o->bundle ? o->bundle : ".", b->bundle))
+                return cella_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+        if (load_config(o, b->bundle, &b->spec, &b->config_text, err) < 0)
+                return -1;
+        b->own_spec = !o->spec;
+        _cleanup_free_ char *rootfs_rel = b->spec->root_path[0] == '/'
+                                                  ? xstrdup(b->spec->root_path)
+                                                  : xasprintf("%s/%s", b->bundle, b->spec->root_path);
+        if (!realpath(rootfs_rel, b->rootfs))
+                return cella_error_sys(err, "rootfs %s", rootfs_rel);
+        if (!b->spec->has_process)
+                return cella_error_msg(err, EINVAL, "config.json: process: required to create a container");
+        if (b->spec->process.terminal)
+                return cella_error_msg(err, ENOTSUP, "--sandbox vm: process.terminal is not supported yet");
+        if (sandbox_vm_resolve(b->spec, &b->vm, err) < 0)
+                return -1;
+        b->rootfd = state_open_root(o->root, true, err);
+        if (b->rootfd < 0)
+                return -1;
+        b->dirfd = state_create_dir(b->rootfd, o->id, err);
+        if (b->dirfd < 0) {
+                close(b->rootfd);
+                b->rootfd = -1;   /* not ours to remove */
+                return -1;
+        }
+        b->state_dir = xasprintf("%s/%s", o->root, o->id);
+        b->st.id = xstrdup(o->id);
+        b->st.bundle = xstrdup(b->bundle);
+        b->st.rootfs = xstrdup(b->rootfs);
+        char created[64];
+        rfc3339_now(created, sizeof created);
+        b->st.created = xstrdup(created);
+        b->st.owner = xstrdup("");
+        b->st.rootless = geteuid() != 0;
+        b->st.sandbox = xstrdup("vm");
+        if (write_file_atomic_at(b->dirfd, "config.json", b->config_text, strlen(b->config_text), 0600, err) < 0 ||
+            state_write(b->dirfd, &b->st, err) < 0 ||
+            sandbox_build_initrd(b->dirfd, "initrd.cpio", &b->vm, b->config_text, o->id, err) < 0)
+                return -1;
+        /* "created" until start removes it, as for other containers */
+        if (mkfifoat(b->dirfd, "exec.fifo", 0600) < 0)
+                return cella_error_sys(err, "mkfifo exec.fifo");
+        return 0;
+}
+
+static int make_listener(const char *state_dir, struct cella_error *err)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/ctl.sock", state_dir);
+        if (n < 0 || (size_t)n >= sizeof addr.sun_path)
+                return cella_error_msg(err, ENAMETOOLONG, "%s/ctl.sock: path too long for a socket", state_dir);
+        int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cella_error_sys(err, "socket");
+        if (bind(fd, (struct sockaddr *)&addr, sizeof addr) < 0 || listen(fd, 8) < 0) {
+                cella_error_sys(err, "bind %s", addr.sun_path);
+                close(fd);
+                return -1;
+        }
+        return fd;
+}
+
+static pid_t spawn_qemu(char **argv, const int keep[], size_t n_keep, bool own_stdio, int dirfd, int *pidfd,
+                        struct cella_error *err)
+{
+        pid_t pid = fork();
+        if (pid < 0)
+                return cella_error_sys(err, "fork");
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                /* the VM must not outlive its shim, nor take the terminal's ^C */
+                prctl(PR_SET_PDEATHSIG, SIGKILL);
+                setpgid(0, 0);
+                for (size_t i = 0; i < n_keep; i++)
+                        fcntl(keep[i], F_SETFD, 0);
+                int null = open("/dev/null", O_RDWR);
+                int log = openat(dirfd, "qemu.log", O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                if (!own_stdio) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                }
+                dup2(log >= 0 ? log : null, 2);
+                execv(argv[0], argv);
+                _exit(127);
+        }
+        *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (*pidfd < 0) {
+                kill(pid, SIGKILL);
+                waitpid(pid, NULL, 0);
+                return cella_error_sys(err, "pidfd_open");
+        }
+        return pid;
 }
 
 /* A VM that died says why on its console: append its last lines. */
@@ -397,192 +459,386 @@ static void add_console_tail(int dirfd, struct cella_error *err)
         snprintf(err->msg + used, sizeof err->msg - used, "; the guest console ends with:\n%s", p);
 }
 
-static pid_t spawn_qemu(char **argv, const int child_fds[4], int dirfd, int *pidfd, struct cella_error *err)
+/* Why the VM ended without a status. */
+static int vm_failure(struct shim *sh, const struct boot *b, int wstatus, struct cella_error *err)
 {
-        pid_t pid = fork();
-        if (pid < 0)
-                return cella_error_sys(err, "fork");
-        if (pid == 0) {
-                sigset_t none;
-                sigemptyset(&none);
-                sigprocmask(SIG_SETMASK, &none, NULL);
-                /* the VM must not outlive `run`, nor take the terminal's ^C */
-                prctl(PR_SET_PDEATHSIG, SIGKILL);
-                setpgid(0, 0);
-                for (int i = 0; i < 4; i++)
-                        fcntl(child_fds[i], F_SETFD, 0);
-                int null = open("/dev/null", O_RDWR);
-                int log = openat(dirfd, "qemu.log", O_WRONLY | O_CREAT | O_TRUNC, 0600);
-                dup2(null, 0);
-                dup2(null, 1);
-                dup2(log >= 0 ? log : null, 2);
-                execv(argv[0], argv);
-                _exit(127);
+        if (sh->guest_error)
+                return cella_error_msg(err, EIO, "%s", sh->guest_error);
+        if (sh->timed_out) {
+                cella_error_msg(err, ETIMEDOUT,
+                                "--sandbox vm: the VM did not start the container within %d s (CELLA_VM_BOOT_TIMEOUT); "
+                                "is the kernel one with virtio_mmio, virtio_console, 9p and overlay "
+                                "(scripts/prepare-vm-kernel.sh)?",
+                                boot_timeout_ms() / 1000);
+                add_console_tail(b->dirfd, err);
+                return -1;
         }
-        *pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        return pid;
+        _cleanup_free_ char *qlog = NULL;
+        size_t ql = 0;
+        struct cella_error e = { 0 };
+        read_file_at(b->dirfd, "qemu.log", &qlog, &ql, &e);
+        if (WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 127 && !ql)
+                return cella_error_msg(err, ENOEXEC, "--sandbox vm: cannot execute %s", b->vm.qemu);
+        cella_error_msg(err, EIO, "--sandbox vm: the VM stopped without reporting the container's status%s%s",
+                        ql ? "; QEMU said: " : "", ql ? qlog : "");
+        if (!ql)
+                add_console_tail(b->dirfd, err);
+        return -1;
+}
+
+static void shim_init(struct shim *sh)
+{
+        memset(sh, 0, sizeof *sh);
+        sh->ctl = sh->listen_fd = sh->in_fd = sh->sigfd = sh->notify_fd = sh->pidfd = -1;
+        sh->stdio[0] = sh->stdio[1] = sh->stdio[2] = -1;
+        sh->deadline = now_ms() + boot_timeout_ms();
+}
+
+static void shim_close(struct shim *sh)
+{
+        int *fds[] = { &sh->ctl, &sh->listen_fd, &sh->sigfd, &sh->notify_fd, &sh->pidfd,
+                       &sh->stdio[0], &sh->stdio[1], &sh->stdio[2] };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+        for (size_t i = 0; i < sh->n_pending; i++)
+                if (sh->pending[i] >= 0)
+                        close(sh->pending[i]);
+        sh->n_pending = 0;
+        free(sh->guest_error);
+        sh->guest_error = NULL;
+}
+
+static int socket_pair(int *ours, int *theirs, struct cella_error *err)
+{
+        int sv[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                return cella_error_sys(err, "socketpair");
+        *ours = sv[0];
+        *theirs = sv[1];
+        return 0;
+}
+
+static void record_pid(struct boot *b, pid_t qemu)
+{
+        struct cella_error ignored = { 0 };
+        b->st.pid = qemu;
+        b->st.pid_start = proc_start_time(qemu);
+        state_write(b->dirfd, &b->st, &ignored);
 }
 
 int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
 {
-        if (state_check_id(o->id, err) < 0)
-                return -1;
-        char bundle[PATH_MAX];
-        if (!realpath(o->bundle ? o->bundle : ".", bundle))
-                return cella_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
-        struct cella_spec *spec = NULL;
-        _cleanup_free_ char *config_text = NULL;
-        if (load_config(o, bundle, &spec, &config_text, err) < 0)
-                return -1;
-        bool own_spec = !o->spec;
-        _cleanup_free_ char *rootfs_rel = spec->root_path[0] == '/' ? xstrdup(spec->root_path)
-                                                                    : xasprintf("%s/%s", bundle, spec->root_path);
-        char rootfs[PATH_MAX];
-        struct sandbox_vm vm = { 0 };
-        int rootfd = -1, dirfd = -1, pidfd = -1, sigfd = -1;
-        int ours[4] = { -1, -1, -1, -1 }, theirs[4] = { -1, -1, -1, -1 };
-        char **argv = NULL;
-        pid_t qemu = 0;
-        int r = -1;
-        bool made_dir = false;
-        struct cella_state st = { 0 };
-        sigset_t mask, saved;
-        _cleanup_free_ char *state_dir = NULL, *initrd = NULL, *console = NULL;
-
-        if (!realpath(rootfs_rel, rootfs)) {
-                cella_error_sys(err, "rootfs %s", rootfs_rel);
-                goto out;
-        }
-        if (spec->process.terminal) {
-                cella_error_msg(err, ENOTSUP, "--sandbox vm: process.terminal is not supported yet");
-                goto out;
-        }
-        if (sandbox_vm_resolve(spec, &vm, err) < 0)
-                goto out;
-        rootfd = state_open_root(o->root, true, err);
-        if (rootfd < 0)
-                goto out;
-        dirfd = state_create_dir(rootfd, o->id, err);
-        if (dirfd < 0)
-                goto out;
-        made_dir = true;
-        st.id = xstrdup(o->id);
-        st.bundle = xstrdup(bundle);
-        st.rootfs = xstrdup(rootfs);
-        char created[64];
-        rfc3339_now(created, sizeof created);
-        st.created = xstrdup(created);
-        st.owner = xstrdup("");
-        st.sandbox = xstrdup("vm");
-        if (write_file_atomic_at(dirfd, "config.json", config_text, strlen(config_text), 0600, err) < 0 ||
-            state_write(dirfd, &st, err) < 0)
-                goto out;
-        if (build_initrd(dirfd, "initrd.cpio", &vm, config_text, o->id, err) < 0)
-                goto out;
-        for (int i = 0; i < 4; i++) {
-                int sv[2];
-                if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0) {
-                        cella_error_sys(err, "socketpair");
-                        goto out;
+        if (o->detach) {
+                if (sandbox_create(o, err) < 0)
+                        return -1;
+                if (sandbox_start(o->root, o->id, err) < 0) {
+                        struct cella_error ignored = { 0 };
+                        container_delete(o->root, o->id, true, &ignored);
+                        return -1;
                 }
-                ours[i] = sv[0];
-                theirs[i] = sv[1];
+                *exit_status = 0;
+                return 0;
         }
-        state_dir = xasprintf("%s/%s", o->root, o->id);
-        initrd = xasprintf("%s/initrd.cpio", state_dir);
-        console = xasprintf("%s/console.log", state_dir);
-        argv = sandbox_qemu_argv(&vm, initrd, rootfs, theirs, console);
-
-        sigfillset(&mask);
-        sigprocmask(SIG_BLOCK, &mask, &saved);
+        struct boot b;
+        struct shim sh;
+        shim_init(&sh);
+        int theirs[4] = { -1, -1, -1, -1 };
+        sigset_t all, saved;
+        _cleanup_free_ char *initrd = NULL, *console = NULL;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &saved);
+        int r = -1;
+        if (boot_prepare(o, &b, err) < 0)
+                goto out;
+        for (int i = 0; i < 3; i++)
+                if (socket_pair(&sh.stdio[i], &theirs[i], err) < 0)
+                        goto out;
+        if (socket_pair(&sh.ctl, &theirs[3], err) < 0)
+                goto out;
+        sh.listen_fd = make_listener(b.state_dir, err);
+        if (sh.listen_fd < 0)
+                goto out;
+        char *chardevs[4];
+        for (int i = 0; i < 4; i++)
+                chardevs[i] = xasprintf("socket,fd=%d", theirs[i]);
+        initrd = xasprintf("%s/initrd.cpio", b.state_dir);
+        console = xasprintf("%s/console.log", b.state_dir);
+        b.argv = sandbox_qemu_argv(&b.vm, initrd, b.rootfs, chardevs, console);
+        for (int i = 0; i < 4; i++)
+                free(chardevs[i]);
         sigset_t relayed;
         sigemptyset(&relayed);
         for (int s = 1; s < SIGRTMIN; s++)
                 if (s != SIGKILL && s != SIGSTOP && s != SIGSEGV && s != SIGBUS && s != SIGILL && s != SIGFPE &&
                     s != SIGTSTP && s != SIGTTIN && s != SIGTTOU && s != SIGPIPE)
                         sigaddset(&relayed, s);
-        sigfd = signalfd(-1, &relayed, SFD_CLOEXEC);
-        qemu = spawn_qemu(argv, theirs, dirfd, &pidfd, err);
+        sh.sigfd = signalfd(-1, &relayed, SFD_CLOEXEC);
+        sh.qemu = spawn_qemu(b.argv, theirs, 4, false, b.dirfd, &sh.pidfd, err);
         for (int i = 0; i < 4; i++) {
                 close(theirs[i]);
                 theirs[i] = -1;
         }
-        if (qemu < 0 || pidfd < 0 || sigfd < 0) {
-                if (qemu > 0)
-                        kill(qemu, SIGKILL);
-                if (!err->msg[0])
-                        cella_error_sys(err, "pidfd_open");
-                goto restore;
-        }
-        st.pid = qemu;
-        st.pid_start = proc_start_time(qemu);
-        state_write(dirfd, &st, err);
-        cella_error_clear(err);
-
-        struct relay_state rs = { .in_fd = STDIN_FILENO };
-        memcpy(rs.socks, ours, sizeof ours);
-        for (int i = 0; i < 4; i++)
-                ours[i] = -1;
-        if (fcntl(STDIN_FILENO, F_GETFL) < 0)
-                rs.in_fd = -1;
-        bool timed_out = false;
-        relay(&rs, qemu, pidfd, sigfd, &timed_out);
+        if (sh.qemu < 0)
+                goto out;
+        record_pid(&b, sh.qemu);
+        sh.in_fd = fcntl(STDIN_FILENO, F_GETFL) < 0 ? -1 : STDIN_FILENO;
+        /* start as soon as the guest has created the container */
+        sh.auto_start = true;
+        sh.state_dirfd = b.dirfd;
+        shim_loop(&sh);
         int ws = 0;
-        waitpid(qemu, &ws, 0);
-        for (int i = 0; i < 4; i++)
-                if (rs.socks[i] >= 0)
-                        close(rs.socks[i]);
-        if (rs.guest_error) {
-                cella_error_msg(err, EIO, "%s", rs.guest_error);
-        } else if (timed_out) {
-                cella_error_msg(err, ETIMEDOUT,
-                                "--sandbox vm: the VM did not boot within %d s (set CELLA_VM_BOOT_TIMEOUT); is the kernel "
-                                "built with virtio_mmio, virtio_console, 9p and overlay?",
-                                boot_timeout_ms() / 1000);
-                add_console_tail(dirfd, err);
-        } else if (!rs.have_status) {
-                _cleanup_free_ char *qlog = NULL;
-                size_t ql = 0;
-                struct cella_error e = { 0 };
-                read_file_at(dirfd, "qemu.log", &qlog, &ql, &e);
-                if (WIFEXITED(ws) && WEXITSTATUS(ws) == 127 && !ql)
-                        cella_error_msg(err, ENOEXEC, "--sandbox vm: cannot execute %s", vm.qemu);
-                else
-                        cella_error_msg(err, EIO, "--sandbox vm: the VM stopped without reporting the container's status%s%s",
-                                        ql ? "; QEMU said: " : "", ql ? qlog : "");
-                if (!ql)
-                        add_console_tail(dirfd, err);
-        } else {
-                *exit_status = rs.status;
+        waitpid(sh.qemu, &ws, 0);
+        if (sh.have_status) {
+                *exit_status = sh.status;
                 r = 0;
+        } else {
+                vm_failure(&sh, &b, ws, err);
         }
-        free(rs.guest_error);
-restore:
-        sigprocmask(SIG_SETMASK, &saved, NULL);
 out:
-        for (int i = 0; i < 4; i++) {
-                if (ours[i] >= 0)
-                        close(ours[i]);
+        for (int i = 0; i < 4; i++)
                 if (theirs[i] >= 0)
                         close(theirs[i]);
+        shim_close(&sh);
+        if (b.dirfd >= 0) {
+                struct cella_error ignored = { 0 };
+                state_remove_dir(b.rootfd, o->id, &ignored);
         }
-        if (sigfd >= 0)
-                close(sigfd);
-        if (pidfd >= 0)
-                close(pidfd);
-        if (argv)
-                cella_strv_free(argv);
-        if (made_dir) {
-                struct cella_error ignored;
-                state_remove_dir(rootfd, o->id, &ignored);
-        }
-        if (dirfd >= 0)
-                close(dirfd);
-        if (rootfd >= 0)
-                close(rootfd);
-        state_clear(&st);
-        sandbox_vm_release(&vm);
-        if (own_spec)
-                cella_spec_free(spec);
+        boot_release(&b);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
         return r;
+}
+
+/* create, run -d: QEMU under a forked shim that outlives this command. */
+int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
+{
+        struct boot b;
+        sigset_t all, saved;
+        _cleanup_free_ char *initrd = NULL, *console = NULL;
+        sigfillset(&all);
+        sigprocmask(SIG_BLOCK, &all, &saved);
+        int r = -1, ctl_theirs = -1, ctl_ours = -1, listen_fd = -1;
+        int pipefd[2] = { -1, -1 };
+        _cleanup_fclose_ FILE *f = NULL;
+        if (boot_prepare(o, &b, err) < 0)
+                goto fail;
+        if (socket_pair(&ctl_ours, &ctl_theirs, err) < 0)
+                goto fail;
+        listen_fd = make_listener(b.state_dir, err);
+        if (listen_fd < 0)
+                goto fail;
+        if (pipe2(pipefd, O_CLOEXEC) < 0) {
+                cella_error_sys(err, "pipe");
+                goto fail;
+        }
+        /* the container's stdio are the caller's, as runc's detached
+         * containers: QEMU opens them itself (it inherits them) */
+        char *chardevs[4];
+        chardevs[0] = xstrdup("file,path=/dev/null,input-path=/dev/null");
+        chardevs[1] = xstrdup(access("/proc/self/fd/1", W_OK) == 0 ? "file,path=/proc/self/fd/1,append=on"
+                                                                    : "null");
+        chardevs[2] = xstrdup(access("/proc/self/fd/2", W_OK) == 0 ? "file,path=/proc/self/fd/2,append=on"
+                                                                    : "null");
+        chardevs[3] = xasprintf("socket,fd=%d", ctl_theirs);
+        initrd = xasprintf("%s/initrd.cpio", b.state_dir);
+        console = xasprintf("%s/console.log", b.state_dir);
+        b.argv = sandbox_qemu_argv(&b.vm, initrd, b.rootfs, chardevs, console);
+        for (int i = 0; i < 4; i++)
+                free(chardevs[i]);
+
+        pid_t shim_pid = fork();
+        if (shim_pid < 0) {
+                cella_error_sys(err, "fork");
+                goto fail;
+        }
+        if (shim_pid == 0) {
+                /* the shim: must not hold the state dir's lock */
+                close(pipefd[0]);
+                setsid();
+                struct shim sh;
+                shim_init(&sh);
+                sh.ctl = ctl_ours;
+                sh.listen_fd = listen_fd;
+                sh.notify_fd = pipefd[1];
+                struct cella_error e = { 0 };
+                int keep[1] = { ctl_theirs };
+                sh.qemu = spawn_qemu(b.argv, keep, 1, true, b.dirfd, &sh.pidfd, &e);
+                close(ctl_theirs);
+                close(b.dirfd);
+                close(b.rootfd);
+                if (sh.qemu < 0) {
+                        dprintf(pipefd[1], "error %s\n", e.msg);
+                        _exit(1);
+                }
+                dprintf(pipefd[1], "pid %d\n", sh.qemu);
+                int null = open("/dev/null", O_RDWR);
+                dup2(null, 0);
+                dup2(null, 1);
+                dup2(null, 2);
+                shim_loop(&sh);
+                if (!sh.created && sh.notify_fd >= 0) {
+                        int ws = 0;
+                        waitpid(sh.qemu, &ws, 0);
+                        /* tell the creator why, using the files it still has */
+                        dprintf(sh.notify_fd, "failed %d %d\n", ws, sh.timed_out);
+                }
+                _exit(0);
+        }
+        close(pipefd[1]);
+        pipefd[1] = -1;
+        close(ctl_theirs);
+        ctl_theirs = -1;
+        close(ctl_ours);
+        ctl_ours = -1;
+        close(listen_fd);
+        listen_fd = -1;
+        /* "pid N", then "created" or "error MSG" or "failed WSTATUS TIMEDOUT" */
+        f = fdopen(pipefd[0], "r");
+        pipefd[0] = -1;
+        char line[2048];
+        pid_t qemu = 0;
+        bool created = false;
+        while (f && fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = 0;
+                if (str_has_prefix(line, "pid ")) {
+                        qemu = atoi(line + 4);
+                        record_pid(&b, qemu);
+                } else if (streq(line, "created")) {
+                        created = true;
+                        break;
+                } else if (str_has_prefix(line, "error ")) {
+                        cella_error_msg(err, EIO, "%s", line + 6);
+                        break;
+                } else if (str_has_prefix(line, "failed ")) {
+                        struct shim fake;
+                        shim_init(&fake);
+                        int ws = 0, to = 0;
+                        sscanf(line + 7, "%d %d", &ws, &to);
+                        fake.timed_out = to;
+                        vm_failure(&fake, &b, ws, err);
+                        shim_close(&fake);
+                        break;
+                }
+        }
+        if (created) {
+                if (o->pid_file) {
+                        _cleanup_free_ char *txt = xasprintf("%d", qemu);
+                        if (write_file_str(o->pid_file, txt, err) < 0)
+                                goto fail;
+                }
+                r = 0;
+                goto out;
+        }
+        if (!err->msg[0])
+                cella_error_msg(err, EIO, "--sandbox vm: the VM's monitor exited before the container was created");
+        if (qemu > 0)
+                kill(qemu, SIGKILL);
+        waitpid(shim_pid, NULL, 0);
+fail:
+        if (b.dirfd >= 0) {
+                struct cella_error ignored = { 0 };
+                state_remove_dir(b.rootfd, o->id, &ignored);
+        }
+out:
+        for (int i = 0; i < 2; i++)
+                if (pipefd[i] >= 0)
+                        close(pipefd[i]);
+        if (ctl_theirs >= 0)
+                close(ctl_theirs);
+        if (ctl_ours >= 0)
+                close(ctl_ours);
+        if (listen_fd >= 0)
+                close(listen_fd);
+        boot_release(&b);
+        sigprocmask(SIG_SETMASK, &saved, NULL);
+        return r;
+}
+
+/* One request to the VM's shim; the answer is "ok" or "error MSG". */
+static int shim_call(const char *root, const char *id, const char *request, struct cella_error *err)
+{
+        struct sockaddr_un addr = { .sun_family = AF_UNIX };
+        int n = snprintf(addr.sun_path, sizeof addr.sun_path, "%s/%s/ctl.sock", root, id);
+        if (n < 0 || (size_t)n >= sizeof addr.sun_path)
+                return cella_error_msg(err, ENAMETOOLONG, "%s/%s/ctl.sock: path too long", root, id);
+        _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return cella_error_sys(err, "socket");
+        if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0)
+                return cella_error_msg(err, ESRCH, "container %s: its VM is not running (%s: %s)", id, addr.sun_path,
+                                       strerror(errno));
+        _cleanup_free_ char *line = xasprintf("%s\n", request);
+        if (write_all(fd, line, strlen(line)) < 0)
+                return cella_error_sys(err, "write %s", addr.sun_path);
+        char reply[1024];
+        size_t len = 0;
+        while (len < sizeof reply - 1) {
+                ssize_t r = read(fd, reply + len, sizeof reply - 1 - len);
+                if (r < 0 && errno == EINTR)
+                        continue;
+                if (r <= 0)
+                        break;
+                len += (size_t)r;
+                if (memchr(reply, '\n', len))
+                        break;
+        }
+        reply[len] = 0;
+        reply[strcspn(reply, "\n")] = 0;
+        if (streq(reply, "ok"))
+                return 0;
+        if (str_has_prefix(reply, "error "))
+                return cella_error_msg(err, EIO, "%s", reply + 6);
+        return cella_error_msg(err, EIO, "container %s: no answer from its VM", id);
+}
+
+bool sandbox_owns(const char *root, const char *id)
+{
+        struct cella_state st;
+        enum cella_status status;
+        struct cella_error e = { 0 };
+        if (container_load(root, id, &st, &status, &e) < 0)
+                return false;
+        bool vm = st.sandbox && streq(st.sandbox, "vm");
+        state_clear(&st);
+        return vm;
+}
+
+int sandbox_start(const char *root, const char *id, struct cella_error *err)
+{
+        _cleanup_close_ int rootfd = state_open_root(root, false, err);
+        if (rootfd < 0)
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
+        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        if (dirfd < 0)
+                return -1;
+        struct cella_state st;
+        if (state_read(dirfd, id, &st, err) < 0)
+                return -1;
+        enum cella_status status = state_status(dirfd, &st);
+        state_clear(&st);
+        if (status != CELLA_STATUS_CREATED)
+                return cella_error_msg(err, EINVAL, status == CELLA_STATUS_STOPPED
+                                                            ? "cannot start a container that has stopped"
+                                                            : "cannot start a container in the %s state",
+                                       cella_status_name(status));
+        if (shim_call(root, id, "start", err) < 0)
+                return -1;
+        unlinkat(dirfd, "exec.fifo", 0);
+        return 0;
+}
+
+int sandbox_kill(const char *root, const char *id, int sig, struct cella_error *err)
+{
+        struct cella_state st;
+        enum cella_status status;
+        if (container_load(root, id, &st, &status, err) < 0)
+                return -1;
+        state_clear(&st);
+        if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING)
+                return cella_error_msg(err, ESRCH, "container not running");
+        char req[32];
+        snprintf(req, sizeof req, "kill %d", sig);
+        return shim_call(root, id, req, err);
 }

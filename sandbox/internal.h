@@ -45,6 +45,11 @@ void cpio_add_chardev(struct cpio *c, const char *name, mode_t mode, unsigned ma
 /* writes the trailer; returns -1 (errno in err) if any write failed */
 int cpio_finish(struct cpio *c, struct cella_error *err);
 
+/* Write the VM's initramfs as NAME in dirfd. */
+struct sandbox_vm;
+int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
+                         const char *id, struct cella_error *err);
+
 /* ---- the VMM ---- */
 struct sandbox_vm {
         const char *qemu;       /* resolved path */
@@ -58,10 +63,11 @@ struct sandbox_vm {
 int sandbox_vm_resolve(const struct cella_spec *spec, struct sandbox_vm *vm, struct cella_error *err);
 void sandbox_vm_release(struct sandbox_vm *vm);
 
-/* QEMU's argv (NULL-terminated, malloc'd strings). fds: stdin, stdout,
- * stderr and ctl sockets as QEMU will see them; console: log path. */
+/* QEMU's argv (NULL-terminated, malloc'd strings). chardevs: the -chardev
+ * backends (without id) of the stdin, stdout, stderr and ctl ports;
+ * console: log path. */
 char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
-                         const int fds[4], const char *console);
+                         char *const chardevs[4], const char *console);
 
 /* Guest RAM for a memory limit: limit + overhead, at least the minimum. */
 #define SANDBOX_MEM_OVERHEAD_MB 160u

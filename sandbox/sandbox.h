@@ -22,6 +22,17 @@ bool sandbox_wanted(const struct cella_create_opts *o);
  * sets *exit_status (128+N for a signal), removes everything it made. */
 int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err);
 
+/* create (and run -d): the VM boots and the guest creates the container;
+ * a small monitor process (the shim, QEMU's parent) stays behind and serves
+ * <state>/ctl.sock. state.json's pid is QEMU's. */
+int sandbox_create(const struct cella_create_opts *o, struct cella_error *err);
+
+/* state.json says the container is sandboxed */
+bool sandbox_owns(const char *root, const char *id);
+int sandbox_start(const char *root, const char *id, struct cella_error *err);
+/* the signal goes to the container's init inside the guest */
+int sandbox_kill(const char *root, const char *id, int sig, struct cella_error *err);
+
 /* The guest agent: called when cella is PID 1 of a sandbox VM. Never returns. */
 void sandbox_guest_main(void) __attribute__((noreturn));
 

@@ -194,7 +194,7 @@ static void add(struct argv_builder *b, char *s)
 }
 
 char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
-                         const int fds[4], const char *console)
+                         char *const chardevs[4], const char *console)
 {
         struct argv_builder b = { 0 };
         static const char *const names[4] = { SANDBOX_PORT_STDIN, SANDBOX_PORT_STDOUT, SANDBOX_PORT_STDERR,
@@ -235,7 +235,7 @@ char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const 
         add(&b, xstrdup("virtio-serial-device,max_ports=8"));
         for (int i = 0; i < 4; i++) {
                 add(&b, xstrdup("-chardev"));
-                add(&b, xasprintf("socket,id=p%d,fd=%d", i, fds[i]));
+                add(&b, xasprintf("%s,id=p%d", chardevs[i], i));
                 add(&b, xstrdup("-device"));
                 add(&b, xasprintf("virtserialport,chardev=p%d,name=%s", i, names[i]));
         }
