@@ -266,7 +266,9 @@ static pid_t create_container(const char *id, struct cella_spec *spec, const cha
         return pid;
 }
 
-static void read_id(char *id, size_t size)
+static bool stdin_null;
+
+static void read_params(char *id, size_t size)
 {
         _cleanup_free_ char *params = NULL;
         size_t len;
@@ -277,6 +279,8 @@ static void read_id(char *id, size_t size)
         for (char *line = strtok(params, "\n"); line; line = strtok(NULL, "\n"))
                 if (str_has_prefix(line, "id="))
                         snprintf(id, size, "%s", line + 3);
+                else if (streq(line, "stdin=null"))
+                        stdin_null = true;
 }
 
 static void handle_command(char *line, const char *id)
@@ -314,15 +318,15 @@ void sandbox_guest_main(void)
         ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);
         if (ctl_fd < 0)
                 fail("virtio-serial port " SANDBOX_PORT_CTL);
-        int in = open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
+        char id[1100];
+        read_params(id, sizeof id);
+        int in = stdin_null ? open("/dev/null", O_RDONLY | O_CLOEXEC) : open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
         int out = open_port(SANDBOX_PORT_STDOUT, O_WRONLY, 1000);
         int errp = open_port(SANDBOX_PORT_STDERR, O_WRONLY, 1000);
         if (in < 0 || out < 0 || errp < 0)
                 fail("virtio-serial stdio ports");
         setup_rootfs();
         enable_controllers();
-        char id[1100];
-        read_id(id, sizeof id);
 
         sigset_t mask;
         sigemptyset(&mask);

@@ -340,7 +340,7 @@ static void boot_release(struct boot *b)
 }
 
 /* Everything before QEMU starts: config, VM resources, state dir, initrd. */
-static int boot_prepare(const struct cella_create_opts *o, struct boot *b, struct cella_error *err)
+static int boot_prepare(const struct cella_create_opts *o, bool detached, struct boot *b, struct cella_error *err)
 {
         memset(b, 0, sizeof *b);
         b->rootfd = b->dirfd = -1;
@@ -381,9 +381,11 @@ static int boot_prepare(const struct cella_create_opts *o, struct boot *b, struc
         b->st.owner = xstrdup("");
         b->st.rootless = geteuid() != 0;
         b->st.sandbox = xstrdup("vm");
+        /* detached: stdin is /dev/null in the guest, as `runc run -d </dev/null` */
+        _cleanup_free_ char *params = xasprintf("id=%s\nstdin=%s\n", o->id, detached ? "null" : "port");
         if (write_file_atomic_at(b->dirfd, "config.json", b->config_text, strlen(b->config_text), 0600, err) < 0 ||
             state_write(b->dirfd, &b->st, err) < 0 ||
-            sandbox_build_initrd(b->dirfd, "initrd.cpio", &b->vm, b->config_text, o->id, err) < 0)
+            sandbox_build_initrd(b->dirfd, "initrd.cpio", &b->vm, b->config_text, params, err) < 0)
                 return -1;
         /* "created" until start removes it, as for other containers */
         if (mkfifoat(b->dirfd, "exec.fifo", 0600) < 0)
@@ -551,7 +553,7 @@ int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cell
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &saved);
         int r = -1;
-        if (boot_prepare(o, &b, err) < 0)
+        if (boot_prepare(o, false, &b, err) < 0)
                 goto out;
         for (int i = 0; i < 3; i++)
                 if (socket_pair(&sh.stdio[i], &theirs[i], err) < 0)
@@ -622,7 +624,7 @@ int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
         int r = -1, ctl_theirs = -1, ctl_ours = -1, listen_fd = -1;
         int pipefd[2] = { -1, -1 };
         _cleanup_fclose_ FILE *f = NULL;
-        if (boot_prepare(o, &b, err) < 0)
+        if (boot_prepare(o, true, &b, err) < 0)
                 goto fail;
         if (socket_pair(&ctl_ours, &ctl_theirs, err) < 0)
                 goto fail;
@@ -636,7 +638,7 @@ int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
         /* the container's stdio are the caller's, as runc's detached
          * containers: QEMU opens them itself (it inherits them) */
         char *chardevs[4];
-        chardevs[0] = xstrdup("file,path=/dev/null,input-path=/dev/null");
+        chardevs[0] = xstrdup("null");
         chardevs[1] = xstrdup(access("/proc/self/fd/1", W_OK) == 0 ? "file,path=/proc/self/fd/1,append=on"
                                                                     : "null");
         chardevs[2] = xstrdup(access("/proc/self/fd/2", W_OK) == 0 ? "file,path=/proc/self/fd/2,append=on"

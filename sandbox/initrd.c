@@ -125,7 +125,7 @@ static int add_modules(struct cpio *c, const char *kernel_dir, struct cella_erro
 }
 
 int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
-                        const char *id, struct cella_error *err)
+                         const char *params, struct cella_error *err)
 {
         _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -139,7 +139,6 @@ int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *v
                 r = add_modules(&c, vm->kernel_dir, err);
         if (r == 0) {
                 cpio_add_data(&c, SANDBOX_GUEST_CONFIG, 0600, config_text, strlen(config_text));
-                _cleanup_free_ char *params = xasprintf("id=%s\n", id);
                 cpio_add_data(&c, SANDBOX_GUEST_PARAMS, 0600, params, strlen(params));
                 for (const char *d = "/proc\0/sys\0/dev\0/run\0/tmp\0"; *d; d += strlen(d) + 1)
                         cpio_add_dir(&c, d);

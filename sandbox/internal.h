@@ -19,7 +19,7 @@
 /* Files inside the initramfs */
 #define SANDBOX_GUEST_DIR     "/cella-sandbox"
 #define SANDBOX_GUEST_CONFIG  SANDBOX_GUEST_DIR "/config.json"
-#define SANDBOX_GUEST_PARAMS  SANDBOX_GUEST_DIR "/params"
+#define SANDBOX_GUEST_PARAMS  SANDBOX_GUEST_DIR "/params"    /* id=ID, stdin=port|null */
 #define SANDBOX_GUEST_MODULES SANDBOX_GUEST_DIR "/modules"
 
 /* Control protocol: one text line per message on the ctl port.
@@ -48,7 +48,7 @@ int cpio_finish(struct cpio *c, struct cella_error *err);
 /* Write the VM's initramfs as NAME in dirfd. */
 struct sandbox_vm;
 int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
-                         const char *id, struct cella_error *err);
+                         const char *params, struct cella_error *err);
 
 /* ---- the VMM ---- */
 struct sandbox_vm {
