@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "runtime/exec.h"
 #include "runtime/fileutil.h"
 #include "runtime/util.h"
 
@@ -283,6 +284,78 @@ static void read_params(char *id, size_t size)
                         stdin_null = true;
 }
 
+static int exec_ports[2] = { -1, -1 };
+static pid_t exec_child;
+
+static char *unhex(const char *h)
+{
+        size_t n = strlen(h) / 2;
+        char *s = xmalloc(n + 1);
+        for (size_t i = 0; i < n; i++) {
+                unsigned v = 0;
+                sscanf(h + 2 * i, "%2x", &v);
+                s[i] = (char)v;
+        }
+        s[n] = 0;
+        return s;
+}
+
+/* "exec A<hex>... E<hex>... C<hex>": container_exec in a child, its
+ * stdout/stderr on the exec ports; "exec-exit N" when it is done. */
+static int start_exec(char *line, const char *id, struct cella_error *e)
+{
+        if (exec_child > 0)
+                return cella_error_msg(e, EBUSY, "another exec is running in this sandbox");
+        if (exec_ports[0] < 0 || exec_ports[1] < 0)
+                return cella_error_msg(e, ENODEV, "the sandbox has no exec ports");
+        char **args = NULL, **env = NULL;
+        size_t n_args = 0, n_env = 0;
+        char *cwd = NULL;
+        char *save = NULL;
+        for (char *t = strtok_r(line + 5, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+                if (t[0] == 'A') {
+                        args = xrealloc(args, (n_args + 2) * sizeof *args);
+                        args[n_args++] = unhex(t + 1);
+                        args[n_args] = NULL;
+                } else if (t[0] == 'E') {
+                        env = xrealloc(env, (n_env + 2) * sizeof *env);
+                        env[n_env++] = unhex(t + 1);
+                        env[n_env] = NULL;
+                } else if (t[0] == 'C') {
+                        free(cwd);
+                        cwd = unhex(t + 1);
+                }
+        }
+        pid_t pid = fork();
+        if (pid < 0)
+                return cella_error_sys(e, "fork");
+        if (pid == 0) {
+                sigset_t none;
+                sigemptyset(&none);
+                sigprocmask(SIG_SETMASK, &none, NULL);
+                int null = open("/dev/null", O_RDONLY);
+                dup2(null, 0);
+                dup2(exec_ports[0], 1);
+                dup2(exec_ports[1], 2);
+                struct cella_exec_opts o = {
+                        .root = STATE_ROOT, .id = id, .args = args, .n_args = n_args, .env = env,
+                        .n_env = n_env, .cwd = cwd, .no_new_privs = -1, .tty = -1,
+                };
+                int status = 0;
+                struct cella_error err = { 0 };
+                if (container_exec(&o, &status, &err) < 0) {
+                        dprintf(2, "cella: %s\n", err.msg);
+                        _exit(255);
+                }
+                _exit(status & 0xff);
+        }
+        exec_child = pid;
+        cella_strv_free(args);
+        cella_strv_free(env);
+        free(cwd);
+        return 0;
+}
+
 static void handle_command(char *line, const char *id)
 {
         struct cella_error e = { 0 };
@@ -291,6 +364,8 @@ static void handle_command(char *line, const char *id)
                 r = container_start(STATE_ROOT, id, &e);
         else if (str_has_prefix(line, "kill "))
                 r = container_kill(STATE_ROOT, id, atoi(line + 5), false, &e);
+        else if (str_has_prefix(line, "exec "))
+                r = start_exec(line, id, &e);
         else
                 r = cella_error_msg(&e, EINVAL, "sandbox agent: unknown request \"%s\"", line);
         if (r < 0)
@@ -325,6 +400,8 @@ void sandbox_guest_main(void)
         int errp = open_port(SANDBOX_PORT_STDERR, O_WRONLY, 1000);
         if (in < 0 || out < 0 || errp < 0)
                 fail("virtio-serial stdio ports");
+        exec_ports[0] = open_port(SANDBOX_PORT_EXEC_OUT, O_WRONLY, 1000);
+        exec_ports[1] = open_port(SANDBOX_PORT_EXEC_ERR, O_WRONLY, 1000);
         setup_rootfs();
         enable_controllers();
 
@@ -367,8 +444,12 @@ void sandbox_guest_main(void)
                 int ws;
                 pid_t pid;
                 while ((pid = waitpid(-1, &ws, WNOHANG)) > 0)
-                        if (pid == child)
+                        if (pid == child) {
                                 status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+                        } else if (pid == exec_child) {
+                                exec_child = 0;
+                                ctl_send("exec-exit %d", WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws));
+                        }
         }
         ctl_send("exit %d", status);
         power_off();

@@ -15,6 +15,9 @@
 #define SANDBOX_PORT_STDOUT "cella.stdout"
 #define SANDBOX_PORT_STDERR "cella.stderr"
 #define SANDBOX_PORT_CTL    "cella.ctl"
+#define SANDBOX_PORT_EXEC_OUT "cella.exec.out"     /* `cella exec`'s stdout and stderr */
+#define SANDBOX_PORT_EXEC_ERR "cella.exec.err"
+#define SANDBOX_N_PORTS 6
 #define SANDBOX_ROOTFS_TAG  "cella.rootfs"
 /* Files inside the initramfs */
 #define SANDBOX_GUEST_DIR     "/cella-sandbox"
@@ -23,8 +26,11 @@
 #define SANDBOX_GUEST_MODULES SANDBOX_GUEST_DIR "/modules"
 
 /* Control protocol: one text line per message on the ctl port.
- *   guest -> host: "booted", "exit N", "error MESSAGE"
- *   host -> guest: "kill SIG" */
+ *   host -> guest: "start", "kill SIG", "exec TOKEN..." (A<hex>: an
+ *                  argument, E<hex>: an env entry, C<hex>: the cwd)
+ *   guest -> host: "booted", "created", "exit N" (the container),
+ *                  "exec-exit N", and for each request, in order, "ok" or
+ *                  "error MESSAGE" */
 
 /* ---- cpio (newc) writer: the initramfs ---- */
 struct cpio {
@@ -64,10 +70,11 @@ int sandbox_vm_resolve(const struct cella_spec *spec, struct sandbox_vm *vm, str
 void sandbox_vm_release(struct sandbox_vm *vm);
 
 /* QEMU's argv (NULL-terminated, malloc'd strings). chardevs: the -chardev
- * backends (without id) of the stdin, stdout, stderr and ctl ports;
+ * backends (without id) of the stdin, stdout, stderr, ctl, exec.out and
+ * exec.err ports;
  * console: log path. */
 char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
-                         char *const chardevs[4], const char *console);
+                         char *const chardevs[SANDBOX_N_PORTS], const char *console);
 
 /* Guest RAM for a memory limit: limit + overhead, at least the minimum. */
 #define SANDBOX_MEM_OVERHEAD_MB 160u

@@ -33,6 +33,11 @@ int sandbox_start(const char *root, const char *id, struct cella_error *err);
 /* the signal goes to the container's init inside the guest */
 int sandbox_kill(const char *root, const char *id, int sig, struct cella_error *err);
 
+/* a second process in the container, in the same guest; its stdout and
+ * stderr are this process's (stdin is /dev/null) */
+struct cella_exec_opts;
+int sandbox_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err);
+
 /* The guest agent: called when cella is PID 1 of a sandbox VM. Never returns. */
 void sandbox_guest_main(void) __attribute__((noreturn));
 

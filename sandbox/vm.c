@@ -194,11 +194,12 @@ static void add(struct argv_builder *b, char *s)
 }
 
 char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
-                         char *const chardevs[4], const char *console)
+                         char *const chardevs[SANDBOX_N_PORTS], const char *console)
 {
         struct argv_builder b = { 0 };
-        static const char *const names[4] = { SANDBOX_PORT_STDIN, SANDBOX_PORT_STDOUT, SANDBOX_PORT_STDERR,
-                                              SANDBOX_PORT_CTL };
+        static const char *const names[SANDBOX_N_PORTS] = { SANDBOX_PORT_STDIN, SANDBOX_PORT_STDOUT,
+                                                            SANDBOX_PORT_STDERR, SANDBOX_PORT_CTL,
+                                                            SANDBOX_PORT_EXEC_OUT, SANDBOX_PORT_EXEC_ERR };
         add(&b, xstrdup(vm->qemu));
         const char *fixed[] = { "-M", "microvm", "-nodefaults", "-no-user-config", "-display", "none",
                                 "-no-reboot", "-accel", vm->kvm ? "kvm" : "tcg" };
@@ -233,7 +234,7 @@ char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const 
         add(&b, xstrdup("chardev:con"));
         add(&b, xstrdup("-device"));
         add(&b, xstrdup("virtio-serial-device,max_ports=8"));
-        for (int i = 0; i < 4; i++) {
+        for (int i = 0; i < SANDBOX_N_PORTS; i++) {
                 add(&b, xstrdup("-chardev"));
                 add(&b, xasprintf("%s,id=p%d", chardevs[i], i));
                 add(&b, xstrdup("-device"));
