@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -666,6 +667,8 @@ int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cell
         if (sh.qemu < 0)
                 goto out;
         record_pid(&b, sh.qemu);
+        /* `state`, `kill`, `exec` take the lock while run waits */
+        flock(b.dirfd, LOCK_UN);
         sh.in_fd = fcntl(STDIN_FILENO, F_GETFL) < 0 ? -1 : STDIN_FILENO;
         /* start as soon as the guest has created the container */
         sh.auto_start = true;
