@@ -19,8 +19,9 @@ need_vm() {
 
 # a background `rt run` of this test's container; sets RUN_PID
 run_bg() {
-        ( "$RUNTIME" --root "$STATE_ROOT" run --sandbox vm -b "$BUNDLE" "$1" >"$T/bg.out" 2>"$T/bg.err" </dev/null
-          echo $? >"$T/bg.status" ) &
+        ( rc=0
+          "$RUNTIME" --root "$STATE_ROOT" run --sandbox vm -b "$BUNDLE" "$1" >"$T/bg.out" 2>"$T/bg.err" </dev/null || rc=$?
+          echo $rc >"$T/bg.status" ) &
         RUN_PID=$!
 }
 
@@ -82,7 +83,7 @@ test_kill_running_run_gives_128_plus_signal() {
         grep -q qemu "/proc/$qemu/cmdline" || fail "state pid $qemu is not the VM"
         run rt kill "$id" KILL
         assert_success
-        wait "$RUN_PID"
+        wait "$RUN_PID" || true
         assert_eq "$(cat "$T/bg.status")" 137 "run returns 128+SIGKILL"
         [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left"
         ! kill -0 "$qemu" 2>/dev/null || fail "QEMU $qemu still alive"
