@@ -79,7 +79,8 @@ int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bo
 {
         enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE, OPT_NO_SUBREAPER,
                OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_RM, OPT_HOSTNAME, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_NET,
-               OPT_NAT, OPT_SUBNET, OPT_ENTRYPOINT, OPT_READ_ONLY };
+               OPT_NAT, OPT_SUBNET, OPT_ENTRYPOINT, OPT_READ_ONLY, OPT_SANDBOX, OPT_VMM, OPT_VM_KERNEL,
+               OPT_VM_ACCEL };
         static const struct option opts[] = {
                 { "bundle", required_argument, NULL, 'b' },
                 { "pid-file", required_argument, NULL, OPT_PID_FILE },
@@ -108,6 +109,10 @@ int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bo
                 { "subnet", required_argument, NULL, OPT_SUBNET },
                 { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
                 { "read-only", no_argument, NULL, OPT_READ_ONLY },
+                { "sandbox", required_argument, NULL, OPT_SANDBOX },
+                { "vmm", required_argument, NULL, OPT_VMM },
+                { "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
+                { "vm-accel", required_argument, NULL, OPT_VM_ACCEL },
                 { 0 },
         };
         memset(o, 0, sizeof *o);
@@ -192,6 +197,17 @@ int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bo
                         img->run.entrypoint = (const char *const *)img->entrypoint;
                         break;
                 case OPT_READ_ONLY: img->run.readonly = true; break;
+                case OPT_SANDBOX:
+                        if (strcmp(optarg, "vm") != 0) {
+                                fprintf(stderr, "cella: --sandbox: only \"vm\" is supported, not \"%s\"\n", optarg);
+                                return -1;
+                        }
+                        o->sandbox = optarg;
+                        break;
+                /* the sandbox reads these as its environment (also settable directly) */
+                case OPT_VMM: setenv("CELLA_QEMU", optarg, 1); break;
+                case OPT_VM_KERNEL: setenv("CELLA_VM_KERNEL", optarg, 1); break;
+                case OPT_VM_ACCEL: setenv("CELLA_VM_ACCEL", optarg, 1); break;
                 default: return -1;
                 }
         }

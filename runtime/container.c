@@ -29,6 +29,7 @@
 #include "namespaces.h"
 #include "netns/netns.h"
 #include "relay.h"
+#include "sandbox/sandbox.h"
 #include "security.h"
 #include "sync.h"
 #include "terminal.h"
@@ -626,6 +627,8 @@ static void block_all_signals(sigset_t *saved)
 
 int container_create(const struct cella_create_opts *o, struct cella_error *err)
 {
+        if (sandbox_wanted(o))
+                return sandbox_create(o, err);
         sigset_t saved;
         block_all_signals(&saved);
         struct created c;
@@ -669,6 +672,8 @@ static struct cella_spec *load_saved_spec(int dirfd)
 
 int container_start(const char *root, const char *id, struct cella_error *err)
 {
+        if (sandbox_owns(root, id))
+                return sandbox_start(root, id, err);
         if (state_check_id(id, err) < 0)
                 return -1;
         _cleanup_close_ int rootfd = state_open_root(root, false, err);
@@ -737,6 +742,8 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
 
 int container_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
 {
+        if (sandbox_wanted(o))
+                return sandbox_run(o, exit_status, err);
         sigset_t saved;
         block_all_signals(&saved);
         struct created c;
@@ -833,6 +840,8 @@ static int signal_pid(const struct cella_state *st, int sig, struct cella_error 
 
 int container_kill(const char *root, const char *id, int sig, bool all, struct cella_error *err)
 {
+        if (sandbox_owns(root, id))
+                return sandbox_kill(root, id, sig, err);
         struct cella_state st;
         enum cella_status status;
         if (container_load(root, id, &st, &status, err) < 0)

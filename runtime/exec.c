@@ -20,6 +20,7 @@
 #include "namespaces.h"
 #include "process.h"
 #include "relay.h"
+#include "sandbox/sandbox.h"
 #include "security.h"
 #include "spec.h"
 #include "state.h"
@@ -187,6 +188,8 @@ static struct cella_spec *load_config_of(int dirfd, struct cella_error *err)
 int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err)
 {
         *exit_status = 0;
+        if (sandbox_owns(o->root, o->id))
+                return sandbox_exec(o, exit_status, err);
         if (state_check_id(o->id, err) < 0)
                 return -1;
         _cleanup_close_ int rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
