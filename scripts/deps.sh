@@ -7,7 +7,7 @@ set -eu
 PKGS="gcc make pkg-config libcap-dev libseccomp-dev libyajl-dev libmnl-dev libarchive-dev libssl-dev"
 # tests and demo: a static busybox for bundles, newuidmap for rootless,
 # iproute2 to inspect what cella did, runc/crun as references for bench/
-PKGS="$PKGS busybox-static uidmap iproute2 util-linux procps runc crun python3"
+PKGS="$PKGS busybox-static uidmap iproute2 util-linux procps runc crun python3 valgrind"
 # real clients that drive cella in tests/integration/{containerd,podman}.sh
 PKGS="$PKGS containerd podman"
 # extra sets, asked for by the test suites that need them
