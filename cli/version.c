@@ -1,9 +1,17 @@
+#include <seccomp.h>
 #include <stdio.h>
 
 #include "cli/commands.h"
 
 int cmd_version(const struct cella_cli *cli, int argc, char **argv)
 {
+        const struct scmp_version *sv = seccomp_version();
         printf("cella version %s\ncommit: %s\nspec: 1.2.0\n", CELLA_VERSION, CELLA_COMMIT);
+        printf("libseccomp: %u.%u.%u\n", sv ? sv->major : 0, sv ? sv->minor : 0, sv ? sv->micro : 0);
+        /* what this build has; CRIU and QEMU are found when they are used */
+        printf("features: +seccomp +seccomp-notify +caps +cgroup-v1 +cgroup-v2 +cgroup-hybrid +ebpf-devices "
+               "+userns +timens +hooks +images(libarchive, loaded on use) +overlayfs +net(rtnetlink, nftables) "
+               "+checkpoint(criu >= 4, at run time) +sandbox(qemu microvm, at run time) +trace "
+               "-apparmor(not on this host) -selinux(not on this host) -systemd-cgroup\n");
         return 0;
 }

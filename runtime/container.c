@@ -676,16 +676,11 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                 return sandbox_start(root, id, err);
         if (state_check_id(id, err) < 0)
                 return -1;
-        _cleanup_close_ int rootfd = state_open_root(root, false, err);
-        if (rootfd < 0)
-                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        struct cella_state st;
+        enum cella_status status;
+        _cleanup_close_ int dirfd = state_open_container(root, id, true, &st, &status, err);
         if (dirfd < 0)
                 return -1;
-        struct cella_state st;
-        if (state_read(dirfd, id, &st, err) < 0)
-                return -1;
-        enum cella_status status = state_status(dirfd, &st);
         int r = -1;
         _cleanup_close_ int fifo = -1;
         _cleanup_close_ int pidfd = -1;
@@ -802,17 +797,10 @@ int container_run(const struct cella_create_opts *o, int *exit_status, struct ce
 int container_load(const char *root, const char *id, struct cella_state *st, enum cella_status *status,
                    struct cella_error *err)
 {
-        if (state_check_id(id, err) < 0)
-                return -1;
-        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, false, err);
+        int dirfd = state_open_container(root, id, false, st, status, err);
         if (dirfd < 0)
                 return -1;
-        if (state_read(dirfd, id, st, err) < 0)
-                return -1;
-        *status = state_status(dirfd, st);
+        close(dirfd);
         return 0;
 }
 
@@ -884,16 +872,11 @@ int container_pause(const char *root, const char *id, bool pause, struct cella_e
 {
         if (state_check_id(id, err) < 0)
                 return -1;
-        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        struct cella_state st;
+        enum cella_status status;
+        _cleanup_close_ int dirfd = state_open_container(root, id, true, &st, &status, err);
         if (dirfd < 0)
                 return -1;
-        struct cella_state st;
-        if (state_read(dirfd, id, &st, err) < 0)
-                return -1;
-        enum cella_status status = state_status(dirfd, &st);
         int r;
         if (pause && status != CELLA_STATUS_RUNNING)
                 r = cella_error_msg(err, EINVAL, "container %s is not running (%s)", id, cella_status_name(status));

@@ -190,16 +190,10 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         *exit_status = 0;
         if (sandbox_owns(o->root, o->id))
                 return sandbox_exec(o, exit_status, err);
-        if (state_check_id(o->id, err) < 0)
-                return -1;
-        _cleanup_close_ int rootfd = open(o->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", o->id);
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, o->id, false, err);
-        if (dirfd < 0)
-                return -1;
         struct cella_state st;
-        if (state_read(dirfd, o->id, &st, err) < 0)
+        enum cella_status status;
+        _cleanup_close_ int dirfd = state_open_container(o->root, o->id, false, &st, &status, err);
+        if (dirfd < 0)
                 return -1;
         int r = -1;
         struct cella_spec *spec = NULL;
@@ -216,7 +210,6 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         sigset_t saved;
         bool blocked = false;
 
-        enum cella_status status = state_status(dirfd, &st);
         if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
                 cella_error_msg(err, EINVAL, "cannot exec in a stopped container");
                 goto out;

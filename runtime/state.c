@@ -111,6 +111,28 @@ int state_open_dir(int rootfd, const char *id, bool exclusive, struct cella_erro
         return fd;
 }
 
+int state_open_container(const char *root, const char *id, bool exclusive, struct cella_state *st,
+                         enum cella_status *status, struct cella_error *err)
+{
+        memset(st, 0, sizeof *st);
+        if (state_check_id(id, err) < 0)
+                return -1;
+        int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (rootfd < 0)
+                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
+        int dirfd = state_open_dir(rootfd, id, exclusive, err);
+        close(rootfd);
+        if (dirfd < 0)
+                return -1;
+        if (state_read(dirfd, id, st, err) < 0) {
+                state_clear(st);
+                close(dirfd);
+                return -1;
+        }
+        *status = state_status(dirfd, st);
+        return dirfd;
+}
+
 #define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
 static void gen_kv(yajl_gen g, const char *k, const char *v)

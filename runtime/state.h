@@ -62,6 +62,13 @@ int state_create_dir(int rootfd, const char *id, struct cella_error *err);
  * "container \"ID\" does not exist". exclusive: LOCK_EX else LOCK_SH. */
 int state_open_dir(int rootfd, const char *id, bool exclusive, struct cella_error *err);
 
+/* The everyday start of a command on one container: check the ID, open
+ * <root>/<id> locked (exclusive or shared), read its state and derive its
+ * status. Returns the locked dir fd (the caller closes it, which unlocks)
+ * or -1 with err set ("container \"x\" does not exist", ...). */
+int state_open_container(const char *root, const char *id, bool exclusive, struct cella_state *st,
+                         enum cella_status *status, struct cella_error *err);
+
 int state_write(int dirfd, const struct cella_state *st, struct cella_error *err);
 /* A missing state.json (a create that died early) yields st->pid == 0 and
  * only st->id set: status creating/stopped, deletable. */

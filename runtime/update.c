@@ -219,16 +219,11 @@ int container_update(const char *root, const char *id, const char *resources_jso
         if (cgroup_check_resources(res, err) < 0)
                 return -1;
 
-        _cleanup_close_ int rootfd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (rootfd < 0)
-                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        struct cella_state st;
+        enum cella_status status;
+        _cleanup_close_ int dirfd = state_open_container(root, id, true, &st, &status, err);
         if (dirfd < 0)
                 return -1;
-        struct cella_state st;
-        if (state_read(dirfd, id, &st, err) < 0)
-                return -1;
-        enum cella_status status = state_status(dirfd, &st);
         int r = 0;
         if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING)
                 r = cella_error_msg(err, EINVAL, "container %s is %s: nothing to update", id,

@@ -911,16 +911,11 @@ bool sandbox_owns(const char *root, const char *id)
 
 int sandbox_start(const char *root, const char *id, struct cella_error *err)
 {
-        _cleanup_close_ int rootfd = state_open_root(root, false, err);
-        if (rootfd < 0)
-                return cella_error_msg(err, ENOENT, "container \"%s\" does not exist", id);
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, true, err);
+        struct cella_state st;
+        enum cella_status status;
+        _cleanup_close_ int dirfd = state_open_container(root, id, true, &st, &status, err);
         if (dirfd < 0)
                 return -1;
-        struct cella_state st;
-        if (state_read(dirfd, id, &st, err) < 0)
-                return -1;
-        enum cella_status status = state_status(dirfd, &st);
         state_clear(&st);
         if (status != CELLA_STATUS_CREATED)
                 return cella_error_msg(err, EINVAL, status == CELLA_STATUS_STOPPED

@@ -1,0 +1,132 @@
+#!/bin/bash
+# exec: a new process in a running container, with runc's flags, and the
+# bad input a client may send.
+. "$(dirname "$0")/../lib.sh"
+
+# start_sleeper: a running container (ID in $ID) whose init sleeps
+start_sleeper() {
+        make_bundle
+        cfg_args sleep 1000
+        ID=$(new_id)
+        rt run -d -b "$BUNDLE" "$ID" >/dev/null
+        defer "rt delete --force $ID >/dev/null 2>&1"
+        INIT=$(state_field "$ID" .pid)
+}
+
+test_exec_joins_every_namespace_and_the_cgroup() {
+        start_sleeper
+        local ns out
+        for ns in mnt uts ipc pid net cgroup; do
+                out=$(rt exec "$ID" readlink /proc/self/ns/$ns)
+                assert_eq "$out" "$(readlink /proc/$INIT/ns/$ns)" "$ns namespace"
+        done
+        # seen from inside (its cgroup namespace): the same cgroups as the init
+        out=$(rt exec "$ID" cat /proc/self/cgroup | sort)
+        assert_eq "$out" "$(rt exec "$ID" cat /proc/1/cgroup | sort)" "cgroup of the exec'd process"
+}
+
+test_exec_exit_status_and_output() {
+        start_sleeper
+        run rt exec "$ID" sh -c 'echo out; echo err >&2; exit 7'
+        assert_status 7
+        assert_eq "$stdout" out
+        assert_eq "$stderr" err
+}
+
+test_exec_env_cwd_user_groups() {
+        start_sleeper
+        run rt exec --env FOO=bar -e PATH=/bin --cwd /tmp --user 1000:1000 --additional-gids 44 "$ID" \
+                sh -c 'echo "$FOO $(pwd) $(id -u):$(id -g) $(id -G)"'
+        assert_success
+        assert_eq "$stdout" "bar /tmp 1000:1000 1000 44"
+}
+
+test_exec_user_by_name() {
+        start_sleeper
+        run rt exec --user nobody "$ID" id -u
+        assert_success
+        assert_eq "$stdout" 65534
+}
+
+test_exec_cap_and_no_new_privs() {
+        start_sleeper
+        run rt exec --cap CAP_SYS_ADMIN --no-new-privs "$ID" sh -c 'grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'
+        assert_success
+        local eff
+        eff=$(printf '%s\n' "$stdout" | awk '/CapEff/ {print $2}')
+        # bit 21 is CAP_SYS_ADMIN
+        [ $(( 0x$eff >> 21 & 1 )) = 1 ] || fail "CAP_SYS_ADMIN not effective: $eff"
+        assert_contains "$stdout" "NoNewPrivs:	1"
+}
+
+test_exec_process_json() {
+        start_sleeper
+        cat >"$T/process.json" <<'EOJ'
+{"args": ["sh", "-c", "echo $GREETING from $(pwd) as $(id -u)"], "env": ["GREETING=hello", "PATH=/bin"],
+ "cwd": "/tmp", "user": {"uid": 65534, "gid": 65534}, "terminal": false}
+EOJ
+        run rt exec --process "$T/process.json" "$ID"
+        assert_success
+        assert_eq "$stdout" "hello from /tmp as 65534"
+}
+
+test_exec_detach_pid_file_and_ps() {
+        start_sleeper
+        run rt exec -d --pid-file "$T/exec.pid" "$ID" sleep 999
+        assert_success
+        local pid
+        pid=$(cat "$T/exec.pid")
+        [ -d "/proc/$pid" ] || fail "exec'd pid $pid not running"
+        run rt ps --format json "$ID"
+        assert_success
+        assert_contains "$stdout" "$pid"
+        assert_contains "$stdout" "$INIT"
+}
+
+test_exec_tty_with_console_socket() {
+        start_sleeper
+        local recvtty rpid
+        recvtty=$(need_helper recvtty)
+        "$recvtty" "$T/console.sock" "$T/console.out" '' &
+        rpid=$!
+        defer "kill $rpid 2>/dev/null"
+        retry 50 test -S "$T/console.sock" || fail "recvtty did not start"
+        run rt exec -t --console-socket "$T/console.sock" "$ID" sh -c 'test -t 0 && echo is-a-tty'
+        assert_success
+        retry 50 grep -q is-a-tty "$T/console.out" || fail "no tty output: $(cat "$T/console.out" 2>/dev/null)"
+}
+
+test_exec_paused_refused_unless_ignore_paused() {
+        start_sleeper
+        rt pause "$ID"
+        run rt exec "$ID" true
+        assert_failure
+        assert_contains "$stderr" paused
+        rt resume "$ID"
+        run rt exec "$ID" true
+        assert_success
+}
+
+test_exec_bad_input_leaves_the_container_alone() {
+        start_sleeper
+        run rt exec nosuch-container true
+        assert_failure
+        assert_contains "$stderr" "does not exist"
+        echo '{"args": "not-an-array"}' >"$T/bad.json"
+        run rt exec --process "$T/bad.json" "$ID"
+        assert_failure
+        assert_contains "$stderr" "args"
+        run rt exec --user no-such-user "$ID" true
+        assert_failure
+        assert_contains "$stderr" no-such-user
+        run rt exec "$ID" /no/such/binary
+        assert_failure
+        assert_eq "$(state_field "$ID" .status)" running "the container after bad execs"
+        rt kill "$ID" KILL
+        wait_status "$ID" stopped
+        run rt exec "$ID" true
+        assert_failure
+        assert_contains "$stderr" stopped
+}
+
+run_tests "$@"
