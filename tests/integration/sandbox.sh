@@ -183,4 +183,18 @@ test_errors_name_what_to_install() {
         [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left after failures"
 }
 
+# run --image with the sandbox: the image's overlay rootfs shared into the
+# guest, and nothing of it left mounted afterwards
+test_run_image_in_the_sandbox() {
+        need_vm
+        local archive=$CELLA_RUN_DIR/busybox-image.tar
+        [ -s "$archive" ] || sh "$REPO_DIR/scripts/mkimage.sh" "$archive" busybox:latest
+        "$RUNTIME" --image-root "$T/images" image import "$archive" >/dev/null
+        run "$RUNTIME" --root "$STATE_ROOT" --image-root "$T/images" run --image busybox --net none --sandbox vm \
+                --name "$(new_id)" -- sh -c 'uname -r; exit 3'
+        assert_status 3
+        assert_ne "$(printf '%s\n' "$stdout" | head -n1)" "$(uname -r)" "the guest kernel answers"
+        ! grep -q " $T/images/containers/" /proc/self/mountinfo || fail "image rootfs left mounted"
+}
+
 run_tests "$@"
