@@ -34,13 +34,13 @@ build/fuzz/obj/%.o: %.c $(wildcard */*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_lib_objs,$$*)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $$(call fuzz_lib_objs,$$*)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $^ $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
-build/fuzz/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call asan_lib_objs,$$*)
+build/fuzz/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $$(call asan_lib_objs,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ASAN_CFLAGS) -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
 .PHONY: fuzz-build fuzz-run fuzz-replay
 fuzz-build: $(FUZZ_BINS)

@@ -14,7 +14,8 @@
  *           for P2 and P3 the harness wrote.
  *   kind 2: P1 is a docker-save manifest.json; P2 is config.json, P3 is
  *           layer.tar.
- * Every run starts from an empty store and source. */
+ * P3's tar header checksums are recomputed (tar_fixup.h). Every run starts
+ * from an empty store and source. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 
 #include "image/internal.h"
 #include "runtime/util.h"
+#include "tests/fuzz/tar_fixup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -133,7 +135,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         char layer_digest[80], config_digest[80], manifest_digest[80];
         size_t cn, mn, in;
-        put_blob(src_fd, parts[2].p ? parts[2].p : "", parts[2].n, layer_digest);
+        unsigned char *layer = xmalloc(parts[2].n + 1);
+        if (parts[2].n)
+                memcpy(layer, parts[2].p, parts[2].n);
+        tar_fixup(layer, parts[2].n);
+        parts[2].p = (const char *)layer;
+        put_blob(src_fd, parts[2].p, parts[2].n, layer_digest);
         char *config = replace_all(parts[1].p ? parts[1].p : "", parts[1].n, "@LAYER@", layer_digest, &cn);
         put_blob(src_fd, config, cn, config_digest);
         char *doc1 = replace_all(parts[0].p, parts[0].n, "@LAYER@", layer_digest, &mn);
@@ -164,11 +171,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
                 put(src_fd, "manifest.json", doc, mn);
                 put(src_fd, "config.json", config, cn);
-                put(src_fd, "layer.tar", parts[2].p ? parts[2].p : "", parts[2].n);
+                put(src_fd, "layer.tar", parts[2].p, parts[2].n);
         }
         put(src_fd, "oci-layout", "{\"imageLayoutVersion\":\"1.0.0\"}", 30);
         free(doc);
         free(config);
+        free(layer);
         close(src_fd);
 
         char store_path[96], src_path[96];

@@ -4,7 +4,8 @@
  * outside root: <base> holds only root/ and canary/, canary/ is empty, and
  * the fixed path /dev/shm/cella-fuzz-unpack-escape, which the seeds aim
  * absolute symlinks and hard links at, does not exist. An unpack error is
- * fine (the caller removes root); an escape, or a crash, is not. */
+ * fine (the caller removes root); an escape, or a crash, is not.
+ * Tar header checksums are recomputed first (tar_fixup.h). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 
 #include "image/internal.h"
 #include "runtime/util.h"
+#include "tests/fuzz/tar_fixup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -88,8 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (mkdirat(base_fd, "root", 0755) < 0)
                 abort();
         int root_fd = openat(base_fd, "root", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        unsigned char *copy = xmalloc(size + 1);
+        memcpy(copy, data, size);
+        tar_fixup(copy, size);
         int in = memfd_create("layer", MFD_CLOEXEC);
-        if (root_fd < 0 || in < 0 || (size && write(in, data, size) != (ssize_t)size) ||
+        ssize_t w = size ? write(in, copy, size) : 0;
+        free(copy);
+        if (root_fd < 0 || in < 0 || w != (ssize_t)size ||
             lseek(in, 0, SEEK_SET) != 0)
                 abort();
         struct image_unpack_limits limits = { .max_entries = 1000, .max_bytes = 16 << 20 };
