@@ -163,6 +163,7 @@ mixed_worker() {
                 fi
                 [ ! -e "$STATE_ROOT/$id" ] || fail "mix $n cycle $i: state dir left"
                 [ ! -e "$T/images/containers/$id" ] || fail "mix $n cycle $i: image rootfs dir left"
+                echo "mix $n cycle $i kind $((i % 3)) done"
         done
 }
 
@@ -192,6 +193,8 @@ test_churn_mixed() {
         cat "$T/.pids.mix1" "$T/.pids.mix2" >>"$T/.pids" 2>/dev/null || true
         [ $st1 = 0 ] || { cat "$T/m1.log" >&2; fail "mixed worker 1 failed"; }
         [ $st2 = 0 ] || { cat "$T/m2.log" >&2; fail "mixed worker 2 failed"; }
+        assert_eq "$(grep -c ' done$' "$T/m1.log")" "$half" "mixed worker 1 cycles"
+        assert_eq "$(grep -c ' done$' "$T/m2.log")" $((CHURN_MIX - half)) "mixed worker 2 cycles"
 
         assert_eq "$(nsenter --net="/run/netns/$ns" ip -o link show | grep -c ': cella[0-9a-f]\{8\}' || true)" 0 \
                 "no veth left in the namespace"
