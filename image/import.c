@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "image/internal.h"
+#include "runtime/fault.h"
 #include "runtime/log.h"
 #include "runtime/util.h"
 
@@ -186,6 +187,9 @@ static int import_layer(struct importer *im, const char *path, const char *blob_
                 if (r < 0)
                         cella_error_prefix(im->err, "layer %s", blob_digest ? blob_digest : path);
         }
+        /* crash tests: diff/ full but unmarked, the blob still in tmp/ */
+        if (r >= 0)
+                fault_point("import-mid-layer");
         if (r >= 0 && teeing) {
                 *size_out = w.size;
                 r = image_blob_writer_commit(&w, blob_hex_out, im->err);
@@ -613,6 +617,8 @@ static int record_images(struct importer *im, struct image_list *imported)
                         image_info_copy(&index.v[index.n++], f);
                 }
         }
+        /* crash tests: every blob and layer in place, images.json not yet */
+        fault_point("import-before-index");
         r = image_index_save(im->store, &index, im->err);
         image_list_clear(&index);
         if (r < 0)

@@ -8,7 +8,7 @@ include Makefile
 
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= spec process resources state netlink
+FUZZ_TARGETS ?= spec process resources state netlink image_index image_manifest unpack
 FUZZ_CFLAGS := $(filter-out -Werror -Wno-format-truncation,$(BASE_CFLAGS)) -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LINK := -fsanitize=fuzzer,address,undefined
@@ -16,8 +16,15 @@ FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 # fuzz_netlink.c includes these sources to reach their static reply parsers
 NETLINK_INCLUDED := netns/addr.c netns/link.c netns/route.c
 
-fuzz_lib_objs = $(patsubst %.c,build/fuzz/obj/%.o,$(if $(filter netlink,$(1)),$(filter-out $(NETLINK_INCLUDED),$(LIB_SRCS)),$(LIB_SRCS)))
-asan_lib_objs = $(patsubst %.c,build/asan/%.o,$(if $(filter netlink,$(1)),$(filter-out $(NETLINK_INCLUDED),$(LIB_SRCS)),$(LIB_SRCS)))
+# the image targets link image/ and the few runtime/ helpers it calls, not
+# the whole library (less to build, and clang-14 need not compile the rest)
+IMAGE_TARGETS := image_index image_manifest unpack
+IMAGE_FUZZ_SRCS := $(wildcard image/*.c) runtime/error.c runtime/util.c runtime/log.c \
+	runtime/fileutil.c runtime/seccomp_cache.c runtime/fault.c
+
+fuzz_srcs = $(if $(filter netlink,$(1)),$(filter-out $(NETLINK_INCLUDED),$(LIB_SRCS)),$(if $(filter $(IMAGE_TARGETS),$(1)),$(IMAGE_FUZZ_SRCS),$(LIB_SRCS)))
+fuzz_lib_objs = $(patsubst %.c,build/fuzz/obj/%.o,$(call fuzz_srcs,$(1)))
+asan_lib_objs = $(patsubst %.c,build/asan/%.o,$(call fuzz_srcs,$(1)))
 
 FUZZ_BINS   := $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 REPLAY_BINS := $(FUZZ_TARGETS:%=build/fuzz/replay/fuzz_%)
@@ -27,13 +34,13 @@ build/fuzz/obj/%.o: %.c $(wildcard */*.h)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
 .SECONDEXPANSION:
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(call fuzz_lib_objs,$$*)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $$(call fuzz_lib_objs,$$*)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $^ $(PKG_LIBS)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_LINK) -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
-build/fuzz/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $$(call asan_lib_objs,$$*)
+build/fuzz/replay/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c $(wildcard tests/fuzz/*.h) $$(call asan_lib_objs,$$*)
 	@mkdir -p $(dir $@)
-	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ASAN_CFLAGS) -o $@ $(filter-out %.h,$^) $(PKG_LIBS)
 
 .PHONY: fuzz-build fuzz-run fuzz-replay
 fuzz-build: $(FUZZ_BINS)
@@ -47,7 +54,7 @@ fuzz-run: fuzz-build
 		mkdir -p build/fuzz/work/$$t build/fuzz/artifacts/$$t tests/fuzz/regressions/$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
 		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 $$( [ $$t = netlink ] || echo -dict=tests/fuzz/json.dict ) \
+			-print_final_stats=1 $$(case $$t in netlink|unpack) ;; *) echo -dict=tests/fuzz/json.dict ;; esac) \
 			-artifact_prefix=build/fuzz/artifacts/$$t/ \
 			build/fuzz/work/$$t tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t; \
 	done

@@ -9,8 +9,16 @@
 #  - start, state, delete and list under valgrind --track-fds=yes close
 #    everything they open (every VG_EVERY-th cycle; not create and kill: this
 #    valgrind lacks clone3 and pidfd_open).
+# A second test mixes the kinds of container: plain bundles, `run --image`
+# (an overlay rootfs from the image store) and `run --image --net bridge`
+# (a veth, a lease, nft rules), two workers in parallel, CHURN_MIX cycles
+# (default CHURN/4). Bridge containers live in a private network namespace
+# (entered with nsenter --net only, so their mounts stay in ours), so the
+# host network is never touched. Afterwards: no overlay mount, rootfs dir,
+# veth, lease, cgroup, state dir or process is left.
 # `make stress` runs CHURN=500.
 CHURN=${CHURN:-50}
+CHURN_MIX=${CHURN_MIX:-$((CHURN / 4))}
 VG_EVERY=${VG_EVERY:-20} # valgrind is slow: every VG_EVERY-th cycle of a worker
 : "${TEST_TIMEOUT:=$((CHURN * 6 + 300))}"
 . "$(dirname "$0")/../lib.sh"
@@ -110,6 +118,93 @@ test_churn() {
         [ ! -e "$STATE_ROOT/$relay_id" ] || fail "relay state left"
 
         run rt list
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | grep -c "ct-" || true)" 0 "list is empty after the churn"
+}
+
+# mixed_worker N CYCLES BUNDLE NETNS: cycle i runs a plain bundle, an image
+# container or a bridge container (i % 3), each started, checked running and
+# deleted.
+mixed_worker() {
+        local n=$1 cycles=$2 bundle=$3 ns=$4 id i pid img
+        id=$(head -n "$n" "$T/.mix-ids" | tail -n1)
+        img=("$RUNTIME" --root "$STATE_ROOT" --image-root "$T/images")
+        for i in $(seq 1 "$cycles"); do
+                case $((i % 3)) in
+                0)
+                        "$RUNTIME" --root "$STATE_ROOT" create -b "$bundle" "$id" ||
+                                fail "mix $n cycle $i: create"
+                        "$RUNTIME" --root "$STATE_ROOT" start "$id" || fail "mix $n cycle $i: start"
+                        ;;
+                1)
+                        "${img[@]}" run -d --image busybox --name "$id" -- sleep 1000 >/dev/null ||
+                                fail "mix $n cycle $i: run --image"
+                        ;;
+                2)
+                        nsenter --net="/run/netns/$ns" "${img[@]}" run -d --image busybox --net bridge \
+                                --name "$id" -- sleep 1000 >/dev/null || fail "mix $n cycle $i: run --net bridge"
+                        nsenter --net="/run/netns/$ns" ip -o link show | grep -q ': cella[0-9a-f]\{8\}' ||
+                                fail "mix $n cycle $i: no veth for the bridge container"
+                        ;;
+                esac
+                pid=$(state_field "$id" .pid)
+                echo "$pid $(_proc_start "$pid")" >>"$T/.pids.mix$n"
+                [ "$(state_field "$id" .status)" = running ] || fail "mix $n cycle $i: not running"
+                retry 50 grep -qx sleep "/proc/$pid/comm" || fail "mix $n cycle $i: sleep not running"
+                if [ $((i % 3)) = 1 ]; then
+                        grep -q " $T/images/containers/$id/rootfs " /proc/self/mountinfo ||
+                                fail "mix $n cycle $i: no overlay rootfs mounted"
+                fi
+                if [ $((i % 3)) = 2 ]; then
+                        nsenter --net="/run/netns/$ns" "${img[@]}" delete --force "$id" ||
+                                fail "mix $n cycle $i: delete --force"
+                else
+                        "${img[@]}" delete --force "$id" || fail "mix $n cycle $i: delete --force"
+                fi
+                [ ! -e "$STATE_ROOT/$id" ] || fail "mix $n cycle $i: state dir left"
+                [ ! -e "$T/images/containers/$id" ] || fail "mix $n cycle $i: image rootfs dir left"
+                echo "mix $n cycle $i kind $((i % 3)) done"
+        done
+}
+
+test_churn_mixed() {
+        local archive=$CELLA_RUN_DIR/busybox-image.tar
+        [ -s "$archive" ] || sh "$REPO_DIR/scripts/mkimage.sh" "$archive" busybox:latest
+        run "$RUNTIME" --image-root "$T/images" image import "$archive"
+        assert_success
+        make_bundle "$T/mb1"
+        cfg_args sleep 1000
+        make_bundle "$T/mb2"
+        cfg_args sleep 1000
+        local ns id1 id2 w1 w2 st1=0 st2=0
+        ns=$(netns_add)
+        ip netns exec "$ns" ip link set lo up
+        id1=$(new_id)
+        id2=$(new_id)
+        printf '%s\n' "$id1" "$id2" >"$T/.mix-ids"
+
+        local half=$((CHURN_MIX / 2))
+        mixed_worker 1 "$half" "$T/mb1" "$ns" >"$T/m1.log" 2>&1 &
+        w1=$!
+        mixed_worker 2 $((CHURN_MIX - half)) "$T/mb2" "$ns" >"$T/m2.log" 2>&1 &
+        w2=$!
+        wait $w1 || st1=$?
+        wait $w2 || st2=$?
+        cat "$T/.pids.mix1" "$T/.pids.mix2" >>"$T/.pids" 2>/dev/null || true
+        [ $st1 = 0 ] || { cat "$T/m1.log" >&2; fail "mixed worker 1 failed"; }
+        [ $st2 = 0 ] || { cat "$T/m2.log" >&2; fail "mixed worker 2 failed"; }
+        assert_eq "$(grep -c ' done$' "$T/m1.log")" "$half" "mixed worker 1 cycles"
+        assert_eq "$(grep -c ' done$' "$T/m2.log")" $((CHURN_MIX - half)) "mixed worker 2 cycles"
+
+        assert_eq "$(nsenter --net="/run/netns/$ns" ip -o link show | grep -c ': cella[0-9a-f]\{8\}' || true)" 0 \
+                "no veth left in the namespace"
+        run "$RUNTIME" network ls --json
+        assert_success
+        assert_not_contains "$stdout" "\"$id1\""
+        assert_not_contains "$stdout" "\"$id2\""
+        assert_eq "$(grep -c " $T/images/" /proc/self/mountinfo || true)" 0 "no overlay mount left"
+        assert_eq "$(ls -A "$T/images/containers" 2>/dev/null | wc -l)" 0 "no container rootfs dir left"
+        run "$RUNTIME" --root "$STATE_ROOT" list
         assert_success
         assert_eq "$(printf '%s\n' "$stdout" | grep -c "ct-" || true)" 0 "list is empty after the churn"
 }
