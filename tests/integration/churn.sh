@@ -137,7 +137,9 @@ mixed_worker() {
                         "$RUNTIME" --root "$STATE_ROOT" start "$id" || fail "mix $n cycle $i: start"
                         ;;
                 1)
-                        "${img[@]}" run -d --image busybox --name "$id" -- sleep 1000 >/dev/null ||
+                        # --net none: as root an image run defaults to bridge,
+                        # which must never be made in the host's namespace
+                        "${img[@]}" run -d --image busybox --net none --name "$id" -- sleep 1000 >/dev/null ||
                                 fail "mix $n cycle $i: run --image"
                         ;;
                 2)
