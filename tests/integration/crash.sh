@@ -215,7 +215,7 @@ crash_import() {
         assert_success
         assert_contains "$stdout" busybox
         id=$(new_id)
-        run "${img[@]}" run --image busybox --net none --name "$id" -- cat /etc/hostname
+        run "${img[@]}" run --image busybox --net none --name "$id" -- cat /etc/passwd
         assert_success "run from the re-imported image"
 }
 
