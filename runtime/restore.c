@@ -48,6 +48,8 @@ static int restore_run(const struct cella_restore_opts *o, const char *criu, con
                        pid_t *pid, struct cella_error *err)
 {
         _cleanup_free_ char *pidfile = xasprintf("%s/cella-restore.pid", work);
+        /* before the first goto: every exit path frees it */
+        _cleanup_free_ char *text = NULL;
         unlink(pidfile);
         struct argv a = { 0 };
         int keep[MAX_KEEP];
@@ -136,7 +138,6 @@ static int restore_run(const struct cella_restore_opts *o, const char *criu, con
                                 *why ? ": " : "", why, log);
                 goto out;
         }
-        _cleanup_free_ char *text = NULL;
         size_t len;
         if (read_file_at(AT_FDCWD, pidfile, &text, &len, err) < 0)
                 goto out;
