@@ -11,31 +11,23 @@
 #include <unistd.h>
 
 #include "image/internal.h"
+#include "tests/fuzz/shm_dir.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct image_store *store;
-static char store_dir[64];
-
-static void remove_store(void)
-{
-        if (store)
-                image_store_close(store);
-        char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", store_dir);
-        if (system(cmd) != 0)
-                fprintf(stderr, "fuzz_image_index: could not remove %s\n", store_dir);
-}
 
 static void open_store(void)
 {
-        snprintf(store_dir, sizeof store_dir, "/dev/shm/cella-fuzz-index.%d", (int)getpid());
+        char dir[96], store_dir[128];
+        int fd = fuzz_shm_dir("index", dir, sizeof dir);
+        close(fd);
+        snprintf(store_dir, sizeof store_dir, "%s/store", dir);
         struct cella_error err = { 0 };
         if (image_store_open(store_dir, NULL, &store, &err) < 0) {
                 fprintf(stderr, "fuzz_image_index: %s\n", err.msg);
                 abort();
         }
-        atexit(remove_store);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -25,13 +25,14 @@
 
 #include "image/internal.h"
 #include "runtime/util.h"
+#include "tests/fuzz/shm_dir.h"
 #include "tests/fuzz/tar_fixup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define SEP "\n@@@@\n"
 
-static char base[64];
+static char base[96];
 static int base_fd = -1;
 
 struct part {
@@ -39,25 +40,11 @@ struct part {
         size_t n;
 };
 
-static void cleanup_base(void)
-{
-        if (base_fd >= 0) {
-                image_rm_rf_at(base_fd, "store");
-                image_rm_rf_at(base_fd, "src");
-                close(base_fd);
-        }
-        rmdir(base);
-}
-
 static void setup_once(void)
 {
-        snprintf(base, sizeof base, "/dev/shm/cella-fuzz-manifest.%d", (int)getpid());
-        if (mkdir(base, 0700) < 0 && errno != EEXIST)
-                abort();
-        base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        base_fd = fuzz_shm_dir("manifest", base, sizeof base);
         if (base_fd < 0)
                 abort();
-        atexit(cleanup_base);
 }
 
 static const char *memmem_sep(const char *p, size_t n)

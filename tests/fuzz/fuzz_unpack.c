@@ -17,34 +17,21 @@
 
 #include "image/internal.h"
 #include "runtime/util.h"
+#include "tests/fuzz/shm_dir.h"
 #include "tests/fuzz/tar_fixup.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define ESCAPE_PATH "/dev/shm/cella-fuzz-unpack-escape"
 
-static char base[64];
+static char base[96];
 static int base_fd = -1;
-
-static void cleanup_base(void)
-{
-        if (base_fd >= 0) {
-                image_rm_rf_at(base_fd, "root");
-                image_rm_rf_at(base_fd, "canary");
-                close(base_fd);
-        }
-        rmdir(base);
-}
 
 static void setup_once(void)
 {
-        snprintf(base, sizeof base, "/dev/shm/cella-fuzz-unpack.%d", (int)getpid());
-        if (mkdir(base, 0700) < 0 && errno != EEXIST)
-                abort();
-        base_fd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        base_fd = fuzz_shm_dir("unpack", base, sizeof base);
         if (base_fd < 0 || (mkdirat(base_fd, "canary", 0755) < 0 && errno != EEXIST))
                 abort();
-        atexit(cleanup_base);
 }
 
 static void escaped(const char *what)
