@@ -406,8 +406,10 @@ static void test_freeze_thaw(void)
         /* kill_all of a frozen cgroup */
         CHECK(cgroup_set_frozen(cg, true, &err) == 0);
         CHECK(cgroup_kill_all(cg, SIGTERM, &err) == 0);
-        CHECK(cgroup_is_frozen(cg, &frozen, &err) == 0 && frozen);   /* paused stays paused */
-        CHECK(cgroup_set_frozen(cg, false, &err) == 0);              /* then the signal lands */
+        /* v2 delivers a fatal signal even to a frozen task, so the child may
+         * already be dying (and cgroup.events changing) here: only the
+         * outcome is certain, whatever the timing */
+        CHECK(cgroup_set_frozen(cg, false, &err) == 0);
         int status = 0;
         CHECK(wait(&status) > 0 && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
         munmap((void *)counter, 4096);
