@@ -145,8 +145,8 @@ static int checkpoint_locked(const struct cella_checkpoint_opts *o, const char *
                              const struct cella_state *st, const char *img, const char *work, struct cella_error *err)
 {
         _cleanup_close_ int imgfd = -1;
-        struct cella_spec *spec = parse_config_at(dirfd, "config.json", "state config.json", err);
-        if (!spec)
+        struct cella_spec *spec = NULL;
+        if (cella_spec_load_at(dirfd, "config.json", "state config.json", &spec, err) < 0)
                 return cella_error_prefix(err, "checkpoint %s", o->id);
         struct meta m = { .id = xstrdup(o->id), .bundle = xstrdup(st->bundle), .rootfs = xstrdup(st->rootfs) };
         struct mountset mounts = { 0 };

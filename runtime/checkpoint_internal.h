@@ -48,7 +48,6 @@ int meta_read(int imgfd, const char *img, struct meta *m, struct cella_error *er
 bool is_bind(const struct cella_mount *mt);
 bool is_cg_mount(const struct meta *m, const char *dest);
 
-struct cella_spec *parse_config_at(int dirfd, const char *name, const char *shown, struct cella_error *err);
 int copy_file_at(int fromfd, const char *from, int tofd, const char *to, struct cella_error *err);
 int export_archive(const char *img, const char *file, struct cella_error *err);
 int import_archive(const char *file, const char *dir, struct cella_error *err);

@@ -172,16 +172,6 @@ bool is_cg_mount(const struct meta *m, const char *dest)
 
 /* ------------------------------------------------------------ small helpers */
 
-struct cella_spec *parse_config_at(int dirfd, const char *name, const char *shown, struct cella_error *err)
-{
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        struct cella_spec *spec = NULL;
-        if (read_file_at(dirfd, name, &text, &len, err) < 0 || cella_spec_parse(text, len, shown, &spec, err) < 0)
-                return NULL;
-        return spec;
-}
-
 int copy_file_at(int fromfd, const char *from, int tofd, const char *to, struct cella_error *err)
 {
         _cleanup_free_ char *text = NULL;

@@ -133,30 +133,6 @@ struct cella_resources resources_for_cgroup(const struct cella_spec *spec)
         return r;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct cella_error *err)
-{
-        _cleanup_free_ char *abs = NULL;
-        if (path[0] != '/') {
-                char cwd[PATH_MAX];
-                if (!getcwd(cwd, sizeof cwd))
-                        return cella_error_sys(err, "getcwd");
-                abs = xasprintf("%s/%s", cwd, path);
-                path = abs;
-        }
-        _cleanup_free_ char *dir = xstrdup(path);
-        char *slash = strrchr(dir, '/');
-        const char *name = slash + 1;
-        *slash = '\0';
-        _cleanup_close_ int dfd = open(*dir ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd < 0)
-                return cella_error_sys(err, "--pid-file: open %s", *dir ? dir : "/");
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%d", pid);
-        if (write_file_atomic_at(dfd, name, buf, (size_t)n, 0644, err) < 0)
-                return cella_error_prefix(err, "--pid-file");
-        return 0;
-}
-
 static bool seccomp_has_notify(const struct cella_seccomp *sc)
 {
         if (!sc->present)
@@ -597,7 +573,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         c->st.pid_start = proc_start_time(c->pid);
         if (state_write(c->dirfd, &c->st, err) < 0)
                 goto fail;
-        if (o->pid_file && write_pid_file(o->pid_file, c->pid, err) < 0)
+        if (o->pid_file && pid_file_write(o->pid_file, c->pid, err) < 0)
                 goto fail;
         r = 0;
         goto out;
@@ -657,17 +633,12 @@ static int run_poststart(const char *id, struct cella_spec *spec, const struct c
         return 0;
 }
 
+/* The config kept in the state dir, or NULL (a create that died early). */
 static struct cella_spec *load_saved_spec(int dirfd)
 {
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        struct cella_error e = { 0 };
+        struct cella_error ignored = { 0 };
         struct cella_spec *spec = NULL;
-        if (read_file_at(dirfd, "config.json", &text, &len, &e) < 0)
-                return NULL;
-        if (cella_spec_parse(text, len, "config.json", &spec, &e) < 0)
-                return NULL;
-        return spec;
+        return cella_spec_load_at(dirfd, "config.json", "config.json", &spec, &ignored) < 0 ? NULL : spec;
 }
 
 int container_start(const char *root, const char *id, struct cella_error *err)

@@ -173,18 +173,6 @@ static char **join_env(const struct cella_strv *base, char **extra, size_t n_ext
         return env;
 }
 
-static struct cella_spec *load_config_of(int dirfd, struct cella_error *err)
-{
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        struct cella_spec *spec = NULL;
-        if (read_file_at(dirfd, "config.json", &text, &len, err) < 0)
-                return NULL;
-        if (cella_spec_parse(text, len, "config.json", &spec, err) < 0)
-                return NULL;
-        return spec;
-}
-
 int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err)
 {
         *exit_status = 0;
@@ -218,8 +206,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 cella_error_msg(err, EINVAL, "cannot exec in a paused container (use --ignore-paused to override)");
                 goto out;
         }
-        spec = load_config_of(dirfd, err);
-        if (!spec)
+        if (cella_spec_load_at(dirfd, "config.json", "config.json", &spec, err) < 0)
                 goto out;
 
         struct cella_process p;
@@ -322,21 +309,8 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                         close(fd);
                 }
         }
-        if (o->pid_file) {
-                char buf[32];
-                int n = snprintf(buf, sizeof buf, "%d", pid);
-                _cleanup_free_ char *dir = xstrdup(o->pid_file);
-                char *slash = strrchr(dir, '/');
-                const char *name = slash ? slash + 1 : dir;
-                if (slash)
-                        *slash = '\0';
-                _cleanup_close_ int dfd = open(slash ? (*dir ? dir : "/") : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                if (dfd < 0 || write_file_atomic_at(dfd, name, buf, (size_t)n, 0644, err) < 0) {
-                        if (dfd < 0)
-                                cella_error_sys(err, "--pid-file %s", o->pid_file);
-                        goto kill_out;
-                }
-        }
+        if (o->pid_file && pid_file_write(o->pid_file, pid, err) < 0)
+                goto kill_out;
         if (o->detach) {
                 r = 0;
                 goto out;

@@ -111,6 +111,24 @@ int write_file_str(const char *path, const char *s, struct cella_error *err)
         return write_file_str_at(AT_FDCWD, path, s, err);
 }
 
+int pid_file_write(const char *path, pid_t pid, struct cella_error *err)
+{
+        _cleanup_free_ char *dir = xstrdup(path);
+        char *slash = strrchr(dir, '/');
+        const char *name = slash ? path + (slash - dir) + 1 : path;
+        if (slash)
+                *slash = '\0';
+        const char *where = !slash ? "." : *dir ? dir : "/";
+        _cleanup_close_ int dfd = open(where, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return cella_error_sys(err, "--pid-file: open %s", where);
+        char buf[32];
+        int n = snprintf(buf, sizeof buf, "%d", pid);
+        if (write_file_atomic_at(dfd, name, buf, (size_t)n, 0644, err) < 0)
+                return cella_error_prefix(err, "--pid-file");
+        return 0;
+}
+
 int mkdir_p(const char *path, mode_t mode, struct cella_error *err)
 {
         _cleanup_free_ char *p = xstrdup(path);

@@ -26,6 +26,10 @@ int write_file_replace_at(int dirfd, const char *name, const void *data, size_t 
 int write_file_str(const char *path, const char *s, struct cella_error *err);
 int write_file_str_at(int dirfd, const char *path, const char *s, struct cella_error *err);
 
+/* --pid-file: the pid as text, written atomically beside path (relative
+ * paths are the caller's cwd's), as runc does. */
+int pid_file_write(const char *path, pid_t pid, struct cella_error *err);
+
 /* write() all bytes, retrying on EINTR and short writes */
 int write_all(int fd, const void *buf, size_t len);
 

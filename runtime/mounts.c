@@ -349,7 +349,10 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
         unsigned long prop = lx->rootfs_propagation_flags ? lx->rootfs_propagation_flags : MS_SLAVE | MS_REC;
         if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
                 return cella_error_sys(err, "set propagation of / (rootfsPropagation)");
-        if (make_parent_mount_private(ctx->rootfs, err) < 0)
+        /* pivot_root refuses a new root whose parent mount is shared; only a
+         * shared rootfsPropagation leaves one shared (rslave, the default,
+         * and private do not), so the mountinfo walk is skipped otherwise */
+        if ((prop & MS_SHARED) && make_parent_mount_private(ctx->rootfs, err) < 0)
                 return -1;
         trace_step("mount", "bind %s on itself (flags bind,rec): the future / must be a mount point", ctx->rootfs);
         if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)

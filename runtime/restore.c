@@ -155,20 +155,6 @@ out:
         return r;
 }
 
-static int write_pid_file(const char *path, pid_t pid, struct cella_error *err)
-{
-        char buf[32];
-        int n = snprintf(buf, sizeof buf, "%d", pid);
-        _cleanup_free_ char *abs = path[0] == '/' ? xstrdup(path) : NULL;
-        if (!abs) {
-                char cwd[PATH_MAX];
-                if (!getcwd(cwd, sizeof cwd))
-                        return cella_error_sys(err, "getcwd");
-                abs = xasprintf("%s/%s", cwd, path);
-        }
-        return write_file_atomic_at(AT_FDCWD, abs, buf, (size_t)n, 0644, err);
-}
-
 static int restore_from(const struct cella_restore_opts *o, const char *criu, const char *img, pid_t *pid,
                         struct cella_error *err)
 {
@@ -193,11 +179,12 @@ static int restore_from(const struct cella_restore_opts *o, const char *criu, co
         }
         if (o->bundle) {
                 _cleanup_close_ int bfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-                spec = bfd >= 0 ? parse_config_at(bfd, "config.json", "config.json", err) : NULL;
+                if (bfd >= 0)
+                        cella_spec_load_at(bfd, "config.json", "config.json", &spec, err);
                 if (bfd < 0)
                         cella_error_sys(err, "bundle %s", bundle);
         } else {
-                spec = parse_config_at(imgfd, "config.json", "checkpoint config.json", err);
+                cella_spec_load_at(imgfd, "config.json", "checkpoint config.json", &spec, err);
         }
         if (!spec)
                 goto out;
@@ -264,7 +251,7 @@ static int restore_from(const struct cella_restore_opts *o, const char *criu, co
         c.st.pid_start = proc_start_time(*pid);
         if (state_write(c.dirfd, &c.st, err) < 0)
                 goto fail;
-        if (o->pid_file && write_pid_file(o->pid_file, *pid, err) < 0)
+        if (o->pid_file && pid_file_write(o->pid_file, *pid, err) < 0)
                 goto fail;
         r = 0;
         goto out;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
+#include "fileutil.h"
 #include "spec_internal.h"
 #include "util.h"
 
@@ -331,35 +332,20 @@ int cella_spec_parse(const char *json, size_t len, const char *source, struct ce
         return parse_boxed(json, len, source, sizeof **out, fill_spec, (void **)out, err);
 }
 
+int cella_spec_load_at(int dirfd, const char *name, const char *source, struct cella_spec **out,
+                       struct cella_error *err)
+{
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        int r = read_file_at(dirfd, name, &text, &len, err);
+        if (r < 0)
+                return r;
+        return cella_spec_parse(text, len, source, out, err);
+}
+
 int cella_spec_load_file(const char *path, struct cella_spec **out, struct cella_error *err)
 {
-        _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return cella_error_sys(err, "open %s", path);
-        struct stat st;
-        if (fstat(fd, &st) < 0)
-                return cella_error_sys(err, "stat %s", path);
-        if (!S_ISREG(st.st_mode))
-                return cella_error_set(err, 0, "%s: not a regular file", path);
-
-        size_t cap = (size_t)st.st_size + 1, len = 0;
-        _cleanup_free_ char *buf = xmalloc(cap);
-        for (;;) {
-                if (len == cap) {       /* the file grew while we read it */
-                        cap *= 2;
-                        buf = xrealloc(buf, cap);
-                }
-                ssize_t n = read(fd, buf + len, cap - len);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return cella_error_sys(err, "read %s", path);
-                }
-                if (n == 0)
-                        break;
-                len += (size_t)n;
-        }
-        return parse_boxed(buf, len, path, sizeof **out, fill_spec, (void **)out, err);
+        return cella_spec_load_at(AT_FDCWD, path, path, out, err);
 }
 
 void cella_spec_free(struct cella_spec *spec)

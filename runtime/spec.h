@@ -360,6 +360,10 @@ int cella_spec_parse(const char *json, size_t len, const char *source,
 /* Read and parse a file. Errors name the file. */
 int cella_spec_load_file(const char *path, struct cella_spec **out, struct cella_error *err);
 
+/* Read dirfd/name and parse it; errors name it as source ("config.json"). */
+int cella_spec_load_at(int dirfd, const char *name, const char *source, struct cella_spec **out,
+                       struct cella_error *err);
+
 void cella_spec_free(struct cella_spec *spec);
 
 /* A process JSON (runc exec --process FILE). */

@@ -821,11 +821,8 @@ int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
                 }
         }
         if (created) {
-                if (o->pid_file) {
-                        _cleanup_free_ char *txt = xasprintf("%d", qemu);
-                        if (write_file_str(o->pid_file, txt, err) < 0)
-                                goto fail;
-                }
+                if (o->pid_file && pid_file_write(o->pid_file, qemu, err) < 0)
+                        goto fail;
                 r = 0;
                 goto out;
         }
