@@ -879,8 +879,7 @@ static void kill_everything(const struct cella_state *st)
         }
 }
 
-/* The overlay rootfs of an image container, under the store at store_root. */
-static void image_rootfs_release(const char *store_root, const char *id)
+void container_release_image_rootfs(const char *store_root, const char *id)
 {
         struct image_store *store = NULL;
         struct cella_error e = { 0 };
@@ -914,7 +913,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
                 net_teardown(&spec->annotations, id);
         cella_spec_free(own);
         if (st->image_rootfs)
-                image_rootfs_release(st->image_rootfs, id);
+                container_release_image_rootfs(st->image_rootfs, id);
         if (st->has_cgroup) {
                 struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
                 if (cgroup_destroy(&cg, err) < 0)

@@ -64,6 +64,11 @@ int container_pause(const char *root, const char *id, bool pause, struct cella_e
  * the default nodes); free the result's .devices only. Restore re-applies it. */
 struct cella_resources resources_for_cgroup(const struct cella_spec *spec);
 
+/* Unmount and remove the overlay rootfs cella made for an image container
+ * (state's image_rootfs is the store root). Missing is fine; failures are
+ * logged. Every path that removes such a container calls this. */
+void container_release_image_rootfs(const char *store_root, const char *id);
+
 /* "SIGKILL", "KILL", "9" -> 9; -1 when unknown */
 int signal_from_name(const char *name);
 

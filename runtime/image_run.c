@@ -155,11 +155,8 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
                 /* from here the container's lifecycle owns the rootfs mount,
                  * unless it never got a state directory */
                 _cleanup_free_ char *sdir = xasprintf("%s/%s", o->root, id);
-                bool state_left = access(sdir, F_OK) == 0;
-                if (state_left || (ret == 0 && !run))
+                if (ret == 0 || access(sdir, F_OK) == 0)
                         mounted = false;
-                /* a foreground run whose container is gone (deleted by the
-                 * runtime or by the sandbox) must not leave its rootfs */
         }
 out:
         if (mounted) {

@@ -459,6 +459,8 @@ static int boot_prepare(const struct cella_create_opts *o, bool detached, struct
         b->st.owner = xstrdup("");
         b->st.rootless = geteuid() != 0;
         b->st.sandbox = xstrdup("vm");
+        if (o->image_rootfs)
+                b->st.image_rootfs = xstrdup(o->image_rootfs);
         /* detached: stdin is /dev/null in the guest, as `runc run -d </dev/null` */
         _cleanup_free_ char *params = xasprintf("id=%s\nstdin=%s\n", o->id, detached ? "null" : "port");
         if (write_file_atomic_at(b->dirfd, "config.json", b->config_text, strlen(b->config_text), 0600, err) < 0 ||
@@ -690,6 +692,8 @@ out:
         if (b.dirfd >= 0) {
                 struct cella_error ignored = { 0 };
                 state_remove_dir(b.rootfd, o->id, &ignored);
+                if (o->image_rootfs)
+                        container_release_image_rootfs(o->image_rootfs, o->id);
         }
         boot_release(&b);
         sigprocmask(SIG_SETMASK, &saved, NULL);
