@@ -613,6 +613,21 @@ static void record_pid(struct boot *b, pid_t qemu)
         state_write(b->dirfd, &b->st, &ignored);
 }
 
+/* The state dir of a VM that is gone. QEMU's files in it (console and log,
+ * the control socket) can still be settling as it exits: retry briefly,
+ * and say why if it stays. */
+static void remove_state_dir(int rootfd, const char *id)
+{
+        struct cella_error e = { 0 };
+        for (int i = 0; i < 50; i++) {
+                cella_error_clear(&e);
+                if (state_remove_dir(rootfd, id, &e) == 0)
+                        return;
+                usleep(20000);
+        }
+        log_warn("%s: state dir not removed: %s", id, e.msg);
+}
+
 int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
 {
         if (o->detach) {
@@ -690,8 +705,7 @@ out:
                         close(theirs[i]);
         shim_close(&sh);
         if (b.dirfd >= 0) {
-                struct cella_error ignored = { 0 };
-                state_remove_dir(b.rootfd, o->id, &ignored);
+                remove_state_dir(b.rootfd, o->id);
                 if (o->image_rootfs)
                         container_release_image_rootfs(o->image_rootfs, o->id);
         }
@@ -836,10 +850,8 @@ int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
                 kill(qemu, SIGKILL);
         waitpid(shim_pid, NULL, 0);
 fail:
-        if (b.dirfd >= 0) {
-                struct cella_error ignored = { 0 };
-                state_remove_dir(b.rootfd, o->id, &ignored);
-        }
+        if (b.dirfd >= 0)
+                remove_state_dir(b.rootfd, o->id);
 out:
         for (int i = 0; i < 2; i++)
                 if (pipefd[i] >= 0)
