@@ -79,6 +79,25 @@ int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup 
 /* Move pid into every directory of cg. */
 int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err);
 
+/* Joining without the kernel's global lock (cgroup/join.c says why): the
+ * runtime opens the fds before the clone, the new single-threaded process
+ * writes itself into every v1 hierarchy, and the cgroup2 directory goes to
+ * clone3(CLONE_INTO_CGROUP). */
+struct cella_cgroup_join {
+        int tasks_fds[32];      /* `tasks` of each v1 directory, O_WRONLY */
+        size_t n_tasks;
+        int v2_dirfd;           /* the cgroup2 directory, or -1 */
+};
+void cgroup_join_init(struct cella_cgroup_join *j);
+int cgroup_join_prepare(const struct cella_cgroup *cg, struct cella_cgroup_join *j,
+                        struct cella_error *err);
+/* In the new process, before it changes uid or namespaces; closes the fds. */
+int cgroup_join_self(struct cella_cgroup_join *j, struct cella_error *err);
+void cgroup_join_release(struct cella_cgroup_join *j);
+/* The fallback when CLONE_INTO_CGROUP was not used: move pid into the
+ * cgroup2 directory only. */
+int cgroup_enter_unified(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err);
+
 /* Write the limits (create and `update`). */
 int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *res,
                  struct cella_error *err);

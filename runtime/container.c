@@ -442,6 +442,8 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         int r = -1;
         char **env = NULL;
         int sv[2] = { -1, -1 };
+        struct cella_cgroup_join join;
+        cgroup_join_init(&join);
 
         c->rootfd = state_open_root(o->root, true, err);
         if (c->rootfd < 0)
@@ -518,6 +520,15 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 goto fail_fifo;
         }
         env = make_env(&spec->process, listen_fds);
+        /* Limits go in while the cgroup is still empty; the init then moves
+         * itself in (cgroup_join_self) before it runs anything else. */
+        if (c->cgroup) {
+                struct cella_resources res = resources_for_cgroup(spec);
+                int ar = cgroup_apply(c->cgroup, &res, err);
+                free(res.devices);
+                if (ar < 0 || cgroup_join_prepare(c->cgroup, &join, err) < 0)
+                        goto fail_fifo;
+        }
         struct init_ctx ictx = {
                 .spec = spec,
                 .process = &spec->process,
@@ -532,12 +543,16 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 .no_pivot = o->no_pivot,
                 .no_new_keyring = o->no_new_keyring,
                 .cgroup = c->cgroup,
+                .cgroup_join = &join,
                 .seccomp = filter,
                 .seccomp_notify = seccomp_has_notify(&spec->linux_.seccomp),
                 .saved_mask = *saved_mask,
                 .runtime_fds = { c->rootfd, c->dirfd, sv[0], -1 },
         };
-        c->pid = ns_spawn(spec, &plan, init_main, &ictx, &c->pidfd, err);
+        bool in_cgroup2 = false;
+        c->pid = ns_spawn(spec, &plan, join.v2_dirfd, &in_cgroup2, init_main, &ictx, &c->pidfd, err);
+        bool unified_left = join.v2_dirfd >= 0 && !in_cgroup2;
+        cgroup_join_release(&join);
         close(sv[1]);
         c->sync_fd = sv[0];
         if (fifo_fd >= 0)
@@ -552,15 +567,8 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         if (plan.new_userns && ns_write_id_maps(spec, c->pid, err) < 0)
                 goto fail;
         fault_point("after-maps");
-        if (c->cgroup) {
-                if (cgroup_enter(c->cgroup, c->pid, err) < 0)
-                        goto fail;
-                struct cella_resources res = resources_for_cgroup(spec);
-                int ar = cgroup_apply(c->cgroup, &res, err);
-                free(res.devices);
-                if (ar < 0)
-                        goto fail;
-        }
+        if (unified_left && cgroup_enter_unified(c->cgroup, c->pid, err) < 0)
+                goto fail;
         if (plan.new_netns && net_setup(c, o->id, rootfs, err) < 0)
                 goto fail;
         if (sync_send(c->sync_fd, SYNC_GO, -1, NULL) < 0) {
@@ -588,6 +596,7 @@ out:
         c->st.annotations.n = 0;
         cella_strv_free(env);
         security_seccomp_free(filter);
+        cgroup_join_release(&join);
         ns_plan_close(&plan);
         if (r < 0 && sv[0] >= 0 && c->sync_fd != sv[0])
                 close(sv[0]);

@@ -39,6 +39,7 @@ struct exec_child {
         struct cella_seccomp_filter *seccomp;
         int preserve_fds;
         sigset_t saved_mask;
+        struct cella_cgroup_join *cgroup_join;  /* the process moves itself in (cgroup.h) */
 };
 
 static __attribute__((noreturn)) void exec_fail(struct exec_child *c, struct cella_error *err)
@@ -67,6 +68,7 @@ static int exec_main(void *arg)
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 
         TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        TRY(cgroup_join_self(c->cgroup_join, &err));
         TRY(ns_join_rest(c->plan, &err));
         if (setsid() < 0) {
                 cella_error_sys(&err, "setsid");
@@ -195,6 +197,8 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         int sv[2] = { -1, -1 };
         int master = -1;
         pid_t pid = -1;
+        struct cella_cgroup_join join;
+        cgroup_join_init(&join);
         sigset_t saved;
         bool blocked = false;
 
@@ -255,6 +259,9 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 cella_error_sys(err, "socketpair");
                 goto out;
         }
+        struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+        if (st.has_cgroup && cgroup_join_prepare(&cg, &join, err) < 0)
+                goto out;
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &saved);
@@ -269,20 +276,21 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 .seccomp = filter,
                 .preserve_fds = o->preserve_fds,
                 .saved_mask = saved,
+                .cgroup_join = &join,
         };
         int pidfd = -1;
-        pid = ns_spawn(spec, &plan, exec_main, &child, &pidfd, err);
+        bool in_cgroup2 = false;
+        pid = ns_spawn(spec, &plan, join.v2_dirfd, &in_cgroup2, exec_main, &child, &pidfd, err);
+        bool unified_left = join.v2_dirfd >= 0 && !in_cgroup2;
+        cgroup_join_release(&join);
         if (pidfd >= 0)
                 close(pidfd);
         close(sv[1]);
         sv[1] = -1;
         if (pid < 0)
                 goto out;
-        if (st.has_cgroup) {
-                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
-                if (cgroup_enter(&cg, pid, err) < 0)
-                        goto kill_out;
-        }
+        if (unified_left && cgroup_enter_unified(&cg, pid, err) < 0)
+                goto kill_out;
         sync_send(sv[0], SYNC_GO, -1, NULL);
         /* until EOF: PTY (maybe), then nothing — EOF means execve succeeded */
         for (;;) {
@@ -336,6 +344,7 @@ out:
         if (sv[1] >= 0)
                 close(sv[1]);
         ns_plan_close(&plan);
+        cgroup_join_release(&join);
         security_seccomp_free(filter);
         cella_strv_free(env);
         cella_process_free(file_proc);

@@ -75,6 +75,18 @@ static int write_temp_rename(int dirfd, const char *name, const void *data, size
                 unlinkat(dirfd, tmp, 0);
                 return cella_error_sys(err, "fsync %s", tmp);
         }
+        /* Volatile files are swapped in, not renamed over: ext4 starts
+         * writeback of a file renamed over another (auto_da_alloc), and the
+         * later unlink at delete then waits for that I/O, 1.2 ms a container
+         * here. The exchange is as atomic for readers; the old content is
+         * left under the temp name and unlinked. */
+        if (!sync) {
+                if (renameat2(dirfd, tmp, dirfd, name, RENAME_EXCHANGE) == 0) {
+                        unlinkat(dirfd, tmp, 0);
+                        return 0;
+                }
+                /* ENOENT: nothing to replace yet; EINVAL: the fs cannot exchange */
+        }
         if (renameat(dirfd, tmp, dirfd, name) < 0) {
                 int e = errno;
                 unlinkat(dirfd, tmp, 0);

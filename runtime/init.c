@@ -123,6 +123,9 @@ int init_main(void *arg)
          * container process exists before. From then on nothing in the
          * container may ptrace or read /proc/<pid>/exe of us. */
         TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        /* first: before the uid changes and namespaces are joined by path */
+        if (c->cgroup_join)
+                TRY(cgroup_join_self(c->cgroup_join, &err));
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
         if (c->plan->new_userns) {
                 /* be root of the new user namespace if the maps let us */

@@ -25,6 +25,7 @@ struct init_ctx {
         bool no_pivot;
         bool no_new_keyring;
         const struct cella_cgroup *cgroup;
+        struct cella_cgroup_join *cgroup_join;  /* the init moves itself in (cgroup.h) */
         struct cella_seccomp_filter *seccomp;
         bool seccomp_notify;            /* the filter has a notify action */
         sigset_t saved_mask;

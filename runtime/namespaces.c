@@ -111,7 +111,11 @@ void ns_plan_close(struct ns_plan *plan)
         }
 }
 
-static pid_t do_clone3(uint64_t flags, int exit_signal, int *pidfd)
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+static pid_t clone3_once(uint64_t flags, int exit_signal, int *pidfd, int cgroup_fd)
 {
         struct clone_args a;
         memset(&a, 0, sizeof a);
@@ -121,7 +125,28 @@ static pid_t do_clone3(uint64_t flags, int exit_signal, int *pidfd)
                 a.flags |= CLONE_PIDFD;
                 a.pidfd = (uint64_t)(uintptr_t)pidfd;
         }
+        if (cgroup_fd >= 0) {
+                a.flags |= CLONE_INTO_CGROUP;
+                a.cgroup = (uint64_t)cgroup_fd;
+        }
         return (pid_t)syscall(SYS_clone3, &a, sizeof a);
+}
+
+/* clone3, into cgroup_fd when the kernel takes it. A refusal (an older
+ * kernel, a cgroup that cannot take processes) is not reported here: the
+ * caller's cgroup.procs write then names the real problem. */
+static pid_t do_clone3(uint64_t flags, int exit_signal, int *pidfd, int cgroup_fd, bool *in_cgroup)
+{
+        *in_cgroup = false;
+        if (cgroup_fd >= 0) {
+                pid_t pid = clone3_once(flags, exit_signal, pidfd, cgroup_fd);
+                if (pid >= 0) {
+                        *in_cgroup = true;
+                        return pid;
+                }
+                log_debug("clone3 into the cgroup2 directory: %s; moving the pid afterwards", strerror(errno));
+        }
+        return clone3_once(flags, exit_signal, pidfd, -1);
 }
 
 static int write_time_offsets(const struct cella_linux *lx, struct cella_error *err)
@@ -161,28 +186,29 @@ static void rootless_dumpable(bool on)
                 prctl(PR_SET_DUMPABLE, on ? 1 : 0, 0, 0, 0);
 }
 
-static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
-                   int *pidfd, struct cella_error *err);
+static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, int cgroup_fd, bool *in_cgroup,
+                   ns_child_fn child_fn, void *arg, int *pidfd, struct cella_error *err);
 
-pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
-               int *pidfd, struct cella_error *err)
+pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, int cgroup_fd, bool *in_cgroup,
+               ns_child_fn child_fn, void *arg, int *pidfd, struct cella_error *err)
 {
         trace_step("clone", "clone3(flags=0x%lx): the new process gets new namespaces: %s", plan->clone_flags, trace_ns_names(plan->clone_flags));
         bool userns = plan->new_userns;
         if (userns)
                 rootless_dumpable(true);
-        pid_t pid = spawn(spec, plan, child_fn, arg, pidfd, err);
+        bool ignored;
+        pid_t pid = spawn(spec, plan, cgroup_fd, in_cgroup ? in_cgroup : &ignored, child_fn, arg, pidfd, err);
         if (userns)
                 rootless_dumpable(false);
         return pid;
 }
 
-static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
-                   int *pidfd, struct cella_error *err)
+static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, int cgroup_fd, bool *in_cgroup,
+                   ns_child_fn child_fn, void *arg, int *pidfd, struct cella_error *err)
 {
         if (!plan->need_intermediate) {
                 int fd = -1;
-                pid_t pid = do_clone3(plan->clone_flags, SIGCHLD, &fd);
+                pid_t pid = do_clone3(plan->clone_flags, SIGCHLD, &fd, cgroup_fd, in_cgroup);
                 if (pid < 0)
                         return cella_error_sys(err, "clone3 (namespaces 0x%lx)", plan->clone_flags);
                 if (pid == 0)
@@ -205,6 +231,7 @@ static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns
                 close(p[0]);
                 struct {
                         pid_t pid;
+                        bool in_cgroup;
                         struct cella_error e;
                 } rep = { 0 };
                 const int order[] = { CELLA_NS_USER, CELLA_NS_PID, CELLA_NS_TIME };
@@ -222,7 +249,7 @@ static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns
                                 rep.pid = -1;
                 }
                 if (rep.pid == 0) {
-                        pid_t pid = do_clone3(plan->clone_flags | CLONE_PARENT, 0, NULL);
+                        pid_t pid = do_clone3(plan->clone_flags | CLONE_PARENT, 0, NULL, cgroup_fd, &rep.in_cgroup);
                         if (pid == 0) {
                                 close(p[1]);
                                 _exit(child_fn(arg));
@@ -238,6 +265,7 @@ static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns
         close(p[1]);
         struct {
                 pid_t pid;
+                bool in_cgroup;
                 struct cella_error e;
         } rep = { 0 };
         ssize_t n = read(p[0], &rep, sizeof rep);
@@ -250,6 +278,7 @@ static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns
                 return rep.pid;
         }
         *pidfd = (int)syscall(SYS_pidfd_open, rep.pid, 0);
+        *in_cgroup = rep.in_cgroup;
         return rep.pid;
 }
 

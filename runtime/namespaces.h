@@ -37,9 +37,12 @@ void ns_plan_close(struct ns_plan *plan);
 typedef int (*ns_child_fn)(void *arg);
 
 /* Spawn the init; child_fn runs in it and must not return. Returns the
- * host pid (and a pidfd in *pidfd, or -1). */
-pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, ns_child_fn child_fn, void *arg,
-               int *pidfd, struct cella_error *err);
+ * host pid (and a pidfd in *pidfd, or -1). cgroup_fd >= 0: a cgroup2
+ * directory to clone into (CLONE_INTO_CGROUP); *in_cgroup says whether the
+ * kernel took it (when it refuses, the clone is retried without and the
+ * caller moves the pid itself). */
+pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, int cgroup_fd, bool *in_cgroup,
+               ns_child_fn child_fn, void *arg, int *pidfd, struct cella_error *err);
 
 /* Write uid_map/gid_map of pid (directly as root or for a self-mapping,
  * else with newuidmap/newgidmap). */

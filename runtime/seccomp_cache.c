@@ -136,7 +136,7 @@ void seccomp_cache_key(const char *source_json, char key[SECCOMP_CACHE_KEY_LEN])
 {
         const struct scmp_version *v = seccomp_version();
         char prefix[128];
-        int n = snprintf(prefix, sizeof prefix, "cella-seccomp-bpf-v1 libseccomp=%u.%u.%u api=%u arch=%u",
+        int n = snprintf(prefix, sizeof prefix, "cella-seccomp-bpf-v2 libseccomp=%u.%u.%u api=%u arch=%u",
                          v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                          seccomp_arch_native());
         struct sha256 s;

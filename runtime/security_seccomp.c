@@ -261,8 +261,15 @@ static int compile_with_libseccomp(const struct cella_seccomp *sc, uint32_t defa
         if (r < 0)
                 return r;
         /* A binary tree instead of a linear list of syscalls: big profiles
-         * then cost a few comparisons per syscall instead of hundreds. */
-        if (sc->n_syscalls > 32 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
+         * then cost a few comparisons per syscall instead of hundreds, in
+         * the container and in the kernel's load-time action cache, which
+         * runs the filter once per syscall number (0.9 ms -> see
+         * docs/performance.md). Counted in names: Docker's profile is 11
+         * rules naming 300 syscalls. */
+        size_t n_names = 0;
+        for (size_t i = 0; i < sc->n_syscalls; i++)
+                n_names += sc->syscalls[i].names.n;
+        if (n_names > 32 && seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2) < 0)
                 log_debug("seccomp: binary tree optimization unavailable");
 
         for (size_t i = 0; i < sc->n_syscalls; i++) {
