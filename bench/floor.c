@@ -1,8 +1,9 @@
 /* floor — the least a container start can cost on this machine.
  *
- *   floor ROOTFS [PROGRAM]
+ *   floor [--net] ROOTFS [PROGRAM]
  *
- * clone()s a child into new mount, uts, ipc, pid, net and cgroup namespaces;
+ * clone()s a child into new mount, uts, ipc, pid and cgroup namespaces (and
+ * a network namespace with --net: the same set as the runtimes' bundle);
  * the child makes its mounts private, bind-mounts ROOTFS onto itself,
  * pivot_root()s into it, mounts a fresh /proc and execs PROGRAM (default
  * /bin/true). The parent waits and exits with the child's status. No cgroup,
@@ -59,8 +60,14 @@ static int child(void *arg)
 
 int main(int argc, char **argv)
 {
+        int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWCGROUP | SIGCHLD;
+        if (argc > 1 && strcmp(argv[1], "--net") == 0) {
+                flags |= CLONE_NEWNET;
+                argv++;
+                argc--;
+        }
         if (argc < 2 || argc > 3) {
-                fprintf(stderr, "usage: floor ROOTFS [PROGRAM]\n");
+                fprintf(stderr, "usage: floor [--net] ROOTFS [PROGRAM]\n");
                 return 2;
         }
         rootfs = argv[1];
@@ -68,8 +75,6 @@ int main(int argc, char **argv)
                 program = argv[2];
 
         static char stack[64 * 1024] __attribute__((aligned(16)));
-        int flags = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID | CLONE_NEWNET |
-                    CLONE_NEWCGROUP | SIGCHLD;
         pid_t pid = clone(child, stack + sizeof(stack), flags, NULL);
         if (pid < 0)
                 die("clone");

@@ -1,22 +1,34 @@
 #!/bin/sh
-# bench/start.sh — container start latency: N sequential `run` of /bin/true
-# for cella, crun and runc (and bench/floor, the bare-syscalls floor), in one
-# invocation and one environment. Prints a markdown table of milliseconds per
-# container (median of 3 rounds) and cella's ratio to each.
+# bench/start.sh — cella against crun, runc and a floor program, in one
+# invocation and one environment. Prints markdown tables: the median over
+# ROUNDS rounds of each row, and cella's ratio to crun and to runc.
 #
-#   sh bench/start.sh            N=100 by default
+#   sh bench/start.sh            N=100 runs per round, ROUNDS=3
 #   N=20 sh bench/start.sh       quicker
 #   CELLA=path/to/cella sh bench/start.sh
 #
+# Rows (bench/README.md says exactly what each one runs):
+#   run            `run` of /bin/true: cella's default `spec` without the
+#                  network namespace, plus a 512 MiB memory limit
+#   run +netns     the same with a new network namespace
+#   lifecycle      create + start + delete --force of a detached `sleep`
+#   parallel       PAR (20) `run`s started at once, ms until all have exited
+#   peak RSS       largest RSS of the runtime and what it waited for (KiB)
+#   binary         size of the executable, and its stripped size (KiB)
+# and, for cella alone, `--net bridge` against an empty network namespace.
+#
 # crun 1.8 refuses hybrid cgroups, so everything runs in a private mount
-# namespace where /sys/fs/cgroup/unified is unmounted (the host keeps it).
+# namespace where /sys/fs/cgroup/unified is unmounted (the host keeps it):
+# all three runtimes then see the same plain cgroup v1.
 set -eu
 
 N=${N:-100}
 ROUNDS=${ROUNDS:-3}
+PAR=${PAR:-20}
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 CELLA=${CELLA:-$REPO/cella}
 PYTHON=$(command -v /usr/bin/python3 || command -v python3)
+JSONEDIT="$PYTHON $REPO/tests/helpers/jsonedit.py"
 
 if [ "${1:-}" != --inner ]; then
         [ "$(id -u)" = 0 ] || { echo "bench/start.sh: run as root" >&2; exit 1; }
@@ -24,12 +36,26 @@ if [ "${1:-}" != --inner ]; then
         chmod 755 "$WORK"
         trap 'rm -rf "$WORK"' EXIT
         ${CC:-cc} -O2 -Wall -o "$WORK/floor" "$REPO/bench/floor.c"
-        # the bundle's config comes from cella's own `spec` when it can write one
+        ${CC:-cc} -O2 -Wall -static -o "$WORK/maxrss" "$REPO/bench/maxrss.c"
+        # the bundle's config comes from cella's own `spec`
         RUNTIME=$CELLA sh "$REPO/scripts/mkbundle.sh" "$WORK/bundle" 2>/dev/null
-        "$PYTHON" "$REPO/tests/helpers/jsonedit.py" set "$WORK/bundle/config.json" .process.args '["/bin/true"]'
-        "$PYTHON" "$REPO/tests/helpers/jsonedit.py" set "$WORK/bundle/config.json" .process.terminal false
+        cfg=$WORK/bundle/config.json
+        $JSONEDIT set "$cfg" .process.args '["/bin/true"]'
+        $JSONEDIT set "$cfg" .process.terminal false
         # crun 1.8 refuses ociVersion 1.2.0; 1.0.2 is read the same by all three
-        "$PYTHON" "$REPO/tests/helpers/jsonedit.py" set "$WORK/bundle/config.json" .ociVersion '"1.0.2"'
+        $JSONEDIT set "$cfg" .ociVersion '"1.0.2"'
+        $JSONEDIT set "$cfg" .linux.resources.memory '{"limit": 536870912}'
+        $JSONEDIT py "$cfg" "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'network']"
+        cp "$cfg" "$WORK/config.run.json"
+        $JSONEDIT py "$cfg" "c['linux']['namespaces'].append({'type': 'network'})"
+        cp "$cfg" "$WORK/config.net.json"
+        cp "$WORK/config.run.json" "$cfg"
+        $JSONEDIT set "$cfg" .process.args '["/bin/sleep", "3600"]'
+        cp "$cfg" "$WORK/config.sleep.json"
+        cp "$WORK/config.net.json" "$cfg"
+        $JSONEDIT py "$cfg" "c.setdefault('annotations', {})['io.cella.net.mode'] = 'bridge'"
+        cp "$cfg" "$WORK/config.bridge.json"
+        cp "$WORK/config.run.json" "$cfg"
         # -m gives private propagation: the umount below stays in here
         st=0
         unshare -m sh "$0" --inner "$WORK" || st=$?
@@ -38,110 +64,162 @@ fi
 
 WORK=$2
 umount /sys/fs/cgroup/unified 2>/dev/null || true
+BUNDLE=$WORK/bundle
+ROOTFS=$BUNDLE/rootfs
 
 now_ns() { date +%s%N; }
+use_config() { cp "$WORK/config.$1.json" "$BUNDLE/config.json"; }
+median() { sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f\n", a[int((NR+1)/2)]; else print "n/a"}'; }
 
-# run_one NAME CMD...: ROUNDS rounds of N runs; prints the median ms per run,
-# or n/a when the first run fails.
-bench() {
-        name=$1
-        shift
+# timed NAME REPS CMD...: ROUNDS rounds of REPS calls of `CMD ROOT ID`; prints
+# the median ms per call, or n/a when the first call fails.
+timed() {
+        name=$1 reps=$2
+        shift 2
         root=$WORK/root-$name
         mkdir -p "$root"
-        if ! "$@" "$root" "bench-$name-check" >/dev/null 2>"$WORK/$name.err"; then
+        if ! "$@" "$root" "$name-check" >/dev/null 2>"$WORK/$name.err"; then
                 echo "n/a"
                 return 0
         fi
         r=0
-        results=""
         while [ $r -lt "$ROUNDS" ]; do
                 i=0
                 t0=$(now_ns)
-                while [ $i -lt "$N" ]; do
-                        "$@" "$root" "bench-$name-$r-$i" >/dev/null 2>>"$WORK/$name.err" || {
+                while [ $i -lt "$reps" ]; do
+                        "$@" "$root" "$name-$r-$i" >/dev/null 2>>"$WORK/$name.err" || {
                                 echo "n/a"
                                 return 0
                         }
                         i=$((i + 1))
                 done
                 t1=$(now_ns)
-                results="$results $(((t1 - t0) / N))"
+                echo $(((t1 - t0) / reps))
                 r=$((r + 1))
+        done | awk '{print $1 / 1e6}' | median
+}
+
+# the calls timed() makes: ROOT and ID come last
+rt_run() { "$RT" --root "$1" run -b "$BUNDLE" "$2"; }
+rt_lifecycle() {
+        "$RT" --root "$1" create -b "$BUNDLE" "$2" &&
+                "$RT" --root "$1" start "$2" &&
+                "$RT" --root "$1" delete --force "$2"
+}
+rt_parallel() {
+        j=0
+        pids=""
+        while [ $j -lt "$PAR" ]; do
+                "$RT" --root "$1" run -b "$BUNDLE" "$2-p$j" &
+                pids="$pids $!"
+                j=$((j + 1))
         done
-        # median of the rounds, in ms with two decimals
-        echo $results | tr ' ' '\n' | sort -n | awk '{a[NR]=$1} END {printf "%.2f\n", a[int((NR+1)/2)]/1e6}'
+        st=0
+        for p in $pids; do wait "$p" || st=1; done
+        return $st
+}
+floor_run() { "$WORK/floor" $FLOOR_NET "$ROOTFS"; }
+floor_parallel() {
+        j=0
+        while [ $j -lt "$PAR" ]; do
+                "$WORK/floor" "$ROOTFS" &
+                j=$((j + 1))
+        done
+        wait
 }
 
-run_runtime() { # run_runtime BIN ROOT ID
-        "$1" --root "$2" run -b "$WORK/bundle" "$3"
-}
-run_floor() { # run_floor ROOT ID (ignored)
-        "$WORK/floor" "$WORK/bundle/rootfs"
-}
+RUNTIMES=""
+for r in cella crun runc; do
+        case $r in
+        cella) bin=$CELLA; [ -x "$bin" ] || bin="" ;;
+        *) bin=$(command -v $r || true) ;;
+        esac
+        [ -n "$bin" ] && RUNTIMES="$RUNTIMES $r" && eval "BIN_$r=\$bin"
+done
+PAR_REPS=$((N / PAR))
+[ $PAR_REPS -ge 1 ] || PAR_REPS=1
+LC_REPS=$((N / 4))
+[ $LC_REPS -ge 1 ] || LC_REPS=1
 
-cella_ms=n/a
-[ -x "$CELLA" ] && cella_ms=$(bench cella run_runtime "$CELLA")
-crun_ms=n/a
-command -v crun >/dev/null && crun_ms=$(bench crun run_runtime "$(command -v crun)")
-runc_ms=n/a
-command -v runc >/dev/null && runc_ms=$(bench runc run_runtime "$(command -v runc)")
-floor_ms=$(bench floor run_floor)
+for r in $RUNTIMES; do
+        eval "RT=\$BIN_$r"
+        use_config run
+        eval "run_$r=\$(timed $r-run $N rt_run)"
+        use_config net
+        eval "net_$r=\$(timed $r-net $N rt_run)"
+        use_config sleep
+        eval "lc_$r=\$(timed $r-lc $LC_REPS rt_lifecycle)"
+        use_config run
+        eval "par_$r=\$(timed $r-par $PAR_REPS rt_parallel)"
+        mkdir -p "$WORK/root-$r-rss"
+        eval "rss_$r=\$(\"$WORK/maxrss\" 9 \"\$RT\" --root $WORK/root-$r-rss run -b $BUNDLE rss-{i} || echo n/a)"
+        strip -o "$WORK/$r.stripped" "$RT" 2>/dev/null || cp "$RT" "$WORK/$r.stripped"
+        eval "size_$r=\$((\$(stat -c %s \"\$RT\") / 1024))"
+        eval "ssize_$r=\$((\$(stat -c %s \"$WORK/$r.stripped\") / 1024))"
+        eval "libs_$r=\$(ldd \"\$RT\" 2>/dev/null | grep -c '=>' || true)"
+done
+use_config run
+FLOOR_NET="" floor_ms=$(timed floor-run $N floor_run)
+FLOOR_NET=--net floor_net_ms=$(timed floor-net $N floor_run)
+floor_par_ms=$(timed floor-par $PAR_REPS floor_parallel)
 
-# --net bridge: the same bundle asking cella for a veth on the cella0 bridge
-# (io.cella.net.mode=bridge), against the same bundle with only its empty
-# new netns. Both run inside one private network namespace (removed at the
-# end), so the bridge and the veths never exist in the host's.
-cp "$WORK/bundle/config.json" "$WORK/bundle/config.none.json"
-"$PYTHON" "$REPO/tests/helpers/jsonedit.py" py "$WORK/bundle/config.json" \
-        "c.setdefault('annotations', {})['io.cella.net.mode'] = 'bridge'" 2>/dev/null || true
-cp "$WORK/bundle/config.json" "$WORK/bundle/config.bridge.json"
-cp "$WORK/bundle/config.none.json" "$WORK/bundle/config.json"
+# --net bridge: cella alone, inside one private network namespace (removed at
+# the end), so the bridge and the veths never exist in the host's.
 NETNS=cella-bench-$$
-run_cella_net() { # run_cella_net ROOT ID, config chosen by NETCFG
-        cp "$WORK/bundle/config.$NETCFG.json" "$WORK/bundle/config.json"
-        nsenter --net="/run/netns/$NETNS" "$CELLA" --root "$1" run -b "$WORK/bundle" "$2"
-}
-net_none_ms=n/a
-net_bridge_ms=n/a
-if [ -x "$CELLA" ] && command -v ip >/dev/null && ip netns add "$NETNS" 2>/dev/null; then
+rt_in_netns() { nsenter --net="/run/netns/$NETNS" "$RT" --root "$1" run -b "$BUNDLE" "$2"; }
+bridge_none_ms=n/a
+bridge_ms=n/a
+if [ -n "${BIN_cella:-}" ] && command -v ip >/dev/null && ip netns add "$NETNS" 2>/dev/null; then
+        RT=$BIN_cella
         ip -n "$NETNS" link set lo up
-        net_none_ms=$(NETCFG=none bench cella-netnone run_cella_net)
-        net_bridge_ms=$(NETCFG=bridge bench cella-netbridge run_cella_net)
+        use_config net
+        bridge_none_ms=$(timed cella-netnone $N rt_in_netns)
+        use_config bridge
+        bridge_ms=$(timed cella-bridge $N rt_in_netns)
         ip netns del "$NETNS"
 fi
-cp "$WORK/bundle/config.none.json" "$WORK/bundle/config.json"
+use_config run
 
+val() { eval "echo \${$1_$2:-n/a}"; }
 ratio() { # ratio A B -> A/B or n/a
         case "$1$2" in *n/a*) echo n/a; return ;; esac
         awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f\n", a / b; else print "n/a" }'
 }
+version() { "$1" --version 2>/dev/null | head -n1 | awk '{print $NF}'; }
 
-echo "Start latency: $N sequential \`run\` of /bin/true, median of $ROUNDS rounds"
-echo "(kernel $(uname -r), $(nproc) CPUs, cgroup v1 controllers, no unified hierarchy)"
+echo "cella $(version "$CELLA"), crun $(version "${BIN_crun:-false}"), runc $(version "${BIN_runc:-false}")"
+echo "kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), cgroup v1 (unified hierarchy hidden), state on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+echo "N=$N runs per round, median of $ROUNDS rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo
-echo "| runtime | ms per container | cella / this |"
-echo "|---|---:|---:|"
-echo "| floor (bench/floor.c) | $floor_ms | $(ratio "$cella_ms" "$floor_ms") |"
-echo "| cella | $cella_ms | $(ratio "$cella_ms" "$cella_ms") |"
-echo "| crun $(crun --version 2>/dev/null | head -n1 | awk '{print $3}') | $crun_ms | $(ratio "$cella_ms" "$crun_ms") |"
-echo "| runc $(runc --version 2>/dev/null | head -n1 | awk '{print $3}') | $runc_ms | $(ratio "$cella_ms" "$runc_ms") |"
+echo "| row | floor | cella | crun | runc | cella/crun | cella/runc |"
+echo "|---|---:|---:|---:|---:|---:|---:|"
+row() { # row LABEL KEY FLOOR
+        c=$(val "$2" cella) cr=$(val "$2" crun) ru=$(val "$2" runc)
+        echo "| $1 | $3 | $c | $cr | $ru | $(ratio "$c" "$cr") | $(ratio "$c" "$ru") |"
+}
+row "run /bin/true (ms)" run "$floor_ms"
+row "run, new netns (ms)" net "$floor_net_ms"
+row "create+start+delete, detached sleep (ms)" lc "-"
+row "$PAR parallel runs (ms until all exited)" par "$floor_par_ms"
+row "peak RSS (KiB)" rss "-"
+row "binary (KiB)" size "-"
+row "binary, stripped (KiB)" ssize "-"
+row "shared libraries loaded" libs "-"
 echo
-echo "cella/crun = $(ratio "$cella_ms" "$crun_ms"), cella/runc = $(ratio "$cella_ms" "$runc_ms")"
+echo "cella/floor: run $(ratio "$(val run cella)" "$floor_ms"), run+netns $(ratio "$(val net cella)" "$floor_net_ms")"
 echo
-echo "Network setup (cella, all runs inside one private network namespace):"
-echo
-echo "| cella network | ms per container |"
+echo "| cella network (inside a private netns) | ms per container |"
 echo "|---|---:|"
-echo "| new netns, lo only (none) | $net_none_ms |"
-echo "| --net bridge (veth, lease, address, route) | $net_bridge_ms |"
-case "$net_none_ms$net_bridge_ms" in
+echo "| new netns, lo only | $bridge_none_ms |"
+echo "| --net bridge (veth, lease, address, route) | $bridge_ms |"
+case "$bridge_none_ms$bridge_ms" in
 *n/a*) ;;
-*) echo; echo "bridge - none = $(awk -v a="$net_bridge_ms" -v b="$net_none_ms" 'BEGIN { printf "%.2f", a - b }') ms per container" ;;
+*) echo; echo "bridge - none = $(awk -v a="$bridge_ms" -v b="$bridge_none_ms" 'BEGIN { printf "%.2f", a - b }') ms per container" ;;
 esac
-for n in cella crun runc floor cella-netnone cella-netbridge; do
-        if [ -s "$WORK/$n.err" ]; then
+for f in "$WORK"/*.err; do
+        if [ -s "$f" ]; then
                 echo
-                echo "$n stderr (first lines):"
-                head -n 5 "$WORK/$n.err" | sed 's/^/    /'
+                echo "$(basename "$f" .err) stderr (first lines):"
+                head -n 5 "$f" | sed 's/^/    /'
         fi
 done

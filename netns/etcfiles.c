@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 
 #include "netns/netns.h"
+#include "runtime/fileutil.h"
 #include "runtime/util.h"
 
 char *cella_net_hosts_text(const char *hostname, const struct in_addr *addr)
@@ -89,27 +90,8 @@ int cella_net_write_etc(int rootfs_fd, const char *name, const char *text, struc
         }
         if (etc < 0)
                 return cella_error_sys(err, "openat2 etc in rootfs");
-        char tmp[64];
-        snprintf(tmp, sizeof tmp, ".%s.cella-%d", name, (int)getpid());
-        _cleanup_close_ int fd = openat(etc, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return cella_error_sys(err, "create etc/%s in rootfs", tmp);
-        size_t len = strlen(text);
-        for (size_t off = 0; off < len;) {
-                ssize_t n = write(fd, text + off, len - off);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        int r = cella_error_sys(err, "write etc/%s in rootfs", tmp);
-                        unlinkat(etc, tmp, 0);
-                        return r;
-                }
-                off += (size_t)n;
-        }
-        if (fsync(fd) < 0 || renameat(etc, tmp, etc, name) < 0) {
-                int r = cella_error_sys(err, "replace etc/%s in rootfs", name);
-                unlinkat(etc, tmp, 0);
-                return r;
-        }
+        /* no fsync: the files are written again at every start */
+        if (write_file_replace_at(etc, name, text, strlen(text), 0644, err) < 0)
+                return cella_error_prefix(err, "etc/%s in rootfs", name);
         return 0;
 }

@@ -6,9 +6,10 @@
  *   gateway 10.88.0.1
  *   lease 10.88.0.2 cella1a2b3c4d CONTAINER-ID
  *
- * Every change happens under flock(STATE_DIR/BRIDGE.lock) and replaces the
- * file by temp + fsync + rename, so a crash leaves either the old or the
- * new file, never half of one. A crashed container's lease stays until
+ * Every change happens under flock(STATE_DIR/BRIDGE.lock) and swaps in a
+ * whole new file (write_file_replace_at), so a crashed runtime leaves either
+ * the old or the new file, never half of one. No fsync: the state dir is
+ * under /run, which does not outlive a reboot (neither do the leases). A crashed container's lease stays until
  * teardown or prune removes it. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,13 +22,13 @@
 #include <sys/stat.h>
 
 #include "netns/netns.h"
+#include "runtime/fileutil.h"
 #include "runtime/util.h"
 
 struct ipam_paths {
         char dir[1024];
         char file[1200];
         char lock[1200];
-        char tmp[1300];
 };
 
 void cella_leases_free(struct cella_leases *l)
@@ -55,7 +56,6 @@ static int ipam_paths(const struct cella_ipam *ipam, struct ipam_paths *p, struc
         snprintf(p->dir, sizeof p->dir, "%s", dir);
         snprintf(p->file, sizeof p->file, "%s/%s.leases", dir, bridge);
         snprintf(p->lock, sizeof p->lock, "%s/%s.lock", dir, bridge);
-        snprintf(p->tmp, sizeof p->tmp, "%s/.%s.leases.%d", dir, bridge, (int)getpid());
         return 0;
 }
 
@@ -70,28 +70,10 @@ static int check_id(const char *id, struct cella_error *err)
         return 0;
 }
 
-static int mkdir_p(const char *path, struct cella_error *err)
-{
-        char buf[1024];
-        snprintf(buf, sizeof buf, "%s", path);
-        for (char *p = buf + 1; ; p++) {
-                if (*p == '/' || !*p) {
-                        char saved = *p;
-                        *p = '\0';
-                        if (mkdir(buf, 0755) < 0 && errno != EEXIST)
-                                return cella_error_sys(err, "mkdir %s", buf);
-                        *p = saved;
-                        if (!saved)
-                                break;
-                }
-        }
-        return 0;
-}
-
 /* Take the allocator's lock; returns the fd to close. */
 static int ipam_lock(const struct ipam_paths *p, struct cella_error *err)
 {
-        if (mkdir_p(p->dir, err) < 0)
+        if (mkdir_p(p->dir, 0755, err) < 0)
                 return cella_error_code(err);
         int fd = open(p->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -205,16 +187,11 @@ static int load(const struct cella_ipam *ipam, const struct ipam_paths *p, bool 
 
 static int store(const struct ipam_paths *p, const struct cella_leases *l, struct cella_error *err)
 {
-        int fd = open(p->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (fd < 0)
-                return cella_error_sys(err, "create %s", p->tmp);
-        FILE *f = fdopen(fd, "w");
-        if (!f) {
-                int r = cella_error_sys(err, "fdopen %s", p->tmp);
-                close(fd);
-                unlink(p->tmp);
-                return r;
-        }
+        char *text = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&text, &len);
+        if (!f)
+                return cella_error_sys(err, "open_memstream");
         char subnet[64], gw[INET_ADDRSTRLEN];
         fprintf(f, "# cella leases v1\nbridge %s\nsubnet %s\ngateway %s\n", l->bridge,
                 cella_cidr_format(&l->subnet, subnet, sizeof subnet),
@@ -224,27 +201,16 @@ static int store(const struct ipam_paths *p, const struct cella_leases *l, struc
                 fprintf(f, "lease %s %s %s\n", inet_ntop(AF_INET, &l->items[i].addr, a, sizeof a),
                         l->items[i].host_ifname[0] ? l->items[i].host_ifname : "-", l->items[i].id);
         }
-        int failed = fflush(f) != 0 || ferror(f) || fsync(fileno(f)) != 0;
-        int e = errno;
-        if (fclose(f) != 0 && !failed) {
-                failed = 1;
-                e = errno;
+        if (fclose(f) != 0) {
+                free(text);
+                return cella_error_sys(err, "format %s", p->file);
         }
-        if (failed) {
-                unlink(p->tmp);
-                return cella_error_set(err, e ? e : EIO, "write %s", p->tmp);
-        }
-        if (rename(p->tmp, p->file) < 0) {
-                int r = cella_error_sys(err, "rename %s to %s", p->tmp, p->file);
-                unlink(p->tmp);
-                return r;
-        }
-        int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (dfd >= 0) {
-                (void)fsync(dfd);
-                close(dfd);
-        }
-        return 0;
+        _cleanup_free_ char *owned = text;
+        _cleanup_close_ int dfd = open(p->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dfd < 0)
+                return cella_error_sys(err, "open %s", p->dir);
+        const char *slash = strrchr(p->file, '/');
+        return write_file_replace_at(dfd, slash ? slash + 1 : p->file, text, len, 0644, err);
 }
 
 static int cmp_u32(const void *a, const void *b)

@@ -209,7 +209,9 @@ static int setup_bridge(const struct cella_net_opts *o, const char *id, int cont
         res->gateway = net.gateway;
         res->prefix = net.subnet.prefix;
 
-        /* A veth of this name can only be a crashed earlier run of this id. */
+        /* A veth of this name is a crashed earlier run of this id, or one
+         * whose namespace the kernel is still tearing down (teardown leaves
+         * that to it: container_exited). */
         struct cella_error ignored = { 0 };
         (void)cella_nl_link_del(host, host_if, &ignored);
 
@@ -307,7 +309,9 @@ int cella_net_teardown(const struct cella_net_opts *o, const char *id, struct ce
         int first = 0;
         struct cella_error e = { 0 };
         _cleanup_nl_ struct cella_nl *host = NULL;
-        if (cella_nl_open(o->host_netns_fd, &host, &e) == 0) {
+        if (o->container_exited) {
+                /* the kernel removes the pair with the dying namespace */
+        } else if (cella_nl_open(o->host_netns_fd, &host, &e) == 0) {
                 /* Deleting one end removes the pair; when the container's
                  * netns died first the kernel has already done it. */
                 if (cella_nl_link_del(host, host_if, &e) < 0 && e.errnum != ENODEV)

@@ -219,6 +219,12 @@ struct cella_net_opts {
         bool nat;                       /* masquerade outbound traffic of the subnet */
         const struct cella_port *ports;
         size_t n_ports;
+        /* teardown: every process of the container has exited, so its network
+         * namespace is being freed and the kernel removes the veth pair with
+         * it. Deleting the pair here would wait for the same RCU barriers
+         * (~20 ms on the build machines); a veth of this name still there at
+         * the next setup is deleted then. */
+        bool container_exited;
 };
 
 struct cella_net_result {
@@ -255,8 +261,8 @@ int cella_net_loopback_up(int container_netns_fd, struct cella_error *err);
  * failure everything done so far is undone. */
 int cella_net_setup(const struct cella_net_opts *opts, const char *id, int container_netns_fd,
                     struct cella_net_result *res, struct cella_error *err);
-/* Remove the veth, nft rules and the lease. Safe to call twice and after a
- * crash (missing pieces are not errors). */
+/* Remove the veth (unless opts->container_exited), nft rules and the lease.
+ * Safe to call twice and after a crash (missing pieces are not errors). */
 int cella_net_teardown(const struct cella_net_opts *opts, const char *id, struct cella_error *err);
 
 /* Drop the leases of containers is_alive() says are gone, their nft rules,

@@ -26,6 +26,20 @@ static int wait_helper(pid_t pid)
         return -ECHILD;
 }
 
+struct netns_job {
+        int netns_fd;
+        int (*fn)(void *arg);
+        void *arg;
+};
+
+static int netns_job_main(void *p)
+{
+        struct netns_job *job = p;
+        if (setns(job->netns_fd, CLONE_NEWNET) < 0)
+                _exit(errno ? errno : EIO);
+        _exit(job->fn(job->arg) & 0xff);
+}
+
 int nl_run_in_netns(int netns_fd, int (*fn)(void *arg), void *arg)
 {
         if (netns_fd < 0) {
@@ -34,15 +48,14 @@ int nl_run_in_netns(int netns_fd, int (*fn)(void *arg), void *arg)
         }
         /* A child, not setns() here: the caller (possibly multi-threaded,
          * possibly in the middle of creating a container) never leaves its
-         * own netns, so no failure path can strand it in the wrong one. */
-        pid_t pid = fork();
+         * own netns, so no failure path can strand it in the wrong one.
+         * vfork-style (shared memory, caller suspended until it exits): a
+         * fork() copied the runtime's page tables for two syscalls. */
+        struct netns_job job = { netns_fd, fn, arg };
+        char stack[64 * 1024] __attribute__((aligned(16)));   /* per call: callers may be threads */
+        pid_t pid = clone(netns_job_main, stack + sizeof stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
         if (pid < 0)
                 return -errno;
-        if (pid == 0) {
-                if (setns(netns_fd, CLONE_NEWNET) < 0)
-                        _exit(errno ? errno : EIO);
-                _exit(fn(arg) & 0xff);
-        }
         return wait_helper(pid);
 }
 
@@ -284,7 +297,7 @@ static int write_sysctl_job(void *arg)
 {
         const struct sysctl_job *job = arg;
         /* /proc/sys/net shows the netns of the task that opens it, which is
-         * why this runs in the (forked, setns'd) helper. */
+         * why this runs in the setns()'d helper. */
         int fd = open(job->path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return errno;

@@ -308,13 +308,18 @@ static int net_setup(struct created *c, const char *id, const char *rootfs, stru
         return r;
 }
 
+/* Called once the container's processes are dead (killed and reaped). */
 static void net_teardown(const struct cella_kv_list *annotations, const char *id)
 {
         struct cella_port *ports = NULL;
         struct cella_net_opts opts;
         struct cella_error e = { 0 };
-        if (net_opts_of(annotations, &opts, &ports, &e) == 0 && opts.mode == CELLA_NET_BRIDGE &&
-            cella_net_teardown(&opts, id, &e) < 0)
+        if (net_opts_of(annotations, &opts, &ports, &e) < 0 || opts.mode != CELLA_NET_BRIDGE) {
+                free(ports);
+                return;
+        }
+        opts.container_exited = true;
+        if (cella_net_teardown(&opts, id, &e) < 0)
                 log_warn("%s: network teardown: %s", id, e.msg);
         free(ports);
 }
@@ -610,10 +615,57 @@ static void block_all_signals(sigset_t *saved)
         sigprocmask(SIG_BLOCK, &all, saved);
 }
 
+/* config.json read and parsed once, before choosing where the container
+ * runs (the sandbox annotation is in it) and then used by either path. */
+struct preloaded {
+        struct cella_create_opts o;
+        struct cella_spec *spec;        /* owned; NULL when the caller gave one */
+        char *text;
+};
+
+static int preload_spec(const struct cella_create_opts *o, struct preloaded *p, struct cella_error *err)
+{
+        p->o = *o;
+        p->spec = NULL;
+        p->text = NULL;
+        if (o->spec)
+                return 0;
+        /* the errors create_internal would give first, in its order */
+        char bundle[PATH_MAX];
+        if (state_check_id(o->id, err) < 0)
+                return -1;
+        if (!realpath(o->bundle ? o->bundle : ".", bundle))
+                return cella_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+        if (load_spec(o, bundle, &p->spec, &p->text, err) < 0) {
+                free(p->text);
+                p->text = NULL;
+                return -1;
+        }
+        p->o.spec = p->spec;
+        p->o.config_json = p->text;
+        return 0;
+}
+
+static void preloaded_release(struct preloaded *p)
+{
+        cella_spec_free(p->spec);
+        free(p->text);
+}
+
+static int create_loaded(const struct cella_create_opts *o, struct cella_error *err);
+
 int container_create(const struct cella_create_opts *o, struct cella_error *err)
 {
-        if (sandbox_wanted(o))
-                return sandbox_create(o, err);
+        struct preloaded p;
+        if (preload_spec(o, &p, err) < 0)
+                return -1;
+        int r = sandbox_wanted(&p.o) ? sandbox_create(&p.o, err) : create_loaded(&p.o, err);
+        preloaded_release(&p);
+        return r;
+}
+
+static int create_loaded(const struct cella_create_opts *o, struct cella_error *err)
+{
         sigset_t saved;
         block_all_signals(&saved);
         struct created c;
@@ -715,10 +767,20 @@ out:
 static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_state *st, struct cella_spec *spec,
                          bool force, struct cella_error *err);
 
+static int run_loaded(const struct cella_create_opts *o, int *exit_status, struct cella_error *err);
+
 int container_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
 {
-        if (sandbox_wanted(o))
-                return sandbox_run(o, exit_status, err);
+        struct preloaded p;
+        if (preload_spec(o, &p, err) < 0)
+                return -1;
+        int r = sandbox_wanted(&p.o) ? sandbox_run(&p.o, exit_status, err) : run_loaded(&p.o, exit_status, err);
+        preloaded_release(&p);
+        return r;
+}
+
+static int run_loaded(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
+{
         sigset_t saved;
         block_all_signals(&saved);
         struct created c;

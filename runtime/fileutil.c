@@ -63,7 +63,10 @@ static int write_temp_rename(int dirfd, const char *name, const void *data, size
 {
         char tmp[512];
         snprintf(tmp, sizeof tmp, ".%s.tmp.%d", name, getpid());
-        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+        /* O_EXCL: never write through something already there (a crash's
+         * leftover is removed first; in a rootfs it could be a link) */
+        (void)unlinkat(dirfd, tmp, 0);
+        _cleanup_close_ int fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode);
         if (fd < 0)
                 return cella_error_sys(err, "create %s", tmp);
         int r = write_all(fd, data, len);

@@ -147,7 +147,8 @@ static void gen_common(yajl_gen g, const struct cella_state *st, const char *sta
         gen_kv(g, "id", st->id);
         GEN_STR(g, "pid");
         yajl_gen_integer(g, st->pid);
-        gen_kv(g, "status", status);
+        if (status)   /* state.json has none: status is derived on every read */
+                gen_kv(g, "status", status);
         gen_kv(g, "bundle", st->bundle);
         gen_kv(g, "rootfs", st->rootfs);
         gen_kv(g, "created", st->created);
@@ -191,7 +192,7 @@ int state_write(int dirfd, const struct cella_state *st, struct cella_error *err
 {
         yajl_gen g = yajl_gen_alloc(NULL);
         yajl_gen_map_open(g);
-        gen_common(g, st, "");
+        gen_common(g, st, NULL);
         GEN_STR(g, "pid_start");
         yajl_gen_integer(g, (long long)st->pid_start);
         if (st->has_cgroup) {

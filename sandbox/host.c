@@ -59,24 +59,8 @@ bool sandbox_wanted(const struct cella_create_opts *o)
 {
         if (o->sandbox)
                 return streq(o->sandbox, "vm");
-        if (o->spec) {
-                const char *a = annotation(o->spec, "io.cella.sandbox");
-                return a && streq(a, "vm");
-        }
-        _cleanup_free_ char *path = o->config_path ? xstrdup(o->config_path)
-                                                   : xasprintf("%s/config.json", o->bundle ? o->bundle : ".");
-        _cleanup_free_ char *text = NULL;
-        size_t len;
-        struct cella_error e = { 0 };
-        if (read_file_at(AT_FDCWD, path, &text, &len, &e) < 0 || !strstr(text, "io.cella.sandbox"))
-                return false;
-        struct cella_spec *spec = NULL;
-        if (cella_spec_parse(text, len, "config.json", &spec, &e) < 0)
-                return false;   /* the normal path reports the parse error */
-        const char *a = annotation(spec, "io.cella.sandbox");
-        bool vm = a && streq(a, "vm");
-        cella_spec_free(spec);
-        return vm;
+        const char *a = o->spec ? annotation(o->spec, "io.cella.sandbox") : NULL;
+        return a && streq(a, "vm");
 }
 
 /* ---- the shim: between QEMU's ports and the rest of the world ----

@@ -15,7 +15,8 @@
 #include "runtime/container.h"
 #include "runtime/error.h"
 
-/* --sandbox vm, or the config's annotation io.cella.sandbox=vm */
+/* --sandbox vm, or io.cella.sandbox=vm in o->spec (the runtime parses
+ * config.json before asking) */
 bool sandbox_wanted(const struct cella_create_opts *o);
 
 /* container_run for a sandboxed container: boots the VM, relays stdio,

@@ -56,6 +56,12 @@ test_churn_leaves_no_veth_or_lease() {
                         \$C run -d --image busybox --net bridge --name \$id -- sleep 1000 >/dev/null
                         \$C delete --force \$id
                 done
+                # the kernel removes each veth pair with its container's dying
+                # network namespace, a few ms after delete (cella does not wait)
+                for i in \$(seq 1 50); do
+                        ip -o link show | grep -q ': cella[0-9a-f]\{8\}' || break
+                        sleep 0.1
+                done
                 echo veths=\$(ip -o link show | grep -c ': cella[0-9a-f]\{8\}' || true)
                 echo leases=\$(\$RUNTIME network ls --json | grep -o '\"ct-[^\"]*\"' | grep -c . || true)"
         assert_success

@@ -67,9 +67,11 @@ test_stdin_byte_exact_and_annotation() {
 test_memory_limit_oom_is_137() {
         need_vm
         cfg_set .linux.resources '{"memory":{"limit":33554432}}'
-        cfg_args sh -c 'cat /sys/fs/cgroup/memory.max; x=$(head -c 200000000 /dev/zero | tr "\0" a); echo survived'
+        cfg_args sh -c 'cat /sys/fs/cgroup/memory.max; x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived'
         id=$(new_id)
-        run rt run --sandbox vm -b "$BUNDLE" "$id"
+        # TCG is slow on a loaded machine: the default 30 s would end in
+        # timeout's SIGKILL, whose 137 looks like the OOM kill
+        RT_TIMEOUT=150 run rt run --sandbox vm -b "$BUNDLE" "$id"
         assert_status 137
         assert_eq "$stdout" 33554432 "the limit applies in the guest's cgroup v2"
         assert_not_contains "$stdout" survived
