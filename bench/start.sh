@@ -63,6 +63,7 @@ if [ "${1:-}" != --inner ]; then
 fi
 
 WORK=$2
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 BUNDLE=$WORK/bundle
 ROOTFS=$BUNDLE/rootfs
@@ -189,7 +190,7 @@ version() { "$1" --version 2>/dev/null | head -n1 | awk '{print $NF}'; }
 
 echo "cella $(version "$CELLA"), crun $(version "${BIN_crun:-false}"), runc $(version "${BIN_runc:-false}")"
 echo "kernel $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), cgroup v1 (unified hierarchy hidden), state on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
-echo "N=$N runs per round, median of $ROUNDS rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "N=$N runs per round, median of $ROUNDS rounds; load average at the start: $LOAD_BEFORE"
 echo
 echo "| row | floor | cella | crun | runc | cella/crun | cella/runc |"
 echo "|---|---:|---:|---:|---:|---:|---:|"

@@ -116,10 +116,6 @@ static int mount_cgroup_v1_tree(struct rootfs_ctx *ctx, const struct cella_mount
                 char sp[64];
                 if (mount(d->path, fd_path(sub, sp, sizeof sp), NULL, MS_BIND | MS_REC, NULL) < 0)
                         return cella_error_sys(err, "bind cgroup %s on %s/%s", d->path, m->destination, name);
-                _cleanup_close_ int mnt = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (mnt >= 0 && remount_bind(fd_path(mnt, sp, sizeof sp), (m->flags & ~MS_BIND & ~MS_REC) |
-                                             MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, m->destination, err) < 0)
-                        return -1;
                 /* "cpu,cpuacct" is also reachable as cpu and cpuacct */
                 if (strchr(name, ',')) {
                         _cleanup_free_ char *copy = xstrdup(name);
@@ -128,6 +124,25 @@ static int mount_cgroup_v1_tree(struct rootfs_ctx *ctx, const struct cella_mount
                                 if (!str_has_prefix(c, "name="))
                                         (void)!symlinkat(name, dir, c);
                 }
+        }
+        /* One recursive mount_setattr() for the tmpfs and every bind on it,
+         * instead of a remount per hierarchy (20 mount calls -> 11). */
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                                               (m->flags & MS_RDONLY ? MOUNT_ATTR_RDONLY : 0) };
+        if (syscall(SYS_mount_setattr, dir, "", AT_EMPTY_PATH | AT_RECURSIVE, &attr, sizeof attr) == 0)
+                return 0;
+        if (errno != ENOSYS && errno != EINVAL)
+                return cella_error_sys(err, "mount_setattr %s", m->destination);
+        for (size_t i = 0; cg && i < cg->n_dirs; i++) {
+                const char *name = strrchr(cg->dirs[i].mountpoint, '/');
+                name = name ? name + 1 : cg->dirs[i].mountpoint;
+                if (!*name)
+                        continue;
+                char sp[64];
+                _cleanup_close_ int mnt = openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (mnt >= 0 && remount_bind(fd_path(mnt, sp, sizeof sp), (m->flags & ~MS_BIND & ~MS_REC) |
+                                             MS_NOSUID | MS_NODEV | MS_NOEXEC, 0, m->destination, err) < 0)
+                        return -1;
         }
         if (m->flags & MS_RDONLY) {
                 char dp[64];
