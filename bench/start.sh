@@ -58,7 +58,7 @@ if [ "${1:-}" != --inner ]; then
         cp "$WORK/config.run.json" "$cfg"
         # -m gives private propagation: the umount below stays in here
         st=0
-        unshare -m sh "$0" --inner "$WORK" || st=$?
+        unshare -m sh ${BENCH_SH_FLAGS:-} "$0" --inner "$WORK" || st=$?
         exit $st
 fi
 
@@ -67,40 +67,64 @@ LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
 umount /sys/fs/cgroup/unified 2>/dev/null || true
 BUNDLE=$WORK/bundle
 ROOTFS=$BUNDLE/rootfs
+FLOOR_NET=
 
 now_ns() { date +%s%N; }
 use_config() { cp "$WORK/config.$1.json" "$BUNDLE/config.json"; }
 median() { sort -n | awk '{a[NR]=$1} END {if (NR) printf "%.2f\n", a[int((NR+1)/2)]; else print "n/a"}'; }
 
-# timed NAME REPS CMD...: ROUNDS rounds of REPS calls of `CMD ROOT ID`; prints
-# the median ms per call, or n/a when the first call fails.
-timed() {
+# round NAME REPS CMD...: one round of REPS calls of `CMD ROOT ID`, whose ms
+# per call is appended to WORK/NAME.ms. The first call of a NAME is a check:
+# when it (or any later call) fails, NAME is reported as n/a.
+round() {
         name=$1 reps=$2
         shift 2
+        [ -e "$WORK/$name.failed" ] && return 0
         root=$WORK/root-$name
-        mkdir -p "$root"
-        if ! "$@" "$root" "$name-check" >/dev/null 2>"$WORK/$name.err"; then
-                echo "n/a"
-                return 0
+        if [ ! -d "$root" ]; then
+                mkdir -p "$root"
+                "$@" "$root" "$name-check" >/dev/null 2>"$WORK/$name.err" || {
+                        touch "$WORK/$name.failed"
+                        return 0
+                }
         fi
-        r=0
-        while [ $r -lt "$ROUNDS" ]; do
-                i=0
-                t0=$(now_ns)
-                while [ $i -lt "$reps" ]; do
-                        "$@" "$root" "$name-$r-$i" >/dev/null 2>>"$WORK/$name.err" || {
-                                echo "n/a"
-                                return 0
-                        }
-                        i=$((i + 1))
-                done
-                t1=$(now_ns)
-                echo $(((t1 - t0) / reps))
-                r=$((r + 1))
-        done | awk '{print $1 / 1e6}' | median
+        n=$(cat "$WORK/$name.ms" 2>/dev/null | wc -l)
+        i=0
+        t0=$(now_ns)
+        while [ $i -lt "$reps" ]; do
+                "$@" "$root" "$name-$n-$i" >/dev/null 2>>"$WORK/$name.err" || {
+                        touch "$WORK/$name.failed"
+                        return 0
+                }
+                i=$((i + 1))
+        done
+        t1=$(now_ns)
+        echo $(((t1 - t0) / reps)) | awk '{print $1 / 1e6}' >>"$WORK/$name.ms"
+}
+result() {
+        if [ -e "$WORK/$1.failed" ] || [ ! -s "$WORK/$1.ms" ]; then echo n/a; else median <"$WORK/$1.ms"; fi
 }
 
-# the calls timed() makes: ROOT and ID come last
+# measure KEY CONFIG REPS FN [FLOOR_FN]: ROUNDS rounds in which every runtime
+# (and the floor) runs once, so a drift in the machine's load hits them all
+# alike; sets KEY_cella, KEY_crun, KEY_runc (and floor_KEY) to the medians.
+measure() {
+        key=$1 cfg=$2 reps=$3 fn=$4 floor_fn=${5:-}
+        use_config "$cfg"
+        rr=0
+        while [ $rr -lt "$ROUNDS" ]; do
+                for rt in $RUNTIMES; do
+                        eval "RT=\$BIN_$rt"
+                        round "$rt-$key" "$reps" "$fn"
+                done
+                [ -z "$floor_fn" ] || round "floor-$key" "$reps" "$floor_fn"
+                rr=$((rr + 1))
+        done
+        for rt in $RUNTIMES; do eval "${key}_$rt=\$(result $rt-$key)"; done
+        [ -z "$floor_fn" ] || eval "floor_$key=\$(result floor-$key)"
+}
+
+# the calls round() makes: ROOT and ID come last
 rt_run() { "$RT" --root "$1" run -b "$BUNDLE" "$2"; }
 rt_lifecycle() {
         "$RT" --root "$1" create -b "$BUNDLE" "$2" &&
@@ -142,16 +166,17 @@ PAR_REPS=$((N / PAR))
 LC_REPS=$((N / 4))
 [ $LC_REPS -ge 1 ] || LC_REPS=1
 
+# rows with network namespaces last: the kernel frees them in the background
+# for a while, which would slow down whatever row came next
+measure run run "$N" rt_run floor_run
+measure lc sleep "$LC_REPS" rt_lifecycle
+measure par run "$PAR_REPS" rt_parallel floor_parallel
+FLOOR_NET=--net
+measure net net "$N" rt_run floor_run
+FLOOR_NET=
+use_config run
 for r in $RUNTIMES; do
         eval "RT=\$BIN_$r"
-        use_config run
-        eval "run_$r=\$(timed $r-run $N rt_run)"
-        use_config net
-        eval "net_$r=\$(timed $r-net $N rt_run)"
-        use_config sleep
-        eval "lc_$r=\$(timed $r-lc $LC_REPS rt_lifecycle)"
-        use_config run
-        eval "par_$r=\$(timed $r-par $PAR_REPS rt_parallel)"
         mkdir -p "$WORK/root-$r-rss"
         eval "rss_$r=\$(\"$WORK/maxrss\" 9 \"\$RT\" --root $WORK/root-$r-rss run -b $BUNDLE rss-{i} || echo n/a)"
         strip -o "$WORK/$r.stripped" "$RT" 2>/dev/null || cp "$RT" "$WORK/$r.stripped"
@@ -159,10 +184,6 @@ for r in $RUNTIMES; do
         eval "ssize_$r=\$((\$(stat -c %s \"$WORK/$r.stripped\") / 1024))"
         eval "libs_$r=\$(ldd \"\$RT\" 2>/dev/null | grep -c '=>' || true)"
 done
-use_config run
-FLOOR_NET="" floor_ms=$(timed floor-run $N floor_run)
-FLOOR_NET=--net floor_net_ms=$(timed floor-net $N floor_run)
-floor_par_ms=$(timed floor-par $PAR_REPS floor_parallel)
 
 # --net bridge: cella alone, inside one private network namespace (removed at
 # the end), so the bridge and the veths never exist in the host's.
@@ -173,10 +194,16 @@ bridge_ms=n/a
 if [ -n "${BIN_cella:-}" ] && command -v ip >/dev/null && ip netns add "$NETNS" 2>/dev/null; then
         RT=$BIN_cella
         ip -n "$NETNS" link set lo up
-        use_config net
-        bridge_none_ms=$(timed cella-netnone $N rt_in_netns)
-        use_config bridge
-        bridge_ms=$(timed cella-bridge $N rt_in_netns)
+        rr=0
+        while [ $rr -lt "$ROUNDS" ]; do
+                use_config net
+                round cella-netnone "$N" rt_in_netns
+                use_config bridge
+                round cella-bridge "$N" rt_in_netns
+                rr=$((rr + 1))
+        done
+        bridge_none_ms=$(result cella-netnone)
+        bridge_ms=$(result cella-bridge)
         ip netns del "$NETNS"
 fi
 use_config run
@@ -198,16 +225,16 @@ row() { # row LABEL KEY FLOOR
         c=$(val "$2" cella) cr=$(val "$2" crun) ru=$(val "$2" runc)
         echo "| $1 | $3 | $c | $cr | $ru | $(ratio "$c" "$cr") | $(ratio "$c" "$ru") |"
 }
-row "run /bin/true (ms)" run "$floor_ms"
-row "run, new netns (ms)" net "$floor_net_ms"
+row "run /bin/true (ms)" run "$floor_run"
+row "run, new netns (ms)" net "$floor_net"
 row "create+start+delete, detached sleep (ms)" lc "-"
-row "$PAR parallel runs (ms until all exited)" par "$floor_par_ms"
+row "$PAR parallel runs (ms until all exited)" par "$floor_par"
 row "peak RSS (KiB)" rss "-"
 row "binary (KiB)" size "-"
 row "binary, stripped (KiB)" ssize "-"
 row "shared libraries loaded" libs "-"
 echo
-echo "cella/floor: run $(ratio "$(val run cella)" "$floor_ms"), run+netns $(ratio "$(val net cella)" "$floor_net_ms")"
+echo "cella/floor: run $(ratio "$(val run cella)" "$floor_run"), run+netns $(ratio "$(val net cella)" "$floor_net")"
 echo
 echo "| cella network (inside a private netns) | ms per container |"
 echo "|---|---:|"
