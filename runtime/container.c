@@ -966,14 +966,18 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
         if ((status == CELLA_STATUS_RUNNING || status == CELLA_STATUS_PAUSED) && !force)
                 return cella_error_msg(err, EBUSY, "cannot delete container %s that is not stopped: %s", id,
                                        cella_status_name(status));
-        if (status != CELLA_STATUS_STOPPED)
-                kill_everything(st);
-        else if (st->has_cgroup)
-                kill_everything(st);   /* stray processes of a container without a pid namespace */
-        fault_point("in-delete-after-kill");
         struct cella_spec *own = NULL;
         if (!spec)
                 spec = own = load_saved_spec(dirfd);
+        /* When the known init of its own pid namespace has exited, the kernel
+         * has killed everything else in it: only a container without one, or
+         * whose init was never recorded (a create that crashed), can leave
+         * strays in its cgroup. */
+        const struct cella_namespace *pidns = spec ? &spec->linux_.namespaces[CELLA_NS_PID] : NULL;
+        bool init_took_all = st->pid > 0 && pidns && pidns->present && !pidns->path;
+        if (status != CELLA_STATUS_STOPPED || (st->has_cgroup && !init_took_all))
+                kill_everything(st);
+        fault_point("in-delete-after-kill");
         if (spec && spec->hooks[CELLA_HOOK_POSTSTOP].n) {
                 _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_STOPPED, false);
                 struct cella_error e = { 0 };
