@@ -62,6 +62,8 @@ static int has_cb(const struct nlmsghdr *nlh, void *data)
         if (nlh->nlmsg_type != RTM_NEWADDR)
                 return MNL_CB_OK;
         const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+        if (!nl_payload_has(nlh, sizeof *ifa))
+                return MNL_CB_OK;
         if ((int)ifa->ifa_index != ctx->ifindex || ifa->ifa_family != ctx->want->family ||
             ifa->ifa_prefixlen != ctx->want->prefix)
                 return MNL_CB_OK;

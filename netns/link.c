@@ -22,7 +22,7 @@ static int parse_linkinfo(const struct nlattr *nest, struct cella_link_info *inf
 {
         const struct nlattr *a;
         mnl_attr_for_each_nested(a, nest) {
-                if (mnl_attr_get_type(a) == IFLA_INFO_KIND)
+                if (mnl_attr_get_type(a) == IFLA_INFO_KIND && nl_attr_is_str(a))
                         snprintf(info->kind, sizeof info->kind, "%s", mnl_attr_get_str(a));
         }
         return 0;
@@ -32,19 +32,24 @@ static int parse_link(const struct nlmsghdr *nlh, struct cella_link_info *info)
 {
         const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
         memset(info, 0, sizeof *info);
+        if (!nl_payload_has(nlh, sizeof *ifi))
+                return -1;
         info->ifindex = ifi->ifi_index;
         info->up = ifi->ifi_flags & IFF_UP;
         const struct nlattr *a;
         mnl_attr_for_each(a, nlh, sizeof *ifi) {
                 switch (mnl_attr_get_type(a)) {
                 case IFLA_IFNAME:
-                        snprintf(info->name, sizeof info->name, "%s", mnl_attr_get_str(a));
+                        if (nl_attr_is_str(a))
+                                snprintf(info->name, sizeof info->name, "%s", mnl_attr_get_str(a));
                         break;
                 case IFLA_MTU:
-                        info->mtu = mnl_attr_get_u32(a);
+                        if (nl_attr_is_u32(a))
+                                info->mtu = mnl_attr_get_u32(a);
                         break;
                 case IFLA_MASTER:
-                        info->master = (int)mnl_attr_get_u32(a);
+                        if (nl_attr_is_u32(a))
+                                info->master = (int)mnl_attr_get_u32(a);
                         break;
                 case IFLA_ADDRESS:
                         if (mnl_attr_get_payload_len(a) == 6)
@@ -105,7 +110,8 @@ static int foreach_cb(const struct nlmsghdr *nlh, void *data)
         if (nlh->nlmsg_type != RTM_NEWLINK || ctx->stopped)
                 return MNL_CB_OK;
         struct cella_link_info info;
-        parse_link(nlh, &info);
+        if (parse_link(nlh, &info) < 0)
+                return MNL_CB_OK;
         int r = ctx->fn(&info, ctx->data);
         if (r < 0)
                 ctx->stopped = r;

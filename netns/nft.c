@@ -395,13 +395,16 @@ static int dump_cb(const struct nlmsghdr *nlh, void *data)
         struct dump_ctx *ctx = data;
         if ((nlh->nlmsg_type & 0xff) != NFT_MSG_NEWRULE)
                 return MNL_CB_OK;
+        if (!nl_payload_has(nlh, sizeof(struct nfgenmsg)))
+                return MNL_CB_OK;
         struct tagged_rule rule = { 0 };
         bool match = !ctx->id, have_handle = false;
         const struct nlattr *a;
         mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
                 switch (mnl_attr_get_type(a)) {
                 case NFTA_RULE_CHAIN:
-                        snprintf(rule.chain, sizeof rule.chain, "%s", mnl_attr_get_str(a));
+                        if (nl_attr_is_str(a))
+                                snprintf(rule.chain, sizeof rule.chain, "%s", mnl_attr_get_str(a));
                         break;
                 case NFTA_RULE_HANDLE:
                         if (mnl_attr_get_payload_len(a) == 8) {

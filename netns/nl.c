@@ -258,8 +258,9 @@ int nl_talk_raw(struct cella_nl *nl, const void *buf, size_t len, uint32_t first
                                 continue;
                         if (h->nlmsg_type == NLMSG_ERROR) {
                                 const struct nlmsgerr *e = mnl_nlmsg_get_payload(h);
-                                if (e->error && !first_error)
-                                        first_error = e->error;
+                                int error = nl_payload_has(h, sizeof *e) ? e->error : -EPROTO;
+                                if (error && !first_error)
+                                        first_error = error;
                                 if (h->nlmsg_seq >= first_seq)
                                         pending--;
                         } else if (h->nlmsg_type == NLMSG_DONE) {

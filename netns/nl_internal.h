@@ -32,7 +32,23 @@ int nl_talk(struct cella_nl *nl, struct nlmsghdr *nlh, mnl_cb_t cb, void *data);
 int nl_talk_raw(struct cella_nl *nl, const void *buf, size_t len, uint32_t first_seq, uint32_t last_seq,
                 mnl_cb_t cb, void *data);
 
-/* Run fn(arg) in a forked child that first setns()es into netns_fd; the
+/* Checks on a reply before reading it: the kernel frames its replies right,
+ * but the parsers must not read past a short message or attribute (the
+ * netlink fuzzer feeds them anything). */
+static inline bool nl_payload_has(const struct nlmsghdr *nlh, size_t len)
+{
+        return mnl_nlmsg_get_payload_len(nlh) >= len;
+}
+static inline bool nl_attr_is_u32(const struct nlattr *a)
+{
+        return mnl_attr_get_payload_len(a) == sizeof(uint32_t);
+}
+static inline bool nl_attr_is_str(const struct nlattr *a)
+{
+        return mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0;
+}
+
+/* Run fn(arg) in a short-lived child that first setns()es into netns_fd; the
  * child's return value is its exit status (0 = success, else an errno). */
 int nl_run_in_netns(int netns_fd, int (*fn)(void *arg), void *arg);
 

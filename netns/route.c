@@ -81,6 +81,8 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
         if (nlh->nlmsg_type != RTM_NEWROUTE || ctx->stopped)
                 return MNL_CB_OK;
         const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+        if (!nl_payload_has(nlh, sizeof *rtm))
+                return MNL_CB_OK;
         if (rtm->rtm_family != ctx->family || rtm->rtm_type != RTN_UNICAST)
                 return MNL_CB_OK;
         struct cella_route_info ri;
@@ -104,10 +106,12 @@ static int route_cb(const struct nlmsghdr *nlh, void *data)
                         }
                         break;
                 case RTA_OIF:
-                        ri.oif = (int)mnl_attr_get_u32(a);
+                        if (nl_attr_is_u32(a))
+                                ri.oif = (int)mnl_attr_get_u32(a);
                         break;
                 case RTA_TABLE:
-                        ri.table = mnl_attr_get_u32(a);
+                        if (nl_attr_is_u32(a))
+                                ri.table = mnl_attr_get_u32(a);
                         break;
                 }
         }
