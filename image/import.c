@@ -208,19 +208,47 @@ static int import_layer(struct importer *im, const char *path, const char *blob_
         return r;
 }
 
-/* The diff_ids of a config (rootfs.diff_ids). */
-static int config_diff_ids(struct importer *im, const char *config_text, yajl_val *cfg_out, yajl_val *ids_out)
+/* An image config: stored as a blob as it is read, parsed, and its
+ * rootfs.diff_ids checked against the manifest's layer count. Both import
+ * paths (OCI layout, docker-save) go through it; `what` names the config
+ * and `manifest` the manifest in errors. */
+struct image_config {
+        char *text;
+        char hex[IMAGE_HEX_LEN + 1];
+        uint64_t size;
+        yajl_val doc;
+        yajl_val diff_ids;      /* inside doc */
+};
+
+static void image_config_clear(struct image_config *c)
 {
-        int r = image_json_parse(config_text, "image config", cfg_out, im->err);
+        free(c->text);
+        if (c->doc)
+                yajl_tree_free(c->doc);
+        memset(c, 0, sizeof *c);
+}
+
+static int load_image_config(struct importer *im, const char *path, const char *digest, const char *what,
+                             const char *manifest, size_t n_layers, struct image_config *c)
+{
+        memset(c, 0, sizeof *c);
+        int r = store_json_blob(im, path, digest, &c->text, c->hex, &c->size);
         if (r < 0)
                 return r;
-        yajl_val ids = image_json_get(image_json_get(*cfg_out, "rootfs"), "diff_ids");
+        r = image_json_parse(c->text, "image config", &c->doc, im->err);
+        if (r < 0)
+                return cella_error_prefix(im->err, "%s", what);
+        yajl_val ids = image_json_get(image_json_get(c->doc, "rootfs"), "diff_ids");
         if (!ids || !YAJL_IS_ARRAY(ids))
-                return cella_error_set(im->err, EINVAL, "image config: no rootfs.diff_ids");
+                return cella_error_set(im->err, EINVAL, "%s: image config: no rootfs.diff_ids", what);
         for (size_t i = 0; i < ids->u.array.len; i++)
                 if (!YAJL_IS_STRING(ids->u.array.values[i]))
-                        return cella_error_set(im->err, EINVAL, "image config: rootfs.diff_ids[%zu]: not a string", i);
-        *ids_out = ids;
+                        return cella_error_set(im->err, EINVAL, "%s: image config: rootfs.diff_ids[%zu]: not a string",
+                                               what, i);
+        if (ids->u.array.len != n_layers)
+                return cella_error_set(im->err, EINVAL, "%s: %zu layers but %zu diff_ids", manifest, n_layers,
+                                       ids->u.array.len);
+        c->diff_ids = ids;
         return 0;
 }
 
@@ -306,21 +334,13 @@ static int import_oci_manifest(struct importer *im, const char *digest, char *na
         r = layout_blob_path(im, config_digest, cpath, sizeof cpath);
         if (r < 0)
                 return r;
-        _cleanup_free_ char *ctext = NULL;
-        char chex[IMAGE_HEX_LEN + 1];
-        uint64_t csize;
-        r = store_json_blob(im, cpath, config_digest, &ctext, chex, &csize);
+        size_t n = layers->u.array.len;
+        _cleanup_free_ char *cwhat = xasprintf("config %s", config_digest);
+        _cleanup_free_ char *mwhat = xasprintf("manifest %s", digest);
+        _cleanup_(image_config_clear) struct image_config cfg = { 0 };
+        r = load_image_config(im, cpath, config_digest, cwhat, mwhat, n, &cfg);
         if (r < 0)
                 return r;
-        _cleanup_yajl_ yajl_val cfg = NULL;
-        yajl_val ids;
-        r = config_diff_ids(im, ctext, &cfg, &ids);
-        if (r < 0)
-                return cella_error_prefix(im->err, "config %s", config_digest);
-        size_t n = layers->u.array.len;
-        if (ids->u.array.len != n)
-                return cella_error_set(im->err, EINVAL, "manifest %s: %zu layers but %zu diff_ids", digest, n,
-                                       ids->u.array.len);
 
         _cleanup_free_ const char **digests = xcalloc(n + 1, sizeof(char *));
         _cleanup_free_ char (*paths)[128] = xcalloc(n + 1, 128);
@@ -334,10 +354,10 @@ static int import_oci_manifest(struct importer *im, const char *digest, char *na
         }
         struct image_info info = { 0 };
         info.manifest_digest = xasprintf("sha256:%s", mhex);
-        info.config_digest = xasprintf("sha256:%s", chex);
+        info.config_digest = xasprintf("sha256:%s", cfg.hex);
         char *names[1] = { name };
         info_set_names(&info, names, name ? 1 : 0);
-        r = import_layers(im, &info, pathv, digests, ids, n);
+        r = import_layers(im, &info, pathv, digests, cfg.diff_ids, n);
         if (r < 0) {
                 image_info_clear(&info);
                 return r;
@@ -466,21 +486,13 @@ static int import_docker_one(struct importer *im, yajl_val entry, size_t idx)
         yajl_val layers = image_json_get(entry, "Layers");
         if (!config_path || !layers || !YAJL_IS_ARRAY(layers))
                 return cella_error_set(im->err, EINVAL, "manifest.json[%zu]: no Config or Layers", idx);
-        _cleanup_free_ char *ctext = NULL;
-        char chex[IMAGE_HEX_LEN + 1];
-        uint64_t csize;
-        int r = store_json_blob(im, config_path, NULL, &ctext, chex, &csize);
+        size_t n = layers->u.array.len;
+        char mwhat[64];
+        snprintf(mwhat, sizeof mwhat, "manifest.json[%zu]", idx);
+        _cleanup_(image_config_clear) struct image_config cfg = { 0 };
+        int r = load_image_config(im, config_path, NULL, config_path, mwhat, n, &cfg);
         if (r < 0)
                 return r;
-        _cleanup_yajl_ yajl_val cfg = NULL;
-        yajl_val ids;
-        r = config_diff_ids(im, ctext, &cfg, &ids);
-        if (r < 0)
-                return cella_error_prefix(im->err, "%s", config_path);
-        size_t n = layers->u.array.len;
-        if (ids->u.array.len != n)
-                return cella_error_set(im->err, EINVAL, "manifest.json[%zu]: %zu layers but %zu diff_ids", idx, n,
-                                       ids->u.array.len);
         _cleanup_free_ const char **paths = xcalloc(n + 1, sizeof(char *));
         for (size_t i = 0; i < n; i++) {
                 yajl_val p = layers->u.array.values[i];
@@ -489,14 +501,14 @@ static int import_docker_one(struct importer *im, yajl_val entry, size_t idx)
                 paths[i] = p->u.string;
         }
         struct image_info info = { 0 };
-        info.config_digest = xasprintf("sha256:%s", chex);
+        info.config_digest = xasprintf("sha256:%s", cfg.hex);
         yajl_val tags = image_json_get(entry, "RepoTags");
         size_t nt = tags && YAJL_IS_ARRAY(tags) ? tags->u.array.len : 0;
         _cleanup_free_ char **names = xcalloc(nt + 1, sizeof(char *));
         for (size_t i = 0; i < nt; i++)
                 names[i] = YAJL_IS_STRING(tags->u.array.values[i]) ? tags->u.array.values[i]->u.string : NULL;
         info_set_names(&info, names, nt);
-        r = import_layers(im, &info, paths, NULL, ids, n);
+        r = import_layers(im, &info, paths, NULL, cfg.diff_ids, n);
         _cleanup_free_ uint64_t *sizes = xcalloc(n + 1, sizeof *sizes);
         for (size_t i = 0; r >= 0 && i < n; i++) {
                 struct stat st;
@@ -507,7 +519,7 @@ static int import_docker_one(struct importer *im, yajl_val entry, size_t idx)
         }
         char mhex[IMAGE_HEX_LEN + 1];
         if (r >= 0)
-                r = docker_synth_manifest(im, chex, csize, &info, sizes, mhex);
+                r = docker_synth_manifest(im, cfg.hex, cfg.size, &info, sizes, mhex);
         if (r < 0) {
                 image_info_clear(&info);
                 return r;
