@@ -408,14 +408,21 @@ int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup 
         return 0;
 }
 
-int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err)
+int cg_enter_dirs(const struct cella_cgroup *cg, pid_t pid, bool unified_only, struct cella_error *err)
 {
         for (size_t i = 0; i < cg->n_dirs; i++) {
+                if (unified_only && *cg->dirs[i].controllers)
+                        continue;
                 int r = cg_writef(cg->dirs[i].path, "cgroup.procs", err, "%d", (int)pid);
                 if (r < 0)
                         return cella_error_prefix(err, "cannot move pid %d into the container's cgroup", (int)pid);
         }
         return 0;
+}
+
+int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err)
+{
+        return cg_enter_dirs(cg, pid, false, err);
 }
 
 /* ---- destroy ---- */

@@ -94,9 +94,11 @@ int cgroup_join_prepare(const struct cella_cgroup *cg, struct cella_cgroup_join 
 /* In the new process, before it changes uid or namespaces; closes the fds. */
 int cgroup_join_self(struct cella_cgroup_join *j, struct cella_error *err);
 void cgroup_join_release(struct cella_cgroup_join *j);
-/* The fallback when CLONE_INTO_CGROUP was not used: move pid into the
- * cgroup2 directory only. */
-int cgroup_enter_unified(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err);
+/* In the runtime once the clone is made: closes its copies of the fds and,
+ * when the kernel did not take CLONE_INTO_CGROUP (in_cgroup2 false), moves
+ * pid into the cgroup2 directory the old way. */
+int cgroup_join_after_clone(const struct cella_cgroup *cg, struct cella_cgroup_join *j, pid_t pid,
+                            bool in_cgroup2, struct cella_error *err);
 
 /* Write the limits (create and `update`). */
 int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *res,

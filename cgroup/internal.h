@@ -67,6 +67,10 @@ struct cg_loc {
 };
 struct cg_loc cg_locate(const struct cella_cgroup *cg, const char *controller);
 
+/* Write pid into cgroup.procs of every directory (only the cgroup2 one
+ * with unified_only). */
+int cg_enter_dirs(const struct cella_cgroup *cg, pid_t pid, bool unified_only, struct cella_error *err);
+
 /* ---- writers ---- */
 
 int cg_v1_apply(const char *ctrl, const char *dir, const struct cella_resources *res,

@@ -82,13 +82,10 @@ void cgroup_join_release(struct cella_cgroup_join *j)
         j->v2_dirfd = -1;
 }
 
-int cgroup_enter_unified(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err)
+int cgroup_join_after_clone(const struct cella_cgroup *cg, struct cella_cgroup_join *j, pid_t pid,
+                            bool in_cgroup2, struct cella_error *err)
 {
-        for (size_t i = 0; i < cg->n_dirs; i++) {
-                if (*cg->dirs[i].controllers)
-                        continue;
-                if (cg_writef(cg->dirs[i].path, "cgroup.procs", err, "%d", (int)pid) < 0)
-                        return cella_error_prefix(err, "cannot move pid %d into the container's cgroup", (int)pid);
-        }
-        return 0;
+        bool unified_left = j->v2_dirfd >= 0 && !in_cgroup2;
+        cgroup_join_release(j);
+        return unified_left ? cg_enter_dirs(cg, pid, true, err) : 0;
 }

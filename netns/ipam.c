@@ -9,8 +9,8 @@
  * Every change happens under flock(STATE_DIR/BRIDGE.lock) and swaps in a
  * whole new file (write_file_replace_at), so a crashed runtime leaves either
  * the old or the new file, never half of one. No fsync: the state dir is
- * under /run, which does not outlive a reboot (neither do the leases). A crashed container's lease stays until
- * teardown or prune removes it. */
+ * under /run, which does not outlive a reboot (neither do the leases). A
+ * crashed container's lease stays until teardown or prune removes it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>

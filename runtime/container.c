@@ -556,8 +556,6 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         };
         bool in_cgroup2 = false;
         c->pid = ns_spawn(spec, &plan, join.v2_dirfd, &in_cgroup2, init_main, &ictx, &c->pidfd, err);
-        bool unified_left = join.v2_dirfd >= 0 && !in_cgroup2;
-        cgroup_join_release(&join);
         close(sv[1]);
         c->sync_fd = sv[0];
         if (fifo_fd >= 0)
@@ -572,7 +570,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         if (plan.new_userns && ns_write_id_maps(spec, c->pid, err) < 0)
                 goto fail;
         fault_point("after-maps");
-        if (unified_left && cgroup_enter_unified(c->cgroup, c->pid, err) < 0)
+        if (c->cgroup && cgroup_join_after_clone(c->cgroup, &join, c->pid, in_cgroup2, err) < 0)
                 goto fail;
         if (plan.new_netns && net_setup(c, o->id, rootfs, err) < 0)
                 goto fail;
@@ -630,13 +628,10 @@ static int preload_spec(const struct cella_create_opts *o, struct preloaded *p, 
         p->text = NULL;
         if (o->spec)
                 return 0;
-        /* the errors create_internal would give first, in its order */
-        char bundle[PATH_MAX];
+        /* a bad ID is reported before anything is read, as create_internal would */
         if (state_check_id(o->id, err) < 0)
                 return -1;
-        if (!realpath(o->bundle ? o->bundle : ".", bundle))
-                return cella_error_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
-        if (load_spec(o, bundle, &p->spec, &p->text, err) < 0) {
+        if (load_spec(o, o->bundle ? o->bundle : ".", &p->spec, &p->text, err) < 0) {
                 free(p->text);
                 p->text = NULL;
                 return -1;

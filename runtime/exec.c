@@ -281,15 +281,13 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         int pidfd = -1;
         bool in_cgroup2 = false;
         pid = ns_spawn(spec, &plan, join.v2_dirfd, &in_cgroup2, exec_main, &child, &pidfd, err);
-        bool unified_left = join.v2_dirfd >= 0 && !in_cgroup2;
-        cgroup_join_release(&join);
         if (pidfd >= 0)
                 close(pidfd);
         close(sv[1]);
         sv[1] = -1;
         if (pid < 0)
                 goto out;
-        if (unified_left && cgroup_enter_unified(&cg, pid, err) < 0)
+        if (st.has_cgroup && cgroup_join_after_clone(&cg, &join, pid, in_cgroup2, err) < 0)
                 goto kill_out;
         sync_send(sv[0], SYNC_GO, -1, NULL);
         /* until EOF: PTY (maybe), then nothing — EOF means execve succeeded */

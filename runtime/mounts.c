@@ -91,6 +91,13 @@ static int make_parent_mount_private(const char *path, struct cella_error *err)
         return 0;
 }
 
+/* "memory" for /sys/fs/cgroup/memory: the hierarchy's name under the tree */
+static const char *hierarchy_name(const struct cella_cgroup_dir *d)
+{
+        const char *name = strrchr(d->mountpoint, '/');
+        return name ? name + 1 : d->mountpoint;
+}
+
 static int mount_cgroup_v1_tree(struct rootfs_ctx *ctx, const struct cella_mount *m, int target_fd,
                                 struct cella_error *err)
 {
@@ -104,8 +111,7 @@ static int mount_cgroup_v1_tree(struct rootfs_ctx *ctx, const struct cella_mount
         const struct cella_cgroup *cg = ctx->cgroup;
         for (size_t i = 0; cg && i < cg->n_dirs; i++) {
                 const struct cella_cgroup_dir *d = &cg->dirs[i];
-                const char *name = strrchr(d->mountpoint, '/');
-                name = name ? name + 1 : d->mountpoint;
+                const char *name = hierarchy_name(d);
                 if (!*name)
                         continue;
                 if (mkdirat(dir, name, 0755) < 0 && errno != EEXIST)
@@ -134,8 +140,7 @@ static int mount_cgroup_v1_tree(struct rootfs_ctx *ctx, const struct cella_mount
         if (errno != ENOSYS && errno != EINVAL)
                 return cella_error_sys(err, "mount_setattr %s", m->destination);
         for (size_t i = 0; cg && i < cg->n_dirs; i++) {
-                const char *name = strrchr(cg->dirs[i].mountpoint, '/');
-                name = name ? name + 1 : cg->dirs[i].mountpoint;
+                const char *name = hierarchy_name(&cg->dirs[i]);
                 if (!*name)
                         continue;
                 char sp[64];
