@@ -20,8 +20,7 @@ timeout_s=${VM_TIMEOUT:-400}
 cella=${CELLA:-$top/cella}
 busybox=${BUSYBOX:-/bin/busybox}
 python=$(command -v /usr/bin/python3 || command -v python3)
-
-skip() { echo "1..0 # SKIP $*"; exit 77; }
+. "$here/lib.sh"
 command -v "$qemu" >/dev/null || skip "$qemu not found (apt-get install qemu-system-x86)"
 command -v cpio >/dev/null || skip "cpio not found"
 [ -n "$python" ] || skip "python3 not found"
@@ -31,10 +30,7 @@ if ! "$busybox" --list >/dev/null 2>&1 || ldd "$busybox" >/dev/null 2>&1; then
 	skip "$busybox is not a static busybox (apt-get install busybox-static)"
 fi
 
-kdir=$("$here/prepare-kernel.sh")
-rc=$?
-[ $rc = 77 ] && skip "no guest kernel"
-[ $rc = 0 ] || { echo "Bail out! prepare-kernel.sh failed ($rc)"; exit 1; }
+vm_kernel
 
 mkdir -p "$out"
 root=$(mktemp -d)
@@ -87,23 +83,8 @@ bundle badcpus '{"cpu":{"cpus":"0-63"}}' '["true"]'
 
 (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) > "$out/initramfs.cpio" ||
 	{ echo "Bail out! cpio failed"; exit 1; }
-rm -f "$out/tap.log" "$out/console.log"
-
-mhz=$(dmesg 2>/dev/null | sed -n 's/.*tsc: Refined TSC clocksource calibration: \([0-9.]*\) MHz.*/\1/p; s/.*tsc: Detected \([0-9.]*\) MHz.*/\1/p' | tail -1)
-[ -n "$mhz" ] || mhz=$(awk -F': ' '/^cpu MHz/ {print $2; exit}' /proc/cpuinfo)
-cmdline="console=ttyS0 quiet panic=-1 pci=off tsc=reliable mitigations=off 8250.nr_uarts=1"
-cmdline+=" cryptomgr.notests random.trust_cpu=on nowatchdog audit=0"
-[ -n "$mhz" ] && cmdline+=" tsc_early_khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')"
-
-timeout -k 5 "$timeout_s" "$qemu" -M microvm -accel tcg -smp 2 -m 384 \
-	-nodefaults -no-user-config -display none -no-reboot \
-	-kernel "$kdir/vmlinux" -initrd "$out/initramfs.cpio" -append "$cmdline" \
-	-serial "file:$out/console.log" \
-	-device virtio-serial-device \
-	-chardev "file,id=tap,path=$out/tap.log" -device virtserialport,chardev=tap,name=tap \
-	</dev/null
+vm_boot "$kdir" "$timeout_s"
 qrc=$?
-[ "${VM_VERBOSE:-}" = 1 ] && cat "$out/console.log" >&2
 
 awk -v qrc="$qrc" '
 	/^# run / || /^# exit / && $4 == 0 { next }
@@ -117,9 +98,4 @@ awk -v qrc="$qrc" '
 		printf "1..%d\n", n
 		exit bad ? 1 : 0
 	}' "$out/tap.log" 2>/dev/null
-rc=$?
-if [ $rc != 0 ] && [ "${VM_VERBOSE:-}" != 1 ]; then
-	echo "# last console lines:"
-	tail -n 20 "$out/console.log" 2>/dev/null | sed 's/^/#   /'
-fi
-exit $rc
+vm_finish $?
