@@ -66,29 +66,26 @@ static int remount_bind(const char *path, unsigned long flags, unsigned long cle
         return 0;
 }
 
-/* Make the mount that holds `path` private: pivot_root refuses a new root
- * whose parent mount is shared. */
-static int make_parent_mount_private(const char *path, struct cella_error *err)
+/* Make the mount that holds `path` private (slave when the asked
+ * propagation is a slave one), as runc does: pivot_root refuses a new root
+ * whose mount or parent mount is shared, and a bind of the rootfs under a
+ * shared parent would show up in the host's mount namespace. mount(2)
+ * answers EINVAL for a path that is not a mount point: walk up until one. */
+static int make_parent_mount_private(const char *path, unsigned long prop, struct cella_error *err)
 {
-        FILE *f = fopen("/proc/self/mountinfo", "re");
-        if (!f)
-                return cella_error_sys(err, "open /proc/self/mountinfo");
-        char line[4096], best[4096] = "/";
-        size_t best_len = 1;
-        while (fgets(line, sizeof line, f)) {
-                char mp[4096];
-                if (sscanf(line, "%*d %*d %*s %*s %4095s", mp) != 1)
-                        continue;
-                size_t n = strlen(mp);
-                if (n > best_len && strncmp(path, mp, n) == 0 && (path[n] == '/' || path[n] == '\0')) {
-                        snprintf(best, sizeof best, "%s", mp);
-                        best_len = n;
-                }
+        unsigned long flags = (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
+        _cleanup_free_ char *p = xstrdup(path);
+        for (;;) {
+                if (mount(NULL, p, NULL, flags, NULL) == 0)
+                        return 0;
+                if (errno != EINVAL || streq(p, "/"))
+                        return cella_error_sys(err, "make %s %s", p, flags == MS_SLAVE ? "slave" : "private");
+                char *slash = strrchr(p, '/');
+                if (slash == p)
+                        p[1] = '\0';
+                else
+                        *slash = '\0';
         }
-        fclose(f);
-        if (mount(NULL, best, NULL, MS_PRIVATE, NULL) < 0)
-                return cella_error_sys(err, "make %s private", best);
-        return 0;
 }
 
 /* "memory" for /sys/fs/cgroup/memory: the hierarchy's name under the tree */
@@ -189,6 +186,27 @@ static int mount_cgroup(struct rootfs_ctx *ctx, const struct cella_mount *m, int
         return remount_bind(fd_path(mnt, p, sizeof p), flags, 0, m->destination, err);
 }
 
+static bool is_dev_destination(const char *d)
+{
+        while (*d == '/')
+                d++;
+        if (strncmp(d, "dev", 3) != 0)
+                return false;
+        for (d += 3; *d == '/'; d++)
+                ;
+        return *d == '\0';
+}
+
+/* As runc: a read-only tmpfs or /dev is mounted read-write and made
+ * read-only by rootfs_finalize, once the device nodes, /dev/pts, the
+ * console and the mounts nested in it exist. */
+static bool readonly_later(const struct cella_mount *m)
+{
+        bool is_bind = m->bind || (m->type && streq(m->type, "bind"));
+        return (m->flags & MS_RDONLY) && !is_bind &&
+               ((m->type && streq(m->type, "tmpfs")) || is_dev_destination(m->destination));
+}
+
 static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct cella_error *err)
 {
         const char *type = m->type ? m->type : "";
@@ -230,7 +248,7 @@ static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct
                         if (mount_cgroup(ctx, m, target, err) < 0)
                                 return -1;
                 } else if (mount(m->source ? m->source : type, fd_path(target, p, sizeof p), type,
-                                 m->flags & ~MS_REMOUNT, m->data) < 0) {
+                                 m->flags & ~MS_REMOUNT & ~(readonly_later(m) ? MS_RDONLY : 0), m->data) < 0) {
                         int e = errno;
                         /* sysfs needs a network namespace the user namespace owns:
                          * fall back to the host's /sys, read-only, as runc does */
@@ -363,17 +381,30 @@ static int setup_dev(struct rootfs_ctx *ctx, struct cella_error *err)
         return 0;
 }
 
+/* The propagation "/" gets before the rootfs is built: the asked one, as
+ * runc does (rslave by default). */
+static unsigned long initial_propagation(const struct cella_linux *lx)
+{
+        return lx->rootfs_propagation_flags ? lx->rootfs_propagation_flags : MS_SLAVE | MS_REC;
+}
+
 int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
 {
         const struct cella_linux *lx = &ctx->spec->linux_;
-        unsigned long prop = lx->rootfs_propagation_flags ? lx->rootfs_propagation_flags : MS_SLAVE | MS_REC;
-        if (mount(NULL, "/", NULL, prop | MS_REC, NULL) < 0)
+        unsigned long prop = initial_propagation(lx);
+        if (mount(NULL, "/", NULL, prop, NULL) < 0)
                 return cella_error_sys(err, "set propagation of / (rootfsPropagation)");
-        /* pivot_root refuses a new root whose parent mount is shared; only a
-         * shared rootfsPropagation leaves one shared (rslave, the default,
-         * and private do not), so the mountinfo walk is skipped otherwise */
-        if ((prop & MS_SHARED) && make_parent_mount_private(ctx->rootfs, err) < 0)
+        /* A recursive private or slave "/" leaves nothing shared; otherwise
+         * the rootfs's parent mount must stop being shared (see above), and
+         * so must "/" itself when shared was asked: pivot_root refuses a
+         * shared current root, and MS_MOVE onto a shared "/" would
+         * propagate the rootfs to the host. The asked propagation is put on
+         * the container's "/" after the pivot (rootfs_pivot). */
+        bool all_unshared = (prop & MS_REC) && (prop & (MS_PRIVATE | MS_SLAVE));
+        if (!all_unshared && make_parent_mount_private(ctx->rootfs, prop, err) < 0)
                 return -1;
+        if ((prop & MS_SHARED) && mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
+                return cella_error_sys(err, "make / private for the pivot (rootfsPropagation)");
         trace_step("mount", "bind %s on itself (flags bind,rec): the future / must be a mount point", ctx->rootfs);
         if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return cella_error_sys(err, "bind mount rootfs %s", ctx->rootfs);
@@ -395,26 +426,103 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
                         close(cwd);
         }
         umask(old_umask);
-        if (r == 0 && lx->rootfs_propagation_flags &&
-            mount(NULL, ctx->rootfs, NULL, lx->rootfs_propagation_flags, NULL) < 0)
-                r = cella_error_sys(err, "set rootfsPropagation on the rootfs");
         return r;
 }
 
-int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void mountinfo_unescape(char *s)
 {
-        if (chdir(ctx->rootfs) < 0)
-                return cella_error_sys(err, "chdir %s", ctx->rootfs);
-        if (no_pivot) trace_step("pivot_root", "--no-pivot: move %s onto / and chroot (weaker than pivot_root)", ctx->rootfs);
-        if (no_pivot) {
-                if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
-                        return cella_error_sys(err, "move rootfs to / (--no-pivot)");
-                if (chroot(".") < 0)
-                        return cella_error_sys(err, "chroot");
-                if (chdir("/") < 0)
-                        return cella_error_sys(err, "chdir /");
-                return 0;
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+                    r[3] <= '7') {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else {
+                        *w++ = *r;
+                }
         }
+        *w = '\0';
+}
+
+static bool path_is_under(const char *path, const char *dir)
+{
+        size_t n = strlen(dir);
+        return strncmp(path, dir, n) == 0 && (path[n] == '/' || path[n] == '\0');
+}
+
+/* --no-pivot keeps the host's mounts under the moved rootfs, in the
+ * container's mount namespace. The kernel lets a new user namespace mount
+ * a fresh procfs or sysfs whenever a fully visible one exists in the mount
+ * namespace (mount_too_revealing): the host's /proc would be one. As runc
+ * does (msMoveRoot), detach every full procfs/sysfs mount outside the
+ * rootfs first, or cover it with a tmpfs where unmounting is not allowed. */
+static int hide_host_proc_and_sys(const char *rootfs, struct cella_error *err)
+{
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return cella_error_sys(err, "open /proc/self/mountinfo");
+        size_t cap = 0, n = 0;
+        char **points = NULL;
+        char *line = NULL;
+        size_t len = 0;
+        while (getline(&line, &len, f) > 0) {
+                char root[4096], mp[4096], fstype[64];
+                const char *sep = strstr(line, " - ");
+                if (!sep || sscanf(line, "%*d %*d %*s %4095s %4095s", root, mp) != 2 ||
+                    sscanf(sep + 3, "%63s", fstype) != 1)
+                        continue;
+                if (!streq(root, "/") || (!streq(fstype, "proc") && !streq(fstype, "sysfs")))
+                        continue;
+                mountinfo_unescape(mp);
+                if (path_is_under(mp, rootfs))
+                        continue;
+                if (n == cap) {
+                        cap = cap ? cap * 2 : 8;
+                        points = xrealloc(points, cap * sizeof *points);
+                }
+                points[n++] = xstrdup(mp);
+        }
+        free(line);
+        fclose(f);
+        int r = 0;
+        for (size_t i = 0; i < n && r == 0; i++) {
+                const char *p = points[i];
+                trace_step("pivot_root", "--no-pivot: detach the host's %s (a full procfs/sysfs would let a new user namespace mount another)", p);
+                /* the unmount must not propagate to the host; ENOENT or
+                 * EINVAL: a parent already detached took it along */
+                if (mount(NULL, p, NULL, MS_SLAVE | MS_REC, NULL) < 0) {
+                        if (errno != ENOENT && errno != EINVAL)
+                                r = cella_error_sys(err, "--no-pivot: make %s rslave", p);
+                        continue;
+                }
+                if (umount2(p, MNT_DETACH) == 0)
+                        continue;
+                if (errno != EINVAL && errno != EPERM)
+                        r = cella_error_sys(err, "--no-pivot: unmount %s", p);
+                else if (mount("tmpfs", p, "tmpfs", 0, NULL) < 0)
+                        r = cella_error_sys(err, "--no-pivot: cover %s with a tmpfs", p);
+        }
+        for (size_t i = 0; i < n; i++)
+                free(points[i]);
+        free(points);
+        return r;
+}
+
+static int move_root(struct rootfs_ctx *ctx, struct cella_error *err)
+{
+        trace_step("pivot_root", "--no-pivot: move %s onto / and chroot (weaker than pivot_root)", ctx->rootfs);
+        if (hide_host_proc_and_sys(ctx->rootfs, err) < 0)
+                return -1;
+        if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+                return cella_error_sys(err, "move rootfs to / (--no-pivot)");
+        if (chroot(".") < 0)
+                return cella_error_sys(err, "chroot");
+        return 0;
+}
+
+static int pivot_root_here(struct rootfs_ctx *ctx, struct cella_error *err)
+{
         _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
         if (oldroot < 0)
                 return cella_error_sys(err, "open old root");
@@ -429,8 +537,23 @@ int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
                 return cella_error_sys(err, "make old root rslave");
         if (umount2(".", MNT_DETACH) < 0)
                 return cella_error_sys(err, "unmount old root");
+        return 0;
+}
+
+int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
+{
+        if (chdir(ctx->rootfs) < 0)
+                return cella_error_sys(err, "chdir %s", ctx->rootfs);
+        if ((no_pivot ? move_root(ctx, err) : pivot_root_here(ctx, err)) < 0)
+                return -1;
         if (chdir("/") < 0)
                 return cella_error_sys(err, "chdir /");
+        /* A shared (or unbindable) rootfsPropagation goes on the container's
+         * own "/" now: before the pivot it would have made pivot_root fail
+         * and reached the host's mounts. Private and slave were set before. */
+        unsigned long prop = ctx->spec->linux_.rootfs_propagation_flags;
+        if (prop && !(prop & (MS_PRIVATE | MS_SLAVE)) && mount(NULL, "/", NULL, prop, NULL) < 0)
+                return cella_error_sys(err, "set rootfsPropagation \"%s\" on /", ctx->spec->linux_.rootfs_propagation);
         return 0;
 }
 
@@ -459,6 +582,18 @@ static int open_dev_null(int rootfd, struct cella_error *err)
 
 int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err)
 {
+        _cleanup_close_ int root = -1;
+        for (size_t i = 0; i < ctx->spec->n_mounts; i++) {
+                const struct cella_mount *m = &ctx->spec->mounts[i];
+                if (!readonly_later(m))
+                        continue;
+                if (root < 0 && (root = root_fd_now(err)) < 0)
+                        return root;
+                _cleanup_close_ int t = safe_open_in_root(root, m->destination, O_PATH | O_DIRECTORY, 0, err);
+                char p[64];
+                if (t < 0 || remount_bind(fd_path(t, p, sizeof p), MS_RDONLY, 0, m->destination, err) < 0)
+                        return cella_error_prefix(err, "mounts: make %s read-only", m->destination);
+        }
         if (ctx->spec->root_readonly && remount_bind("/", MS_RDONLY, 0, "/ read-only (root.readonly)", err) < 0)
                 return -1;
         return 0;
@@ -466,7 +601,7 @@ int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err)
 
 int rootfs_protect_paths(struct rootfs_ctx *ctx, struct cella_error *err)
 {
-trace_step("mount", "mask %zu paths (bind /dev/null or empty tmpfs) and make %zu paths read-only", ctx->spec->linux_.masked_paths.n, ctx->spec->linux_.readonly_paths.n);
+trace_step("mount", "mask %zu paths (bind /dev/null or an empty read-only tmpfs) and make %zu paths read-only", ctx->spec->linux_.masked_paths.n, ctx->spec->linux_.readonly_paths.n);
         const struct cella_linux *lx = &ctx->spec->linux_;
         _cleanup_close_ int root = root_fd_now(err);
         if (root < 0)
@@ -506,7 +641,11 @@ trace_step("mount", "mask %zu paths (bind /dev/null or empty tmpfs) and make %zu
                 if (fstat(t, &st) < 0)
                         return cella_error_sys(err, "maskedPaths: stat %s", path);
                 if (S_ISDIR(st.st_mode)) {
-                        if (mount("tmpfs", fd_path(t, p, sizeof p), "tmpfs", MS_RDONLY, "size=0k,mode=000") < 0)
+                        /* runc's mask: an empty read-only tmpfs anyone may
+                         * list (one block, one inode; some kernels want two) */
+                        fd_path(t, p, sizeof p);
+                        if (mount("tmpfs", p, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=1") < 0 &&
+                            mount("tmpfs", p, "tmpfs", MS_RDONLY, "nr_blocks=1,nr_inodes=2") < 0)
                                 return cella_error_sys(err, "maskedPaths: mount tmpfs on %s", path);
                 } else {
                         if (devnull < 0 && (devnull = open_dev_null(root, err)) < 0)

@@ -190,12 +190,73 @@ test_mount_source_relative_to_bundle() {
         assert_eq "$stdout" relative
 }
 
+# root_mountinfo: the container's mountinfo line for its "/"
+root_mountinfo() {
+        run_sh 'awk '"'"'$5 == "/"'"'"' /proc/self/mountinfo'
+        assert_success
+        assert_match "$stdout" ' / ' "no mountinfo line for /"
+}
+
 test_mount_propagation_private() {
         make_bundle
         cfg_set .linux.rootfsPropagation '"private"'
-        run_sh 'cat /proc/self/mountinfo | grep " / / " | head -n1'
-        assert_success
+        root_mountinfo
         assert_not_contains "$stdout" "shared:"
+        assert_not_contains "$stdout" "master:"
+}
+
+# pivot_root refuses a shared root: the runtime pivots with it private and
+# applies the asked propagation to the container's / afterwards (runc >= 1.2,
+# crun; runc 1.1 leaves / private)
+test_rootfs_propagation_shared() {
+        is_runc && skip "runc 1.1 leaves / private (later runc applies it after pivot_root)"
+        make_bundle
+        cfg_set .linux.rootfsPropagation '"shared"'
+        root_mountinfo
+        assert_contains "$stdout" "shared:"
+}
+
+test_rootfs_propagation_rshared() {
+        is_runc && skip "runc 1.1 leaves / private (later runc applies it after pivot_root)"
+        make_bundle
+        cfg_set .linux.rootfsPropagation '"rshared"'
+        root_mountinfo
+        assert_contains "$stdout" "shared:"
+}
+
+# a masked directory is an empty read-only tmpfs any user may list (runc),
+# not a mode 000 mount
+test_masked_dir_is_empty_readonly_tmpfs() {
+        make_bundle
+        mkdir -p "$BUNDLE/rootfs/secretdir"
+        echo hidden >"$BUNDLE/rootfs/secretdir/inside"
+        cfg_py "c['linux']['maskedPaths'] += ['/secretdir']"
+        cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+        run_sh 'ls -A /secretdir; echo "ls=$?"; touch /secretdir/x 2>&1; grep " /secretdir " /proc/self/mounts'
+        assert_success
+        assert_contains "$stdout" "ls=0"
+        assert_not_contains "$stdout" inside
+        assert_contains "$stdout" "Read-only file system"
+        assert_match "$stdout" '^tmpfs /secretdir tmpfs ro[, ]'
+}
+
+# /dev with "ro": mounted read-write, filled (nodes, devpts, shm, mqueue),
+# then made read-only at the end (runc's finalizeRootfs)
+test_readonly_dev_remounted_after_setup() {
+        make_bundle
+        cfg_py "
+for m in c['mounts']:
+    if m['destination'] == '/dev':
+        m['options'].append('ro')
+"
+        run_sh 'grep " /dev " /proc/self/mounts; grep -c " /dev/pts devpts " /proc/self/mounts; test -c /dev/null && echo null ok; echo x > /dev/null && echo null writable; touch /dev/newfile 2>&1; echo rc=$?'
+        assert_success
+        assert_match "$stdout" '^tmpfs /dev tmpfs ro[, ]'
+        assert_contains "$stdout" "null ok"
+        assert_contains "$stdout" "null writable"
+        assert_contains "$stdout" "Read-only file system"
+        assert_contains "$stdout" "rc=1"
+        assert_eq "$(printf '%s\n' "$stdout" | sed -n 2p)" 1 "devpts mounted on /dev/pts"
 }
 
 test_no_mounts_leak_to_host() {

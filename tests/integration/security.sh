@@ -380,6 +380,30 @@ true'
         assert_eq "$(cat /proc/sys/kernel/hostname)" "$hostname_before"
 }
 
+# ---------------------------------------------------------------- --no-pivot
+
+# runc's own test: with --no-pivot the host's /proc stays in the container's
+# mount namespace under the moved rootfs, and the kernel lets a new user
+# namespace mount a fresh procfs whenever a fully visible one exists there.
+# unshare -mrpf (new user, mount and pid namespaces) then mounting proc must
+# fail: the runtime detached the host's procfs and sysfs before the move.
+test_no_pivot_cannot_mount_a_fresh_procfs() {
+        make_bundle
+        # no seccomp profile (runc's spec has none): unshare must be allowed;
+        # CAP_SETFCAP lets unshare -r map uid 0
+        cfg_py "
+c['linux'].pop('seccomp', None)
+c['process']['args'] = ['unshare', '-mrpf', 'sh', '-c', 'mount -t proc none /proc && echo MOUNTED']
+for k in ('bounding', 'permitted', 'effective'):
+    c['process']['capabilities'].setdefault(k, []).append('CAP_SETFCAP')
+"
+        id=$(new_id)
+        run rt run --no-pivot -b "$BUNDLE" "$id"
+        assert_failure
+        assert_not_contains "$stdout" MOUNTED
+        assert_contains "$stderr" "ermission denied"
+}
+
 # ---------------------------------------------------------------- LSM labels
 
 apparmor_on() { [ "$(cat /sys/module/apparmor/parameters/enabled 2>/dev/null)" = Y ]; }
