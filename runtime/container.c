@@ -26,6 +26,7 @@
 #include "hooks.h"
 #include "init.h"
 #include "log.h"
+#include "mounts.h"
 #include "namespaces.h"
 #include "netns/netns.h"
 #include "relay.h"
@@ -570,6 +571,9 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         if (plan.new_userns && ns_write_id_maps(spec, c->pid, err) < 0)
                 goto fail;
         fault_point("after-maps");
+        if ((plan.new_userns || plan.join_fds[CELLA_NS_USER] >= 0) &&
+            mount_sources_send(spec, bundle, c->pid, plan.join_fds[CELLA_NS_MOUNT], c->sync_fd, err) < 0)
+                goto fail;
         if (c->cgroup && cgroup_join_after_clone(c->cgroup, &join, c->pid, in_cgroup2, err) < 0)
                 goto fail;
         if (plan.new_netns && net_setup(c, o->id, rootfs, err) < 0)

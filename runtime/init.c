@@ -122,7 +122,8 @@ int init_main(void *arg)
          * write our uid_map/gid_map; they are in once SYNC_GO arrives, and no
          * container process exists before. From then on nothing in the
          * container may ptrace or read /proc/<pid>/exe of us. */
-        TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
+        int *bind_src_fds = NULL;      /* sources a root runtime opened (user namespace) */
+        TRY(mount_sources_recv(c->sync_fd, spec->n_mounts, &bind_src_fds, &err));
         /* first: before the uid changes and namespaces are joined by path */
         if (c->cgroup_join)
                 TRY(cgroup_join_self(c->cgroup_join, &err));
@@ -154,10 +155,12 @@ int init_main(void *arg)
                 .cgroup = c->cgroup,
                 .bundle = c->bundle,
                 .rootfd = -1,
+                .bind_src_fds = bind_src_fds,
         };
         bool own_mounts = c->plan->new_mountns;
         if (own_mounts)
                 TRY(rootfs_prepare(&rctx, &err));
+        mount_sources_close(bind_src_fds, spec->n_mounts);
 
         if (spec->hooks[CELLA_HOOK_PRESTART].n || spec->hooks[CELLA_HOOK_CREATE_RUNTIME].n) {
                 sync_send(c->sync_fd, SYNC_HOOKS, -1, NULL);

@@ -207,7 +207,7 @@ static bool readonly_later(const struct cella_mount *m)
                ((m->type && streq(m->type, "tmpfs")) || is_dev_destination(m->destination));
 }
 
-static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct cella_error *err)
+static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, int src_fd, struct cella_error *err)
 {
         const char *type = m->type ? m->type : "";
         bool is_bind = m->bind || streq(type, "bind");
@@ -222,14 +222,17 @@ static int mount_one(struct rootfs_ctx *ctx, const struct cella_mount *m, struct
 
         if (is_bind) {
                 struct stat st;
-                if (!source || stat(source, &st) < 0)
+                char sp[64];
+                /* a source the runtime opened for us (user namespace) */
+                const char *from = src_fd >= 0 ? fd_path(src_fd, sp, sizeof sp) : source;
+                if (!source || (src_fd >= 0 ? fstat(src_fd, &st) : stat(source, &st)) < 0)
                         return cella_error_sys(err, "mount %s: source %s", m->destination, source ? source : "(none)");
                 target = S_ISDIR(st.st_mode) ? safe_mkdir_p_in_root(ctx->rootfd, m->destination, 0755, err)
                                              : safe_mkfile_in_root(ctx->rootfd, m->destination, 0644, err);
                 if (target < 0)
                         return cella_error_prefix(err, "mount %s", m->destination);
                 unsigned long flags = MS_BIND | (m->recursive_bind ? MS_REC : 0);
-                if (mount(source, fd_path(target, p, sizeof p), NULL, flags, NULL) < 0)
+                if (mount(from, fd_path(target, p, sizeof p), NULL, flags, NULL) < 0)
                         return cella_error_sys(err, "bind mount %s on %s", source, m->destination);
                 /* reopen: the old fd is the directory under the new mount */
                 close(target);
@@ -414,7 +417,7 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
         mode_t old_umask = umask(0);
         int r = 0;
         for (size_t i = 0; i < ctx->spec->n_mounts && r == 0; i++)
-                r = mount_one(ctx, &ctx->spec->mounts[i], err);
+                r = mount_one(ctx, &ctx->spec->mounts[i], ctx->bind_src_fds ? ctx->bind_src_fds[i] : -1, err);
         if (r == 0 && !dev_is_bind_mounted(ctx->spec))
                 r = setup_dev(ctx, err);
         if (r == 0 && ctx->spec->has_process && ctx->spec->process.cwd) {

@@ -18,6 +18,7 @@ struct rootfs_ctx {
         const struct cella_cgroup *cgroup;      /* may be NULL */
         const char *bundle;                     /* relative bind sources resolve here */
         int rootfd;                             /* set by rootfs_prepare */
+        const int *bind_src_fds;                /* per spec mount: source fd from the runtime, or -1 (may be NULL) */
 };
 
 /* Propagation, the rootfs bind, every spec mount, /dev. Before pivot_root. */
@@ -31,6 +32,18 @@ int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err);
 
 /* Last, after sysctls: readonlyPaths and maskedPaths. */
 int rootfs_protect_paths(struct rootfs_ctx *ctx, struct cella_error *err);
+
+/* Bind sources opened by a root runtime for a user-namespaced init
+ * (runtime/mount_sources.c). The runtime, after clone and before SYNC_GO:
+ * join_mntns_fd is the mount namespace the init will join, or -1 for the
+ * one it was cloned into. */
+int mount_sources_send(const struct cella_spec *spec, const char *bundle, pid_t init_pid, int join_mntns_fd,
+                       int sync_fd, struct cella_error *err);
+
+/* The init: wait for SYNC_GO, keeping the source fds that come before it
+ * in *fds (n_mounts entries, -1 where none came). */
+int mount_sources_recv(int sync_fd, size_t n_mounts, int **fds, struct cella_error *err);
+void mount_sources_close(int *fds, size_t n_mounts);
 
 /* Bind the pty slave (an fd) onto /dev/console inside the new root. */
 int rootfs_bind_console(int slave_fd, struct cella_error *err);

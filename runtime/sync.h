@@ -19,6 +19,7 @@ enum sync_type {
         SYNC_READY,             /* init -> runtime: waiting for start */
         SYNC_START,             /* runtime -> init (run: no exec.fifo round trip) */
         SYNC_ERROR,             /* init -> runtime: setup failed, message attached */
+        SYNC_MOUNT_SOURCE,      /* runtime -> init, before GO: O_PATH fd of mounts[errnum]'s bind source */
 };
 
 struct sync_msg {

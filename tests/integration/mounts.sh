@@ -259,6 +259,28 @@ for m in c['mounts']:
         assert_eq "$(printf '%s\n' "$stdout" | sed -n 2p)" 1 "devpts mounted on /dev/pts"
 }
 
+# a user-namespaced init (root = host uid 100000) cannot enter a 0700
+# directory of host root: the runtime opens the bind source for it (runc)
+test_userns_bind_source_under_root_only_dir() {
+        make_bundle
+        chmod 755 "$T"
+        mkdir -m 700 "$T/private"
+        mkdir "$T/private/data"
+        echo reachable >"$T/private/data/file"
+        chmod -R a+rX "$T/private/data"
+        mkdir "$BUNDLE/rootfs/data"
+        chmod -R a+rX "$BUNDLE"
+        add_mount "{\"destination\":\"/data\",\"type\":\"bind\",\"source\":\"$T/private/data\",\"options\":[\"rbind\",\"ro\"]}"
+        cfg_py "
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+"
+        run_sh 'cat /data/file'
+        assert_success
+        assert_eq "$stdout" reachable
+}
+
 test_no_mounts_leak_to_host() {
         make_bundle
         add_mount '{"destination":"/mnt/t","type":"tmpfs","source":"tmpfs","options":["size=1m"]}'
