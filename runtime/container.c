@@ -207,6 +207,26 @@ static bool same_path(const char *a, const char *b)
         }
 }
 
+/* Without a mount namespace the container shares the runtime's (the spec's
+ * MUST) and is only chrooted into its rootfs. Whatever would change that
+ * mount table is refused: it would change the host's and outlive the
+ * container (runc mounts it there and leaves it). */
+static int check_no_mount_namespace(const struct cella_spec *spec, struct cella_error *err)
+{
+        const struct cella_linux *lx = &spec->linux_;
+        const char *field = spec->n_mounts ? "mounts"
+                            : lx->masked_paths.n ? "linux.maskedPaths"
+                            : lx->readonly_paths.n ? "linux.readonlyPaths"
+                            : spec->root_readonly ? "root.readonly"
+                            : lx->rootfs_propagation ? "linux.rootfsPropagation"
+                                                     : NULL;
+        if (field)
+                return cella_error_msg(err, EINVAL,
+                                       "config.json: %s: needs a mount namespace (linux.namespaces has none, so it "
+                                       "would change the host's mounts)", field);
+        return 0;
+}
+
 /* Checks that need no side effects: fail before anything is made. */
 static int precheck(const struct cella_spec *spec, const char *rootfs, struct cella_error *err)
 {
@@ -221,7 +241,7 @@ static int precheck(const struct cella_spec *spec, const char *rootfs, struct ce
         if (spec->hostname && *spec->hostname && !lx->namespaces[CELLA_NS_UTS].present)
                 return cella_error_msg(err, EINVAL, "config.json: hostname: unable to set hostname without a private UTS namespace");
         if (!lx->namespaces[CELLA_NS_MOUNT].present)
-                return cella_error_msg(err, EINVAL, "config.json: linux.namespaces: a mount namespace is required");
+                return check_no_mount_namespace(spec, err);
         return 0;
 }
 

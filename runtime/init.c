@@ -54,13 +54,14 @@ static int set_sysctls(const struct cella_spec *spec, struct cella_error *err)
         return 0;
 }
 
-static int setup_terminal(struct init_ctx *c, struct cella_error *err)
+static int setup_terminal(struct init_ctx *c, bool own_mounts, struct cella_error *err)
 {
         _cleanup_close_ int ptm = -1;
         _cleanup_close_ int pts = -1;
         if (process_open_pty(c->process, &ptm, &pts, err) < 0)
                 return -1;
-        if (rootfs_bind_console(pts, err) < 0)
+        /* without a mount namespace of its own the bind would be the host's */
+        if (own_mounts && rootfs_bind_console(pts, err) < 0)
                 return -1;
         if (sync_send(c->sync_fd, SYNC_PTY, ptm, NULL) < 0)
                 return cella_error_sys(err, "send the pty to the runtime");
@@ -76,20 +77,66 @@ static int join_session_keyring(const char *id)
         return 0;
 }
 
-static int wait_for_start(struct init_ctx *c, struct cella_error *err)
+/* exec.fifo is reopened for writing through /proc/self/fd: the
+ * container's /proc, or with no mount namespace of our own (a chroot
+ * without /proc) the host's, opened before the chroot as proc_fd. */
+static int open_exec_fifo(const struct init_ctx *c, int proc_fd, int flags)
+{
+        char p[64];
+        snprintf(p, sizeof p, "%sself/fd/%d", proc_fd >= 0 ? "" : "/proc/", c->fifo_fd);
+        return openat(proc_fd >= 0 ? proc_fd : AT_FDCWD, p, flags | O_CLOEXEC);
+}
+
+/* Before SYNC_READY, while create can still fail: a write-open without a
+ * reader answers ENXIO when the fifo is reachable, and opens nothing. */
+static int check_exec_fifo(const struct init_ctx *c, int proc_fd, struct cella_error *err)
+{
+        if (c->fifo_fd < 0)
+                return 0;
+        int w = open_exec_fifo(c, proc_fd, O_WRONLY | O_NONBLOCK);
+        if (w >= 0) {
+                close(w);
+                return 0;
+        }
+        if (errno == ENXIO)
+                return 0;
+        if (errno == ENOENT)
+                return cella_error_sys(err, "open exec.fifo through /proc/self/fd/%d (no /proc in the container?)",
+                                       c->fifo_fd);
+        return cella_error_sys(err, "open exec.fifo");
+}
+
+static int wait_for_start(struct init_ctx *c, int proc_fd, struct cella_error *err)
 {
         if (c->fifo_fd < 0)
                 return sync_expect(c->sync_fd, SYNC_START, NULL, err);
-        /* opening the fifo for writing blocks until `cella start` opens it */
-        char p[64];
-        snprintf(p, sizeof p, "/proc/self/fd/%d", c->fifo_fd);
-        /* The write end stays open, close-on-exec: `start` reads until EOF,
+        /* opening the fifo for writing blocks until `cella start` opens it.
+         * The write end stays open, close-on-exec: `start` reads until EOF,
          * so it returns once execve has happened (after startContainer). */
-        int w = open(p, O_WRONLY | O_CLOEXEC);
+        int w = open_exec_fifo(c, proc_fd, O_WRONLY);
         if (w < 0)
                 return cella_error_sys(err, "open exec.fifo");
         if (write(w, "0", 1) != 1)
                 return cella_error_sys(err, "write exec.fifo");
+        return 0;
+}
+
+/* pivot_root (or --no-pivot's move) in a mount namespace of our own.
+ * Without one, only a chroot: *proc_fd keeps the host's /proc, which the
+ * rootfs may not have, to reach exec.fifo. */
+static int enter_rootfs(const struct init_ctx *c, struct rootfs_ctx *rctx, bool own_mounts, int *proc_fd,
+                        struct cella_error *err)
+{
+        if (own_mounts) {
+                int r = rootfs_pivot(rctx, c->no_pivot, err);
+                if (rctx->rootfd >= 0)
+                        close(rctx->rootfd);
+                rctx->rootfd = -1;
+                return r;
+        }
+        if ((*proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || chdir(c->rootfs) < 0 ||
+            chroot(".") < 0 || chdir("/") < 0)
+                return cella_error_sys(err, "chroot %s (no mount namespace)", c->rootfs);
         return 0;
 }
 
@@ -157,7 +204,10 @@ int init_main(void *arg)
                 .rootfd = -1,
                 .bind_src_fds = bind_src_fds,
         };
-        bool own_mounts = c->plan->new_mountns;
+        /* A mount namespace joined by path is set up as a new one (runc,
+         * crun); with none in the config the container shares the
+         * runtime's and is only chrooted: nothing may change its mounts. */
+        bool own_mounts = c->plan->new_mountns || c->plan->join_fds[CELLA_NS_MOUNT] >= 0;
         if (own_mounts)
                 TRY(rootfs_prepare(&rctx, &err));
         mount_sources_close(bind_src_fds, spec->n_mounts);
@@ -173,16 +223,10 @@ int init_main(void *arg)
                 TRY(hooks_run(spec, CELLA_HOOK_CREATE_CONTAINER, json, &err));
         }
 
-        if (own_mounts) {
-                TRY(rootfs_pivot(&rctx, c->no_pivot, &err));
-                if (rctx.rootfd >= 0)
-                        close(rctx.rootfd);
-        } else if (chdir(c->rootfs) < 0 || chroot(".") < 0 || chdir("/") < 0) {
-                cella_error_sys(&err, "chroot %s (no mount namespace)", c->rootfs);
-                init_fail(c, &err);
-        }
+        _cleanup_close_ int proc_fd = -1;
+        TRY(enter_rootfs(c, &rctx, own_mounts, &proc_fd, &err));
         if (proc->terminal)
-                TRY(setup_terminal(c, &err));
+                TRY(setup_terminal(c, own_mounts, &err));
         if (own_mounts)
                 TRY(rootfs_finalize(&rctx, &err));
 
@@ -245,8 +289,9 @@ int init_main(void *arg)
         if (proc->no_new_privileges && !seccomp_loaded)
                 TRY(security_set_no_new_privs(&err));
 
+        TRY(check_exec_fifo(c, proc_fd, &err));
         TRY(sync_send(c->sync_fd, SYNC_READY, -1, NULL) < 0 ? cella_error_sys(&err, "sync") : 0);
-        if (wait_for_start(c, &err) < 0) {
+        if (wait_for_start(c, proc_fd, &err) < 0) {
                 /* create has returned: the container's stderr (the client's
                  * log) is the only place left to say why `start` will fail */
                 char msg[CELLA_ERROR_MSG_MAX + 16];

@@ -332,4 +332,27 @@ test_many_sequential_runs_leave_nothing() {
         assert_eq "$(ls -A "$STATE_ROOT")" ""
 }
 
+# ---------------------------------------------------------------- create fails when the init fails (mntfid)
+
+# Everything that can fail in the init happens before create returns: here the
+# init could never reopen exec.fifo through /proc/self/fd (no /proc in the
+# container). runc fails create the same way; nothing may be left.
+test_create_fails_when_init_cannot_wait_for_start() {
+        make_bundle
+        # no /proc in the container: runc fails create ("open /proc/self/fd")
+        cfg_py "
+c['mounts'] = [m for m in c['mounts'] if m['destination'] != '/proc']
+c['linux'].pop('maskedPaths', None)
+c['linux'].pop('readonlyPaths', None)
+"
+        cfg_args true
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" "/proc"
+        run rt state "$id"
+        assert_failure "no container left after a failed create"
+        assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" ""
+}
+
 run_tests "$@"

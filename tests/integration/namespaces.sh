@@ -148,6 +148,84 @@ for n in c['linux']['namespaces']:
         assert_contains "$stderr" "no-such-netns"
 }
 
+# mntns_file: a persistent mount namespace (bind of its nsfs file), removed at the end
+mntns_file() {
+        mkdir -p "$T/mntns"
+        mount --bind "$T/mntns" "$T/mntns"
+        mount --make-private "$T/mntns"
+        touch "$T/mntns/mnt"
+        defer "umount -l $T/mntns"
+        unshare --mount="$T/mntns/mnt" true || fail "unshare --mount"
+        defer "umount -l $T/mntns/mnt"
+}
+
+# A mount namespace joined by path gets the rootfs set up in it, as a new
+# one does (runc, crun)
+test_join_mount_namespace_by_path() {
+        make_bundle
+        mntns_file
+        want="mnt:[$(stat -L -c %i "$T/mntns/mnt")]"
+        cfg_py "
+for n in c['linux']['namespaces']:
+    if n['type'] == 'mount':
+        n['path'] = '$T/mntns/mnt'
+"
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_success
+        assert_eq "$stderr" ""
+        assert_eq "$(state_field "$id" .status)" created
+        pid=$(state_field "$id" .pid)
+        assert_eq "$(readlink "/proc/$pid/ns/mnt")" "$want" "the init joined the mount namespace"
+        run rt start "$id"
+        assert_success
+        assert_eq "$(state_field "$id" .status)" running
+        rt delete -f "$id"
+}
+
+# no mount namespace in the config: the container shares the runtime's (the
+# spec's MUST) and is chrooted into its rootfs; the runtime's mount table is
+# not touched (runc mounts the config's mounts there and leaves them)
+test_no_mount_namespace_shares_the_runtimes() {
+        is_runc && skip "runc 1.1 mounts the rootfs in the runtime's mount namespace and needs /proc there"
+        make_bundle
+        cfg_py "
+c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount']
+c['mounts'] = []
+c['linux'].pop('maskedPaths', None)
+c['linux'].pop('readonlyPaths', None)
+c['root']['readonly'] = False
+"
+        cfg_args sleep 1000
+        before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+        id=$(new_id)
+        run rt create -b "$BUNDLE" "$id"
+        assert_success
+        assert_eq "$(state_field "$id" .status)" created
+        pid=$(state_field "$id" .pid)
+        assert_eq "$(readlink "/proc/$pid/ns/mnt")" "$(readlink /proc/self/ns/mnt)"
+        run rt start "$id"
+        assert_success
+        retry 50 grep -qx sleep "/proc/$pid/comm" || fail "init did not exec sleep"
+        assert_eq "$(readlink "/proc/$pid/root")" "$(realpath "$BUNDLE/rootfs")" "chrooted into the rootfs"
+        rt delete -f "$id"
+        assert_eq "$(awk '{print $5}' /proc/self/mountinfo | sort)" "$before" "the runtime's mount table changed"
+}
+
+test_no_mount_namespace_refuses_mounts() {
+        make_bundle
+        cfg_py "c['linux']['namespaces'] = [n for n in c['linux']['namespaces'] if n['type'] != 'mount']"
+        before=$(awk '{print $5}' /proc/self/mountinfo | sort)
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        is_cella && assert_one_line_error
+        is_cella && assert_contains "$stderr" "needs a mount namespace"
+        assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" ""
+        assert_eq "$(awk '{print $5}' /proc/self/mountinfo | sort)" "$before" "the runtime's mount table changed"
+}
+
 test_loopback_in_new_netns() {
         make_bundle
         run_sh 'cat /sys/class/net/lo/operstate 2>/dev/null || ls /sys/class/net; ls /sys/class/net | wc -l'
