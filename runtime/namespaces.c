@@ -88,8 +88,13 @@ int ns_plan_join_pid(pid_t pid, struct ns_plan *plan, struct cella_error *err)
                         ns_plan_close(plan);
                         return cella_error_sys(err, "%s", theirs);
                 }
-                if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev)
+                if (stat(ours, &b) == 0 && a.st_ino == b.st_ino && a.st_dev == b.st_dev) {
+                        /* a container sharing our mount namespace is only
+                         * chrooted: exec must enter the same root */
+                        if (i == CELLA_NS_MOUNT)
+                                plan->root_of = pid;
                         continue;
+                }
                 int fd = open(theirs, O_RDONLY | O_CLOEXEC);
                 if (fd < 0) {
                         ns_plan_close(plan);
@@ -371,6 +376,12 @@ int ns_join_rest(const struct ns_plan *plan, struct cella_error *err)
                 if (fd >= 0) trace_step("namespaces", "join the existing %s namespace (setns)", cella_ns_type_name((enum cella_ns_type)order[i]));
                 if (fd >= 0 && setns(fd, 0) < 0)
                         return cella_error_sys(err, "setns %s namespace", cella_ns_type_name((enum cella_ns_type)order[i]));
+        }
+        if (plan->root_of > 0) {
+                char root[64];
+                snprintf(root, sizeof root, "/proc/%d/root", plan->root_of);
+                if (chdir(root) < 0 || chroot(".") < 0 || chdir("/") < 0)
+                        return cella_error_sys(err, "enter the container's root (%s)", root);
         }
         return 0;
 }

@@ -25,6 +25,8 @@ struct ns_plan {
         bool new_mountns;
         bool new_timens;                /* unshared (with offsets) by the intermediate */
         bool need_intermediate;
+        pid_t root_of;                  /* exec into a container without a mount namespace of its
+                                         * own: chroot to this pid's root (0 = none) */
 };
 
 /* A plan that joins every namespace of pid that differs from ours (exec). */
@@ -48,7 +50,8 @@ pid_t ns_spawn(const struct cella_spec *spec, const struct ns_plan *plan, int cg
  * else with newuidmap/newgidmap). */
 int ns_write_id_maps(const struct cella_spec *spec, pid_t pid, struct cella_error *err);
 
-/* In the init: setns() into the joined namespaces other than user/pid/time. */
+/* In the init (and exec): setns() into the joined namespaces other than
+ * user/pid/time, then chroot to plan->root_of's root if set. */
 int ns_join_rest(const struct ns_plan *plan, struct cella_error *err);
 
 /* Bring "lo" up in the current network namespace. */

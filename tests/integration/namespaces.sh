@@ -209,6 +209,11 @@ c['root']['readonly'] = False
         assert_success
         retry 50 grep -qx sleep "/proc/$pid/comm" || fail "init did not exec sleep"
         assert_eq "$(readlink "/proc/$pid/root")" "$(realpath "$BUNDLE/rootfs")" "chrooted into the rootfs"
+        # exec enters the same root
+        touch "$BUNDLE/rootfs/in-the-rootfs"
+        run rt exec "$id" ls /in-the-rootfs
+        assert_success
+        assert_eq "$stdout" /in-the-rootfs
         rt delete -f "$id"
         assert_eq "$(awk '{print $5}' /proc/self/mountinfo | sort)" "$before" "the runtime's mount table changed"
 }
