@@ -132,7 +132,11 @@ static int status_allows_checkpoint(const char *id, enum cella_status s, struct 
         case CELLA_STATUS_RUNNING:
                 return 0;
         case CELLA_STATUS_PAUSED:
-                return cella_error_msg(err, EINVAL, "container %s is paused: resume it before checkpoint", id);
+                /* as runc: CRIU is given the frozen freezer cgroup, seizes
+                 * the tasks as they are, and with --leave-running freezes
+                 * the cgroup again after the dump (containerd pauses a task
+                 * before it checkpoints it) */
+                return 0;
         case CELLA_STATUS_STOPPED:
                 return cella_error_msg(err, EINVAL, "container %s is stopped: only a running container can be checkpointed", id);
         default:

@@ -16,6 +16,20 @@ need_criu() {
         CRIU=$c
 }
 
+# need_criu_any: as need_criu, for tests that use only runc's own flags and
+# so run with runc too (runc finds criu on its PATH).
+need_criu_any() {
+        local c=${CELLA_CRIU:-}
+        [ -n "$c" ] || { [ -x /opt/cella-criu/criu ] && c=/opt/cella-criu/criu; } || true
+        [ -n "$c" ] || c=$(command -v criu || true)
+        [ -n "$c" ] || skip "no criu (run: sh scripts/get-criu.sh)"
+        "$c" --version 2>/dev/null | grep -q '^Version: [4-9]' ||
+                skip "criu $c is older than 4.0 (run: sh scripts/get-criu.sh)"
+        "$c" check >/dev/null 2>&1 || skip "criu check fails here: $("$c" check 2>&1 | grep -m1 Error)"
+        CRIU=$c
+        PATH=$(dirname "$c"):$PATH
+}
+
 # A busybox counter writing 1, 2, 3, ... once a second to $T/data/count,
 # and appending it to $T/data/log (a bind mount, so the test reads both from
 # outside). The log shows a restart or a gap however slowly the test polls.
@@ -194,12 +208,6 @@ test_checkpoint_errors() {
         counter_bundle
         id=$(new_id)
         start_counter "$id"
-        rt pause "$id"
-        run rt checkpoint --image-path "$T/img" "$id"
-        assert_failure "checkpoint of a paused container"
-        assert_contains "$stderr" paused
-        assert_one_line_error
-        rt resume "$id"
         rt kill "$id" KILL
         wait_status "$id" stopped
         run rt checkpoint --image-path "$T/img" "$id"
@@ -212,6 +220,62 @@ test_checkpoint_errors() {
         assert_failure
         assert_contains "$stderr" manage-cgroups
         rt delete "$id"
+}
+
+# containerd pauses a task before it checkpoints it: a paused container is
+# checkpointed as it is (runc does the same), and restores running
+test_checkpoint_paused_container_restores_running() {
+        need_criu_any
+        counter_bundle
+        id=$(new_id)
+        start_counter "$id"
+        pid=$(state_field "$id" .pid)
+        rt pause "$id"
+        assert_eq "$(state_field "$id" .status)" paused
+        run rt checkpoint --image-path "$T/img" "$id"
+        assert_success
+        [ -f "$T/img/inventory.img" ] || fail "no CRIU images in $T/img"
+        run rt state "$id"
+        assert_failure "state after checkpoint"
+        pid_alive "$pid" && fail "init $pid still alive after checkpoint"
+        n=$(count)
+        run rt restore -d -b "$BUNDLE" --image-path "$T/img" "$id"
+        assert_success
+        track_pid "$(state_field "$id" .pid)"
+        assert_eq "$(state_field "$id" .status)" running "restored from a paused checkpoint"
+        assert_log_continues "$n"
+        rt delete -f "$id"
+}
+
+# --leave-running of a paused container leaves it paused (CRIU freezes the
+# cgroup again after the dump); it resumes where it stopped, and the images
+# restore
+test_checkpoint_leave_running_of_paused_stays_paused() {
+        need_criu_any
+        counter_bundle
+        id=$(new_id)
+        start_counter "$id"
+        rt pause "$id"
+        n=$(count)
+        run rt checkpoint --leave-running --image-path "$T/img" "$id"
+        assert_success
+        assert_eq "$(state_field "$id" .status)" paused "still paused after checkpoint --leave-running"
+        sleep 1.5
+        assert_eq "$(count)" "$n" "the frozen counter did not move"
+        run rt resume "$id"
+        assert_success
+        assert_eq "$(state_field "$id" .status)" running
+        assert_log_continues "$n"
+        rt delete -f "$id"
+        : >"$T/data/log"
+        echo 0 >"$T/data/count"
+        run rt restore -d -b "$BUNDLE" --image-path "$T/img" "$id"
+        assert_success
+        track_pid "$(state_field "$id" .pid)"
+        assert_eq "$(state_field "$id" .status)" running
+        retry 100 count_at_least $((n + 2)) || fail "the restored counter did not go on past $((n + 1))"
+        assert_eq "$(head -n1 "$T/data/log")" $((n + 1)) "the restored counter goes on from $n"
+        rt delete -f "$id"
 }
 
 test_restore_errors_leave_nothing() {
