@@ -33,6 +33,9 @@ static int parse_memory(struct jctx *c, const struct jpath *p, yajl_val v, struc
         OPT(j_i64(c, p, v, "kernel", &res->memory.kernel.value), res->memory.kernel);
         OPT(j_i64(c, p, v, "kernelTCP", &res->memory.kernel_tcp.value), res->memory.kernel_tcp);
         OPT(j_u64(c, p, v, "swappiness", &res->memory.swappiness.value), res->memory.swappiness);
+        /* runc reads (uint64)-1 as "not set" (old Docker sent it for -1) */
+        if (res->memory.swappiness.set && res->memory.swappiness.value == UINT64_MAX)
+                res->memory.swappiness.set = false;
         if (res->memory.swappiness.set && res->memory.swappiness.value > 100) {
                 struct jpath sp = JKEY(p, "swappiness");
                 return jerr(c, &sp, "%" PRIu64 " out of range [0, 100]",
@@ -268,6 +271,45 @@ static int parse_device_rules(struct jctx *c, const struct jpath *p, yajl_val v,
         return 0;
 }
 
+/* runc's zero conventions (runc 1.1: libcontainer/specconv copies these
+ * fields into plain integers, and its cgroup writers skip a 0 or ""): a
+ * client such as Docker writes "cpu": {"shares": 0} into every config, and
+ * `update --resources` gets zeros for whatever it leaves alone. So here 0
+ * means "not set" for the fields below, for a config and for an update
+ * alike. Fields where 0 is a value stay set: memory.swappiness, cpu.burst,
+ * cpu.idle, pids.limit -1 (unlimited), throttle rates (0 removes a limit),
+ * hugepage limits, rdma counts. The table is in docs/spec.md. */
+static void zero_means_unset(struct cella_resources *res)
+{
+        cella_opt_i64 *i64s[] = {
+                &res->memory.limit, &res->memory.reservation, &res->memory.swap,
+                &res->memory.kernel, &res->memory.kernel_tcp, &res->cpu.quota,
+                &res->cpu.realtime_runtime, &res->pids.limit,
+        };
+        cella_opt_u64 *u64s[] = {
+                &res->cpu.shares, &res->cpu.period, &res->cpu.realtime_period,
+                &res->block_io.weight, &res->block_io.leaf_weight, &res->network.class_id,
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(i64s); i++)
+                if (i64s[i]->set && i64s[i]->value == 0)
+                        i64s[i]->set = false;
+        for (size_t i = 0; i < ARRAY_SIZE(u64s); i++)
+                if (u64s[i]->set && u64s[i]->value == 0)
+                        u64s[i]->set = false;
+        for (size_t i = 0; i < res->block_io.n_weight_device; i++) {
+                struct cella_weight_device *w = &res->block_io.weight_device[i];
+                if (w->weight.set && w->weight.value == 0)
+                        w->weight.set = false;
+                if (w->leaf_weight.set && w->leaf_weight.value == 0)
+                        w->leaf_weight.set = false;
+        }
+        /* the strings live in the parse's arena: forgetting them frees nothing */
+        if (res->cpu.cpus && !*res->cpu.cpus)
+                res->cpu.cpus = NULL;
+        if (res->cpu.mems && !*res->cpu.mems)
+                res->cpu.mems = NULL;
+}
+
 int spec_parse_resources(struct jctx *c, const struct jpath *p, yajl_val v,
                          struct cella_resources *res)
 {
@@ -303,5 +345,6 @@ int spec_parse_resources(struct jctx *c, const struct jpath *p, yajl_val v,
         }
         TRY(spec_parse_string_map(c, p, v, "unified", &res->unified));
         TRY(parse_device_rules(c, p, v, res));
+        zero_means_unset(res);
         return 0;
 }

@@ -982,6 +982,50 @@ static void test_resources_parse(void)
         cella_resources_free(NULL);
 }
 
+/* runc's zero conventions: 0 (or "") is "not set" where runc's writers skip
+ * it, and a value where runc keeps a pointer (docs/spec.md) */
+static void test_resources_zero(void)
+{
+        _cleanup_free_ char *json = q(
+                "{'memory':{'limit':0,'reservation':0,'swap':0,'kernel':0,'kernelTCP':0,'swappiness':0},"
+                "'cpu':{'shares':0,'quota':0,'period':0,'burst':0,'realtimeRuntime':0,'realtimePeriod':0,"
+                "'cpus':'','mems':'','idle':0},'pids':{'limit':0},"
+                "'blockIO':{'weight':0,'leafWeight':0,'weightDevice':[{'major':8,'minor':0,'weight':0,'leafWeight':0}],"
+                "'throttleReadBpsDevice':[{'major':8,'minor':0,'rate':0}]},"
+                "'hugepageLimits':[{'pageSize':'2MB','limit':0}],'network':{'classID':0}}");
+        struct cella_error err = { 0 };
+        struct cella_resources *r = NULL;
+        if (cella_resources_parse(json, strlen(json), "resources.json", &r, &err) < 0) {
+                fprintf(stderr, "  %s\n", err.msg);
+                unit_failures++;
+                return;
+        }
+        CHECK(!r->memory.limit.set && !r->memory.reservation.set && !r->memory.swap.set);
+        CHECK(!r->memory.kernel.set && !r->memory.kernel_tcp.set);
+        CHECK(r->memory.swappiness.set && r->memory.swappiness.value == 0);
+        CHECK(!r->cpu.shares.set && !r->cpu.quota.set && !r->cpu.period.set);
+        CHECK(!r->cpu.realtime_runtime.set && !r->cpu.realtime_period.set);
+        CHECK(r->cpu.cpus == NULL && r->cpu.mems == NULL);
+        CHECK(r->cpu.burst.set && r->cpu.idle.set);
+        CHECK(!r->pids.limit.set);
+        CHECK(!r->block_io.weight.set && !r->block_io.leaf_weight.set);
+        CHECK(r->block_io.n_weight_device == 1 && !r->block_io.weight_device[0].weight.set &&
+              !r->block_io.weight_device[0].leaf_weight.set);
+        CHECK(r->block_io.n_throttle_read_bps == 1 && r->block_io.throttle_read_bps[0].rate == 0);
+        CHECK(r->n_hugepage_limits == 1 && r->hugepage_limits[0].limit == 0);
+        CHECK(!r->network.class_id.set);
+        cella_resources_free(r);
+
+        _cleanup_free_ char *minus = q("{'memory':{'limit':-1,'swappiness':18446744073709551615},'pids':{'limit':-1},"
+                                       "'cpu':{'quota':-1}}");
+        CHECK(cella_resources_parse(minus, strlen(minus), "resources.json", &r, &err) == 0);
+        CHECK(r->memory.limit.set && r->memory.limit.value == -1);
+        CHECK(!r->memory.swappiness.set);
+        CHECK(r->pids.limit.set && r->pids.limit.value == -1);
+        CHECK(r->cpu.quota.set && r->cpu.quota.value == -1);
+        cella_resources_free(r);
+}
+
 /* A file at the top of the source tree: found from __FILE__ (relative to
  * where make ran) or else from the binary's place, build/asan/tests/. */
 static char *repo_file(const char *name)
@@ -1128,6 +1172,7 @@ int main(void)
         RUN(test_default_spec_options);
         RUN(test_process_parse);
         RUN(test_resources_parse);
+        RUN(test_resources_zero);
         RUN(test_load_file);
         RUN(test_truncations);
         RUN(test_deep_nesting);
