@@ -11,7 +11,8 @@
 # and sockets, each runtime's --root), pidfile, API socket, daemon.json (which
 # also keeps the trust key out of /etc/docker), the client's DOCKER_CONFIG.
 # Container cgroups go below a parent named after that directory; the
-# bridge and iptables are off and every container runs with --network none.
+# bridge, iptables and ip_forward are off and every container runs with
+# --network none (the last test checks the host's forwarding sysctls).
 # What dockerd and its shims make outside that directory (/run/docker/plugins,
 # /run/containerd/s) is removed at the end when it was not there before.
 #
@@ -69,6 +70,7 @@ docker_start() {
         mkdir -p "$d/client"
         [ -e /run/docker ] || touch "$d/.made-run-docker"
         [ -e /run/containerd ] || touch "$d/.made-run-containerd"
+        host_net_settings >"$d/host-net.before"
         cat >"$d/daemon.json" <<EOF
 {"deprecated-key-path": "$d/key.json"}
 EOF
@@ -79,6 +81,7 @@ EOF
         PATH=$path setsid dockerd --config-file "$d/daemon.json" \
                 --data-root "$d/data" --exec-root "$d/exec" --pidfile "$d/docker.pid" \
                 -H "unix://$d/docker.sock" --bridge=none --iptables=false --ip6tables=false \
+                --ip-forward=false \
                 --cgroup-parent "/$(basename "$d")" --experimental \
                 --add-runtime "cella=$RUNTIME" \
                 </dev/null >>"$d/dockerd.log" 2>&1 &
@@ -94,6 +97,15 @@ EOF
         done
         grep -q "started new containerd process" "$d/dockerd.log" ||
                 fail "dockerd did not start its own containerd: $(grep -m1 -i containerd "$d/dockerd.log")"
+}
+
+# the host settings dockerd changes unless told not to (it sets
+# net.ipv4.ip_forward=1 at start without --ip-forward=false)
+host_net_settings() {
+        local k
+        for k in net/ipv4/ip_forward net/ipv6/conf/all/forwarding net/ipv4/conf/all/route_localnet; do
+                echo "$k=$(cat "/proc/sys/$k" 2>/dev/null)"
+        done
 }
 
 # docker_down: stop the daemon and remove all it made (the suite's EXIT trap)
@@ -374,6 +386,14 @@ test_checkpoint_create_and_start_from_it() {
                 run dk rm -f "$n"
                 assert_success "$r: rm -f"
         done
+}
+
+# last: the daemon has changed no host network setting
+test_host_network_settings_untouched() {
+        [ -n "${DOCKER_SUITE_DIR:-}" ] && [ -f "$DOCKER_SUITE_DIR/host-net.before" ] ||
+                skip "the suite's dockerd did not run"
+        assert_eq "$(host_net_settings)" "$(cat "$DOCKER_SUITE_DIR/host-net.before")" \
+                "host sysctls after the daemon ran"
 }
 
 # ---------------------------------------------------------------- the suite
