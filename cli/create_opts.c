@@ -1,11 +1,11 @@
 #include "cli/create_opts.h"
 
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "runtime/util.h"
 
 /* "64M", "1g", "512k", "1048576" -> bytes; -1 when malformed */
@@ -74,149 +74,170 @@ static int add_volume(struct cli_image_flags *img, const char *arg)
         return 0;
 }
 
-int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bool run, struct cella_create_opts *o,
+enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE, OPT_NO_SUBREAPER, OPT_KEEP,
+       OPT_IMAGE, OPT_NAME, OPT_RM, OPT_HOSTNAME, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_NET, OPT_NAT, OPT_SUBNET,
+       OPT_ENTRYPOINT, OPT_READ_ONLY, OPT_SANDBOX, OPT_VMM, OPT_VM_KERNEL, OPT_VM_ACCEL };
+
+/* runc's flags first, then cella's image flags; create lacks run's three */
+#define RUNC_FLAGS                                                                                                  \
+        { "bundle", 'b', CLI_ARG, 'b', "DIR", "the bundle: config.json and the rootfs (default .)" },                \
+        { "console-socket", 0, CLI_ARG, OPT_CONSOLE, "PATH", "AF_UNIX socket that receives the pty master" },        \
+        { "pid-file", 0, CLI_ARG, OPT_PID_FILE, "FILE", "write the init's host PID there" },                         \
+        { "no-pivot", 0, CLI_NOARG, OPT_NO_PIVOT, NULL, "chroot instead of pivot_root (a ramdisk rootfs)" },         \
+        { "no-new-keyring", 0, CLI_NOARG, OPT_NO_KEYRING, NULL, "keep the caller's session keyring" },              \
+        { "preserve-fds", 0, CLI_ARG, OPT_PRESERVE, "N", "pass fds 3 .. 3+N-1 on to the process" }
+#define RUN_FLAGS                                                                                                   \
+        { "detach", 'd', CLI_NOARG, 'd', NULL, "do not wait for the container" },                                   \
+        { "keep", 0, CLI_NOARG, OPT_KEEP, NULL, "keep the stopped container (and its cgroup) for `delete`" },       \
+        { "no-subreaper", 0, CLI_NOARG, OPT_NO_SUBREAPER, NULL, "accepted for runc compatibility" },                 \
+        { "rm", 0, CLI_NOARG, OPT_RM, NULL, "accepted (a foreground run removes its container anyway)" }
+#define IMAGE_FLAGS                                                                                                 \
+        { "image", 0, CLI_ARG, OPT_IMAGE, "NAME", "run an image of the store instead of a bundle" },                 \
+        { "name", 0, CLI_ARG, OPT_NAME, "ID", "the container's ID (--image; default: generated)" },                  \
+        { "tty", 't', CLI_NOARG, 't', NULL, "allocate a pseudo-terminal (--image)" },                                \
+        { "env", 'e', CLI_ARG, 'e', "K=V", "set an environment variable (--image)" },                                \
+        { "workdir", 'w', CLI_ARG, 'w', "DIR", "working directory (--image)" },                                      \
+        { "user", 'u', CLI_ARG, 'u', "USER[:GROUP]", "user (--image)" },                                             \
+        { "volume", 'v', CLI_ARG, 'v', "HOST:CTR[:ro]", "bind a host path (--image)" },                             \
+        { "hostname", 0, CLI_ARG, OPT_HOSTNAME, "NAME", "hostname (--image)" },                                       \
+        { "memory", 0, CLI_ARG, OPT_MEMORY, "SIZE", "memory limit such as 64M (--image)" },                           \
+        { "cpus", 0, CLI_ARG, OPT_CPUS, "N", "CPU limit such as 0.5 (--image)" },                                      \
+        { "pids", 0, CLI_ARG, OPT_PIDS, "N", "process limit (--image)" },                                              \
+        { "net", 0, CLI_ARG, OPT_NET, "none|host|bridge", "network (--image)" },                                      \
+        { "publish", 'p', CLI_ARG, 'p', "[IP:]HOST:CTR[/udp]", "publish a port (--image, --net bridge)" },            \
+        { "nat", 0, CLI_NOARG, OPT_NAT, NULL, "masquerade the bridge's traffic (--image)" },                          \
+        { "subnet", 0, CLI_ARG, OPT_SUBNET, "CIDR", "the bridge's subnet (--image)" },                                \
+        { "entrypoint", 0, CLI_ARG, OPT_ENTRYPOINT, "PATH", "replace the image's entrypoint (--image)" },             \
+        { "read-only", 0, CLI_NOARG, OPT_READ_ONLY, NULL, "read-only root filesystem (--image)" },                    \
+        { "sandbox", 0, CLI_ARG, OPT_SANDBOX, "vm", "run the container in a microVM" },                               \
+        { "vmm", 0, CLI_ARG, OPT_VMM, "PATH", "QEMU binary for --sandbox vm" },                                        \
+        { "vm-kernel", 0, CLI_ARG, OPT_VM_KERNEL, "PATH", "guest kernel for --sandbox vm" },                           \
+        { "vm-accel", 0, CLI_ARG, OPT_VM_ACCEL, "kvm|tcg", "accelerator for --sandbox vm" }
+
+static const struct cli_flag run_flags[] = { RUNC_FLAGS, RUN_FLAGS, IMAGE_FLAGS, { 0 } };
+static const struct cli_flag create_flags[] = { RUNC_FLAGS, IMAGE_FLAGS, { 0 } };
+
+static const struct cli_syntax run_syntax = {
+        .name = "run",
+        .synopsis = "[--bundle DIR] [--detach] [--keep] [--pid-file F] [--console-socket S] ID\n"
+                    "       cella run --image NAME [--name ID] [-t] [-e K=V] [-w DIR] [-u USER] [-v H:C[:ro]]\n"
+                    "                 [--hostname H] [--memory 64M] [--cpus 0.5] [--pids N] [--net none|host|bridge]\n"
+                    "                 [-p [IP:]HOST:CTR[/udp]] [--] [COMMAND ARGS...]",
+        .description = "Create and start a container and wait for it (with --detach: do not wait).\n"
+                       "Exits with the container's status (128+N after signal N). With --image the words\n"
+                       "after the options are the command.",
+        .flags = run_flags, .max_args = -1,
+};
+
+static const struct cli_syntax create_syntax = {
+        .name = "create",
+        .synopsis = "[--bundle DIR] [--pid-file F] [--console-socket S] ID\n"
+                    "       cella create --image NAME [--name ID] [options of run --image] [--] [COMMAND ARGS...]",
+        .description = "Create a container: its init waits for `cella start`.",
+        .flags = create_flags, .max_args = -1,
+};
+
+/* One flag of run/create; <0 after a usage error. */
+static int create_flag(struct cli_parser *p, int c, struct cella_create_opts *o, struct cli_image_flags *img)
+{
+        const char *v = p->value;
+        long n;
+        switch (c) {
+        case 'b': o->bundle = v; break;
+        case OPT_PID_FILE: o->pid_file = v; break;
+        case OPT_CONSOLE: o->console_socket = v; break;
+        case OPT_NO_PIVOT: o->no_pivot = true; break;
+        case OPT_NO_KEYRING: o->no_new_keyring = true; break;
+        case OPT_PRESERVE:
+                if (!cli_value_int(p, 0, 65536, &n))
+                        return -1;
+                o->preserve_fds = (int)n;
+                break;
+        case 'd': o->detach = true; break;
+        case OPT_KEEP: o->keep = true; break;
+        case OPT_NO_SUBREAPER: case OPT_RM: break;
+        case OPT_IMAGE:
+                img->used = true;
+                img->run.image = v;
+                p->raw_after = 1;   /* the first word is the command: the rest are its arguments */
+                break;
+        case OPT_NAME: o->id = v; break;
+        case 't': img->run.terminal = true; break;
+        case 'e': push(&img->env, &img->n_env, (char *)v); break;
+        case 'w': img->run.workdir = v; break;
+        case 'u': img->run.user = v; break;
+        case 'v': return add_volume(img, v);
+        case OPT_HOSTNAME: img->run.hostname = v; break;
+        case OPT_MEMORY:
+                img->run.memory = parse_size(v);
+                if (img->run.memory <= 0)
+                        return cli_usage_error(p, "--memory %s: expected a size such as 64M", v);
+                break;
+        case OPT_CPUS: {
+                char *end;
+                img->run.cpus = strtod(v, &end);
+                if (*end || img->run.cpus <= 0)
+                        return cli_usage_error(p, "--cpus %s: expected a positive number such as 0.5", v);
+                break;
+        }
+        case OPT_PIDS: {
+                char *end;
+                img->run.pids = strtoll(v, &end, 10);
+                if (*end || img->run.pids <= 0)
+                        return cli_usage_error(p, "--pids %s: expected a positive number", v);
+                break;
+        }
+        case OPT_NET: img->run.net = v; break;
+        case 'p': {
+                char *joined = img->ports ? xasprintf("%s,%s", img->ports, v) : xstrdup(v);
+                free(img->ports);
+                img->ports = joined;
+                break;
+        }
+        case OPT_NAT: img->run.nat = true; break;
+        case OPT_SUBNET: img->run.subnet = v; break;
+        case OPT_ENTRYPOINT:
+                img->entrypoint[0] = (char *)v;
+                img->entrypoint[1] = NULL;
+                img->run.entrypoint = (const char *const *)img->entrypoint;
+                break;
+        case OPT_READ_ONLY: img->run.readonly = true; break;
+        case OPT_SANDBOX:
+                if (strcmp(v, "vm") != 0)
+                        return cli_usage_error(p, "--sandbox: only \"vm\" is supported, not \"%s\"", v);
+                o->sandbox = v;
+                break;
+        /* the sandbox reads these as its environment (also settable directly) */
+        case OPT_VMM: setenv("CELLA_QEMU", v, 1); break;
+        case OPT_VM_KERNEL: setenv("CELLA_VM_KERNEL", v, 1); break;
+        case OPT_VM_ACCEL: setenv("CELLA_VM_ACCEL", v, 1); break;
+        }
+        return 0;
+}
+
+int cli_parse_create_opts(struct cli_parser *p, const struct cella_cli *cli, bool run, struct cella_create_opts *o,
                           struct cli_image_flags *img)
 {
-        enum { OPT_PID_FILE = 256, OPT_CONSOLE, OPT_NO_PIVOT, OPT_NO_KEYRING, OPT_PRESERVE, OPT_NO_SUBREAPER,
-               OPT_KEEP, OPT_IMAGE, OPT_NAME, OPT_RM, OPT_HOSTNAME, OPT_MEMORY, OPT_CPUS, OPT_PIDS, OPT_NET,
-               OPT_NAT, OPT_SUBNET, OPT_ENTRYPOINT, OPT_READ_ONLY, OPT_SANDBOX, OPT_VMM, OPT_VM_KERNEL,
-               OPT_VM_ACCEL };
-        static const struct option opts[] = {
-                { "bundle", required_argument, NULL, 'b' },
-                { "pid-file", required_argument, NULL, OPT_PID_FILE },
-                { "console-socket", required_argument, NULL, OPT_CONSOLE },
-                { "no-pivot", no_argument, NULL, OPT_NO_PIVOT },
-                { "no-new-keyring", no_argument, NULL, OPT_NO_KEYRING },
-                { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
-                { "detach", no_argument, NULL, 'd' },
-                { "no-subreaper", no_argument, NULL, OPT_NO_SUBREAPER },
-                { "keep", no_argument, NULL, OPT_KEEP },
-                { "image", required_argument, NULL, OPT_IMAGE },
-                { "name", required_argument, NULL, OPT_NAME },
-                { "rm", no_argument, NULL, OPT_RM },
-                { "tty", no_argument, NULL, 't' },
-                { "env", required_argument, NULL, 'e' },
-                { "workdir", required_argument, NULL, 'w' },
-                { "user", required_argument, NULL, 'u' },
-                { "volume", required_argument, NULL, 'v' },
-                { "hostname", required_argument, NULL, OPT_HOSTNAME },
-                { "memory", required_argument, NULL, OPT_MEMORY },
-                { "cpus", required_argument, NULL, OPT_CPUS },
-                { "pids", required_argument, NULL, OPT_PIDS },
-                { "net", required_argument, NULL, OPT_NET },
-                { "publish", required_argument, NULL, 'p' },
-                { "nat", no_argument, NULL, OPT_NAT },
-                { "subnet", required_argument, NULL, OPT_SUBNET },
-                { "entrypoint", required_argument, NULL, OPT_ENTRYPOINT },
-                { "read-only", no_argument, NULL, OPT_READ_ONLY },
-                { "sandbox", required_argument, NULL, OPT_SANDBOX },
-                { "vmm", required_argument, NULL, OPT_VMM },
-                { "vm-kernel", required_argument, NULL, OPT_VM_KERNEL },
-                { "vm-accel", required_argument, NULL, OPT_VM_ACCEL },
-                { 0 },
-        };
         memset(o, 0, sizeof *o);
         memset(img, 0, sizeof *img);
         o->root = cli->root;
         o->bundle = ".";
         img->run.image_root = cli->image_root;
         int c;
-        while ((c = getopt_long(argc, argv, "+b:dte:w:u:v:p:", opts, NULL)) != -1) {
-                switch (c) {
-                case 'b': o->bundle = optarg; break;
-                case OPT_PID_FILE: o->pid_file = optarg; break;
-                case OPT_CONSOLE: o->console_socket = optarg; break;
-                case OPT_NO_PIVOT: o->no_pivot = true; break;
-                case OPT_NO_KEYRING: o->no_new_keyring = true; break;
-                case OPT_PRESERVE: {
-                        char *end;
-                        long v = strtol(optarg, &end, 10);
-                        if (*end || v < 0 || v > 65536) {
-                                fprintf(stderr, "cella: --preserve-fds: expected a number, not \"%s\"\n", optarg);
-                                return -1;
-                        }
-                        o->preserve_fds = (int)v;
-                        break;
+        while ((c = cli_next(p)) > 0)
+                if (create_flag(p, c, o, img) < 0) {
+                        if (p->exit_code == 0)
+                                p->exit_code = 1;
+                        return -1;
                 }
-                case 'd':
-                        if (!run) {
-                                fprintf(stderr, "cella: create always detaches; --detach is for run\n");
-                                return -1;
-                        }
-                        o->detach = true;
-                        break;
-                case OPT_NO_SUBREAPER: case OPT_KEEP: case OPT_RM: break;
-                case OPT_IMAGE: img->used = true; img->run.image = optarg; break;
-                case OPT_NAME: o->id = optarg; break;
-                case 't': img->run.terminal = true; break;
-                case 'e': push(&img->env, &img->n_env, optarg); break;
-                case 'w': img->run.workdir = optarg; break;
-                case 'u': img->run.user = optarg; break;
-                case 'v':
-                        if (add_volume(img, optarg) < 0)
-                                return -1;
-                        break;
-                case OPT_HOSTNAME: img->run.hostname = optarg; break;
-                case OPT_MEMORY:
-                        img->run.memory = parse_size(optarg);
-                        if (img->run.memory <= 0) {
-                                fprintf(stderr, "cella: --memory %s: expected a size such as 64M\n", optarg);
-                                return -1;
-                        }
-                        break;
-                case OPT_CPUS: {
-                        char *end;
-                        img->run.cpus = strtod(optarg, &end);
-                        if (*end || img->run.cpus <= 0) {
-                                fprintf(stderr, "cella: --cpus %s: expected a positive number such as 0.5\n", optarg);
-                                return -1;
-                        }
-                        break;
-                }
-                case OPT_PIDS: {
-                        char *end;
-                        img->run.pids = strtoll(optarg, &end, 10);
-                        if (*end || img->run.pids <= 0) {
-                                fprintf(stderr, "cella: --pids %s: expected a positive number\n", optarg);
-                                return -1;
-                        }
-                        break;
-                }
-                case OPT_NET: img->run.net = optarg; break;
-                case 'p': {
-                        char *joined = img->ports ? xasprintf("%s,%s", img->ports, optarg) : xstrdup(optarg);
-                        free(img->ports);
-                        img->ports = joined;
-                        break;
-                }
-                case OPT_NAT: img->run.nat = true; break;
-                case OPT_SUBNET: img->run.subnet = optarg; break;
-                case OPT_ENTRYPOINT:
-                        img->entrypoint[0] = optarg;
-                        img->entrypoint[1] = NULL;
-                        img->run.entrypoint = (const char *const *)img->entrypoint;
-                        break;
-                case OPT_READ_ONLY: img->run.readonly = true; break;
-                case OPT_SANDBOX:
-                        if (strcmp(optarg, "vm") != 0) {
-                                fprintf(stderr, "cella: --sandbox: only \"vm\" is supported, not \"%s\"\n", optarg);
-                                return -1;
-                        }
-                        o->sandbox = optarg;
-                        break;
-                /* the sandbox reads these as its environment (also settable directly) */
-                case OPT_VMM: setenv("CELLA_QEMU", optarg, 1); break;
-                case OPT_VM_KERNEL: setenv("CELLA_VM_KERNEL", optarg, 1); break;
-                case OPT_VM_ACCEL: setenv("CELLA_VM_ACCEL", optarg, 1); break;
-                default: return -1;
-                }
-        }
+        if (c < 0)
+                return -1;
         bool image_flag_used = img->run.terminal || img->n_env || img->run.workdir || img->run.user ||
                                img->n_volumes || img->run.hostname || img->run.memory || img->run.cpus ||
                                img->run.pids || img->run.net || img->ports || img->run.entrypoint;
         if (image_flag_used && !img->used) {
-                fprintf(stderr, "cella: -t/-e/-w/-u/-v/-p/--memory/--cpus/--pids/--net go with --image "
-                                "(a bundle's config.json says all of that)\n");
+                cli_usage_error(p, "-t/-e/-w/-u/-v/-p/--memory/--cpus/--pids/--net go with --image "
+                                   "(a bundle's config.json says all of that)");
                 return -1;
         }
         if (img->used) {
@@ -224,10 +245,13 @@ int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bo
                 img->run.volumes = img->volumes;
                 img->run.n_volumes = img->n_volumes;
                 img->run.ports = img->ports;
-                if (optind < argc)
-                        img->run.command = (const char *const *)(argv + optind);
+                if (p->n_args > 0)
+                        img->run.command = (const char *const *)p->args;
+        } else if (p->n_args != 1) {
+                cli_usage_error(p, "\"%s\" requires exactly 1 argument(s)", p->syn->name);
+                return -1;
         }
-        return optind;
+        return 0;
 }
 
 void cli_image_flags_free(struct cli_image_flags *img)
@@ -244,15 +268,11 @@ int cli_create_or_run(const struct cella_cli *cli, int argc, char **argv, bool r
 {
         struct cella_create_opts o;
         struct cli_image_flags img;
-        int i = cli_parse_create_opts(cli, argc, argv, run, &o, &img);
-        if (i < 0 || (!img.used && i != argc - 1)) {
+        struct cli_parser p;
+        cli_parser_init(&p, run ? &run_syntax : &create_syntax, cli, argc, argv);
+        if (cli_parse_create_opts(&p, cli, run, &o, &img) < 0) {
                 cli_image_flags_free(&img);
-                fprintf(stderr, "usage: cella %s [--bundle DIR] [--pid-file F] [--console-socket S]%s ID\n"
-                                "       cella %s --image NAME [--name ID] [-t] [-e K=V] [-w DIR] [-u USER] [-v H:C[:ro]]\n"
-                                "             [--hostname H] [--memory 64M] [--cpus 0.5] [--pids N] [--net none|host|bridge]\n"
-                                "             [-p [IP:]HOST:CTR[/udp]] [--] [COMMAND ARGS...]\n",
-                        run ? "run" : "create", run ? " [--detach]" : "", run ? "run" : "create");
-                return 2;
+                return p.exit_code;
         }
         struct cella_error err = { 0 };
         int status = 0;
@@ -269,7 +289,7 @@ int cli_create_or_run(const struct cella_cli *cli, int argc, char **argv, bool r
                 return run ? status : 0;
         }
         cli_image_flags_free(&img);
-        o.id = argv[i];
+        o.id = p.args[0];
         if (run ? container_run(&o, &status, &err) < 0 : container_create(&o, &err) < 0)
                 return cli_fail(cli, &err);
         return status;

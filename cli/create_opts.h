@@ -3,6 +3,7 @@
 #ifndef CELLA_CLI_CREATE_OPTS_H
 #define CELLA_CLI_CREATE_OPTS_H
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "runtime/container.h"
 #include "runtime/image_run.h"
@@ -20,9 +21,9 @@ struct cli_image_flags {
         char *entrypoint[2];
 };
 
-/* Parse flags into o (and img when --image is used); returns the index
- * of the first positional argument, or -1 after printing the error. */
-int cli_parse_create_opts(const struct cella_cli *cli, int argc, char **argv, bool run, struct cella_create_opts *o,
+/* Parse flags into o (and img when --image is used); the ID or the
+ * command are p->args. 0, or -1 with p->exit_code after the usage. */
+int cli_parse_create_opts(struct cli_parser *p, const struct cella_cli *cli, bool run, struct cella_create_opts *o,
                           struct cli_image_flags *img);
 void cli_image_flags_free(struct cli_image_flags *img);
 

@@ -1,27 +1,32 @@
-#include <getopt.h>
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
 
 int cmd_delete(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "force", no_argument, NULL, 'f' }, { 0 } };
+        static const struct cli_flag flags[] = {
+                { "force", 'f', CLI_NOARG, 'f', NULL, "kill a running container first (SIGKILL)" },
+                { 0 },
+        };
+        static const struct cli_syntax syn = {
+                .name = "delete", .synopsis = "[--force] ID...",
+                .description = "Delete containers and everything they hold (cgroups, state, mounts).",
+                .flags = flags, .min_args = 1, .max_args = -1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         bool force = false;
         int c;
-        while ((c = getopt_long_only(argc, argv, "+f", opts, NULL)) != -1) {
-                if (c != 'f')
-                        return 2;
+        while ((c = cli_next(&p)) > 0)
                 force = true;
-        }
-        if (optind >= argc) {
-                fprintf(stderr, "usage: cella delete [--force] ID...\n");
-                return 2;
-        }
+        if (c < 0)
+                return p.exit_code;
         int rc = 0;
-        for (int i = optind; i < argc; i++) {
+        for (int i = 0; i < p.n_args; i++) {
                 struct cella_error err = { 0 };
-                if (container_delete(cli->root, argv[i], force, &err) < 0)
+                if (container_delete(cli->root, p.args[i], force, &err) < 0)
                         rc = cli_fail(cli, &err);
         }
         return rc;

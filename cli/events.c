@@ -1,10 +1,10 @@
 /* cella events: runc's JSON event stream (stats every interval, oom when
  * the memory limit kills), or one stats event with --stats. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/monitor.h"
 #include "runtime/util.h"
@@ -42,30 +42,32 @@ static void monitor_freep(struct cella_monitor **m)
 
 int cmd_events(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "stats", no_argument, NULL, 's' },
-                { "interval", required_argument, NULL, 'i' },
+        static const struct cli_flag flags[] = {
+                { "interval", 0, CLI_ARG, 'i', "DURATION", "time between stats events (default 5s)" },
+                { "stats", 0, CLI_NOARG, 's', NULL, "print one stats event and exit" },
                 { 0 },
         };
+        static const struct cli_syntax syn = {
+                .name = "events", .synopsis = "[--stats] [--interval 5s] ID",
+                .description = "Stream a container's stats and OOM events as JSON lines (runc's format).",
+                .flags = flags, .min_args = 1, .max_args = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         bool once = false;
         uint64_t interval = 5000000000ULL;
         int c;
-        while ((c = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 if (c == 's')
                         once = true;
-                else if (c == 'i') {
-                        if (monitor_parse_interval(optarg, &interval) < 0)
-                                return cli_failf(cli, "--interval: expected a duration such as 5s or 500ms, not \"%s\"", optarg);
-                } else
-                        return 2;
+                else if (monitor_parse_interval(p.value, &interval) < 0)
+                        return cli_usage_error(&p, "invalid value \"%s\" for flag --interval (a duration such as 5s or 500ms)", p.value), 1;
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, "usage: cella events [--stats] [--interval 5s] ID\n");
-                return 2;
-        }
+        if (c < 0)
+                return p.exit_code;
         struct cella_error err = { 0 };
         _cleanup_(monitor_freep) struct cella_monitor *m = NULL;
-        if (monitor_open(cli->root, argv[optind], &m, &err) < 0)
+        if (monitor_open(cli->root, p.args[0], &m, &err) < 0)
                 return cli_fail(cli, &err);
 
         struct cella_cgroup_stats st;

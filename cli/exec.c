@@ -1,11 +1,15 @@
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/exec.h"
 #include "runtime/util.h"
+
+/* runc's status for its own failures in exec: a caller tells them from the
+ * process's own status (which exec returns) */
+#define EXEC_FAILED 255
 
 static void push(char ***v, size_t *n, char *s)
 {
@@ -18,80 +22,89 @@ int cmd_exec(const struct cella_cli *cli, int argc, char **argv)
 {
         enum { OPT_CONSOLE = 256, OPT_PID_FILE, OPT_NNP, OPT_APPARMOR, OPT_LABEL, OPT_PRESERVE, OPT_IGNORE_PAUSED,
                OPT_CGROUP, OPT_CWD };
-        static const struct option opts[] = {
-                { "process", required_argument, NULL, 'p' },
-                { "env", required_argument, NULL, 'e' },
-                { "cwd", required_argument, NULL, OPT_CWD },
-                { "user", required_argument, NULL, 'u' },
-                { "additional-gids", required_argument, NULL, 'g' },
-                { "cap", required_argument, NULL, 'c' },
-                { "no-new-privs", no_argument, NULL, OPT_NNP },
-                { "apparmor", required_argument, NULL, OPT_APPARMOR },
-                { "process-label", required_argument, NULL, OPT_LABEL },
-                { "tty", no_argument, NULL, 't' },
-                { "console-socket", required_argument, NULL, OPT_CONSOLE },
-                { "detach", no_argument, NULL, 'd' },
-                { "pid-file", required_argument, NULL, OPT_PID_FILE },
-                { "preserve-fds", required_argument, NULL, OPT_PRESERVE },
-                { "ignore-paused", no_argument, NULL, OPT_IGNORE_PAUSED },
-                { "cgroup", required_argument, NULL, OPT_CGROUP },
+        static const struct cli_flag flags[] = {
+                { "console-socket", 0, CLI_ARG, OPT_CONSOLE, "PATH", "AF_UNIX socket that receives the pty master (with --tty)" },
+                { "cwd", 0, CLI_ARG, OPT_CWD, "DIR", "working directory in the container" },
+                { "env", 'e', CLI_ARG, 'e', "K=V", "set an environment variable (repeatable)" },
+                { "tty", 't', CLI_NOARG, 't', NULL, "allocate a pseudo-terminal" },
+                { "user", 'u', CLI_ARG, 'u', "UID[:GID]", "user (names are looked up in the container)" },
+                { "additional-gids", 'g', CLI_ARG, 'g', "GID", "an additional group (repeatable)" },
+                { "process", 'p', CLI_ARG, 'p', "FILE", "a process JSON (the OCI process object) instead of the flags" },
+                { "detach", 'd', CLI_NOARG, 'd', NULL, "do not wait for the process" },
+                { "pid-file", 0, CLI_ARG, OPT_PID_FILE, "FILE", "write the process's host PID there" },
+                { "process-label", 0, CLI_ARG, OPT_LABEL, "LABEL", "SELinux label (no SELinux on this host: ignored)" },
+                { "apparmor", 0, CLI_ARG, OPT_APPARMOR, "PROFILE", "AppArmor profile (no AppArmor on this host: ignored)" },
+                { "no-new-privs", 0, CLI_NOARG, OPT_NNP, NULL, "set no_new_privs for the process" },
+                { "cap", 'c', CLI_ARG, 'c', "CAP", "add a capability (repeatable)" },
+                { "preserve-fds", 0, CLI_ARG, OPT_PRESERVE, "N", "pass fds 3 .. 3+N-1 on to the process" },
+                { "cgroup", 0, CLI_ARG, OPT_CGROUP, "[CTRL:]PATH", "run the process in a sub-cgroup of the container" },
+                { "ignore-paused", 0, CLI_NOARG, OPT_IGNORE_PAUSED, NULL, "exec even into a paused container" },
                 { 0 },
         };
+        /* as runc's: flags before the ID; every word after it is the command's */
+        static const struct cli_syntax syn = {
+                .name = "exec", .synopsis = "[OPTIONS] ID COMMAND [ARG...]  |  [OPTIONS] -p PROCESS.json ID",
+                .description = "Run a new process in a running container. Exits with the process's status, or\n"
+                               "255 when cella could not run it.",
+                .flags = flags, .min_args = 1, .max_args = -1, .raw_after = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         struct cella_exec_opts o = { .root = cli->root, .no_new_privs = -1, .tty = -1 };
         char **env = NULL, **caps = NULL;
         size_t n_env = 0, n_caps = 0;
         uint32_t *gids = NULL;
         size_t n_gids = 0;
-        int c, rc = 2;
-        while ((c = getopt_long(argc, argv, "+p:e:u:g:c:td", opts, NULL)) != -1) {
+        long v;
+        int c;
+        while ((c = cli_next(&p)) > 0) {
                 switch (c) {
-                case 'p': o.process_path = optarg; break;
-                case 'e': push(&env, &n_env, optarg); break;
-                case OPT_CWD: o.cwd = optarg; break;
-                case 'u': o.user = optarg; break;
-                case 'g': {
-                        char *end;
-                        unsigned long v = strtoul(optarg, &end, 10);
-                        if (*end || !*optarg) {
-                                fprintf(stderr, "cella: --additional-gids: expected a number, not \"%s\"\n", optarg);
+                case 'p': o.process_path = p.value; break;
+                case 'e': push(&env, &n_env, (char *)p.value); break;
+                case OPT_CWD: o.cwd = p.value; break;
+                case 'u': o.user = p.value; break;
+                case 'g':
+                        if (!cli_value_int(&p, 0, UINT32_MAX, &v))
                                 goto out;
-                        }
                         gids = xrealloc(gids, (n_gids + 1) * sizeof *gids);
                         gids[n_gids++] = (uint32_t)v;
                         break;
-                }
-                case 'c': push(&caps, &n_caps, optarg); break;
+                case 'c': push(&caps, &n_caps, (char *)p.value); break;
                 case OPT_NNP: o.no_new_privs = 1; break;
-                case OPT_APPARMOR: case OPT_LABEL: case OPT_CGROUP: break; /* no LSM on this host: see README */
+                case OPT_APPARMOR: case OPT_LABEL: case OPT_CGROUP: break; /* see README */
                 case 't': o.tty = 1; break;
-                case OPT_CONSOLE: o.console_socket = optarg; break;
+                case OPT_CONSOLE: o.console_socket = p.value; break;
                 case 'd': o.detach = true; break;
-                case OPT_PID_FILE: o.pid_file = optarg; break;
-                case OPT_PRESERVE: o.preserve_fds = atoi(optarg); break;
+                case OPT_PID_FILE: o.pid_file = p.value; break;
+                case OPT_PRESERVE:
+                        if (!cli_value_int(&p, 0, 65536, &v))
+                                goto out;
+                        o.preserve_fds = (int)v;
+                        break;
                 case OPT_IGNORE_PAUSED: o.ignore_paused = true; break;
-                default: goto out;
                 }
         }
-        if (optind >= argc) {
-                fprintf(stderr, "usage: cella exec [OPTIONS] ID [COMMAND [ARG...]]\n");
-                goto out;
+out:;
+        int rc = p.exit_code;
+        if (c == 0) {
+                o.id = p.args[0];
+                o.args = p.args + 1;
+                o.n_args = (size_t)(p.n_args - 1);
+                o.env = env;
+                o.n_env = n_env;
+                o.caps = caps;
+                o.n_caps = n_caps;
+                o.additional_gids = gids;
+                o.n_additional_gids = n_gids;
+                struct cella_error err = { 0 };
+                int status = 0;
+                if (container_exec(&o, &status, &err) < 0) {
+                        cli_fail(cli, &err);
+                        rc = EXEC_FAILED;
+                } else {
+                        rc = status;
+                }
         }
-        o.id = argv[optind];
-        o.args = argv + optind + 1;
-        o.n_args = (size_t)(argc - optind - 1);
-        o.env = env;
-        o.n_env = n_env;
-        o.caps = caps;
-        o.n_caps = n_caps;
-        o.additional_gids = gids;
-        o.n_additional_gids = n_gids;
-        struct cella_error err = { 0 };
-        int status = 0;
-        if (container_exec(&o, &status, &err) < 0)
-                rc = cli_fail(cli, &err);
-        else
-                rc = status;
-out:
         free(env);
         free(caps);
         free(gids);

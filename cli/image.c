@@ -1,5 +1,4 @@
 /* cella image: import | ls | inspect | rm | prune | mount | umount. */
-#include <getopt.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
@@ -7,20 +6,32 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "image/image.h"
 #include "runtime/util.h"
 
-static void image_usage(FILE *f)
+#define IMAGE_COMMANDS                                                                      \
+        "   import PATH [--name NAME[:TAG]]      import an OCI layout or archive, or a docker save\n" \
+        "   ls [--json]                          list the images\n"                                  \
+        "   inspect NAME                         print an image's record and config\n"              \
+        "   rm NAME...                           remove images (their unused layers go too)\n"      \
+        "   prune                                remove untagged images and unused blobs/layers\n"  \
+        "   mount [--driver overlay|vfs] [--legacy-mount] NAME CONTAINER_ID\n"                      \
+        "   umount CONTAINER_ID"
+
+/* Parse a subcommand with no flags of its own; argv[0] is its name. */
+static int plain_sub(const struct cella_cli *cli, const char *name, const char *synopsis, int min, int max, int *argc,
+                     char ***argv)
 {
-        fputs("usage: cella image import PATH [--name NAME[:TAG]]\n"
-              "       cella image ls [--json]\n"
-              "       cella image inspect NAME\n"
-              "       cella image rm NAME...\n"
-              "       cella image prune\n"
-              "       cella image mount [--driver overlay|vfs] [--legacy-mount] NAME CONTAINER_ID\n"
-              "       cella image umount CONTAINER_ID\n",
-              f);
+        struct cli_syntax syn = { .name = name, .synopsis = synopsis, .min_args = min, .max_args = max };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, *argc, *argv);
+        if (cli_parse_plain(&p) < 0)
+                return p.exit_code;
+        *argc = p.n_args;
+        *argv = p.args;
+        return -1;
 }
 
 static int open_store_opts(const struct cella_cli *cli, const struct image_store_opts *opts,
@@ -98,20 +109,24 @@ static void print_progress(const struct image_progress *p, void *data)
 
 static int image_import_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "name", required_argument, NULL, 'n' }, { 0 } };
+        static const struct cli_flag flags[] = {
+                { "name", 'n', CLI_ARG, 'n', "NAME[:TAG]", "the name to give the image (the source must hold one image)" },
+                { 0 },
+        };
+        static const struct cli_syntax syn = {
+                .name = "image import", .synopsis = "[--name NAME[:TAG]] PATH",
+                .description = "Import an OCI image layout (a directory), an OCI archive or a docker save archive\n"
+                               "(.tar, .tar.gz, .tar.zst), or \"-\" for one on stdin.",
+                .flags = flags, .min_args = 1, .max_args = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         const char *name = NULL;
         int c;
-        while ((c = getopt_long(argc, argv, "n:", opts, NULL)) != -1) {
-                if (c != 'n') {
-                        image_usage(stderr);
-                        return 2;
-                }
-                name = optarg;
-        }
-        if (optind != argc - 1) {
-                image_usage(stderr);
-                return 2;
-        }
+        while ((c = cli_next(&p)) > 0)
+                name = p.value;
+        if (c < 0)
+                return p.exit_code;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
@@ -123,7 +138,7 @@ static int image_import_cmd(const struct cella_cli *cli, int argc, char **argv)
         }
         struct image_list imported;
         struct cella_error err = { 0 };
-        if (image_import(store, argv[optind], &io, &imported, &err) < 0) {
+        if (image_import(store, p.args[0], &io, &imported, &err) < 0) {
                 if (ps.phase >= 0 && ps.phase != IMAGE_PROGRESS_DONE)
                         putchar('\n');
                 return cli_fail(cli, &err);
@@ -227,16 +242,22 @@ static void human_size(uint64_t n, char *buf, size_t len)
 
 static int image_ls_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "json", no_argument, NULL, 'j' }, { 0 } };
+        static const struct cli_flag flags[] = {
+                { "json", 0, CLI_NOARG, 'j', NULL, "a JSON array" },
+                { 0 },
+        };
+        static const struct cli_syntax syn = {
+                .name = "image ls", .synopsis = "[--json]", .description = "List the images of the store.",
+                .flags = flags,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         bool json = false;
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-                if (c != 'j') {
-                        image_usage(stderr);
-                        return 2;
-                }
+        while ((c = cli_next(&p)) > 0)
                 json = true;
-        }
+        if (c < 0)
+                return p.exit_code;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
@@ -271,16 +292,15 @@ static int image_ls_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 static int image_inspect_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        if (argc != 2) {
-                image_usage(stderr);
-                return 2;
-        }
+        int rc = plain_sub(cli, "image inspect", "NAME", 1, 1, &argc, &argv);
+        if (rc >= 0)
+                return rc;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct cella_error err = { 0 };
         struct image_info *info = NULL;
-        if (image_lookup(store, argv[1], &info, &err) < 0)
+        if (image_lookup(store, argv[0], &info, &err) < 0)
                 return cli_fail(cli, &err);
         _cleanup_free_ char *config = NULL;
         if (image_read_config(store, info, &config, NULL, &err) < 0) {
@@ -299,15 +319,14 @@ static int image_inspect_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 static int image_rm_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        if (argc < 2) {
-                image_usage(stderr);
-                return 2;
-        }
+        int rc = plain_sub(cli, "image rm", "NAME...", 1, -1, &argc, &argv);
+        if (rc >= 0)
+                return rc;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
-        int rc = 0;
-        for (int i = 1; i < argc; i++) {
+        rc = 0;
+        for (int i = 0; i < argc; i++) {
                 struct cella_error err = { 0 };
                 if (image_remove(store, argv[i], &err) < 0)
                         rc = cli_fail(cli, &err);
@@ -319,6 +338,9 @@ static int image_rm_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 static int image_prune_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
+        int rc = plain_sub(cli, "image prune", "", 0, 0, &argc, &argv);
+        if (rc >= 0)
+                return rc;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
@@ -334,29 +356,36 @@ static int image_prune_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 static int image_mount_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "driver", required_argument, NULL, 'd' },
-                                              { "legacy-mount", no_argument, NULL, 'l' },
-                                              { 0 } };
+        static const struct cli_flag flags[] = {
+                { "driver", 'd', CLI_ARG, 'd', "overlay|vfs", "overlay (default) or vfs: a copy of the layers" },
+                { "legacy-mount", 'l', CLI_NOARG, 'l', NULL, "mount(2) instead of the new mount API" },
+                { 0 },
+        };
+        static const struct cli_syntax syn = {
+                .name = "image mount", .synopsis = "[--driver overlay|vfs] [--legacy-mount] NAME CONTAINER_ID",
+                .description = "Make a container's rootfs from an image and print its path.",
+                .flags = flags, .min_args = 2, .max_args = 2,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         struct image_store_opts so = { .driver = IMAGE_DRIVER_OVERLAY };
         int c;
-        while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 if (c == 'l')
                         so.legacy_mount = true;
-                else if (c == 'd' && streq(optarg, "vfs"))
+                else if (streq(p.value, "vfs"))
                         so.driver = IMAGE_DRIVER_VFS;
-                else if (!(c == 'd' && streq(optarg, "overlay")))
-                        return cli_failf(cli, "image mount: --driver overlay|vfs");
+                else if (!streq(p.value, "overlay"))
+                        return cli_usage_error(&p, "--driver overlay|vfs, not \"%s\"", p.value), 1;
         }
-        if (optind != argc - 2) {
-                image_usage(stderr);
-                return 2;
-        }
+        if (c < 0)
+                return p.exit_code;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store_opts(cli, &so, &store))
                 return 1;
         struct cella_error err = { 0 };
         _cleanup_free_ char *rootfs = NULL;
-        if (image_mount_rootfs(store, argv[optind], argv[optind + 1], &rootfs, &err) < 0)
+        if (image_mount_rootfs(store, p.args[0], p.args[1], &rootfs, &err) < 0)
                 return cli_fail(cli, &err);
         printf("%s\n", rootfs);
         return 0;
@@ -364,15 +393,14 @@ static int image_mount_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 static int image_umount_cmd(const struct cella_cli *cli, int argc, char **argv)
 {
-        if (argc != 2) {
-                image_usage(stderr);
-                return 2;
-        }
+        int rc = plain_sub(cli, "image umount", "CONTAINER_ID", 1, 1, &argc, &argv);
+        if (rc >= 0)
+                return rc;
         _cleanup_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct cella_error err = { 0 };
-        if (image_umount_rootfs(store, argv[1], &err) < 0)
+        if (image_umount_rootfs(store, argv[0], &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }
@@ -387,16 +415,17 @@ int cmd_image(const struct cella_cli *cli, int argc, char **argv)
                 { "inspect", image_inspect_cmd }, { "rm", image_rm_cmd },     { "prune", image_prune_cmd },
                 { "mount", image_mount_cmd },   { "umount", image_umount_cmd },
         };
-        if (argc < 2 || streq(argv[1], "--help") || streq(argv[1], "-h")) {
-                image_usage(argc < 2 ? stderr : stdout);
-                return argc < 2 ? 2 : 0;
-        }
+        static const struct cli_syntax syn = {
+                .name = "image", .synopsis = "COMMAND [OPTIONS] [ARGS...]",
+                .description = "Manage the image store (--image-root).\n\ncommands:\n" IMAGE_COMMANDS,
+                .min_args = 1, .max_args = -1, .raw_after = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
+        if (cli_parse_plain(&p) < 0)
+                return p.exit_code;
         for (size_t i = 0; i < ARRAY_SIZE(subs); i++)
-                if (streq(subs[i].name, argv[1])) {
-                        optind = 1;
-                        return subs[i].fn(cli, argc - 1, argv + 1);
-                }
-        fprintf(stderr, "cella image: unknown subcommand \"%s\"\n", argv[1]);
-        image_usage(stderr);
-        return 2;
+                if (streq(subs[i].name, p.args[0]))
+                        return subs[i].fn(cli, p.n_args, p.args);
+        return cli_usage_error(&p, "image: unknown command \"%s\"", p.args[0]), 1;
 }

@@ -1,33 +1,38 @@
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
 
 int cmd_kill(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "all", no_argument, NULL, 'a' }, { 0 } };
+        static const struct cli_flag flags[] = {
+                { "all", 'a', CLI_NOARG, 'a', NULL, "send the signal to every process of the container" },
+                { 0 },
+        };
+        static const struct cli_syntax syn = {
+                .name = "kill", .synopsis = "[--all] ID [SIGNAL]",
+                .description = "Send a signal (default SIGTERM; a name, SIGNAME or number; 0 only checks that\n"
+                               "the container runs) to the container's init, or with --all to all its processes.",
+                .flags = flags, .min_args = 1, .max_args = 2,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         bool all = false;
         int c;
-        while ((c = getopt_long_only(argc, argv, "+a", opts, NULL)) != -1) {
-                if (c != 'a')
-                        return 2;
+        while ((c = cli_next(&p)) > 0)
                 all = true;
-        }
-        if (optind != argc - 1 && optind != argc - 2) {
-                fprintf(stderr, "usage: cella kill [--all] ID [SIGNAL]\n");
-                return 2;
-        }
-        const char *id = argv[optind];
+        if (c < 0)
+                return p.exit_code;
         int sig = SIGTERM;
-        if (optind == argc - 2) {
-                sig = signal_from_name(argv[optind + 1]);
+        if (p.n_args == 2) {
+                sig = signal_from_name(p.args[1]);
                 if (sig < 0)
-                        return cli_failf(cli, "unknown signal \"%s\"", argv[optind + 1]);
+                        return cli_failf(cli, "unknown signal \"%s\"", p.args[1]);
         }
         struct cella_error err = { 0 };
-        if (container_kill(cli->root, id, sig, all, &err) < 0)
+        if (container_kill(cli->root, p.args[0], sig, all, &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

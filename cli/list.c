@@ -1,30 +1,37 @@
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
 #include "runtime/util.h"
 
 int cmd_list(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "format", required_argument, NULL, 'f' },
-                { "quiet", no_argument, NULL, 'q' },
+        static const struct cli_flag flags[] = {
+                { "format", 'f', CLI_ARG, 'f', "table|json", "output format (default table)" },
+                { "quiet", 'q', CLI_NOARG, 'q', NULL, "print only the container IDs" },
                 { 0 },
         };
+        static const struct cli_syntax syn = {
+                .name = "list", .synopsis = "[--format table|json] [--quiet]",
+                .description = "List the containers of the state root (--root).",
+                .flags = flags,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         const char *format = "table";
         bool quiet = false;
         int c;
-        while ((c = getopt_long_only(argc, argv, "+f:q", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 if (c == 'f')
-                        format = optarg;
-                else if (c == 'q')
-                        quiet = true;
+                        format = p.value;
                 else
-                        return 2;
+                        quiet = true;
         }
+        if (c < 0)
+                return p.exit_code;
         if (!streq(format, "table") && !streq(format, "json"))
                 return cli_failf(cli, "--format: expected table or json, not \"%s\"", format);
         struct cella_list_entry *e = NULL;

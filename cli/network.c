@@ -10,23 +10,25 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "cli/args.h"
 #include "cli/cli.h"
 #include "netns/netns.h"
 #include "runtime/util.h"
 
 static const char network_usage[] =
-        "usage: cella network [--state-dir DIR] [--bridge NAME] [--subnet CIDR] [--host-netns PATH] COMMAND\n"
-        "  ls [--json]                      bridge, subnet, gateway and the address each container holds\n"
-        "  prune                            remove leases, veths and nft rules of containers that are gone\n"
-        "  attach ID (--netns PATH | --pid PID) [-p [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]]... [--nat] [--mtu N]\n"
-        "  detach ID\n";
+        "Container networks (bridge mode by hand, for hooks and tests).\n\ncommands:\n"
+        "   ls [--json]                      bridge, subnet, gateway and the address each container holds\n"
+        "   prune                            remove leases, veths and nft rules of containers that are gone\n"
+        "   attach ID (--netns PATH | --pid PID) [-p [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]]... [--nat] [--mtu N]\n"
+        "   detach ID";
+
+enum { OPT_JSON = 256, OPT_STATE, OPT_BRIDGE, OPT_SUBNET, OPT_HOST_NETNS, OPT_NETNS, OPT_PID, OPT_NAT, OPT_MTU };
 
 struct network_args {
         struct cella_net_opts opts;
@@ -147,81 +149,75 @@ static int network_detach(const struct cella_cli *cli, struct network_args *a, c
         return 0;
 }
 
-static int parse_args(const struct cella_cli *cli, int argc, char **argv, struct network_args *a)
+static int parse_args(struct cli_parser *p, const struct cella_cli *cli, struct network_args *a)
 {
-        enum { OPT_JSON = 256, OPT_STATE, OPT_BRIDGE, OPT_SUBNET, OPT_HOST_NETNS, OPT_NETNS, OPT_PID,
-               OPT_NAT, OPT_MTU };
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, OPT_JSON },
-                { "state-dir", required_argument, NULL, OPT_STATE },
-                { "bridge", required_argument, NULL, OPT_BRIDGE },
-                { "subnet", required_argument, NULL, OPT_SUBNET },
-                { "host-netns", required_argument, NULL, OPT_HOST_NETNS },
-                { "netns", required_argument, NULL, OPT_NETNS },
-                { "pid", required_argument, NULL, OPT_PID },
-                { "publish", required_argument, NULL, 'p' },
-                { "nat", no_argument, NULL, OPT_NAT },
-                { "mtu", required_argument, NULL, OPT_MTU },
-                { "help", no_argument, NULL, 'h' },
-                { 0 },
-        };
         struct cella_error err = { 0 };
+        long v;
         int c;
-        /* optind = 0 makes glibc reinitialize fully: main() parsed with "+"
-         * (stop at the command), and that mode would otherwise stick,
-         * stopping us at the subcommand instead of permuting past it. */
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "hp:", opts, NULL)) != -1) {
-                char *end;
+        while ((c = cli_next(p)) > 0) {
                 switch (c) {
                 case OPT_JSON: a->json = true; break;
-                case OPT_STATE: a->opts.ipam.state_dir = optarg; break;
-                case OPT_BRIDGE: a->opts.ipam.bridge = optarg; break;
-                case OPT_SUBNET: a->opts.ipam.subnet = optarg; break;
-                case OPT_HOST_NETNS: a->host_netns = optarg; break;
-                case OPT_NETNS: a->netns = optarg; break;
+                case OPT_STATE: a->opts.ipam.state_dir = p->value; break;
+                case OPT_BRIDGE: a->opts.ipam.bridge = p->value; break;
+                case OPT_SUBNET: a->opts.ipam.subnet = p->value; break;
+                case OPT_HOST_NETNS: a->host_netns = p->value; break;
+                case OPT_NETNS: a->netns = p->value; break;
                 case OPT_NAT: a->opts.nat = true; break;
                 case OPT_PID:
-                        errno = 0;
-                        a->pid = (pid_t)strtol(optarg, &end, 10);
-                        if (errno || *end || a->pid <= 0)
-                                return cli_failf(cli, "network: invalid --pid %s", optarg);
+                        if (!cli_value_int(p, 1, INT32_MAX, &v))
+                                return CLI_STOP;
+                        a->pid = (pid_t)v;
                         break;
                 case OPT_MTU:
-                        errno = 0;
-                        a->opts.mtu = (unsigned)strtoul(optarg, &end, 10);
-                        if (errno || *end || a->opts.mtu < 68 || a->opts.mtu > 65535)
-                                return cli_failf(cli, "network: invalid --mtu %s (68-65535)", optarg);
+                        if (!cli_value_int(p, 68, 65535, &v))
+                                return CLI_STOP;
+                        a->opts.mtu = (unsigned)v;
                         break;
                 case 'p': {
-                        struct cella_port p;
-                        if (cella_port_parse(optarg, &p, &err) < 0)
-                                return cli_fail(cli, &err);
+                        struct cella_port port;
+                        if (cella_port_parse(p->value, &port, &err) < 0) {
+                                p->exit_code = cli_fail(cli, &err);
+                                return CLI_STOP;
+                        }
                         a->ports = xrealloc(a->ports, (a->n_ports + 1) * sizeof *a->ports);
-                        a->ports[a->n_ports++] = p;
+                        a->ports[a->n_ports++] = port;
                         break;
                 }
-                case 'h': fputs(network_usage, stdout); return -1;
-                default: fputs(network_usage, stderr); return 2;
                 }
         }
-        return 0;
+        return c;
 }
 
 int cmd_network(const struct cella_cli *cli, int argc, char **argv)
 {
+        static const struct cli_flag flags[] = {
+                { "json", 0, CLI_NOARG, OPT_JSON, NULL, "ls: JSON output" },
+                { "state-dir", 0, CLI_ARG, OPT_STATE, "DIR", "where the leases are kept" },
+                { "bridge", 0, CLI_ARG, OPT_BRIDGE, "NAME", "the bridge (default cella0)" },
+                { "subnet", 0, CLI_ARG, OPT_SUBNET, "CIDR", "the bridge's subnet" },
+                { "host-netns", 0, CLI_ARG, OPT_HOST_NETNS, "PATH", "the namespace that holds the bridge" },
+                { "netns", 0, CLI_ARG, OPT_NETNS, "PATH", "attach: the container's network namespace" },
+                { "pid", 0, CLI_ARG, OPT_PID, "PID", "attach: the namespace of this process" },
+                { "publish", 'p', CLI_ARG, 'p', "[HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]", "attach: publish a port" },
+                { "nat", 0, CLI_NOARG, OPT_NAT, NULL, "attach: masquerade the bridge's traffic" },
+                { "mtu", 0, CLI_ARG, OPT_MTU, "N", "attach: the veth's MTU (68-65535)" },
+                { 0 },
+        };
+        static const struct cli_syntax syn = {
+                .name = "network", .synopsis = "[OPTIONS] ls|prune|attach ID|detach ID",
+                .description = network_usage,
+                .flags = flags, .min_args = 1, .max_args = 2,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         struct network_args a = { .opts = { .host_netns_fd = -1 } };
-        int r = parse_args(cli, argc, argv, &a);
+        int r = parse_args(&p, cli, &a);
         _cleanup_free_ struct cella_port *ports = a.ports;
-        if (r)
-                return r < 0 ? 0 : r;
-        if (optind >= argc) {
-                fputs(network_usage, stderr);
-                return 2;
-        }
-        const char *sub = argv[optind];
-        const char *id = optind + 1 < argc ? argv[optind + 1] : NULL;
-        size_t extra = (size_t)(argc - optind - 1);
+        if (r < 0)
+                return p.exit_code;
+        const char *sub = p.args[0];
+        const char *id = p.n_args > 1 ? p.args[1] : NULL;
+        size_t extra = (size_t)(p.n_args - 1);
 
         _cleanup_close_ int host_fd = -1;
         if (a.host_netns) {

@@ -1,8 +1,8 @@
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
 #include "runtime/util.h"
@@ -17,22 +17,28 @@ static bool contains(const pid_t *pids, size_t n, long pid)
 
 int cmd_ps(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = { { "format", required_argument, NULL, 'f' }, { 0 } };
+        static const struct cli_flag flags[] = {
+                { "format", 'f', CLI_ARG, 'f', "table|json", "json: the host PIDs as a JSON array (default table)" },
+                { 0 },
+        };
+        /* as runc's: flags before the ID; what follows the ID is ps's */
+        static const struct cli_syntax syn = {
+                .name = "ps", .synopsis = "[--format table|json] ID [PS OPTIONS...]",
+                .description = "List the processes of a container: the host's ps(1) (default -ef) filtered to them.",
+                .flags = flags, .min_args = 1, .max_args = -1, .raw_after = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         const char *format = "table";
         int c;
-        while ((c = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
-                if (c != 'f')
-                        return 2;
-                format = optarg;
-        }
-        if (optind >= argc) {
-                fprintf(stderr, "usage: cella ps [--format table|json] ID [ps options]\n");
-                return 2;
-        }
+        while ((c = cli_next(&p)) > 0)
+                format = p.value;
+        if (c < 0)
+                return p.exit_code;
         pid_t *pids = NULL;
         size_t n = 0;
         struct cella_error err = { 0 };
-        if (container_pids(cli->root, argv[optind], &pids, &n, &err) < 0)
+        if (container_pids(cli->root, p.args[0], &pids, &n, &err) < 0)
                 return cli_fail(cli, &err);
         if (streq(format, "json")) {
                 printf("[");
@@ -48,15 +54,15 @@ int cmd_ps(const struct cella_cli *cli, int argc, char **argv)
         }
         /* like runc: the host's ps output, filtered to the container's pids */
         char cmd[4096] = "ps";
-        if (optind + 1 >= argc)
+        if (p.n_args == 1)
                 strcat(cmd, " -ef");
-        for (int i = optind + 1; i < argc; i++) {
-                if (strlen(cmd) + strlen(argv[i]) + 4 >= sizeof cmd || strchr(argv[i], '\'')) {
+        for (int i = 1; i < p.n_args; i++) {
+                if (strlen(cmd) + strlen(p.args[i]) + 4 >= sizeof cmd || strchr(p.args[i], '\'')) {
                         free(pids);
                         return cli_failf(cli, "ps options too long or with quotes");
                 }
                 strcat(cmd, " '");
-                strcat(cmd, argv[i]);
+                strcat(cmd, p.args[i]);
                 strcat(cmd, "'");
         }
         FILE *f = popen(cmd, "r");

@@ -1,5 +1,4 @@
 #include <errno.h>
-#include <getopt.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -9,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/checkpoint.h"
 
@@ -40,62 +40,61 @@ int cmd_restore(const struct cella_cli *cli, int argc, char **argv)
 {
         enum { O_IMAGE = 256, O_WORK, O_BUNDLE, O_DETACH, O_PIDFILE, O_CONSOLE, O_NOSUB, O_TCP, O_UNIX, O_SHELL,
                O_LOCKS, O_CGMODE, O_EMPTYNS, O_IMPORT, O_NOPIVOT, O_IGNORED };
-        static const struct option opts[] = {
-                { "image-path", required_argument, NULL, O_IMAGE },
-                { "work-path", required_argument, NULL, O_WORK },
-                { "bundle", required_argument, NULL, O_BUNDLE },
-                { "detach", no_argument, NULL, O_DETACH },
-                { "pid-file", required_argument, NULL, O_PIDFILE },
-                { "console-socket", required_argument, NULL, O_CONSOLE },
-                { "no-subreaper", no_argument, NULL, O_NOSUB },
-                { "tcp-established", no_argument, NULL, O_TCP },
-                { "ext-unix-sk", no_argument, NULL, O_UNIX },
-                { "shell-job", no_argument, NULL, O_SHELL },
-                { "file-locks", no_argument, NULL, O_LOCKS },
-                { "manage-cgroups-mode", required_argument, NULL, O_CGMODE },
-                { "empty-ns", required_argument, NULL, O_EMPTYNS },
-                { "import", required_argument, NULL, O_IMPORT },
-                { "no-pivot", no_argument, NULL, O_NOPIVOT },
-                { "lazy-pages", no_argument, NULL, O_IGNORED },
-                { "auto-dedup", no_argument, NULL, O_IGNORED },
+        static const struct cli_flag flags[] = {
+                { "image-path", 0, CLI_ARG, O_IMAGE, "DIR", "the checkpoint's images (default ./checkpoint)" },
+                { "work-path", 0, CLI_ARG, O_WORK, "DIR", "CRIU's work directory and logs" },
+                { "bundle", 'b', CLI_ARG, O_BUNDLE, "DIR", "the bundle (default .)" },
+                { "detach", 'd', CLI_NOARG, O_DETACH, NULL, "do not wait for the restored container" },
+                { "pid-file", 0, CLI_ARG, O_PIDFILE, "FILE", "write the init's host PID there" },
+                { "console-socket", 0, CLI_ARG, O_CONSOLE, "PATH", "AF_UNIX socket that receives the pty master" },
+                { "no-subreaper", 0, CLI_NOARG, O_NOSUB, NULL, "do not become the restored init's subreaper" },
+                { "tcp-established", 0, CLI_NOARG, O_TCP, NULL, "restore open TCP connections" },
+                { "ext-unix-sk", 0, CLI_NOARG, O_UNIX, NULL, "allow external unix sockets" },
+                { "shell-job", 0, CLI_NOARG, O_SHELL, NULL, "allow a shell job (a tty)" },
+                { "file-locks", 0, CLI_NOARG, O_LOCKS, NULL, "restore file locks" },
+                { "manage-cgroups-mode", 0, CLI_ARG, O_CGMODE, "MODE", "soft, full, strict or ignore" },
+                { "empty-ns", 0, CLI_ARG, O_EMPTYNS, "network", "a namespace that was not checkpointed" },
+                { "import", 0, CLI_ARG, O_IMPORT, "FILE", "restore from an archive made with checkpoint --export" },
+                { "no-pivot", 0, CLI_NOARG, O_NOPIVOT, NULL, "accepted (CRIU restores the mount namespace as it was)" },
+                { "lazy-pages", 0, CLI_NOARG, O_IGNORED, NULL, NULL },
+                { "auto-dedup", 0, CLI_NOARG, O_IGNORED, NULL, NULL },
                 { 0 },
         };
+        static const struct cli_syntax syn = {
+                .name = "restore", .synopsis = "[OPTIONS] ID",
+                .description = "Restore a container from a checkpoint and wait for it (with --detach: do not wait).",
+                .flags = flags, .min_args = 1, .max_args = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         struct cella_restore_opts o = { .root = cli->root, .criu = cli->criu };
         bool detach = false, no_subreaper = false;
         int c;
-        while ((c = getopt_long_only(argc, argv, "+b:d", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 switch (c) {
-                case O_IMAGE: o.image_path = optarg; break;
-                case O_WORK: o.work_path = optarg; break;
-                case 'b':
-                case O_BUNDLE: o.bundle = optarg; break;
-                case 'd':
+                case O_IMAGE: o.image_path = p.value; break;
+                case O_WORK: o.work_path = p.value; break;
+                case O_BUNDLE: o.bundle = p.value; break;
                 case O_DETACH: detach = true; break;
-                case O_PIDFILE: o.pid_file = optarg; break;
-                case O_CONSOLE: o.console_socket = optarg; break;
+                case O_PIDFILE: o.pid_file = p.value; break;
+                case O_CONSOLE: o.console_socket = p.value; break;
                 case O_NOSUB: no_subreaper = true; break;
                 case O_TCP: o.f.tcp_established = true; break;
                 case O_UNIX: o.f.ext_unix_sk = true; break;
                 case O_SHELL: o.f.shell_job = true; break;
                 case O_LOCKS: o.f.file_locks = true; break;
-                case O_CGMODE: o.f.manage_cgroups_mode = optarg; break;
-                case O_EMPTYNS: o.empty_ns = optarg; break;
-                case O_IMPORT: o.import_path = optarg; break;
-                case O_NOPIVOT: break;   /* CRIU restores the mount namespace as it was */
-                case O_IGNORED: return cli_failf(cli, "restore: %s is not supported", argv[optind - 1]);
-                default: return 2;
+                case O_CGMODE: o.f.manage_cgroups_mode = p.value; break;
+                case O_EMPTYNS: o.empty_ns = p.value; break;
+                case O_IMPORT: o.import_path = p.value; break;
+                case O_NOPIVOT: break;
+                case O_IGNORED: return cli_failf(cli, "restore: %s is not supported", p.flag_text);
                 }
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, "usage: cella restore [--image-path DIR | --import FILE] [--work-path DIR] "
-                                "[--bundle DIR] [--detach] [--pid-file FILE] [--no-subreaper] [--tcp-established] "
-                                "[--ext-unix-sk] [--shell-job] [--file-locks] [--manage-cgroups-mode MODE] "
-                                "[--empty-ns network] ID\n");
-                return 2;
-        }
+        if (c < 0)
+                return p.exit_code;
         if (o.image_path && o.import_path)
                 return cli_failf(cli, "restore: give --image-path or --import, not both");
-        o.id = argv[optind];
+        o.id = p.args[0];
         bool subreaper = !detach && !no_subreaper;
         if (subreaper)
                 prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);

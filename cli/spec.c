@@ -1,10 +1,10 @@
 #include <fcntl.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/fileutil.h"
 #include "runtime/spec.h"
@@ -12,22 +12,29 @@
 
 int cmd_spec(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "rootless", no_argument, NULL, 'r' },
-                { "bundle", required_argument, NULL, 'b' },
+        static const struct cli_flag flags[] = {
+                { "bundle", 'b', CLI_ARG, 'b', "DIR", "write DIR/config.json (default: the current directory)" },
+                { "rootless", 0, CLI_NOARG, 'r', NULL, "a config for a container run by an unprivileged user" },
                 { 0 },
         };
+        static const struct cli_syntax syn = {
+                .name = "spec", .synopsis = "[--bundle DIR] [--rootless]",
+                .description = "Write a default config.json (runc's: an interactive sh in ./rootfs).",
+                .flags = flags,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         bool rootless = false;
         const char *bundle = ".";
         int c;
-        while ((c = getopt_long_only(argc, argv, "+b:", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 if (c == 'r')
                         rootless = true;
-                else if (c == 'b')
-                        bundle = optarg;
                 else
-                        return 2;
+                        bundle = p.value;
         }
+        if (c < 0)
+                return p.exit_code;
         /* runc spec: an interactive shell */
         struct cella_spec_defaults d = { .rootless = rootless, .rootless_uid = getuid(), .rootless_gid = getgid(),
                                          .terminal = true, .root_readonly = true };

@@ -1,16 +1,22 @@
 #include <stdio.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
 
 int cmd_start(const struct cella_cli *cli, int argc, char **argv)
 {
-        if (argc != 2) {
-                fprintf(stderr, "usage: cella start ID\n");
-                return 2;
-        }
+        static const struct cli_syntax syn = {
+                .name = "start", .synopsis = "ID",
+                .description = "Run the process of a created container.",
+                .min_args = 1, .max_args = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
+        if (cli_parse_plain(&p) < 0)
+                return p.exit_code;
         struct cella_error err = { 0 };
-        if (container_start(cli->root, argv[1], &err) < 0)
+        if (container_start(cli->root, p.args[0], &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

@@ -1,10 +1,10 @@
 /* cella stats: usage against limits, once or refreshed (--watch). */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/monitor.h"
 #include "runtime/util.h"
@@ -66,33 +66,37 @@ static void monitor_freep(struct cella_monitor **m)
 
 int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "watch", no_argument, NULL, 'w' },
-                { "interval", required_argument, NULL, 'i' },
+        static const struct cli_flag flags[] = {
+                { "json", 'j', CLI_NOARG, 'j', NULL, "one JSON object a sample" },
+                { "watch", 'w', CLI_NOARG, 'w', NULL, "refresh until the container stops" },
+                { "interval", 'i', CLI_ARG, 'i', "DURATION", "time between samples (default 1s)" },
                 { 0 },
         };
+        static const struct cli_syntax syn = {
+                .name = "stats", .synopsis = "[--json] [--watch [--interval N]] ID",
+                .description = "Show a container's resource usage against its limits.",
+                .flags = flags, .min_args = 1, .max_args = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         bool json = false, watch = false;
         uint64_t interval = 1000000000ULL;
         int c;
-        while ((c = getopt_long_only(argc, argv, "jwi:", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 switch (c) {
                 case 'j': json = true; break;
                 case 'w': watch = true; break;
                 case 'i':
-                        if (monitor_parse_interval(optarg, &interval) < 0)
-                                return cli_failf(cli, "--interval: expected seconds or a duration (2, 500ms), not \"%s\"", optarg);
+                        if (monitor_parse_interval(p.value, &interval) < 0)
+                                return cli_usage_error(&p, "invalid value \"%s\" for flag --interval (seconds or a duration: 2, 500ms)", p.value), 1;
                         break;
-                default: return 2;
                 }
         }
-        if (optind != argc - 1) {
-                fprintf(stderr, "usage: cella stats [--json] [--watch [--interval N]] ID\n");
-                return 2;
-        }
+        if (c < 0)
+                return p.exit_code;
         struct cella_error err = { 0 };
         _cleanup_(monitor_freep) struct cella_monitor *m = NULL;
-        if (monitor_open(cli->root, argv[optind], &m, &err) < 0)
+        if (monitor_open(cli->root, p.args[0], &m, &err) < 0)
                 return cli_fail(cli, &err);
         bool tty = isatty(STDOUT_FILENO);
         struct cella_cgroup_stats prev, cur;

@@ -1,12 +1,12 @@
 /* cella update: runc's flags, or a linux.resources JSON (-r FILE, "-" = stdin). */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/fileutil.h"
 #include "runtime/update.h"
@@ -19,17 +19,10 @@ struct flag {
         const char *group;      /* key of linux.resources */
         const char *key;
         enum kind kind;
+        const char *meta;       /* for the usage */
+        const char *help;
         const char *value;      /* from argv; NULL = not given */
 };
-
-static void usage(FILE *f)
-{
-        fprintf(f, "usage: cella update [--resources FILE|-] [--memory N] [--memory-swap N] [--memory-reservation N]\n"
-                   "                    [--kernel-memory N] [--kernel-memory-tcp N] [--cpu-shares N] [--cpu-quota N]\n"
-                   "                    [--cpu-period N] [--cpu-burst N] [--cpu-rt-runtime N] [--cpu-rt-period N]\n"
-                   "                    [--cpu-idle N] [--cpuset-cpus S] [--cpuset-mems S] [--pids-limit N]\n"
-                   "                    [--blkio-weight N] ID\n");
-}
 
 static char *read_stream(FILE *in, size_t *len)
 {
@@ -118,54 +111,52 @@ static int flags_to_json(const struct cella_cli *cli, struct flag *flags, size_t
 int cmd_update(const struct cella_cli *cli, int argc, char **argv)
 {
         struct flag flags[] = {
-                { "memory", "memory", "limit", K_MEM, NULL },
-                { "memory-swap", "memory", "swap", K_MEM, NULL },
-                { "memory-reservation", "memory", "reservation", K_MEM, NULL },
-                { "kernel-memory", "memory", "kernel", K_MEM, NULL },
-                { "kernel-memory-tcp", "memory", "kernelTCP", K_MEM, NULL },
-                { "cpu-shares", "cpu", "shares", K_U64, NULL },
-                { "cpu-share", "cpu", "shares", K_U64, NULL },    /* runc's spelling */
-                { "cpu-quota", "cpu", "quota", K_I64, NULL },
-                { "cpu-period", "cpu", "period", K_U64, NULL },
-                { "cpu-burst", "cpu", "burst", K_U64, NULL },
-                { "cpu-rt-runtime", "cpu", "realtimeRuntime", K_I64, NULL },
-                { "cpu-rt-period", "cpu", "realtimePeriod", K_U64, NULL },
-                { "cpu-idle", "cpu", "idle", K_I64, NULL },
-                { "cpuset-cpus", "cpu", "cpus", K_STR, NULL },
-                { "cpuset-mems", "cpu", "mems", K_STR, NULL },
-                { "pids-limit", "pids", "limit", K_I64, NULL },
-                { "blkio-weight", "blockIO", "weight", K_U64, NULL },
+                { "memory", "memory", "limit", K_MEM, "BYTES", "memory limit (k/m/g suffixes)", NULL },
+                { "memory-swap", "memory", "swap", K_MEM, "BYTES", "memory plus swap limit", NULL },
+                { "memory-reservation", "memory", "reservation", K_MEM, "BYTES", "memory soft limit", NULL },
+                { "kernel-memory", "memory", "kernel", K_MEM, "BYTES", "kernel memory limit (deprecated)", NULL },
+                { "kernel-memory-tcp", "memory", "kernelTCP", K_MEM, "BYTES", "kernel TCP buffer limit (deprecated)", NULL },
+                { "cpu-shares", "cpu", "shares", K_U64, "N", "CPU shares (relative weight)", NULL },
+                { "cpu-share", "cpu", "shares", K_U64, "N", NULL, NULL },    /* runc's spelling */
+                { "cpu-quota", "cpu", "quota", K_I64, "USEC", "CPU time in each --cpu-period", NULL },
+                { "cpu-period", "cpu", "period", K_U64, "USEC", "CPU CFS period", NULL },
+                { "cpu-burst", "cpu", "burst", K_U64, "USEC", "CPU burst", NULL },
+                { "cpu-rt-runtime", "cpu", "realtimeRuntime", K_I64, "USEC", "realtime runtime", NULL },
+                { "cpu-rt-period", "cpu", "realtimePeriod", K_U64, "USEC", "realtime period", NULL },
+                { "cpu-idle", "cpu", "idle", K_I64, "0|1", "SCHED_IDLE for the cgroup", NULL },
+                { "cpuset-cpus", "cpu", "cpus", K_STR, "LIST", "CPUs to use (0-2,4)", NULL },
+                { "cpuset-mems", "cpu", "mems", K_STR, "LIST", "memory nodes to use", NULL },
+                { "pids-limit", "pids", "limit", K_I64, "N", "maximum number of processes", NULL },
+                { "blkio-weight", "blockIO", "weight", K_U64, "N", "block IO weight (10-1000)", NULL },
         };
         enum { N_FLAGS = ARRAY_SIZE(flags), OPT_RESOURCES = 'r' };
-        struct option opts[N_FLAGS + 3];
+        struct cli_flag opts[N_FLAGS + 2];
+        opts[0] = (struct cli_flag){ "resources", 'r', CLI_ARG, OPT_RESOURCES, "FILE",
+                                     "a linux.resources JSON (\"-\": stdin); the other flags are then ignored" };
         for (size_t i = 0; i < N_FLAGS; i++)
-                opts[i] = (struct option){ flags[i].name, required_argument, NULL, 1000 + (int)i };
-        opts[N_FLAGS] = (struct option){ "resources", required_argument, NULL, OPT_RESOURCES };
-        opts[N_FLAGS + 1] = (struct option){ "help", no_argument, NULL, 'h' };
-        opts[N_FLAGS + 2] = (struct option){ 0 };
-
+                opts[i + 1] = (struct cli_flag){ flags[i].name, 0, CLI_ARG, 1000 + (int)i, flags[i].meta, flags[i].help };
+        opts[N_FLAGS + 1] = (struct cli_flag){ 0 };
+        const struct cli_syntax syn = {
+                .name = "update", .synopsis = "[--resources FILE|-] [LIMIT FLAGS] ID",
+                .description = "Change the cgroup limits of a container.",
+                .flags = opts, .min_args = 1, .max_args = 1,
+        };
+        struct cli_parser p;
+        cli_parser_init(&p, &syn, cli, argc, argv);
         const char *resources = NULL;
         bool any_flag = false;
         int c;
-        while ((c = getopt_long_only(argc, argv, "+r:h", opts, NULL)) != -1) {
+        while ((c = cli_next(&p)) > 0) {
                 if (c == OPT_RESOURCES) {
-                        resources = optarg;
-                } else if (c >= 1000 && c < 1000 + (int)N_FLAGS) {
-                        flags[c - 1000].value = optarg;
-                        any_flag = true;
-                } else if (c == 'h') {
-                        usage(stdout);
-                        return 0;
+                        resources = p.value;
                 } else {
-                        usage(stderr);
-                        return 2;
+                        flags[c - 1000].value = p.value;
+                        any_flag = true;
                 }
         }
-        if (optind != argc - 1) {
-                usage(stderr);
-                return 2;
-        }
-        const char *id = argv[optind];
+        if (c < 0)
+                return p.exit_code;
+        const char *id = p.args[0];
 
         _cleanup_free_ char *json = NULL;
         size_t len = 0;
@@ -181,8 +172,7 @@ int cmd_update(const struct cella_cli *cli, int argc, char **argv)
                                 return cli_fail(cli, &err);
                 }
         } else {
-                if (!any_flag)
-                        return cli_failf(cli, "update: nothing to update (give --resources or a limit flag)");
+                /* no flag: as runc, the limits are applied again as they are */
                 int r = flags_to_json(cli, flags, N_FLAGS, &json);
                 if (r)
                         return r;

@@ -24,6 +24,7 @@ struct cella_create_opts {
         bool no_new_keyring;
         int preserve_fds;
         bool detach;                    /* run -d */
+        bool keep;                      /* run --keep: the stopped container stays until `delete` */
         const char *seccomp_cache_dir;  /* NULL = <root>/.cache/seccomp */
         const char *image_rootfs;       /* rootfs is an image mount cella made (removed on delete) */
         const char *sandbox;            /* "vm" or NULL */
@@ -69,7 +70,7 @@ struct cella_resources resources_for_cgroup(const struct cella_spec *spec);
  * logged. Every path that removes such a container calls this. */
 void container_release_image_rootfs(const char *store_root, const char *id);
 
-/* "SIGKILL", "KILL", "9" -> 9; -1 when unknown */
+/* "SIGKILL", "KILL", "9" -> 9; "0" -> 0 (the probe); -1 when unknown */
 int signal_from_name(const char *name);
 
 #endif

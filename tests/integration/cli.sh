@@ -148,4 +148,135 @@ test_state_root_created_on_demand() {
         assert_eq "$(ls -A "$root")" ""
 }
 
+# --- one argument convention (runc's urfave-cli): flags after positional
+# arguments, -h/--help everywhere, usage errors exit 1 -----------------------
+
+# cg_file ID CONTROLLER FILE: a v1 controller file of the container
+cg_file() {
+        local pid dir
+        pid=$(state_field "$1" .pid)
+        dir=$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$pid/cgroup")
+        echo "/sys/fs/cgroup/$2$dir/$3"
+}
+
+test_flags_after_positional_arguments() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt run "$id" --detach --bundle "$BUNDLE"
+        assert_success
+        track_pid "$(state_field "$id" .pid)"
+        assert_eq "$(state_field "$id" .status)" running
+        [ -f "$(cg_file "$id" pids pids.max)" ] || skip "no v1 pids controller here"
+        run rt update "$id" --pids-limit 42
+        assert_success
+        assert_eq "$(cat "$(cg_file "$id" pids pids.max)")" 42 "update ID --pids-limit"
+        run rt update "$id" --cpuset-cpus 0
+        assert_success
+        assert_eq "$(cat "$(cg_file "$id" cpuset cpuset.cpus)")" 0 "update ID --cpuset-cpus"
+        run rt kill -a "$id" 0
+        assert_success
+        run rt kill "$id" 0 -a
+        assert_success
+        run rt list -q --format table
+        assert_contains "$stdout" "$id"
+        run rt delete "$id" --force
+        assert_success
+        [ ! -e "$STATE_ROOT/$id" ] || fail "delete ID --force left the container"
+}
+
+test_exec_words_after_the_id_are_the_process() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        # runc parses exec's flags up to the ID only: the rest is argv
+        run rt exec "$id" printf '%s|' --env A=B -t -- x
+        assert_success
+        assert_eq "$stdout" "--env|A=B|-t|--|x|"
+        run rt exec -e A=B "$id" sh -c 'echo $A'
+        assert_eq "$stdout" B
+        # ... so a flag after the ID is a (missing) command
+        run rt exec "$id" --env A=B true
+        assert_status 255
+        rt delete -f "$id"
+}
+
+test_every_command_has_help() {
+        local c
+        for c in create start run state kill delete list exec ps pause resume spec update events features \
+                checkpoint restore; do
+                run "$RUNTIME" "$c" --help
+                assert_success "$c --help"
+                [ -n "$stdout" ] || fail "$c --help printed nothing on stdout"
+                assert_contains "$stdout" "$c" "$c --help names the command"
+                run "$RUNTIME" "$c" -h
+                assert_success "$c -h"
+                [ -n "$stdout" ] || fail "$c -h printed nothing on stdout"
+        done
+        if is_cella; then
+                for c in image bundle network stats version "image import" "image ls" "image mount"; do
+                        run "$RUNTIME" $c --help
+                        assert_success "$c --help"
+                        assert_contains "$stdout" "$c" "$c --help names the command"
+                done
+        fi
+        # after a positional argument too (runc moves the flags first)
+        run "$RUNTIME" kill some-id -h
+        assert_success
+        assert_contains "$stdout" kill
+}
+
+test_usage_errors_exit_1() {
+        run rt kill
+        assert_status 1 "kill without an ID"
+        run rt state a b
+        assert_status 1 "state with two IDs"
+        run rt list --no-such-flag
+        assert_status 1 "unknown flag"
+        run rt kill -a
+        assert_status 1 "kill -a without an ID"
+        run rt exec
+        assert_status 1 "exec without an ID"
+        run rt exec --preserve-fds many x true
+        assert_status 1 "exec with a bad number"
+        run rt delete
+        assert_status 1 "delete without an ID"
+        run rt --log-format yaml list
+        assert_status 1 "a bad global flag value"
+}
+
+test_unknown_command_exit_3() {
+        run rt no-such-command
+        assert_status 3
+}
+
+test_no_command_prints_help() {
+        run "$RUNTIME"
+        assert_success
+        for c in create start run state kill delete list; do
+                assert_match "$stdout" "^ +$c( |,|$)" "the help lists $c"
+        done
+}
+
+test_global_flags_after_the_verb() {
+        is_cella || skip "runc takes its global flags before the command only"
+        make_bundle
+        cfg_args true
+        id=$(new_id)
+        run "$RUNTIME" run --root "$STATE_ROOT" --trace -b "$BUNDLE" "$id"
+        assert_success
+        assert_contains "$stderr" "trace:" "run --trace traces"
+        run "$RUNTIME" list --root "$STATE_ROOT" --log "$T/log" --log-format=json -q
+        assert_success
+        run "$RUNTIME" state no-such-id --log "$T/log" --log-format json --root "$STATE_ROOT"
+        assert_failure
+        assert_contains "$(cat "$T/log")" '"level":"error"' "--log after the verb"
+        # a command's own flag wins over a global one of the same name
+        mkdir "$T/s"
+        run "$RUNTIME" spec --rootless --bundle "$T/s"
+        assert_success
+        assert_contains "$(json_get "$T/s/config.json" .linux.namespaces)" '"user"'
+}
+
 run_tests "$@"

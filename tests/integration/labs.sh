@@ -84,7 +84,7 @@ test_trace_off_prints_nothing() {
         assert_success
         assert_eq "$stderr" "" "stderr without --trace"
         run "$RUNTIME" --trace=yaml list
-        assert_status 2
+        assert_status 1 "a bad flag value is a usage error (1, as runc's)"
 }
 
 # --- the labs ----------------------------------------------------------------
