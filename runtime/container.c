@@ -845,7 +845,9 @@ static int run_loaded(const struct cella_create_opts *o, int *exit_status, struc
         flock(c.dirfd, LOCK_EX);
         struct cella_error derr = { 0 };
         struct cella_state st;
-        if (state_read(c.dirfd, o->id, &st, &derr) == 0) {
+        /* --keep (runc's): the stopped container, its cgroup and state stay
+         * for `state`, `ps` and the like; `delete` removes them */
+        if (!o->keep && state_read(c.dirfd, o->id, &st, &derr) == 0) {
                 if (delete_locked(c.rootfd, c.dirfd, o->id, &st, c.spec, true, &derr) < 0)
                         log_warn("%s: delete: %s", o->id, derr.msg);
                 state_clear(&st);
@@ -1135,8 +1137,8 @@ int signal_from_name(const char *name)
                 return -1;
         char *end;
         long v = strtol(name, &end, 10);
-        if (*end == '\0')
-                return v > 0 && v < NSIG ? (int)v : -1;
+        if (*end == '\0')   /* 0 is kill(2)'s probe: is the container running? (runc accepts it) */
+                return v >= 0 && v < NSIG ? (int)v : -1;
         const char *n = name;
         if (strncasecmp(n, "SIG", 3) == 0)
                 n += 3;

@@ -355,4 +355,36 @@ c['linux'].pop('readonlyPaths', None)
         assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" ""
 }
 
+test_kill_signal_0_probes() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt kill "$id" 0
+        assert_success "kill 0 of a running container"
+        assert_eq "$(state_field "$id" .status)" running "signal 0 is only a probe"
+        run rt kill --all "$id" 0
+        assert_success "kill --all 0"
+        assert_eq "$(state_field "$id" .status)" running
+        rt kill "$id" KILL
+        wait_status "$id" stopped
+        run rt kill "$id" 0
+        assert_failure "kill 0 of a stopped container"
+        rt delete "$id"
+}
+
+test_run_keep_keeps_the_stopped_container() {
+        make_bundle
+        cfg_args sh -c 'exit 3'
+        id=$(new_id)
+        run rt run --keep -b "$BUNDLE" "$id"
+        assert_status 3
+        assert_eq "$(state_field "$id" .status)" stopped "run --keep keeps the container"
+        [ -n "$(_cgroups_of "$T")" ] || fail "run --keep removed the cgroup"
+        run rt delete "$id"
+        assert_success
+        [ ! -e "$STATE_ROOT/$id" ] || fail "delete left the state"
+        [ -z "$(_cgroups_of "$T")" ] || fail "delete left the cgroup: $(_cgroups_of "$T")"
+}
+
 run_tests "$@"
