@@ -2,6 +2,7 @@
 #include "cwd.h"
 #include "lsm.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +55,20 @@ static __attribute__((noreturn)) void exec_fail(struct exec_child *c, struct cel
                         exec_fail(c, &err);          \
         } while (0)
 
+/* runc's order: chdir to process.cwd while still root, so a cwd only root
+ * may enter works; when root is refused (a volume only the user may enter),
+ * *entered stays false and the caller tries again after the uid change. */
+static int enter_cwd_as_root(const char *cwd, bool *entered, struct cella_error *err)
+{
+        if (chdir(cwd) < 0) {
+                if (errno == EACCES || errno == EPERM)
+                        return 0;
+                return cella_error_sys(err, "chdir to process.cwd %s", cwd);
+        }
+        *entered = true;
+        return cwd_enter_inside_root(cwd, err);
+}
+
 static int exec_main(void *arg)
 {
         struct exec_child *c = arg;
@@ -100,19 +115,22 @@ static int exec_main(void *arg)
                 if (listener >= 0)
                         close(listener);
         }
-        TRY(security_caps_prepare(&p->capabilities, &err));
-        TRY(process_set_user(p, c->plan->join_fds[CELLA_NS_USER] >= 0, &err));
-        TRY(security_caps_apply(&p->capabilities, &err));
         const char *cwd = p->cwd ? p->cwd : "/";
         /* CVE-2024-21626: fds inherited from whoever ran `cella exec` must be
          * gone before a cwd like /proc/self/fd/N is resolved */
         cwd_close_inherited_fds(3 + c->preserve_fds, c->sync_fd);
-        TRY(cwd_enter_inside_root(cwd, &err));
+        bool cwd_entered = false;
+        TRY(enter_cwd_as_root(cwd, &cwd_entered, &err));
+        TRY(security_caps_prepare(&p->capabilities, &err));
+        TRY(process_set_user(p, c->plan->join_fds[CELLA_NS_USER] >= 0, &err));
+        TRY(security_caps_apply(&p->capabilities, &err));
+        if (!cwd_entered)
+                TRY(cwd_enter_inside_root(cwd, &err));
         TRY(lsm_prepare_exec(p, NULL, &err));
         process_env_ensure_home(&c->env, p->user.uid);
         _cleanup_free_ char *exe = process_find_executable(p->args.v[0], c->env);
         if (!exe) {
-                cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", p->args.v[0]);
+                process_executable_error(p->args.v[0], errno, &err);
                 exec_fail(c, &err);
         }
         if (p->no_new_privileges)
@@ -221,6 +239,9 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                     cella_process_parse(text, len, o->process_path, &file_proc, err) < 0)
                         goto out;
                 p = *file_proc;
+                /* as the container's process unless the file says (runc 1.1 ignores the file's) */
+                if (!p.oom_score_adj.set)
+                        p.oom_score_adj = spec->process.oom_score_adj;
         } else {
                 p = spec->process;
                 if (o->n_args == 0) {
@@ -287,6 +308,8 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         sv[1] = -1;
         if (pid < 0)
                 goto out;
+        if (process_write_oom_score_adj(pid, &p, err) < 0)
+                goto kill_out;
         if (st.has_cgroup && cgroup_join_after_clone(&cg, &join, pid, in_cgroup2, err) < 0)
                 goto kill_out;
         sync_send(sv[0], SYNC_GO, -1, NULL);

@@ -1,5 +1,6 @@
 #include "process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/close_range.h>
@@ -31,9 +32,32 @@ int process_set_rlimits(const struct cella_process *p, struct cella_error *err)
         return 0;
 }
 
+/* As runc before the uid changes: the process's stdio belongs to its user,
+ * so it can use its terminal and reopen /dev/stdout (/proc/self/fd/1). Only
+ * the uid changes (devpts gives a pty the tty group). Unlike runc, a regular
+ * file or a terminal the caller passed in keeps its owner: only the pty cella
+ * made and anonymous pipes and sockets change hands. An owner the user
+ * namespace cannot map (EINVAL, EPERM) or a read-only /dev stays as it is. */
+static void chown_stdio(const struct cella_process *p)
+{
+        struct stat null;
+        bool have_null = stat("/dev/null", &null) == 0;
+        for (int fd = 0; fd < 3; fd++) {
+                struct stat st;
+                if (fstat(fd, &st) < 0 || st.st_uid == p->user.uid)
+                        continue;
+                bool ours = p->terminal ? S_ISCHR(st.st_mode) : S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode);
+                if (!ours || (have_null && S_ISCHR(st.st_mode) && st.st_rdev == null.st_rdev))
+                        continue;
+                if (fchown(fd, p->user.uid, (gid_t)-1) < 0)
+                        continue;
+        }
+}
+
 int process_set_user(const struct cella_process *p, bool userns, struct cella_error *err)
 {
         const struct cella_user *u = &p->user;
+        chown_stdio(p);
         gid_t *gids = xcalloc(u->n_additional_gids + 1, sizeof *gids);
         for (size_t i = 0; i < u->n_additional_gids; i++)
                 gids[i] = u->additional_gids[i];
@@ -78,6 +102,26 @@ int process_take_terminal(int slave, struct cella_error *err)
         for (int fd = 0; fd < 3; fd++)
                 if (dup2(slave, fd) < 0)
                         return cella_error_sys(err, "dup2 pty");
+        return 0;
+}
+
+int process_executable_error(const char *name, int errnum, struct cella_error *err)
+{
+        /* a path is not looked up: say what is wrong with it */
+        if (strchr(name, '/') || errnum != ENOENT)
+                return cella_error_set(err, errnum, "exec: \"%s\"", name);
+        return cella_error_msg(err, ENOENT, "exec: \"%s\": executable file not found in $PATH", name);
+}
+
+int process_write_oom_score_adj(pid_t pid, const struct cella_process *p, struct cella_error *err)
+{
+        if (!p->oom_score_adj.set)
+                return 0;
+        char path[64], v[32];
+        snprintf(path, sizeof path, "/proc/%d/oom_score_adj", (int)pid);
+        snprintf(v, sizeof v, "%lld", (long long)p->oom_score_adj.value);
+        if (write_file_str(path, v, err) < 0)
+                return cella_error_prefix(err, "process.oomScoreAdj %s", v);
         return 0;
 }
 

@@ -5,13 +5,15 @@
 #define CELLA_PROCESS_H
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "error.h"
 #include "spec.h"
 
 int process_set_rlimits(const struct cella_process *p, struct cella_error *err);
 
-/* setgroups (additionalGids), setresgid, setresuid */
+/* The stdio's owner (runc's fixStdioPermissions, for the pty and pipes),
+ * setgroups (additionalGids), setresgid, setresuid */
 int process_set_user(const struct cella_process *p, bool userns, struct cella_error *err);
 
 /* A new pty from /dev/ptmx of the current root; sizes it from consoleSize. */
@@ -22,6 +24,14 @@ int process_take_terminal(int slave, struct cella_error *err);
 
 /* execvp's lookup with the container's PATH (from env). NULL + errno. */
 char *process_find_executable(const char *name, char *const *env);
+
+/* The error for a process_find_executable failure: a bare name is "not
+ * found in $PATH", a path gets its own errno ("no such file"). */
+int process_executable_error(const char *name, int errnum, struct cella_error *err);
+
+/* Write process.oomScoreAdj (when set) for pid, from the runtime: it may
+ * lower the value, which the process in a user namespace could not. */
+int process_write_oom_score_adj(pid_t pid, const struct cella_process *p, struct cella_error *err);
 
 /* Resolve user[:group] names against /etc/passwd and /etc/group of the
  * current root (the container's), without NSS. Numeric parts pass through.

@@ -217,9 +217,15 @@ int security_caps_apply(const struct cella_capabilities *caps, struct cella_erro
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
                 return cella_error_sys(err, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)");
         /* The kernel only raises an ambient capability that is both permitted
-         * and inheritable; runc warns and goes on there, and so do we. */
-        warn_unavailable("ambient (not both permitted and inheritable)",
-                         ambient & ~(want.permitted & want.inheritable));
+         * and inheritable. runc's own default config asks for ambient
+         * capabilities without inheritable ones, and runc goes on silently:
+         * a word about it only with --debug. */
+        uint64_t not_raised = ambient & ~(want.permitted & want.inheritable);
+        if (not_raised && cella_log_enabled(CELLA_LOG_DEBUG)) {
+                char names[1024];
+                cap_list(not_raised, names, sizeof names);
+                log_debug("process.capabilities.ambient: not raised (not both permitted and inheritable): %s", names);
+        }
         ambient &= want.permitted & want.inheritable;
         for (int c = 0; c < 64; c++) {
                 if (!(ambient & CAP_BIT(c)))

@@ -129,4 +129,93 @@ test_exec_bad_input_leaves_the_container_alone() {
         assert_contains "$stderr" stopped
 }
 
+# cella's own failures exit 255, as runc's: a caller tells them from the
+# process's own status
+test_exec_own_failures_exit_255() {
+        start_sleeper
+        run rt exec "$ID" sh -c 'exit 1'
+        assert_status 1 "the process's own status"
+        run rt exec nosuch-container true
+        assert_status 255 "unknown container"
+        run rt exec --pid-file "$T/no/such/dir/pid" "$ID" true
+        assert_status 255 "--pid-file in a missing directory"
+        run rt exec "$ID" /no/such/binary
+        assert_status 255 "missing executable"
+        run rt exec "$ID"
+        assert_status 255 "no command"
+        echo '{"args": "not-an-array"}' >"$T/bad.json"
+        run rt exec --process "$T/bad.json" "$ID"
+        assert_status 255 "bad process JSON"
+        rt pause "$ID"
+        run rt exec "$ID" true
+        assert_status 255 "paused container"
+        rt resume "$ID"
+        rt kill "$ID" KILL
+        wait_status "$ID" stopped
+        run rt exec "$ID" true
+        assert_status 255 "stopped container"
+}
+
+test_exec_missing_absolute_path_is_reported_missing() {
+        start_sleeper
+        run rt exec "$ID" /no/such/binary
+        assert_failure
+        assert_not_contains "$stderr" 'PATH' "an absolute path is not looked up in \$PATH"
+        printf '%s\n' "$stderr" | grep -qi "no such file or directory" || fail "not reported missing: $stderr"
+        run rt exec "$ID" no-such-command
+        assert_failure
+        assert_contains "$stderr" 'PATH' "a bare name is looked up in \$PATH"
+}
+
+# runc: chdir to process.cwd while still root (a cwd only root can enter),
+# and again after the uid change when root was refused
+test_exec_user_who_cannot_enter_the_cwd() {
+        make_bundle
+        mkdir -p "$BUNDLE/rootfs/private"
+        chmod 700 "$BUNDLE/rootfs/private"
+        cfg_set .process.cwd '"/private"'
+        cfg_args sleep 1000
+        ID=$(new_id)
+        rt run -d -b "$BUNDLE" "$ID" >/dev/null
+        defer "rt delete --force $ID >/dev/null 2>&1"
+        run rt exec --user 1000:1000 "$ID" sh -c 'pwd; id -u'
+        assert_success
+        assert_eq "$stdout" $'/private\n1000'
+}
+
+test_exec_oom_score_adj() {
+        make_bundle
+        cfg_set .process.oomScoreAdj 500
+        cfg_args sleep 1000
+        ID=$(new_id)
+        rt run -d -b "$BUNDLE" "$ID" >/dev/null
+        defer "rt delete --force $ID >/dev/null 2>&1"
+        run rt exec "$ID" cat /proc/self/oom_score_adj
+        assert_success
+        assert_eq "$stdout" 500 "exec gets the container's oomScoreAdj"
+        python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["process"]; p["args"]=["cat","/proc/self/oom_score_adj"]; p.pop("oomScoreAdj"); json.dump(p,open(sys.argv[2],"w"))' "$CONFIG" "$T/p.json"
+        run rt exec --process "$T/p.json" "$ID"
+        assert_eq "$stdout" 500 "a process JSON without its own value"
+        python3 -c 'import json,sys; p=json.load(open(sys.argv[1])); p["oomScoreAdj"]=300; json.dump(p,open(sys.argv[1],"w"))' "$T/p.json"
+        run rt exec --process "$T/p.json" "$ID"
+        assert_success
+        # runc 1.1 ignores the process JSON's own value (README)
+        is_runc || assert_eq "$stdout" 300 "the process JSON's own oomScoreAdj"
+}
+
+test_exec_tty_belongs_to_the_user() {
+        start_sleeper
+        local recvtty rpid
+        recvtty=$(need_helper recvtty)
+        "$recvtty" "$T/console.sock" "$T/console.out" '' &
+        rpid=$!
+        defer "grep -qx recvtty /proc/$rpid/comm 2>/dev/null && kill $rpid"
+        retry 50 test -S "$T/console.sock" || fail "recvtty did not start"
+        # (runc takes a console socket only with --detach)
+        run rt exec -d -t --console-socket "$T/console.sock" --user 1000:1000 "$ID" sh -c 'echo "owner=$(stat -c %u $(tty))"'
+        assert_success
+        retry 50 grep -q owner= "$T/console.out" || fail "no tty output: $(cat "$T/console.out" 2>/dev/null)"
+        assert_contains "$(tr -d '\r' <"$T/console.out")" "owner=1000"
+}
+
 run_tests "$@"

@@ -215,4 +215,83 @@ test_sysctl() {
         assert_eq "$stdout" "1"$'\n'"1234"
 }
 
+# runc's fixStdioPermissions: the terminal (and pipes) belong to the
+# process's user, so it can use them after the uid change
+test_terminal_belongs_to_the_user() {
+        recvtty=$(need_helper recvtty)
+        make_bundle
+        cfg_set .process.terminal true
+        cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+        cfg_args sh -c 'echo "owner=$(stat -c %u $(tty))"; echo ok >/dev/stdout && echo reopened'
+        id=$(new_id)
+        "$recvtty" "$T/console.sock" "$T/console.out" &
+        rpid=$!
+        defer "grep -qx recvtty /proc/$rpid/comm && kill $rpid"
+        retry 50 test -S "$T/console.sock" || fail "recvtty did not start"
+        run rt run -d --console-socket "$T/console.sock" -b "$BUNDLE" "$id"
+        assert_success
+        st=0
+        wait "$rpid" || st=$?
+        assert_eq "$st" 0 "recvtty"
+        out=$(tr -d '\r' <"$T/console.out")
+        assert_contains "$out" "owner=1000"
+        assert_contains "$out" "reopened"
+        wait_status "$id" stopped
+        rt delete "$id"
+}
+
+test_stdout_pipe_reopened_by_the_user() {
+        make_bundle
+        cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+        cfg_args sh -c 'echo via-dev-stdout >/dev/stdout; echo via-proc >/proc/self/fd/2'
+        id=$(new_id)
+        # stdout and stderr a pipe the caller made (root's), as a shim's are
+        { rt run -b "$BUNDLE" "$id" </dev/null 2>&1; echo "rc=$?"; } | cat >"$T/out"
+        assert_contains "$(cat "$T/out")" "rc=0"
+        assert_contains "$(cat "$T/out")" via-dev-stdout
+        assert_contains "$(cat "$T/out")" via-proc
+}
+
+# runc's own default config (ambient capabilities without inheritable ones,
+# a terminal) run as is, but for the command: the runtime says nothing
+test_runc_default_config_runs_silently() {
+        command -v runc >/dev/null || skip "runc not installed"
+        make_bundle
+        rm "$CONFIG"
+        (cd "$BUNDLE" && runc spec)
+        cfg_set .process.terminal false
+        cfg_set .root.readonly false
+        cfg_args sh -c 'echo out'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_success
+        assert_eq "$stdout" out
+        assert_eq "$stderr" "" "run prints nothing of its own"
+        cfg_args sleep 1000
+        id=$(new_id)
+        run rt run -d -b "$BUNDLE" "$id"
+        assert_success
+        assert_eq "$stderr" "" "run -d prints nothing of its own"
+        run rt exec "$id" echo exec-out
+        assert_success
+        assert_eq "$stdout" exec-out
+        assert_eq "$stderr" "" "exec prints nothing of its own"
+        for verb in "pause $id" "resume $id" "state $id" "ps $id" "kill $id KILL"; do
+                run rt $verb
+                assert_success "$verb"
+                assert_eq "$stderr" "" "$verb prints nothing on stderr"
+        done
+        wait_status "$id" stopped
+        run rt delete "$id"
+        assert_eq "$stderr" "" "delete prints nothing on stderr"
+        # the ambient capabilities not raised are still said with --debug
+        if is_cella; then
+                cfg_args true
+                id=$(new_id)
+                run "$RUNTIME" --root "$STATE_ROOT" --debug run -b "$BUNDLE" "$id" </dev/null
+                assert_success
+                assert_contains "$stderr" "ambient"
+        fi
+}
+
 run_tests "$@"
