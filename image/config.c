@@ -145,7 +145,7 @@ int image_spec_request_build(const char *config_json, const struct image_run_ove
         }
         req->args = args.v;
         if (args.n == 0) {
-                r = cella_error_set(err, EINVAL, "no command: the image has no Entrypoint or Cmd; give one");
+                r = cella_error_msg(err, EINVAL, "no command: the image has no Entrypoint or Cmd; give one");
                 goto out;
         }
 
@@ -157,7 +157,7 @@ int image_spec_request_build(const char *config_json, const struct image_run_ove
         for (const char *const *e = o->env; e && *e; e++) {
                 if (!strchr(*e, '=')) {
                         req->env = env.v;
-                        r = cella_error_set(err, EINVAL, "env \"%s\": expected KEY=VALUE", *e);
+                        r = cella_error_msg(err, EINVAL, "env \"%s\": expected KEY=VALUE", *e);
                         goto out;
                 }
                 env_set(&env, *e);
@@ -179,7 +179,7 @@ int image_spec_request_build(const char *config_json, const struct image_run_ove
         const char *wd = o->workdir ? o->workdir : image_json_str(cfg, "WorkingDir");
         req->cwd = xstrdup(wd && *wd ? wd : "/");
         if (req->cwd[0] != '/') {
-                r = cella_error_set(err, EINVAL, "working directory \"%s\": not absolute", req->cwd);
+                r = cella_error_msg(err, EINVAL, "working directory \"%s\": not absolute", req->cwd);
                 goto out;
         }
 
@@ -193,7 +193,7 @@ int image_spec_request_build(const char *config_json, const struct image_run_ove
         for (size_t i = 0; i < o->n_volumes; i++) {
                 const struct cella_spec_mount_request *v = &o->volumes[i];
                 if (!v->source || !v->destination || v->destination[0] != '/') {
-                        r = cella_error_set(err, EINVAL, "volume %zu: need SOURCE:/DESTINATION", i + 1);
+                        r = cella_error_msg(err, EINVAL, "volume %zu: need SOURCE:/DESTINATION", i + 1);
                         goto out;
                 }
                 add_mount(req, &n_mounts, xstrdup(v->source), xstrdup(v->destination), v->readonly);
@@ -268,7 +268,7 @@ int image_runtime_config_json(const char *config_json, const struct image_run_ov
                               int rootfs_dirfd, char **json, struct cella_error *err)
 {
         if (!cella_spec_default_json)
-                return cella_error_set(err, ENOSYS, "config.json: this build has no spec generator (runtime/spec.c)");
+                return cella_error_msg(err, ENOSYS, "config.json: this build has no spec generator (runtime/spec.c)");
         struct image_spec_request req;
         int r = image_spec_request_build(config_json, o, rootfs_dirfd, &req, err);
         if (r < 0)
@@ -276,7 +276,7 @@ int image_runtime_config_json(const char *config_json, const struct image_run_ov
         *json = cella_spec_default_json(&req.d);
         image_spec_request_clear(&req);
         if (!*json)
-                return cella_error_set(err, EINVAL, "config.json: generation failed");
+                return cella_error_msg(err, EINVAL, "config.json: generation failed");
         return 0;
 }
 
@@ -290,7 +290,7 @@ int image_bundle(struct image_store *store, const char *image, const char *dir,
                 return cella_error_sys(err, "open %s", dir);
         struct stat st;
         if (fstatat(dfd, "rootfs", &st, AT_SYMLINK_NOFOLLOW) == 0)
-                return cella_error_set(err, EEXIST, "%s/rootfs already exists", dir);
+                return cella_error_msg(err, EEXIST, "%s/rootfs already exists", dir);
         struct image_info *info = NULL;
         int r = image_lookup(store, image, &info, err);
         if (r < 0)

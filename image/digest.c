@@ -92,7 +92,7 @@ int image_blob_writer_begin(struct image_store *store, const char *expect_digest
         if (expect_digest) {
                 const char *hex = image_digest_hex(expect_digest);
                 if (!hex)
-                        return cella_error_set(err, EINVAL, "unsupported digest \"%s\" (want sha256:<64 hex>)",
+                        return cella_error_msg(err, EINVAL, "unsupported digest \"%s\" (want sha256:<64 hex>)",
                                                expect_digest);
                 memcpy(w->expect_hex, hex, IMAGE_HEX_LEN + 1);
         }
@@ -143,7 +143,7 @@ int image_blob_writer_commit(struct image_blob_writer *w, char *hex_out, struct 
         image_sha256_final(&w->hash, hex);
         if (w->expect_hex[0] && !streq(hex, w->expect_hex)) {
                 image_blob_writer_abort(w);
-                return cella_error_set(err, EBADMSG, "blob sha256:%s: digest mismatch (content is sha256:%s)",
+                return cella_error_msg(err, EBADMSG, "blob sha256:%s: digest mismatch (content is sha256:%s)",
                                        w->expect_hex, hex);
         }
         if (fsync(w->fd) < 0) {

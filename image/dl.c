@@ -34,7 +34,7 @@ static const struct symbol symbols[] = {
         SYM(archive_read_support_format_tar, false),
         SYM(archive_read_support_format_raw, false),
         SYM(archive_read_support_filter_all, false),
-        SYM(archive_read_data_into_fd, false),
+        SYM(archive_read_data_block, false),
         SYM(archive_entry_xattr_reset, false),
         SYM(archive_entry_xattr_next, false),
         SYM(archive_entry_symlink, false),

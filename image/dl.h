@@ -31,7 +31,7 @@ struct image_dl {
         __typeof__(archive_read_support_format_tar) *archive_read_support_format_tar;
         __typeof__(archive_read_support_format_raw) *archive_read_support_format_raw;
         __typeof__(archive_read_support_filter_all) *archive_read_support_filter_all;
-        __typeof__(archive_read_data_into_fd) *archive_read_data_into_fd;
+        __typeof__(archive_read_data_block) *archive_read_data_block;
         __typeof__(archive_entry_xattr_reset) *archive_entry_xattr_reset;
         __typeof__(archive_entry_xattr_next) *archive_entry_xattr_next;
         __typeof__(archive_entry_symlink) *archive_entry_symlink;
@@ -77,7 +77,7 @@ int image_dl_load(struct cella_error *err);
 #define archive_read_support_format_tar (image_dl_.archive_read_support_format_tar)
 #define archive_read_support_format_raw (image_dl_.archive_read_support_format_raw)
 #define archive_read_support_filter_all (image_dl_.archive_read_support_filter_all)
-#define archive_read_data_into_fd (image_dl_.archive_read_data_into_fd)
+#define archive_read_data_block (image_dl_.archive_read_data_block)
 #define archive_entry_xattr_reset (image_dl_.archive_entry_xattr_reset)
 #define archive_entry_xattr_next (image_dl_.archive_entry_xattr_next)
 #define archive_entry_symlink (image_dl_.archive_entry_symlink)

@@ -267,7 +267,7 @@ int image_read_all_fd(int fd, char **data, size_t *len, struct cella_error *err,
                         break;
                 n += (size_t)r;
                 if (n > (256u << 20))
-                        return cella_error_set(err, EFBIG, "read %s", what);
+                        return cella_error_msg(err, EFBIG, "%s: larger than 256 MiB", what);
         }
         buf[n] = '\0';
         if (len)
@@ -287,7 +287,7 @@ int image_read_file_at(int dirfd, const char *path, bool in_root, char **data, s
         if (fstat(fd, &st) < 0)
                 return cella_error_sys(err, "stat %s", path);
         if (!S_ISREG(st.st_mode))
-                return cella_error_set(err, EINVAL, "%s: not a regular file", path);
+                return cella_error_msg(err, EINVAL, "%s: not a regular file", path);
         return image_read_all_fd(fd, data, len, err, path);
 }
 

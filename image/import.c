@@ -59,7 +59,7 @@ static int open_in_layout(struct importer *im, const char *path, uint64_t *size)
         struct stat st;
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 close(fd);
-                return cella_error_set(im->err, EINVAL, "%s: not a regular file", path);
+                return cella_error_msg(im->err, EINVAL, "%s: not a regular file", path);
         }
         if (size)
                 *size = (uint64_t)st.st_size;
@@ -70,7 +70,7 @@ static int layout_blob_path(struct importer *im, const char *digest, char *path,
 {
         const char *hex = image_digest_hex(digest);
         if (!hex)
-                return cella_error_set(im->err, EINVAL, "unsupported digest \"%s\"", digest ? digest : "(none)");
+                return cella_error_msg(im->err, EINVAL, "unsupported digest \"%s\"", digest ? digest : "(none)");
         snprintf(path, len, "blobs/sha256/%s", hex);
         return 0;
 }
@@ -112,7 +112,7 @@ static int import_layer(struct importer *im, const char *path, const char *blob_
 {
         const char *diff_hex = image_digest_hex(diff_id);
         if (!diff_hex)
-                return cella_error_set(im->err, EINVAL, "unsupported diff_id \"%s\"", diff_id ? diff_id : "(none)");
+                return cella_error_msg(im->err, EINVAL, "unsupported diff_id \"%s\"", diff_id ? diff_id : "(none)");
         const char *want_hex = blob_digest ? image_digest_hex(blob_digest) : NULL;
         bool have_blob = want_hex && image_blob_exists(im->store, want_hex);
         bool have_layer = image_layer_complete(im->store, diff_hex);
@@ -240,13 +240,13 @@ static int load_image_config(struct importer *im, const char *path, const char *
                 return cella_error_prefix(im->err, "%s", what);
         yajl_val ids = image_json_get(image_json_get(c->doc, "rootfs"), "diff_ids");
         if (!ids || !YAJL_IS_ARRAY(ids))
-                return cella_error_set(im->err, EINVAL, "%s: image config: no rootfs.diff_ids", what);
+                return cella_error_msg(im->err, EINVAL, "%s: image config: no rootfs.diff_ids", what);
         for (size_t i = 0; i < ids->u.array.len; i++)
                 if (!YAJL_IS_STRING(ids->u.array.values[i]))
-                        return cella_error_set(im->err, EINVAL, "%s: image config: rootfs.diff_ids[%zu]: not a string",
+                        return cella_error_msg(im->err, EINVAL, "%s: image config: rootfs.diff_ids[%zu]: not a string",
                                                what, i);
         if (ids->u.array.len != n_layers)
-                return cella_error_set(im->err, EINVAL, "%s: %zu layers but %zu diff_ids", manifest, n_layers,
+                return cella_error_msg(im->err, EINVAL, "%s: %zu layers but %zu diff_ids", manifest, n_layers,
                                        ids->u.array.len);
         c->diff_ids = ids;
         return 0;
@@ -324,11 +324,11 @@ static int import_oci_manifest(struct importer *im, const char *digest, char *na
                 return r;
         const char *mt = image_json_str(m, "mediaType");
         if (mt && (streq(mt, MT_OCI_INDEX) || streq(mt, MT_DOCKER_LIST)))
-                return cella_error_set(im->err, EINVAL, "%s: nested index not supported here", digest);
+                return cella_error_msg(im->err, EINVAL, "%s: nested index not supported here", digest);
         const char *config_digest = image_json_str(image_json_get(m, "config"), "digest");
         yajl_val layers = image_json_get(m, "layers");
         if (!config_digest || !layers || !YAJL_IS_ARRAY(layers))
-                return cella_error_set(im->err, EINVAL, "manifest %s: no config or layers", digest);
+                return cella_error_msg(im->err, EINVAL, "manifest %s: no config or layers", digest);
 
         char cpath[128];
         r = layout_blob_path(im, config_digest, cpath, sizeof cpath);
@@ -395,7 +395,7 @@ static int import_oci_index(struct importer *im, const char *path, const char *d
                             int depth)
 {
         if (depth > 4)
-                return cella_error_set(im->err, ELOOP, "%s: indexes nested too deep", path);
+                return cella_error_msg(im->err, ELOOP, "%s: indexes nested too deep", path);
         _cleanup_free_ char *text = NULL;
         int r;
         if (digest) {
@@ -416,7 +416,7 @@ static int import_oci_index(struct importer *im, const char *path, const char *d
                 return r;
         yajl_val manifests = image_json_get(idx, "manifests");
         if (!manifests || !YAJL_IS_ARRAY(manifests))
-                return cella_error_set(im->err, EINVAL, "%s: no \"manifests\" array", path);
+                return cella_error_msg(im->err, EINVAL, "%s: no \"manifests\" array", path);
         bool picked = false;
         for (size_t i = 0; i < manifests->u.array.len; i++) {
                 yajl_val d = manifests->u.array.values[i];
@@ -485,7 +485,7 @@ static int import_docker_one(struct importer *im, yajl_val entry, size_t idx)
         const char *config_path = image_json_str(entry, "Config");
         yajl_val layers = image_json_get(entry, "Layers");
         if (!config_path || !layers || !YAJL_IS_ARRAY(layers))
-                return cella_error_set(im->err, EINVAL, "manifest.json[%zu]: no Config or Layers", idx);
+                return cella_error_msg(im->err, EINVAL, "manifest.json[%zu]: no Config or Layers", idx);
         size_t n = layers->u.array.len;
         char mwhat[64];
         snprintf(mwhat, sizeof mwhat, "manifest.json[%zu]", idx);
@@ -497,7 +497,7 @@ static int import_docker_one(struct importer *im, yajl_val entry, size_t idx)
         for (size_t i = 0; i < n; i++) {
                 yajl_val p = layers->u.array.values[i];
                 if (!YAJL_IS_STRING(p))
-                        return cella_error_set(im->err, EINVAL, "manifest.json[%zu].Layers[%zu]: not a string", idx, i);
+                        return cella_error_msg(im->err, EINVAL, "manifest.json[%zu].Layers[%zu]: not a string", idx, i);
                 paths[i] = p->u.string;
         }
         struct image_info info = { 0 };
@@ -540,7 +540,7 @@ static int import_docker(struct importer *im)
         if (r < 0)
                 return r;
         if (!YAJL_IS_ARRAY(list))
-                return cella_error_set(im->err, EINVAL, "manifest.json: not an array");
+                return cella_error_msg(im->err, EINVAL, "manifest.json: not an array");
         for (size_t i = 0; i < list->u.array.len; i++) {
                 r = import_docker_one(im, list->u.array.values[i], i);
                 if (r < 0)
@@ -596,7 +596,7 @@ static char *source_basename(const char *path)
 static int record_images(struct importer *im, struct image_list *imported)
 {
         if (im->opts && im->opts->name && im->found.n > 1)
-                return cella_error_set(im->err, EINVAL, "--name: the source holds %zu images, not one", im->found.n);
+                return cella_error_msg(im->err, EINVAL, "--name: the source holds %zu images, not one", im->found.n);
         struct image_list index;
         int r = image_index_load(im->store, &index, im->err);
         if (r < 0)
@@ -676,12 +676,12 @@ static int import_locked(struct importer *im, const char *path, struct image_lis
                 else if (fstatat(im->layout_fd, "manifest.json", &ist, 0) == 0)
                         r = import_docker(im);
                 else
-                        r = cella_error_set(im->err, EINVAL,
+                        r = cella_error_msg(im->err, EINVAL,
                                             "%s: neither an OCI layout (index.json) nor a docker archive (manifest.json)",
                                             path);
         }
         if (r >= 0 && im->found.n == 0)
-                r = cella_error_set(im->err, ENOENT, "%s: no image for this platform", path);
+                r = cella_error_msg(im->err, ENOENT, "%s: no image for this platform", path);
         if (r >= 0)
                 r = record_images(im, imported);
         if (tmpdir[0])

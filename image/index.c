@@ -77,7 +77,7 @@ static int parse_image(yajl_val v, size_t i, struct image_info *info, struct cel
         const char *manifest = image_json_str(v, "manifest");
         const char *config = image_json_str(v, "config");
         if (!image_digest_hex(manifest) || !image_digest_hex(config))
-                return cella_error_set(err, EINVAL, "images.json: images[%zu]: bad manifest/config digest", i);
+                return cella_error_msg(err, EINVAL, "images.json: images[%zu]: bad manifest/config digest", i);
         info->manifest_digest = xstrdup(manifest);
         info->config_digest = xstrdup(config);
         yajl_val names = image_json_get(v, "names");
@@ -96,7 +96,7 @@ static int parse_image(yajl_val v, size_t i, struct image_info *info, struct cel
                 const char *d = image_json_str(layers->u.array.values[k], "diff_id");
                 const char *b = image_json_str(layers->u.array.values[k], "blob");
                 if (!image_digest_hex(d) || !image_digest_hex(b))
-                        return cella_error_set(err, EINVAL, "images.json: images[%zu].layers[%zu]: bad digest", i, k);
+                        return cella_error_msg(err, EINVAL, "images.json: images[%zu].layers[%zu]: bad digest", i, k);
                 info->diff_ids[k] = xstrdup(d);
                 info->layer_blobs[k] = xstrdup(b);
                 info->n_layers++;
@@ -130,7 +130,7 @@ int image_index_load(struct image_store *store, struct image_list *list, struct 
         yajl_val images = image_json_get(root, "images");
         if (!images || !YAJL_IS_ARRAY(images)) {
                 yajl_tree_free(root);
-                return cella_error_set(err, EINVAL, "%s/images.json: no \"images\" array", store->root);
+                return cella_error_msg(err, EINVAL, "%s/images.json: no \"images\" array", store->root);
         }
         list->v = xcalloc(images->u.array.len + 1, sizeof *list->v);
         for (size_t i = 0; i < images->u.array.len; i++) {
@@ -228,13 +228,13 @@ int image_index_find(const struct image_list *list, const char *ref, bool *by_na
                 for (size_t i = 0; i < list->n; i++)
                         if (strncmp(list->v[i].config_digest + 7, hex, n) == 0) {
                                 if (found >= 0)
-                                        return cella_error_set(err, EINVAL, "image \"%s\": ambiguous ID prefix", ref);
+                                        return cella_error_msg(err, EINVAL, "image \"%s\": ambiguous ID prefix", ref);
                                 found = (int)i;
                         }
                 if (found >= 0)
                         return found;
         }
-        return cella_error_set(err, ENOENT, "image \"%s\"", ref);
+        return cella_error_msg(err, ENOENT, "image \"%s\" not found", ref);
 }
 
 void image_index_drop_name(struct image_list *list, const char *name_in)
@@ -283,7 +283,7 @@ int image_read_config(struct image_store *store, const struct image_info *info, 
 {
         const char *hex = image_digest_hex(info->config_digest);
         if (!hex)
-                return cella_error_set(err, EINVAL, "bad config digest %s", info->config_digest);
+                return cella_error_msg(err, EINVAL, "bad config digest %s", info->config_digest);
         _cleanup_close_ int fd = image_blob_open(store, hex, err);
         if (fd < 0)
                 return fd;

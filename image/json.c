@@ -50,7 +50,7 @@ static bool nesting_within(const char *p, unsigned max)
 int image_json_parse(const char *text, const char *what, yajl_val *out, struct cella_error *err)
 {
         if (!nesting_within(text, IMAGE_JSON_MAX_DEPTH))
-                return cella_error_set(err, EINVAL, "%s: invalid JSON: nested deeper than %d levels", what,
+                return cella_error_msg(err, EINVAL, "%s: invalid JSON: nested deeper than %d levels", what,
                                        IMAGE_JSON_MAX_DEPTH);
         char ebuf[256] = "";
         yajl_val v = yajl_tree_parse(text, ebuf, sizeof ebuf);
@@ -58,7 +58,7 @@ int image_json_parse(const char *text, const char *what, yajl_val *out, struct c
                 char *nl = strchr(ebuf, '\n');
                 if (nl)
                         *nl = '\0';
-                return cella_error_set(err, EINVAL, "%s: invalid JSON: %s", what, ebuf);
+                return cella_error_msg(err, EINVAL, "%s: invalid JSON: %s", what, ebuf);
         }
         *out = v;
         return 0;

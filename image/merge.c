@@ -80,32 +80,63 @@ static int copy_meta(struct merger *m, int src_fd, int dst_fd, const struct stat
         return 0;
 }
 
-static int copy_data(int src, int dst)
+/* [off, end) of src to the same offsets of dst: copy_file_range (a reflink
+ * or an in-kernel copy), else read and write. */
+static int copy_range(int src, int dst, off_t off, off_t end)
 {
-        for (;;) {
-                ssize_t n = copy_file_range(src, NULL, dst, NULL, 1 << 30, 0);
-                if (n == 0)
-                        return 0;
-                if (n > 0)
-                        continue;
-                if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
-                        return -errno;
-                break;
-        }
-        char buf[65536];
-        for (;;) {
-                ssize_t n = read(src, buf, sizeof buf);
+        bool kernel_copy = true;
+        while (off < end) {
+                size_t want = (size_t)(end - off) < (1u << 30) ? (size_t)(end - off) : (1u << 30);
+                if (kernel_copy) {
+                        loff_t in = off, out = off;
+                        ssize_t n = copy_file_range(src, &in, dst, &out, want, 0);
+                        if (n > 0) {
+                                off += n;
+                                continue;
+                        }
+                        if (n == 0)
+                                return 0;   /* src shrank under us */
+                        if (errno != EXDEV && errno != ENOSYS && errno != EINVAL && errno != EOPNOTSUPP)
+                                return -errno;
+                        kernel_copy = false;
+                }
+                char buf[65536];
+                ssize_t n = pread(src, buf, want < sizeof buf ? want : sizeof buf, off);
                 if (n < 0)
                         return -errno;
                 if (n == 0)
                         return 0;
-                for (ssize_t off = 0; off < n;) {
-                        ssize_t w = write(dst, buf + off, (size_t)(n - off));
+                for (ssize_t done = 0; done < n;) {
+                        ssize_t w = pwrite(dst, buf + done, (size_t)(n - done), off + done);
                         if (w < 0)
                                 return -errno;
-                        off += w;
+                        done += w;
                 }
+                off += n;
         }
+        return 0;
+}
+
+/* The data of a file, holes left out (SEEK_DATA/SEEK_HOLE), then its size:
+ * a sparse file stays sparse in the copy. */
+static int copy_data(int src, int dst, off_t size)
+{
+        off_t off = 0;
+        while (off < size) {
+                off_t data = lseek(src, off, SEEK_DATA);
+                if (data < 0 && errno == ENXIO)
+                        break;                  /* a hole up to the end */
+                off_t hole = data < 0 ? size : lseek(src, data, SEEK_HOLE);
+                if (data < 0)
+                        data = off;             /* no SEEK_DATA here: copy all of it */
+                if (hole < 0 || hole > size)
+                        hole = size;
+                int r = copy_range(src, dst, data, hole);
+                if (r < 0)
+                        return r;
+                off = hole;
+        }
+        return ftruncate(dst, size) < 0 ? -errno : 0;
 }
 
 static int copy_regular(struct merger *m, int sdir, int ddir, const char *name, const struct stat *st,
@@ -123,7 +154,7 @@ static int copy_regular(struct merger *m, int sdir, int ddir, const char *name, 
         _cleanup_close_ int d = openat(ddir, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
         if (d < 0)
                 return cella_error_sys(m->err, "create %s", path);
-        int r = copy_data(s, d);
+        int r = copy_data(s, d, st->st_size);
         if (r < 0)
                 return cella_error_set(m->err, -r, "copy %s", path);
         r = copy_meta(m, s, d, st, path);
@@ -187,7 +218,7 @@ static int merge_entry(struct merger *m, int sdir, int ddir, const char *name, c
                 return S_ISREG(st.st_mode) ? copy_regular(m, sdir, ddir, name, &st, path)
                                            : copy_other(m, sdir, ddir, name, &st, path);
         if (depth > 4096)
-                return cella_error_set(m->err, ELOOP, "%s: too deep", path);
+                return cella_error_msg(m->err, ELOOP, "%s: too deep", path);
         if (!exists && mkdirat(ddir, name, 0700) < 0)
                 return cella_error_sys(m->err, "mkdir %s", path);
         _cleanup_close_ int s = openat(sdir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -235,7 +266,7 @@ int image_merge_layers(struct image_store *store, const struct image_info *info,
                 const char *hex = image_digest_hex(info->diff_ids[i]);
                 _cleanup_close_ int lfd = hex ? image_layer_open(store, hex, err) : -1;
                 if (lfd < 0)
-                        r = hex ? lfd : cella_error_set(err, EINVAL, "bad diff_id %s", info->diff_ids[i]);
+                        r = hex ? lfd : cella_error_msg(err, EINVAL, "bad diff_id %s", info->diff_ids[i]);
                 else
                         r = merge_dir(&m, lfd, dest_fd, "", 0);
                 /* hard links never span layers */

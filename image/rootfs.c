@@ -12,7 +12,7 @@
 static int check_container_id(const char *id, struct cella_error *err)
 {
         if (!id || !*id || strlen(id) > 200 || strchr(id, '/') || streq(id, ".") || streq(id, "..") || id[0] == '.')
-                return cella_error_set(err, EINVAL, "invalid container id \"%s\"", id ? id : "");
+                return cella_error_msg(err, EINVAL, "invalid container id \"%s\"", id ? id : "");
         return 0;
 }
 
@@ -86,7 +86,7 @@ static int mount_overlay_legacy(struct image_store *store, const struct image_in
                 o += (size_t)snprintf(opts + o, cap - o, "%s/diff%s", info->diff_ids[i] + 7, i ? ":" : "");
         o += (size_t)snprintf(opts + o, cap - o, ",upperdir=%s/upper,workdir=%s/work", cdir, cdir);
         if (o >= (size_t)getpagesize())
-                return cella_error_set(err, E2BIG, "overlay: %zu layers do not fit in mount options", info->n_layers);
+                return cella_error_msg(err, E2BIG, "overlay: %zu layers do not fit in mount options", info->n_layers);
         _cleanup_close_ int cwd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
         _cleanup_close_ int layers = openat(store->root_fd, "layers", O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (cwd < 0 || layers < 0 || fchdir(layers) < 0)
@@ -130,12 +130,12 @@ static int prepare_container(struct image_store *store, const char *image, const
         r = image_lookup(store, image, info, err);
         for (size_t i = 0; r >= 0 && i < (*info)->n_layers; i++)
                 if (!image_layer_complete(store, (*info)->diff_ids[i] + 7))
-                        r = cella_error_set(err, ENOENT, "image %s: layer %s is missing (re-import it)", image,
+                        r = cella_error_msg(err, ENOENT, "image %s: layer %s is missing (re-import it)", image,
                                             (*info)->diff_ids[i]);
         char cdir[256];
         snprintf(cdir, sizeof cdir, "containers/%s", id);
         if (r >= 0 && mkdirat(store->root_fd, cdir, 0700) < 0)
-                r = errno == EEXIST ? cella_error_set(err, EEXIST, "container %s: %s/%s already exists", id,
+                r = errno == EEXIST ? cella_error_msg(err, EEXIST, "container %s: %s/%s already exists", id,
                                                       store->root, cdir)
                                     : cella_error_sys(err, "mkdir %s/%s", store->root, cdir);
         if (r >= 0) {
@@ -160,7 +160,7 @@ int image_mount_rootfs(struct image_store *store, const char *image, const char 
         if (r < 0)
                 return r;
         if (store->opts.driver == IMAGE_DRIVER_OVERLAY && !overlay_available())
-                return cella_error_set(err, ENODEV,
+                return cella_error_msg(err, ENODEV,
                                        "overlayfs is not available (modprobe overlay, or use the vfs storage driver)");
         struct image_info *info = NULL;
         _cleanup_close_ int cfd = -1;
@@ -175,7 +175,7 @@ int image_mount_rootfs(struct image_store *store, const char *image, const char 
                 } else if (store->opts.driver == IMAGE_DRIVER_VFS) {
                         r = image_merge_layers(store, info, rootfs_fd, err);
                 } else if (info->n_layers == 0) {
-                        r = cella_error_set(err, EINVAL, "image %s has no layers", image);
+                        r = cella_error_msg(err, EINVAL, "image %s has no layers", image);
                 } else {
                         r = store->opts.legacy_mount ? -EOPNOTSUPP
                                                      : mount_overlay_fsconfig(store->root, info, cdir, rootfs_fd, err);
@@ -210,7 +210,7 @@ int image_umount_rootfs(struct image_store *store, const char *container_id, str
                 if (umount2(target, UMOUNT_NOFOLLOW) < 0 && umount2(target, MNT_DETACH | UMOUNT_NOFOLLOW) < 0)
                         return cella_error_sys(err, "umount %s", target);
                 if (image_is_mountpoint_at(cfd, "rootfs") == 1)
-                        return cella_error_set(err, EBUSY, "%s is still mounted", target);
+                        return cella_error_msg(err, EBUSY, "%s is still mounted", target);
         }
         r = image_store_lock(store, err);
         if (r < 0)

@@ -95,7 +95,7 @@ bool image_layer_complete(struct image_store *store, const char *hex)
 int image_layer_open(struct image_store *store, const char *hex, struct cella_error *err)
 {
         if (!image_layer_complete(store, hex))
-                return cella_error_set(err, ENOENT, "layer sha256:%s is not unpacked", hex);
+                return cella_error_msg(err, ENOENT, "layer sha256:%s is not unpacked", hex);
         char path[128];
         snprintf(path, sizeof path, "layers/%s/diff", hex);
         int fd = openat(store->root_fd, path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -110,9 +110,33 @@ static ssize_t inner_read(struct archive *a, void *data, const void **buf)
 
 /* ---- entry helpers ---- */
 
+/* A refusal is about the archive's content: the errno (ELOOP, EXDEV) is for
+ * callers to test, its text ("Invalid cross-device link") would mislead. */
 static int refuse(struct unpacker *u, const char *name, int errnum, const char *why)
 {
-        return cella_error_set(u->err, errnum, "layer entry \"%s\": %s", name, why);
+        return cella_error_msg(u->err, errnum, "layer entry \"%s\": %s", name, why);
+}
+
+/* libarchive's message is complete; its errno is often a category (EILSEQ
+ * for "not this format", EINVAL, -1 for "misc") whose strerror text would
+ * mislead ("Invalid or incomplete multibyte or wide character"): only a
+ * system error's text is added. */
+static int archive_message(struct cella_error *err, struct archive *a, const char *what)
+{
+        int e = archive_errno(a);
+        const char *s = archive_error_string(a) ? archive_error_string(a) : "unknown error";
+        if (e > 0 && e != EILSEQ && e != EINVAL)
+                return cella_error_set(err, e, "%s: %s", what, s);
+        return cella_error_msg(err, e > 0 ? e : EINVAL, "%s: %s", what, s);
+}
+
+static int archive_entry_fail(struct unpacker *u, struct archive *a, const char *name)
+{
+        if (u->err->msg[0] && u->src_error)
+                return cella_error_code(u->err);
+        char what[PATH_MAX + 32];
+        snprintf(what, sizeof what, "layer entry \"%s\"", name);
+        return archive_message(u->err, a, what);
 }
 
 /* Open (creating missing directories) the parent of an entry. */
@@ -243,6 +267,80 @@ static int apply_meta_fd(struct unpacker *u, struct archive_entry *e, int fd, co
         return 0;
 }
 
+#define SPARSE_BLOCK 4096
+
+static bool all_zero(const unsigned char *p, size_t n)
+{
+        return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
+}
+
+static int pwrite_all(int fd, const unsigned char *p, size_t n, off_t off)
+{
+        while (n > 0) {
+                ssize_t w = pwrite(fd, p, n, off);
+                if (w < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += w;
+                n -= (size_t)w;
+                off += w;
+        }
+        return 0;
+}
+
+/* Write [p, p+n) at off, leaving out the file-aligned blocks that are all
+ * zero: they stay holes. */
+static int write_sparse(int fd, const unsigned char *p, size_t n, off_t off)
+{
+        size_t i = 0;
+        while (i < n) {
+                size_t block = SPARSE_BLOCK - (size_t)((off + (off_t)i) % SPARSE_BLOCK);
+                if (block > n - i)
+                        block = n - i;
+                if (all_zero(p + i, block)) {
+                        i += block;
+                        continue;
+                }
+                /* a run of blocks with data: one pwrite */
+                size_t j = i + block;
+                while (j < n) {
+                        size_t b = SPARSE_BLOCK < n - j ? SPARSE_BLOCK : n - j;
+                        if (all_zero(p + j, b))
+                                break;
+                        j += b;
+                }
+                int r = pwrite_all(fd, p + i, j - i, off + (off_t)i);
+                if (r < 0)
+                        return r;
+                i = j;
+        }
+        return 0;
+}
+
+/* An entry's data. The gaps of a sparse entry and blocks of zeros are not
+ * written, and the size is set at the end: a 10 GiB sparse file stays a few
+ * blocks on disk. */
+static int write_data(struct unpacker *u, struct archive *a, int fd, int64_t size, const char *name)
+{
+        for (;;) {
+                const void *buf;
+                size_t len;
+                la_int64_t off;
+                int r = archive_read_data_block(a, &buf, &len, &off);
+                if (r == ARCHIVE_EOF)
+                        break;
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
+                        return archive_entry_fail(u, a, name);
+                if (len && (r = write_sparse(fd, buf, len, (off_t)off)) < 0)
+                        return cella_error_set(u->err, -r, "layer entry \"%s\": write", name);
+        }
+        if (ftruncate(fd, (off_t)size) < 0)
+                return cella_error_sys(u->err, "layer entry \"%s\": truncate", name);
+        return 0;
+}
+
 static int write_regular(struct unpacker *u, struct archive *a, struct archive_entry *e, int pfd,
                          const char *base, const char *name)
 {
@@ -256,10 +354,9 @@ static int write_regular(struct unpacker *u, struct archive *a, struct archive_e
         if (fd < 0)
                 return cella_error_sys(u->err, "layer entry \"%s\": create", name);
         if (archive_entry_size(e) > 0) {
-                int r = archive_read_data_into_fd(a, fd);
-                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
-                        return cella_error_set(u->err, archive_errno(a) > 0 ? archive_errno(a) : EIO,
-                                               "layer entry \"%s\": %s", name, archive_error_string(a));
+                int r = write_data(u, a, fd, archive_entry_size(e), name);
+                if (r < 0)
+                        return r;
         }
         return apply_meta_fd(u, e, fd, name, true);
 }
@@ -416,15 +513,15 @@ static int unpack_entry(struct unpacker *u, struct archive *a, struct archive_en
 {
         const char *raw = archive_entry_pathname(e);
         if (!raw)
-                return cella_error_set(u->err, EINVAL, "layer entry #%llu: no name",
+                return cella_error_msg(u->err, EINVAL, "layer entry #%llu: no name",
                                        (unsigned long long)u->stats.entries);
         if (++u->stats.entries > u->limits.max_entries)
-                return cella_error_set(u->err, EFBIG, "layer entry \"%s\": tar bomb: more than %llu entries",
+                return cella_error_msg(u->err, EFBIG, "layer entry \"%s\": tar bomb: more than %llu entries",
                                        raw, (unsigned long long)u->limits.max_entries);
         if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
                 u->stats.bytes += (uint64_t)archive_entry_size(e);
                 if (u->stats.bytes > u->limits.max_bytes)
-                        return cella_error_set(u->err, EFBIG, "layer entry \"%s\": tar bomb: more than %llu bytes",
+                        return cella_error_msg(u->err, EFBIG, "layer entry \"%s\": tar bomb: more than %llu bytes",
                                                raw, (unsigned long long)u->limits.max_bytes);
         }
         char path[PATH_MAX];
@@ -500,9 +597,7 @@ static int archive_fail(struct unpacker *u, struct archive *a, const char *what)
 {
         if (u->err->msg[0] && u->src_error)
                 return cella_error_code(u->err);
-        int e = archive_errno(a);
-        return cella_error_set(u->err, e > 0 ? e : EINVAL, "%s: %s", what,
-                               archive_error_string(a) ? archive_error_string(a) : "unknown error");
+        return archive_message(u->err, a, what);
 }
 
 int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd,
@@ -584,7 +679,7 @@ int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd
                 image_sha256_final(&u.diff_hash, hex);
                 u.hashing = false;
                 if (diff_hex && !streq(hex, diff_hex))
-                        r = cella_error_set(err, EBADMSG, "layer diff_id sha256:%s: mismatch (content is sha256:%s)",
+                        r = cella_error_msg(err, EBADMSG, "layer diff_id sha256:%s: mismatch (content is sha256:%s)",
                                             diff_hex, hex);
                 if (src->diff_hex_out)
                         memcpy(src->diff_hex_out, hex, sizeof hex);

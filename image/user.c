@@ -35,7 +35,7 @@ static size_t split_fields(char *line, char **f, size_t n)
 static int read_db(int rootfd, const char *path, char **text, struct cella_error *err)
 {
         if (rootfd < 0)
-                return cella_error_set(err, ENOENT, "no rootfs to read %s from", path);
+                return cella_error_msg(err, ENOENT, "no rootfs to read %s from", path);
         return image_read_file_at(rootfd, path, true, text, NULL, err);
 }
 
@@ -60,7 +60,7 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
         _cleanup_free_ char *passwd = NULL;
         struct cella_error perr = { 0 };
         if (read_db(rootfs_dirfd, "etc/passwd", &passwd, &perr) < 0 && !uid_numeric)
-                return cella_error_set(err, perr.errnum ? perr.errnum : ENOENT,
+                return cella_error_msg(err, perr.errnum ? perr.errnum : ENOENT,
                                        "user \"%s\": cannot read the image's /etc/passwd (%s)", user, perr.msg);
         bool found = false;
         if (passwd) {
@@ -79,7 +79,7 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
                 }
         }
         if (!found && !uid_numeric)
-                return cella_error_set(err, ENOENT, "user \"%s\": not found in the image's /etc/passwd", user);
+                return cella_error_msg(err, ENOENT, "user \"%s\": not found in the image's /etc/passwd", user);
 
         _cleanup_free_ char *groups = NULL;
         uint32_t explicit_gid;
@@ -90,7 +90,7 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
         if (!group_found || user_name)
                 read_db(rootfs_dirfd, "etc/group", &groups, NULL);
         if (!group_found && !groups)
-                return cella_error_set(err, ENOENT, "group \"%s\": cannot read the image's /etc/group", group);
+                return cella_error_msg(err, ENOENT, "group \"%s\": cannot read the image's /etc/group", group);
         if (groups) {
                 char *save = NULL;
                 for (char *l = strtok_r(groups, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
@@ -117,7 +117,7 @@ int image_resolve_user(int rootfs_dirfd, const char *spec, uint32_t *uid, uint32
                 free(*extra_gids);
                 *extra_gids = NULL;
                 *n_extra_gids = 0;
-                return cella_error_set(err, ENOENT, "group \"%s\": not found in the image's /etc/group", group);
+                return cella_error_msg(err, ENOENT, "group \"%s\": not found in the image's /etc/group", group);
         }
         return 0;
 }

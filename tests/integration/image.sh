@@ -175,6 +175,8 @@ check "import OCI layout (zstd)" cella image import "$OCIZ"
 check "import OCI archive with two images" cella image import "$T/oci-archive.tar"
 check "import docker-save archive" cella image import "$T/docker-save.tar"
 check "import gzipped docker-save archive with --name" cella image import --name bb:gz "$T/docker-save.tar.gz"
+check "import PATH --name NAME (a flag after the path)" cella image import "$T/docker-save.tar.gz" --name bb:after
+if cella image inspect bb:after >/dev/null 2>&1; then ok "the name given after the path"; else not_ok "the name given after the path"; fi
 
 cella image ls >"$T/ls" 2>&1
 if grep -q '^localhost/layered:latest' "$T/ls" && grep -q '^localhost/bbzstd:1' "$T/ls" &&
@@ -363,6 +365,86 @@ else
         not_ok "a ../ escape in a layer is refused"; sed 's/^/#   /' "$T/out"
 fi
 
+# import errors are about the archive: no errno text that points elsewhere
+# ("Invalid cross-device link" for a path that escapes, EILSEQ's "Invalid
+# or incomplete multibyte or wide character" for "not a tar")
+errno_texts='Invalid cross-device link|Invalid argument|multibyte or wide character|Bad message|Too many levels'
+cp "$T/out" "$T/errs"
+# a hard link whose target leaves the layer
+HL="$T/hardlink"
+new_layout "$HL"
+python3 - "$T/hl.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("link"); i.type = tarfile.LNKTYPE; i.linkname = "../../etc/passwd"; t.addfile(i)
+PY
+hld=$(sha "$T/hl.tar")
+cp "$T/hl.tar" "$HL/blobs/sha256/$hld"
+LAYERS="{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar\",\"digest\":\"sha256:$hld\",\"size\":$(size "$T/hl.tar")}"
+DIFFS="\"sha256:$hld\""
+finish_image "$HL" "localhost/hardlink:latest"
+write_index "$HL"
+if cella image import "$HL" >"$T/out" 2>&1; then
+        not_ok "a hard link out of the layer is refused"
+elif grep -q 'outside the layer' "$T/out"; then
+        ok "a hard link out of the layer is refused"
+else
+        not_ok "a hard link out of the layer is refused"; sed 's/^/#   /' "$T/out"
+fi
+cat "$T/out" >>"$T/errs"
+echo "not an image" >"$T/junk.tar"
+cella image import "$T/junk.tar" >>"$T/errs" 2>&1
+head -c 3000 "$T/docker-save.tar.gz" >"$T/truncated.tar.gz"
+cella image import "$T/truncated.tar.gz" >>"$T/errs" 2>&1
+if grep -Eq "$errno_texts" "$T/errs"; then
+        not_ok "import errors carry no misleading errno text"; sed 's/^/#   /' "$T/errs"
+else
+        ok "import errors carry no misleading errno text"
+fi
+
+# ---- sparse files stay sparse: the layer, the vfs driver, cella bundle ----
+SPS="$T/sparsesrc"
+mkdir -p "$SPS"
+truncate -s 10G "$SPS/big"
+printf middle | dd of="$SPS/big" bs=1 seek=5368709120 conv=notrunc 2>/dev/null
+cp /bin/busybox "$SPS/busybox"
+# GNU sparse entries: the archive is small
+tar --numeric-owner -S -C "$SPS" -cf "$T/sparse.tar" .
+SPL="$T/sparse"
+new_layout "$SPL"
+spd=$(sha "$T/sparse.tar")
+gzip -n -c "$T/sparse.tar" >"$T/sparse.gz"
+spb=$(sha "$T/sparse.gz")
+mv "$T/sparse.gz" "$SPL/blobs/sha256/$spb"
+LAYERS="{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar+gzip\",\"digest\":\"sha256:$spb\",\"size\":$(size "$SPL/blobs/sha256/$spb")}"
+DIFFS="\"sha256:$spd\""
+finish_image "$SPL" "localhost/sparse:latest" ',"Entrypoint":["/busybox"]'
+write_index "$SPL"
+# sparse_ok FILE: 10 GiB long, the data in the middle, under 1 MiB allocated
+sparse_ok() {
+        [ "$(stat -c %s "$1")" = 10737418240 ] && [ $(($(stat -c '%b * %B' "$1"))) -lt 1048576 ] &&
+                [ "$(dd if="$1" bs=1 skip=5368709120 count=6 2>/dev/null)" = middle ]
+}
+sparse_what() { echo "# $1: size $(stat -c %s "$1"), allocated $(($(stat -c '%b * %B' "$1"))) bytes"; }
+if cella image import "$SPL" >"$T/out" 2>&1 && L=$(ls -d "$ROOT"/layers/*/diff/big) && sparse_ok "$L"; then
+        ok "a sparse file in a layer stays sparse"
+else
+        not_ok "a sparse file in a layer stays sparse"; sed 's/^/#   /' "$T/out"; [ -n "${L:-}" ] && sparse_what "$L"
+fi
+if R=$(cella image mount --driver vfs localhost/sparse:latest sparse1 2>"$T/out") && sparse_ok "$R/big"; then
+        ok "a sparse file stays sparse in the vfs driver"
+else
+        not_ok "a sparse file stays sparse in the vfs driver"; sed 's/^/#   /' "$T/out"; [ -n "${R:-}" ] && sparse_what "$R/big"
+fi
+cella image umount sparse1 >/dev/null 2>&1
+if cella bundle localhost/sparse:latest "$T/sparse-bundle" >"$T/out" 2>&1 && sparse_ok "$T/sparse-bundle/rootfs/big"; then
+        ok "a sparse file stays sparse in cella bundle"
+else
+        not_ok "a sparse file stays sparse in cella bundle"; sed 's/^/#   /' "$T/out"; sparse_what "$T/sparse-bundle/rootfs/big"
+fi
+rm -rf "$T/sparse-bundle" "$SPS"
+cella image rm localhost/sparse:latest >/dev/null 2>&1
+
 # ---- interrupted import, then a clean re-import ----
 BIG="$T/big"
 new_layout "$BIG"
@@ -441,7 +523,7 @@ if cella image inspect localhost/bbzstd:1 >/dev/null 2>&1 && cella image mount -
 else
         not_ok "prune keeps what named images use"
 fi
-for n in bb:gz localhost/bbzstd:1 localhost/multi-a localhost/multi-b busybox:docker localhost/layered:latest; do cella image rm "$n" >/dev/null 2>&1; done
+for n in bb:gz bb:after localhost/bbzstd:1 localhost/multi-a localhost/multi-b busybox:docker localhost/layered:latest; do cella image rm "$n" >/dev/null 2>&1; done
 cella image prune >/dev/null 2>&1
 if [ -z "$(ls "$ROOT/layers")" ] && [ -z "$(ls "$ROOT/blobs/sha256")" ]; then ok "store empty after removing every image"; else not_ok "store empty after removing every image"; sed 's/^/#   /' "$ROOT/images.json"; fi
 
