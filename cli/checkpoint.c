@@ -35,7 +35,7 @@ int cmd_checkpoint(const struct cella_cli *cli, int argc, char **argv)
         };
         struct cli_parser p;
         cli_parser_init(&p, &syn, cli, argc, argv);
-        struct cella_checkpoint_opts o = { .root = cli->root, .criu = cli->criu };
+        struct cella_checkpoint_opts o = { 0 };
         int c;
         while ((c = cli_next(&p)) > 0) {
                 switch (c) {
@@ -56,6 +56,9 @@ int cmd_checkpoint(const struct cella_cli *cli, int argc, char **argv)
         }
         if (c < 0)
                 return p.exit_code;
+        /* the globals may follow the verb: read them once parsed */
+        o.root = cli->root;
+        o.criu = cli->criu;
         o.id = p.args[0];
         struct cella_error err = { 0 };
         if (container_checkpoint(&o, &err) < 0)

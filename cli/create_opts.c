@@ -220,9 +220,7 @@ int cli_parse_create_opts(struct cli_parser *p, const struct cella_cli *cli, boo
 {
         memset(o, 0, sizeof *o);
         memset(img, 0, sizeof *img);
-        o->root = cli->root;
         o->bundle = ".";
-        img->run.image_root = cli->image_root;
         int c;
         while ((c = cli_next(p)) > 0)
                 if (create_flag(p, c, o, img) < 0) {
@@ -232,6 +230,9 @@ int cli_parse_create_opts(struct cli_parser *p, const struct cella_cli *cli, boo
                 }
         if (c < 0)
                 return -1;
+        /* the globals may follow the verb: read them once parsed */
+        o->root = cli->root;
+        img->run.image_root = cli->image_root;
         bool image_flag_used = img->run.terminal || img->n_env || img->run.workdir || img->run.user ||
                                img->n_volumes || img->run.hostname || img->run.memory || img->run.cpus ||
                                img->run.pids || img->run.net || img->ports || img->run.entrypoint;

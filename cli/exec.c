@@ -50,7 +50,7 @@ int cmd_exec(const struct cella_cli *cli, int argc, char **argv)
         };
         struct cli_parser p;
         cli_parser_init(&p, &syn, cli, argc, argv);
-        struct cella_exec_opts o = { .root = cli->root, .no_new_privs = -1, .tty = -1 };
+        struct cella_exec_opts o = { .no_new_privs = -1, .tty = -1 };
         char **env = NULL, **caps = NULL;
         size_t n_env = 0, n_caps = 0;
         uint32_t *gids = NULL;
@@ -87,6 +87,7 @@ int cmd_exec(const struct cella_cli *cli, int argc, char **argv)
 out:;
         int rc = p.exit_code;
         if (c == 0) {
+                o.root = cli->root;   /* the globals may follow the verb */
                 o.id = p.args[0];
                 o.args = p.args + 1;
                 o.n_args = (size_t)(p.n_args - 1);

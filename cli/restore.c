@@ -67,7 +67,7 @@ int cmd_restore(const struct cella_cli *cli, int argc, char **argv)
         };
         struct cli_parser p;
         cli_parser_init(&p, &syn, cli, argc, argv);
-        struct cella_restore_opts o = { .root = cli->root, .criu = cli->criu };
+        struct cella_restore_opts o = { 0 };
         bool detach = false, no_subreaper = false;
         int c;
         while ((c = cli_next(&p)) > 0) {
@@ -94,6 +94,9 @@ int cmd_restore(const struct cella_cli *cli, int argc, char **argv)
                 return p.exit_code;
         if (o.image_path && o.import_path)
                 return cli_failf(cli, "restore: give --image-path or --import, not both");
+        /* the globals may follow the verb: read them once parsed */
+        o.root = cli->root;
+        o.criu = cli->criu;
         o.id = p.args[0];
         bool subreaper = !detach && !no_subreaper;
         if (subreaper)

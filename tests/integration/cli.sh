@@ -267,6 +267,17 @@ test_global_flags_after_the_verb() {
         run "$RUNTIME" run --root "$STATE_ROOT" --trace -b "$BUNDLE" "$id"
         assert_success
         assert_contains "$stderr" "trace:" "run --trace traces"
+        cfg_args sleep 1000
+        id=$(new_id)
+        run "$RUNTIME" run -d -b "$BUNDLE" --root "$STATE_ROOT" "$id"
+        assert_success
+        track_pid "$(state_field "$id" .pid)"
+        assert_eq "$(state_field "$id" .status)" running "run --root DIR puts the container there"
+        run "$RUNTIME" exec --root "$STATE_ROOT" "$id" true
+        assert_success "exec --root DIR finds it"
+        run "$RUNTIME" delete "$id" --root "$STATE_ROOT" -f
+        assert_success
+        [ ! -e "$STATE_ROOT/$id" ] || fail "delete --root DIR"
         run "$RUNTIME" list --root "$STATE_ROOT" --log "$T/log" --log-format=json -q
         assert_success
         run "$RUNTIME" state no-such-id --log "$T/log" --log-format json --root "$STATE_ROOT"
