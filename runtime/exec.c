@@ -55,20 +55,6 @@ static __attribute__((noreturn)) void exec_fail(struct exec_child *c, struct cel
                         exec_fail(c, &err);          \
         } while (0)
 
-/* runc's order: chdir to process.cwd while still root, so a cwd only root
- * may enter works; when root is refused (a volume only the user may enter),
- * *entered stays false and the caller tries again after the uid change. */
-static int enter_cwd_as_root(const char *cwd, bool *entered, struct cella_error *err)
-{
-        if (chdir(cwd) < 0) {
-                if (errno == EACCES || errno == EPERM)
-                        return 0;
-                return cella_error_sys(err, "chdir to process.cwd %s", cwd);
-        }
-        *entered = true;
-        return cwd_enter_inside_root(cwd, err);
-}
-
 static int exec_main(void *arg)
 {
         struct exec_child *c = arg;
@@ -120,7 +106,7 @@ static int exec_main(void *arg)
          * gone before a cwd like /proc/self/fd/N is resolved */
         cwd_close_inherited_fds(3 + c->preserve_fds, c->sync_fd);
         bool cwd_entered = false;
-        TRY(enter_cwd_as_root(cwd, &cwd_entered, &err));
+        TRY(process_chdir_as_root(cwd, &cwd_entered, &err));
         TRY(security_caps_prepare(&p->capabilities, &err));
         TRY(process_set_user(p, c->plan->join_fds[CELLA_NS_USER] >= 0, &err));
         TRY(security_caps_apply(&p->capabilities, &err));

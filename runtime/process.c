@@ -14,6 +14,7 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cwd.h"
 #include "fileutil.h"
 #include "util.h"
 
@@ -103,6 +104,18 @@ int process_take_terminal(int slave, struct cella_error *err)
                 if (dup2(slave, fd) < 0)
                         return cella_error_sys(err, "dup2 pty");
         return 0;
+}
+
+int process_chdir_as_root(const char *cwd, bool *entered, struct cella_error *err)
+{
+        *entered = false;
+        if (chdir(cwd) < 0) {
+                if (errno == EACCES || errno == EPERM)
+                        return 0;       /* maybe the user may: again after setuid */
+                return cella_error_sys(err, "chdir to process.cwd %s", cwd);
+        }
+        *entered = true;
+        return cwd_enter_inside_root(cwd, err);
 }
 
 int process_executable_error(const char *name, int errnum, struct cella_error *err)

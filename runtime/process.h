@@ -22,6 +22,12 @@ int process_open_pty(const struct cella_process *p, int *master, int *slave, str
 /* Make slave the controlling terminal and fds 0, 1, 2. */
 int process_take_terminal(int slave, struct cella_error *err);
 
+/* runc's order for process.cwd: chdir while still root (before the
+ * capabilities and the uid change), so a cwd only root may enter works;
+ * when root is refused (a volume only the user may enter) *entered stays
+ * false and the caller calls cwd_enter_inside_root after setuid. */
+int process_chdir_as_root(const char *cwd, bool *entered, struct cella_error *err);
+
 /* execvp's lookup with the container's PATH (from env). NULL + errno. */
 char *process_find_executable(const char *name, char *const *env);
 
