@@ -274,16 +274,19 @@ int init_main(void *arg)
                 TRY(sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, NULL, &err));
         }
 
+        const char *cwd = proc->cwd ? proc->cwd : "/";
+        bool cwd_entered = false;
+        TRY(process_chdir_as_root(cwd, &cwd_entered, &err));
         TRY(security_caps_prepare(&proc->capabilities, &err));
         TRY(process_set_user(proc, rctx.userns, &err));
         TRY(security_caps_apply(&proc->capabilities, &err));
-        const char *cwd = proc->cwd ? proc->cwd : "/";
-        TRY(cwd_enter_inside_root(cwd, &err));
+        if (!cwd_entered)
+                TRY(cwd_enter_inside_root(cwd, &err));
         TRY(lsm_prepare_exec(proc, spec->linux_.mount_label, &err));
         process_env_ensure_home(&c->env, proc->user.uid);
         _cleanup_free_ char *exe = process_find_executable(proc->args.v[0], c->env);
         if (!exe) {
-                cella_error_set(&err, errno, "exec: \"%s\": executable file not found in $PATH", proc->args.v[0]);
+                process_executable_error(proc->args.v[0], errno, &err);
                 init_fail(c, &err);
         }
         if (proc->no_new_privileges && !seccomp_loaded)

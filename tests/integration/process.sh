@@ -294,4 +294,26 @@ test_runc_default_config_runs_silently() {
         fi
 }
 
+# runc's order on the run path too: chdir to process.cwd while still root,
+# so a cwd only root may enter works for a non-root process.user
+test_user_who_cannot_enter_the_cwd() {
+        make_bundle
+        mkdir -p "$BUNDLE/rootfs/private"
+        chmod 700 "$BUNDLE/rootfs/private"
+        cfg_set .process.cwd '"/private"'
+        cfg_set .process.user '{"uid": 1000, "gid": 1000}'
+        run_sh 'pwd; id -u'
+        assert_success
+        assert_eq "$stdout" $'/private\n1000'
+}
+
+test_missing_absolute_path_is_reported_missing() {
+        make_bundle
+        cfg_args /no/such/binary
+        run rt run -b "$BUNDLE" "$(new_id)"
+        assert_failure
+        assert_not_contains "$stderr" 'PATH' "an absolute path is not looked up in \$PATH"
+        printf '%s\n' "$stderr" | grep -qi "no such file or directory" || fail "not reported missing: $stderr"
+}
+
 run_tests "$@"
