@@ -103,3 +103,6 @@ stress:
 	@CELLA_EXTRA_PKGS=valgrind sh scripts/deps.sh
 	@$(MAKE) --no-print-directory cella
 	@CHURN=$${CHURN:-500} bash tests/integration/churn.sh
+
+# containerd-shim-cella-v2 (docs/shim.md)
+include shim/shim.mk
