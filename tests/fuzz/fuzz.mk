@@ -8,7 +8,7 @@ include Makefile
 
 FUZZ_CC ?= $(shell command -v clang-14 || command -v clang || echo clang)
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= spec process resources state netlink image_index image_manifest unpack
+FUZZ_TARGETS ?= spec process resources state netlink image_index image_manifest unpack ttrpc
 FUZZ_CFLAGS := $(filter-out -Werror -Wno-format-truncation,$(BASE_CFLAGS)) -O1 -g -fno-omit-frame-pointer \
 	-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LINK := -fsanitize=fuzzer,address,undefined
@@ -33,6 +33,21 @@ build/fuzz/obj/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<
 
+# ttrpc: the shim's objects (shim/shim.mk) and its generated protobuf-c code
+SHIM_FUZZ_OBJS := $(call shim_objs,fuzz/obj)
+build/fuzz/obj/shim/%.o: shim/%.c $(SHIM_HDRS) $(SHIM_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SHIM_INC) -c -o $@ $<
+build/fuzz/obj/shim/gen/%.o: $(SHIM_GEN)/%.c $(SHIM_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SHIM_INC) -c -o $@ $<
+build/fuzz/fuzz_ttrpc: tests/fuzz/fuzz_ttrpc.c $(SHIM_FUZZ_OBJS)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(SHIM_INC) $(FUZZ_LINK) -o $@ $^ $(SHIM_LIBS)
+build/fuzz/replay/fuzz_ttrpc: tests/fuzz/fuzz_ttrpc.c tests/fuzz/replay.c $(SHIM_ASAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(SHIM_INC) -o $@ $^ $(SHIM_LIBS)
+
 .SECONDEXPANSION:
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $$(call fuzz_lib_objs,$$*)
 	@mkdir -p $(dir $@)
@@ -54,7 +69,7 @@ fuzz-run: fuzz-build
 		mkdir -p build/fuzz/work/$$t build/fuzz/artifacts/$$t tests/fuzz/regressions/$$t; \
 		echo "== fuzz_$$t for $(FUZZ_SECONDS)s"; \
 		build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 \
-			-print_final_stats=1 $$(case $$t in netlink|unpack) ;; *) echo -dict=tests/fuzz/json.dict ;; esac) \
+			-print_final_stats=1 $$(case $$t in netlink|unpack) ;; ttrpc) echo -dict=tests/fuzz/ttrpc.dict ;; *) echo -dict=tests/fuzz/json.dict ;; esac) \
 			-artifact_prefix=build/fuzz/artifacts/$$t/ \
 			build/fuzz/work/$$t tests/fuzz/corpus/$$t tests/fuzz/regressions/$$t; \
 	done

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 suite=fuzz_regressions
-targets="spec process resources state netlink image_index image_manifest unpack"
+targets="spec process resources state netlink image_index image_manifest unpack ttrpc"
 
 selected() {
         [ -z "${TESTS:-}" ] && return 0
