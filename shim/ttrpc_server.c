@@ -23,6 +23,8 @@
 #define TTRPC_MAX_SERVICES 8
 /* stop reading a peer whose unread answers pass this (it reads nothing) */
 #define TTRPC_OUT_HIGH (2 * TTRPC_MESSAGE_MAX)
+/* calls one connection may have unanswered (each holds its request) */
+#define TTRPC_MAX_IN_FLIGHT 4096
 #define TTRPC_READ_CHUNK 65536
 #define TTRPC_READS_PER_EVENT 16
 
@@ -47,6 +49,7 @@ struct ttrpc_conn {
         struct ttrpc_reader in;
         struct ttrpc_outbuf out;
         struct ttrpc_call *calls;
+        size_t n_calls;
         int fd;
         unsigned in_feed;               /* > 0 while frames are handled */
         bool dead;
@@ -173,6 +176,7 @@ static void orphan_calls(struct ttrpc_conn *c)
                 struct ttrpc_call *call = c->calls;
                 LIST_UNLINK(c->calls, call);
                 call->conn = NULL;
+                c->n_calls--;
                 if (call->srv)
                         LIST_PUSH(call->srv->orphans, call);
         }
@@ -191,6 +195,7 @@ static void call_finish(struct ttrpc_call *call, int code, const char *msg, cons
         struct ttrpc_conn *c = call->conn;
         if (c) {
                 LIST_UNLINK(c->calls, call);
+                c->n_calls--;
                 size_t blen;
                 _cleanup_free_ uint8_t *body = ttrpc_response_encode(code, msg, payload, len, &blen);
                 if (blen > TTRPC_MESSAGE_MAX) {
@@ -292,6 +297,9 @@ static void handle_request(struct ttrpc_conn *c, uint32_t stream_id, const uint8
                 reject(c, stream_id, TTRPC_INVALID_ARGUMENT, "StreamID %u is already in use", stream_id);
         } else if (s->closing) {
                 reject(c, stream_id, TTRPC_UNAVAILABLE, "ttrpc: server shutting down");
+        } else if (c->n_calls >= TTRPC_MAX_IN_FLIGHT) {
+                reject(c, stream_id, TTRPC_RESOURCE_EXHAUSTED, "%d requests already in flight on this connection",
+                       TTRPC_MAX_IN_FLIGHT);
         } else {
                 const struct registered *reg = find_service(s, req.service);
                 const struct ttrpc_method *m = NULL;
@@ -310,6 +318,7 @@ static void handle_request(struct ttrpc_conn *c, uint32_t stream_id, const uint8
                         call->data = reg->data;
                         call->req = req;
                         LIST_PUSH(c->calls, call);
+                        c->n_calls++;
                         log_debug("ttrpc: stream %u: %s/%s", stream_id, req.service, req.method);
                         m->fn(call, req.payload, req.payload_len);
                         return;

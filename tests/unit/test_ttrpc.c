@@ -85,8 +85,17 @@ static void m_fail(struct ttrpc_call *call, const uint8_t *p, size_t n)
         ttrpc_call_fail(call, TTRPC_NOT_FOUND, "no such thing in %s", ns ? ns : "-");
 }
 
+/* Hold keeps every call until the test answers them */
+static struct ttrpc_call *holding[5000];
+static size_t n_holding;
+
+static void m_hold(struct ttrpc_call *call, const uint8_t *p, size_t n)
+{
+        holding[n_holding++] = call;
+}
+
 static const struct ttrpc_method test_methods[] = {
-        { "Echo", m_echo }, { "Later", m_later }, { "Release", m_release }, { "Fail", m_fail },
+        { "Echo", m_echo }, { "Later", m_later }, { "Release", m_release }, { "Fail", m_fail }, { "Hold", m_hold },
 };
 static const struct ttrpc_service test_service = { "test.Echo", test_methods, ARRAY_SIZE(test_methods) };
 
@@ -319,6 +328,26 @@ static void test_many_in_flight_out_of_order(void)
         CHECK(release.got && memcmp(release.payload, "released", 8) == 0);
         CHECK(later.got && later.len == 5 && memcmp(later.payload, "later", 5) == 0);
         CHECK(later.order > release.order && later.order > echo[N - 1].order);
+        pair_close(&p);
+}
+
+static void test_in_flight_limit(void)
+{
+        struct pair p;
+        pair_open(&p, true);
+        enum { N = 4097 };
+        static struct answer a[N];
+        for (int i = 0; i < N; i++)
+                call(&p, "test.Echo", "Hold", NULL, 0, &a[i]);
+        run_until(p.loop, &a[N - 1].got);
+        CHECK(n_holding == N - 1);
+        CHECK(a[N - 1].code == TTRPC_RESOURCE_EXHAUSTED && strstr(a[N - 1].msg, "4096 requests already in flight"));
+        for (size_t i = 0; i < n_holding; i++)
+                ttrpc_call_reply(holding[i], "ok", 2);
+        n_holding = 0;
+        run_until(p.loop, &a[N - 2].got);
+        CHECK(a[0].got && a[0].code == TTRPC_OK && a[N - 2].code == TTRPC_OK);
+        CHECK(ttrpc_client_pending(p.cli) == 0);
         pair_close(&p);
 }
 
@@ -803,6 +832,7 @@ int main(void)
         RUN(test_messages_round_trip);
         RUN(test_codes);
         RUN(test_many_in_flight_out_of_order);
+        RUN(test_in_flight_limit);
         RUN(test_errors_through_the_client);
         RUN(test_bad_frames_get_statuses);
         RUN(test_truncated_frame_at_eof);
