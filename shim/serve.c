@@ -47,14 +47,13 @@ struct server {
 };
 
 /* Send the shim's log to the bundle's "log" fifo (containerd copies it
- * to its own log) when containerd holds its other end. */
+ * to its own log) when containerd holds its other end. The fifo stays
+ * non-blocking: when containerd does not read, a line is dropped rather
+ * than the one thread stopped. */
 static void open_log(bool debug)
 {
         int fd = open("log", O_WRONLY | O_NONBLOCK | O_CLOEXEC);
         if (fd >= 0) {
-                int fl = fcntl(fd, F_GETFL);
-                if (fl >= 0)
-                        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
                 dup2(fd, 2);
                 close(fd);
         }
