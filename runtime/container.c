@@ -694,23 +694,14 @@ static int create_loaded(const struct cella_create_opts *o, struct cella_error *
         return r;
 }
 
-/* runc fails start when a poststart hook fails, and kills the container
- * (the spec only asks for a warning; cella follows runc, see README). */
-static int run_poststart(const char *id, struct cella_spec *spec, const struct cella_state *st,
-                         struct cella_error *err)
+/* runtime-spec: a failing poststart hook is a warning; the remaining hooks
+ * and the container go on (runc 1.1 fails start and kills the container). */
+static void run_poststart(const char *id, struct cella_spec *spec, const struct cella_state *st)
 {
         if (!spec || !spec->hooks[CELLA_HOOK_POSTSTART].n)
-                return 0;
+                return;
         _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_RUNNING, false);
-        if (hooks_run(spec, CELLA_HOOK_POSTSTART, json, err) < 0) {
-                int pfd = pidfd_open_(st->pid);
-                if (pfd >= 0) {
-                        syscall(SYS_pidfd_send_signal, pfd, SIGKILL, NULL, 0);
-                        close(pfd);
-                }
-                return cella_error_prefix(err, "%s", id);
-        }
-        return 0;
+        hooks_run_warn(spec, CELLA_HOOK_POSTSTART, json, id);
 }
 
 /* The config kept in the state dir, or NULL (a create that died early). */
@@ -775,8 +766,9 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                         break;
         }
         struct cella_spec *spec = load_saved_spec(dirfd);
-        r = run_poststart(id, spec, &st, err);
+        run_poststart(id, spec, &st);
         cella_spec_free(spec);
+        r = 0;
 out:
         state_clear(&st);
         return r;
@@ -823,21 +815,12 @@ static int run_loaded(const struct cella_create_opts *o, int *exit_status, struc
                 ;
         close(c.sync_fd);
         c.sync_fd = -1;
-        int pr = run_poststart(o->id, c.spec, &c.st, err);
-        if (pr < 0 || o->detach) {
+        run_poststart(o->id, c.spec, &c.st);
+        if (o->detach) {
                 *exit_status = 0;
-                if (pr < 0) {
-                        waitpid(c.pid, NULL, 0);
-                        struct cella_error derr = { 0 };
-                        struct cella_state dst;
-                        if (state_read(c.dirfd, o->id, &dst, &derr) == 0) {
-                                delete_locked(c.rootfd, c.dirfd, o->id, &dst, c.spec, true, &derr);
-                                state_clear(&dst);
-                        }
-                }
                 created_release(&c);
                 sigprocmask(SIG_SETMASK, &saved, NULL);
-                return pr;
+                return 0;
         }
         /* let `state`, `kill` and friends in while we wait */
         flock(c.dirfd, LOCK_UN);
@@ -1001,9 +984,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
         fault_point("in-delete-after-kill");
         if (spec && spec->hooks[CELLA_HOOK_POSTSTOP].n) {
                 _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_STOPPED, false);
-                struct cella_error e = { 0 };
-                if (hooks_run(spec, CELLA_HOOK_POSTSTOP, json, &e) < 0)
-                        log_warn("%s: %s", id, e.msg);
+                hooks_run_warn(spec, CELLA_HOOK_POSTSTOP, json, id);
         }
         if (st->net_mode && spec)
                 net_teardown(&spec->annotations, id);

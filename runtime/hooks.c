@@ -9,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cwd.h"
 #include "fileutil.h"
 #include "log.h"
 #include "util.h"
@@ -25,7 +26,33 @@ static long long now_ms(void)
         return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int hook_run_one(const struct cella_hook *h, const char *label, const char *state_json,
+/* The forked child: stdin is the state pipe, stdout and stderr are the
+ * runtime's (or the container's, for hooks run by the init); nothing else
+ * of the runtime stays open (runc's hooks get exactly 0, 1 and 2). */
+static __attribute__((noreturn)) void hook_child(const struct cella_hook *h, const char *label, int state_fd,
+                                                 const char *cwd)
+{
+        sigset_t all;
+        sigemptyset(&all);
+        sigprocmask(SIG_SETMASK, &all, NULL);
+        if (state_fd == 0)
+                fcntl(0, F_SETFD, 0);
+        else
+                dup2(state_fd, 0);
+        cwd_close_inherited_fds(3, -1);
+        if (cwd && chdir(cwd) < 0) {
+                char msg[512];
+                int n = snprintf(msg, sizeof msg, "cella: hook %s: chdir %s: %s\n", label, cwd, strerror(errno));
+                (void)write_all(2, msg, (size_t)n);
+                _exit(127);
+        }
+        char *const empty_args[] = { h->path, NULL };
+        char *const empty_env[] = { NULL };
+        execve(h->path, h->args.n ? h->args.v : empty_args, h->env.n ? h->env.v : empty_env);
+        _exit(127);
+}
+
+static int hook_run_one(const struct cella_hook *h, const char *label, const char *state_json, const char *cwd,
                         struct cella_error *err)
 {
         int pipefd[2];
@@ -37,16 +64,8 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
                 close(pipefd[1]);
                 return cella_error_sys(err, "hook %s: fork", label);
         }
-        if (pid == 0) {
-                sigset_t all;
-                sigemptyset(&all);
-                sigprocmask(SIG_SETMASK, &all, NULL);
-                dup2(pipefd[0], 0);
-                char *const empty_args[] = { h->path, NULL };
-                char *const empty_env[] = { NULL };
-                execve(h->path, h->args.n ? h->args.v : empty_args, h->env.n ? h->env.v : empty_env);
-                _exit(127);
-        }
+        if (pid == 0)
+                hook_child(h, label, pipefd[0], cwd);
         close(pipefd[0]);
         /* the hook may not read stdin at all: do not die of SIGPIPE */
         struct sigaction ign = { .sa_handler = SIG_IGN }, old;
@@ -92,17 +111,37 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
         return cella_error_msg(err, EIO, "hook %s %s: killed by signal %d", label, h->path, WTERMSIG(status));
 }
 
-int hooks_run(const struct cella_spec *spec, enum cella_hook_kind kind, const char *state_json,
-              struct cella_error *err)
+int hooks_run_at(const struct cella_spec *spec, enum cella_hook_kind kind, const char *state_json,
+                 const char *cwd, struct cella_error *err)
 {
         const struct cella_hook_list *list = &spec->hooks[kind];
         for (size_t i = 0; i < list->n; i++) {
                 char label[64];
                 snprintf(label, sizeof label, "%s[%zu]", cella_hook_kind_name(kind), i);
                 log_debug("running hook %s: %s", label, list->v[i].path);
-                int r = hook_run_one(&list->v[i], label, state_json, err);
+                int r = hook_run_one(&list->v[i], label, state_json, cwd, err);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+int hooks_run(const struct cella_spec *spec, enum cella_hook_kind kind, const char *state_json,
+              struct cella_error *err)
+{
+        return hooks_run_at(spec, kind, state_json, NULL, err);
+}
+
+void hooks_run_warn(const struct cella_spec *spec, enum cella_hook_kind kind, const char *state_json,
+                    const char *id)
+{
+        const struct cella_hook_list *list = &spec->hooks[kind];
+        for (size_t i = 0; i < list->n; i++) {
+                char label[64];
+                snprintf(label, sizeof label, "%s[%zu]", cella_hook_kind_name(kind), i);
+                log_debug("running hook %s: %s", label, list->v[i].path);
+                struct cella_error err = { 0 };
+                if (hook_run_one(&list->v[i], label, state_json, NULL, &err) < 0)
+                        log_warn("%s: %s", id, err.msg);
+        }
 }

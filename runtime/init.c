@@ -220,7 +220,7 @@ int init_main(void *arg)
                 struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
                                            .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
                 _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATING, false);
-                TRY(hooks_run(spec, CELLA_HOOK_CREATE_CONTAINER, json, &err));
+                TRY(hooks_run_at(spec, CELLA_HOOK_CREATE_CONTAINER, json, c->rootfs, &err));
         }
 
         _cleanup_close_ int proc_fd = -1;
