@@ -2,8 +2,10 @@
  *
  * libseccomp needs milliseconds to turn a 400-syscall profile into BPF, on
  * every container start. The BPF depends only on the profile text, the
- * libseccomp build (its syscall tables) and the native architecture, so we
- * key the program by a SHA-256 of exactly those and keep it under
+ * libseccomp build (its syscall tables), the native architecture (always
+ * in the filter and in its -ENOSYS stub) and cella's own additions (the
+ * stub: the format version in the key), so we key the program by a
+ * SHA-256 of exactly those and keep it under
  * cache_dir/<key>.bpf. A cryptographic hash matters: configs come from
  * users, and a collision would hand one container another's filter.
  * Entries are written atomically (temp + fsync + rename) and checked for a
@@ -136,7 +138,9 @@ void seccomp_cache_key(const char *source_json, char key[SECCOMP_CACHE_KEY_LEN])
 {
         const struct scmp_version *v = seccomp_version();
         char prefix[128];
-        int n = snprintf(prefix, sizeof prefix, "cella-seccomp-bpf-v2 libseccomp=%u.%u.%u api=%u arch=%u",
+        /* v3: programs carry the -ENOSYS stub (seccomp_enosys.c), built for
+         * the native architecture; a v2 program without it is never reused */
+        int n = snprintf(prefix, sizeof prefix, "cella-seccomp-bpf-v3 libseccomp=%u.%u.%u api=%u arch=%u",
                          v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                          seccomp_arch_native());
         struct sha256 s;

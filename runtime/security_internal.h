@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
+#include "spec.h"
 
 struct cella_seccomp_filter {
         struct sock_filter *insns;      /* the BPF program libseccomp generated */
@@ -17,6 +18,15 @@ struct cella_seccomp_filter {
         bool has_notify;                /* some rule uses SCMP_ACT_NOTIFY */
         bool from_cache;                /* insns were read from cache_dir */
 };
+
+/* The -ENOSYS stub (seccomp_enosys.c) for a filter over these
+ * architectures (libseccomp tokens; the native one included): written to
+ * out (room for SECCOMP_STUB_MAX instructions), *n_out = 0 when the profile
+ * needs none. It goes in front of libseccomp's program. */
+#define SECCOMP_MAX_ARCHES 32
+#define SECCOMP_STUB_MAX 256
+int seccomp_enosys_stub(const struct cella_seccomp *sc, const uint32_t *arches, size_t n_arches,
+                        struct sock_filter *out, size_t *n_out, struct cella_error *err);
 
 /* Cache of compiled programs: key is a hex SHA-256 (65 bytes with NUL). */
 #define SECCOMP_CACHE_KEY_LEN 65

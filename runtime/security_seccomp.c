@@ -4,13 +4,15 @@
  * Splitting the two lets the runtime cache the program (seccomp_cache.c)
  * and leaves the init with a single syscall to make. Semantics follow runc
  * (libcontainer/seccomp): the native architecture is always in the filter
- * and listed ones are added to it; unknown syscall names are skipped;
+ * and listed ones are added to it; syscalls newer than the profile get
+ * ENOSYS (seccomp_enosys.c); unknown syscall names are skipped;
  * a rule whose action equals the default action is dropped; a rule that
  * tests one argument index several times becomes one rule per test (an OR),
  * since libseccomp would AND them into something that never matches. */
 #include "security.h"
 
 #include <errno.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <seccomp.h>
 #include <string.h>
@@ -152,8 +154,13 @@ static void scmp_ctx_release(scmp_filter_ctx *ctx)
                 seccomp_release(*ctx);
 }
 
-static int add_architectures(scmp_filter_ctx ctx, const struct cella_seccomp *sc, struct cella_error *err)
+/* Add the listed architectures to ctx; arches[] gets every architecture
+ * of the filter, the native one first (seccomp_init put it there). */
+static int add_architectures(scmp_filter_ctx ctx, const struct cella_seccomp *sc, uint32_t *arches,
+                             size_t *n_arches, struct cella_error *err)
 {
+        arches[0] = seccomp_arch_native();
+        *n_arches = 1;
         for (size_t i = 0; i < sc->architectures.n; i++) {
                 const char *name = sc->architectures.v[i];
                 const char *bare = str_has_prefix(name, "SCMP_ARCH_") ? name + strlen("SCMP_ARCH_") : name;
@@ -172,6 +179,11 @@ static int add_architectures(scmp_filter_ctx ctx, const struct cella_seccomp *sc
                 if (r < 0 && r != -EEXIST)
                         return cella_error_set(err, -r, "linux.seccomp.architectures[%zu]: seccomp_arch_add(%s)",
                                                i, name);
+                size_t k = 0;
+                while (k < *n_arches && arches[k] != arch)
+                        k++;
+                if (k == *n_arches && *n_arches < SECCOMP_MAX_ARCHES)
+                        arches[(*n_arches)++] = arch;
         }
         return 0;
 }
@@ -224,9 +236,10 @@ static int add_rule(scmp_filter_ctx ctx, const struct cella_seccomp_rule *rule, 
         return 0;
 }
 
-/* The BPF of ctx: libseccomp 2.5 exports to an fd only, so a memfd. */
-static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n_insns,
-                      struct cella_error *err)
+/* The BPF of ctx behind the -ENOSYS stub: libseccomp 2.5 exports to an fd
+ * only, so a memfd. */
+static int export_bpf(scmp_filter_ctx ctx, const struct sock_filter *stub, size_t n_stub,
+                      struct sock_filter **insns, size_t *n_insns, struct cella_error *err)
 {
         _cleanup_close_ int fd = memfd_create("cella-seccomp-bpf", MFD_CLOEXEC);
         if (fd < 0)
@@ -237,16 +250,18 @@ static int export_bpf(scmp_filter_ctx ctx, struct sock_filter **insns, size_t *n
         off_t size = lseek(fd, 0, SEEK_END);
         if (size < 0)
                 return cella_error_sys(err, "lseek on the seccomp memfd");
-        if (size == 0 || size % sizeof(struct sock_filter) != 0 ||
-            (size_t)size / sizeof(struct sock_filter) > BPF_MAXINSNS)
-                return cella_error_set(err, 0, "seccomp_export_bpf: unusable program of %lld bytes",
-                                       (long long)size);
-        _cleanup_free_ struct sock_filter *buf = xmalloc((size_t)size);
-        ssize_t got = pread(fd, buf, (size_t)size, 0);
+        size_t n_prog = (size_t)size / sizeof(struct sock_filter);
+        if (size == 0 || size % sizeof(struct sock_filter) != 0 || n_stub + n_prog > BPF_MAXINSNS)
+                return cella_error_set(err, 0, "seccomp_export_bpf: unusable program of %lld bytes "
+                                       "(%zu more for the -ENOSYS stub)", (long long)size, n_stub);
+        _cleanup_free_ struct sock_filter *buf = xmalloc((n_stub + n_prog) * sizeof *buf);
+        if (n_stub)
+                memcpy(buf, stub, n_stub * sizeof *buf);
+        ssize_t got = pread(fd, buf + n_stub, (size_t)size, 0);
         if (got != size)
                 return cella_error_set(err, got < 0 ? errno : EIO, "reading the seccomp memfd");
         *insns = steal_pointer(&buf);
-        *n_insns = (size_t)size / sizeof(struct sock_filter);
+        *n_insns = n_stub + n_prog;
         return 0;
 }
 
@@ -257,7 +272,9 @@ static int compile_with_libseccomp(const struct cella_seccomp *sc, uint32_t defa
         if (!ctx)
                 return cella_error_set(err, 0, "linux.seccomp.defaultAction: seccomp_init(%s) failed",
                                        action_name(sc->default_action));
-        int r = add_architectures(ctx, sc, err);
+        uint32_t arches[SECCOMP_MAX_ARCHES];
+        size_t n_arches = 0;
+        int r = add_architectures(ctx, sc, arches, &n_arches, err);
         if (r < 0)
                 return r;
         /* A binary tree instead of a linear list of syscalls: big profiles
@@ -288,7 +305,12 @@ static int compile_with_libseccomp(const struct cella_seccomp *sc, uint32_t defa
                 if (r < 0)
                         return r;
         }
-        return export_bpf(ctx, insns, n_insns, err);
+        struct sock_filter stub[SECCOMP_STUB_MAX];
+        size_t n_stub = 0;
+        r = seccomp_enosys_stub(sc, arches, n_arches, stub, &n_stub, err);
+        if (r < 0)
+                return r;
+        return export_bpf(ctx, stub, n_stub, insns, n_insns, err);
 }
 
 int security_seccomp_compile(const struct cella_seccomp *sc, const char *cache_dir,

@@ -225,4 +225,66 @@ test_seccomp_unknown_arch_fails() {
         assert_contains "$stderr" SCMP_ARCH_PDP11
 }
 
+# ---- the -ENOSYS stub, the filter's place in the init, notify and exec
+
+runc_1_1() { is_runc && "$RUNTIME" --version | grep -q '^runc version 1\.[01]\.'; }
+
+# clone3_probe: tests/helpers/clone3-probe.c built static (the rootfs has no
+# libc) and copied to /probe in the bundle.
+clone3_probe() {
+        local bin=$CELLA_RUN_DIR/bin/clone3-probe
+        if [ ! -x "$bin" ]; then
+                mkdir -p "$CELLA_RUN_DIR/bin"
+                ${CC:-cc} -static -O2 -Wall -pthread -o "$bin.tmp" "$HELPERS_DIR/clone3-probe.c" >&2 ||
+                        skip "cannot build a static program (libc.a missing)"
+                mv "$bin.tmp" "$bin"
+        fi
+        cp "$bin" "$BUNDLE/rootfs/probe"
+}
+
+# An allow list of syscalls older than clone3 (435 on x86_64): enough for a
+# static program, busybox and a runtime's init; everything else gets the
+# default errno (EPERM).
+OLD_SYSCALLS='"read","write","writev","readv","open","openat","close","fstat","newfstatat","stat","lstat","statx","lseek","mmap","mprotect","munmap","brk","mremap","madvise","rt_sigaction","rt_sigprocmask","rt_sigreturn","sigaltstack","ioctl","pread64","access","faccessat","pipe","pipe2","dup","dup2","dup3","fcntl","sched_yield","sched_getaffinity","nanosleep","clock_nanosleep","clock_gettime","gettimeofday","getpid","gettid","getppid","getpgrp","setsid","clone","fork","vfork","execve","exit","exit_group","wait4","waitid","kill","tgkill","uname","getcwd","chdir","fchdir","readlink","readlinkat","getdents64","statfs","fstatfs","getuid","getgid","geteuid","getegid","getgroups","setgroups","setresuid","setresgid","capget","capset","prctl","arch_prctl","futex","set_tid_address","set_robust_list","get_robust_list","rseq","prlimit64","getrlimit","getrandom","epoll_create1","epoll_ctl","epoll_pwait","epoll_wait","socket","connect","sendmsg","recvmsg","sendto","recvfrom"'
+
+enosys_profile() { # [ARCHITECTURES-JSON]
+        local arch=""
+        [ -n "${1:-}" ] && arch="\"architectures\":$1,"
+        sc_set "{\"defaultAction\":\"SCMP_ACT_ERRNO\",$arch\"syscalls\":[{\"names\":[$OLD_SYSCALLS],\"action\":\"SCMP_ACT_ALLOW\"}]}"
+}
+
+# runc's patchbpf: a syscall newer than every syscall the profile names gets
+# ENOSYS, not the default errno, so libc falls back (clone3 -> clone).
+test_seccomp_newer_syscalls_get_enosys() {
+        make_bundle
+        cfg_set .root.readonly false
+        clone3_probe
+        enosys_profile '["SCMP_ARCH_X86_64","SCMP_ARCH_X86","SCMP_ARCH_X32"]'
+        cfg_args /probe
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_success
+        assert_contains "$stdout" "clone3 errno=38" "clone3 gets ENOSYS"
+        assert_contains "$stdout" "unknown errno=38" "an unknown syscall number gets ENOSYS"
+        assert_contains "$stdout" "mkdir errno=1" "an old syscall keeps the default errno"
+        assert_contains "$stdout" "thread ok" "glibc falls back to clone"
+}
+
+# The native architecture is in the stub (and the filter) even when the
+# profile lists no architecture at all.
+test_seccomp_enosys_stub_without_architectures() {
+        runc_1_1 && skip "runc 1.1 builds the -ENOSYS stub for the listed architectures only"
+        make_bundle
+        cfg_set .root.readonly false
+        clone3_probe
+        enosys_profile
+        cfg_args /probe
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_success
+        assert_contains "$stdout" "clone3 errno=38" "clone3 gets ENOSYS"
+        assert_contains "$stdout" "mkdir errno=1" "the native filter applies"
+        assert_contains "$stdout" "thread ok" "glibc falls back to clone"
+}
+
 run_tests "$@"
