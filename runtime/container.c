@@ -393,21 +393,13 @@ static int converse(struct created *c, const struct cella_create_opts *o, bool r
                         }
                         break;
                 case SYNC_SECCOMP: {
-                        const char *lp = c->spec->linux_.seccomp.listener_path;
-                        if (lp) {
-                                c->st.pid = c->pid;
-                                _cleanup_free_ char *st = state_to_oci_json(&c->st, CELLA_STATUS_CREATING, false);
-                                const char *meta = c->spec->linux_.seccomp.listener_metadata;
-                                _cleanup_free_ char *json = xasprintf(
-                                        "{\"ociVersion\":\"1.2.0\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"%s\",\"state\":%s}",
-                                        c->pid, meta ? meta : "", st);
-                                int r = security_seccomp_send_listener(lp, fd, json, err);
+                        c->st.pid = c->pid;
+                        _cleanup_free_ char *st = state_to_oci_json(&c->st, CELLA_STATUS_CREATING, false);
+                        int r = security_seccomp_to_agent(&c->spec->linux_.seccomp, c->pid, fd, st, err);
+                        if (fd >= 0)
                                 close(fd);
-                                if (r < 0)
-                                        return r;
-                        } else if (fd >= 0) {
-                                close(fd);
-                        }
+                        if (r < 0)
+                                return r;
                         sync_send(c->sync_fd, SYNC_SECCOMP_DONE, -1, NULL);
                         break;
                 }

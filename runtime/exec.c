@@ -93,14 +93,10 @@ static int exec_main(void *arg)
         }
         TRY(process_set_rlimits(p, &err));
         umask(p->user.umask.set ? (mode_t)p->user.umask.value : 022);
-        bool seccomp_loaded = false;
-        int listener = -1;
-        if (c->seccomp && !p->no_new_privileges) {
-                TRY(security_seccomp_load(c->seccomp, &listener, &err));
-                seccomp_loaded = true;
-                if (listener >= 0)
-                        close(listener);
-        }
+        /* seccomp goes in last (security.h): without no_new_privs the
+         * process holds CAP_SYS_ADMIN until then */
+        struct cella_capabilities held;
+        bool hold_admin = c->seccomp && security_seccomp_hold_admin(&p->capabilities, p->no_new_privileges, &held);
         const char *cwd = p->cwd ? p->cwd : "/";
         /* CVE-2024-21626: fds inherited from whoever ran `cella exec` must be
          * gone before a cwd like /proc/self/fd/N is resolved */
@@ -109,7 +105,7 @@ static int exec_main(void *arg)
         TRY(process_chdir_as_root(cwd, &cwd_entered, &err));
         TRY(security_caps_prepare(&p->capabilities, &err));
         TRY(process_set_user(p, c->plan->join_fds[CELLA_NS_USER] >= 0, &err));
-        TRY(security_caps_apply(&p->capabilities, &err));
+        TRY(security_caps_apply(hold_admin ? &held : &p->capabilities, &err));
         if (!cwd_entered)
                 TRY(cwd_enter_inside_root(cwd, &err));
         TRY(lsm_prepare_exec(p, NULL, &err));
@@ -121,14 +117,20 @@ static int exec_main(void *arg)
         }
         if (p->no_new_privileges)
                 TRY(security_set_no_new_privs(&err));
-        if (c->seccomp && !seccomp_loaded) {
-                TRY(security_seccomp_load(c->seccomp, &listener, &err));
-                if (listener >= 0)
-                        close(listener);
+        process_fds_for_exec(c->preserve_fds);
+        if (c->seccomp) {
+                /* a listener goes to the agent through the runtime, as in
+                 * `run`; it is close-on-exec */
+                int listener = -1;
+                TRY(security_seccomp_load_last(c->seccomp, hold_admin ? &p->capabilities : NULL, &listener, &err));
+                if (listener >= 0) {
+                        sync_send(c->sync_fd, SYNC_SECCOMP, listener, NULL);
+                        TRY(sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, NULL, &err));
+                }
         }
         /* the socket is close-on-exec: EOF tells the runtime execve worked */
         trace_step("exec", "execve(%s) inside the running container, as PID %d in its PID namespace", exe, (int)getpid());
-        int e = -process_exec(exe, p->args.v, c->env, c->preserve_fds);
+        int e = -process_exec(exe, p->args.v, c->env);
         cella_error_set(&err, e, "exec %s", exe);
         exec_fail(c, &err);
 }
@@ -320,6 +322,14 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                         } else {
                                 master = fd;
                         }
+                } else if (m.type == SYNC_SECCOMP) {
+                        _cleanup_free_ char *state = state_to_oci_json(&st, status, false);
+                        int sr = security_seccomp_to_agent(&spec->linux_.seccomp, pid, fd, state, err);
+                        if (fd >= 0)
+                                close(fd);
+                        if (sr < 0)
+                                goto kill_out;
+                        sync_send(sv[0], SYNC_SECCOMP_DONE, -1, NULL);
                 } else if (fd >= 0) {
                         close(fd);
                 }

@@ -140,6 +140,16 @@ static int enter_rootfs(const struct init_ctx *c, struct rootfs_ctx *rctx, bool 
         return 0;
 }
 
+/* After SYNC_READY, `create` has returned: the container's stderr (the
+ * client's log) is the only place left to say why `start` will fail. */
+static __attribute__((noreturn)) void fail_after_create(const struct cella_error *err)
+{
+        char msg[CELLA_ERROR_MSG_MAX + 16];
+        int n = snprintf(msg, sizeof msg, "cella: %s\n", err->msg);
+        (void)write_all(2, msg, (size_t)n);
+        _exit(1);
+}
+
 static void exec_failed(const char *path, int e)
 {
         char msg[512];
@@ -257,29 +267,18 @@ int init_main(void *arg)
         }
         umask(proc->user.umask.set ? (mode_t)proc->user.umask.value : 022);
 
-        int listener = -1;
-        bool seccomp_loaded = false;
-        /* Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
-         * before the capabilities go. A notify listener must reach the
-         * runtime while it still waits for us. */
-        if (c->seccomp && (!proc->no_new_privileges || c->seccomp_notify)) {
-                if (proc->no_new_privileges)
-                        TRY(security_set_no_new_privs(&err));
-                TRY(security_seccomp_load(c->seccomp, &listener, &err));
-                seccomp_loaded = true;
-        }
-        if (listener >= 0) {
-                sync_send(c->sync_fd, SYNC_SECCOMP, listener, NULL);
-                close(listener);
-                TRY(sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, NULL, &err));
-        }
-
+        /* seccomp goes in last (security.h): without no_new_privs the
+         * process holds CAP_SYS_ADMIN until then */
+        struct cella_capabilities held;
+        bool hold_admin = c->seccomp && security_seccomp_hold_admin(&proc->capabilities,
+                                                                    proc->no_new_privileges, &held);
+        const struct cella_capabilities *after_filter = hold_admin ? &proc->capabilities : NULL;
         const char *cwd = proc->cwd ? proc->cwd : "/";
         bool cwd_entered = false;
         TRY(process_chdir_as_root(cwd, &cwd_entered, &err));
         TRY(security_caps_prepare(&proc->capabilities, &err));
         TRY(process_set_user(proc, rctx.userns, &err));
-        TRY(security_caps_apply(&proc->capabilities, &err));
+        TRY(security_caps_apply(hold_admin ? &held : &proc->capabilities, &err));
         if (!cwd_entered)
                 TRY(cwd_enter_inside_root(cwd, &err));
         TRY(lsm_prepare_exec(proc, spec->linux_.mount_label, &err));
@@ -289,38 +288,40 @@ int init_main(void *arg)
                 process_executable_error(proc->args.v[0], errno, &err);
                 init_fail(c, &err);
         }
-        if (proc->no_new_privileges && !seccomp_loaded)
+        if (proc->no_new_privileges)
                 TRY(security_set_no_new_privs(&err));
-
         TRY(check_exec_fifo(c, proc_fd, &err));
-        TRY(sync_send(c->sync_fd, SYNC_READY, -1, NULL) < 0 ? cella_error_sys(&err, "sync") : 0);
-        if (wait_for_start(c, proc_fd, &err) < 0) {
-                /* create has returned: the container's stderr (the client's
-                 * log) is the only place left to say why `start` will fail */
-                char msg[CELLA_ERROR_MSG_MAX + 16];
-                int n = snprintf(msg, sizeof msg, "cella: %s\n", err.msg);
-                (void)write_all(2, msg, (size_t)n);
-                _exit(1);
+        process_fds_for_exec(c->preserve_fds);
+        /* A notify listener must reach the runtime while it still waits for
+         * us: that filter goes in before start, and the init then makes the
+         * syscalls runc's makes after it (the notify rule on write is
+         * refused for that reason, spec_seccomp.c). The listener is
+         * close-on-exec. */
+        if (c->seccomp && c->seccomp_notify) {
+                int listener = -1;
+                TRY(security_seccomp_load_last(c->seccomp, after_filter, &listener, &err));
+                if (listener >= 0) {
+                        sync_send(c->sync_fd, SYNC_SECCOMP, listener, NULL);
+                        TRY(sync_expect(c->sync_fd, SYNC_SECCOMP_DONE, NULL, &err));
+                }
         }
 
+        TRY(sync_send(c->sync_fd, SYNC_READY, -1, NULL) < 0 ? cella_error_sys(&err, "sync") : 0);
+        if (wait_for_start(c, proc_fd, &err) < 0)
+                fail_after_create(&err);
+        /* In force for the startContainer hooks, as in runc; with no hook,
+         * execve is the only syscall after it. */
+        if (c->seccomp && !c->seccomp_notify &&
+            security_seccomp_load_last(c->seccomp, after_filter, NULL, &err) < 0)
+                fail_after_create(&err);
         if (spec->hooks[CELLA_HOOK_START_CONTAINER].n) {
                 struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
                                            .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
                 _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATED, false);
-                if (hooks_run(spec, CELLA_HOOK_START_CONTAINER, json, &err) < 0) {
-                        char msg[CELLA_ERROR_MSG_MAX + 16];
-                        int n = snprintf(msg, sizeof msg, "cella: %s\n", err.msg);
-                        (void)write_all(2, msg, (size_t)n);
-                        _exit(1);
-                }
-        }
-        if (c->seccomp && !seccomp_loaded && security_seccomp_load(c->seccomp, &listener, &err) < 0) {
-                char msg[CELLA_ERROR_MSG_MAX + 16];
-                int n = snprintf(msg, sizeof msg, "cella: %s\n", err.msg);
-                (void)write_all(2, msg, (size_t)n);
-                _exit(1);
+                if (hooks_run(spec, CELLA_HOOK_START_CONTAINER, json, &err) < 0)
+                        fail_after_create(&err);
         }
         trace_step("exec", "execve(%s): the container's program replaces cella's init, as PID %d in its PID namespace", exe, (int)getpid());
-        exec_failed(exe, -process_exec(exe, proc->args.v, c->env, c->preserve_fds));
+        exec_failed(exe, -process_exec(exe, proc->args.v, c->env));
         return 1;
 }

@@ -268,9 +268,8 @@ int process_resolve_user(const char *spec, uint32_t *uid, uint32_t *gid, struct 
         return 0;
 }
 
-int process_exec(const char *exe, char *const *args, char *const *env, int preserve)
+void process_fds_for_exec(int preserve)
 {
-        /* CVE-2024-21626: no fd of the runtime survives into the container */
         int first_closed = 3 + preserve;
         for (int fd = 3; fd < first_closed; fd++) {
                 int fl = fcntl(fd, F_GETFD);
@@ -280,6 +279,10 @@ int process_exec(const char *exe, char *const *args, char *const *env, int prese
         if (syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
                 for (int fd = first_closed; fd < 65536; fd++)
                         fcntl(fd, F_SETFD, FD_CLOEXEC);
+}
+
+int process_exec(const char *exe, char *const *args, char *const *env)
+{
         execve(exe, args, env);
         return -errno;
 }

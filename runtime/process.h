@@ -48,8 +48,14 @@ int process_resolve_user(const char *spec, uint32_t *uid, uint32_t *gid, struct 
  * as runc does. *env is a malloc'd NULL-terminated vector. */
 void process_env_ensure_home(char ***env, uint32_t uid);
 
-/* Keep fds 3..3+preserve-1, close-on-exec everything above, execve.
- * Returns only on failure (errno set). */
-int process_exec(const char *exe, char *const *args, char *const *env, int preserve);
+/* Keep fds 3..3+preserve-1 open across execve and mark every fd above
+ * close-on-exec (CVE-2024-21626: no fd of the runtime survives into the
+ * container). Called before the seccomp filter goes in, so that a profile
+ * need not allow fcntl or close_range. */
+void process_fds_for_exec(int preserve);
+
+/* execve and nothing else: the seccomp filter may already be in force.
+ * Returns only on failure, -errno. */
+int process_exec(const char *exe, char *const *args, char *const *env);
 
 #endif

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <yajl/yajl_gen.h>
 
 #include "util.h"
 
@@ -65,4 +66,39 @@ int security_seccomp_send_listener(const char *listener_path, int listener_fd,
                 left -= (size_t)r;
         }
         return 0;
+}
+
+char *security_seccomp_process_state(int pid, const char *metadata, const char *state_json)
+{
+        yajl_gen g = yajl_gen_alloc(NULL);
+#define S(str) yajl_gen_string(g, (const unsigned char *)(str), strlen(str))
+        yajl_gen_map_open(g);
+        S("ociVersion");
+        S("1.2.0");
+        S("fds");
+        yajl_gen_array_open(g);
+        S("seccompFd");
+        yajl_gen_array_close(g);
+        S("pid");
+        yajl_gen_integer(g, pid);
+        S("metadata");
+        S(metadata ? metadata : "");
+        yajl_gen_map_close(g);
+#undef S
+        const unsigned char *buf;
+        size_t len;
+        yajl_gen_get_buf(g, &buf, &len);
+        /* the state is JSON already: it replaces the closing brace */
+        char *out = xasprintf("%.*s,\"state\":%s}", (int)(len - 1), (const char *)buf, state_json);
+        yajl_gen_free(g);
+        return out;
+}
+
+int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd,
+                              const char *state_json, struct cella_error *err)
+{
+        if (!sc->listener_path)
+                return 0;
+        _cleanup_free_ char *json = security_seccomp_process_state(pid, sc->listener_metadata, state_json);
+        return security_seccomp_send_listener(sc->listener_path, listener_fd, json, err);
 }

@@ -36,11 +36,37 @@ int security_seccomp_load(struct cella_seccomp_filter *f, int *listener_fd,
 
 void security_seccomp_free(struct cella_seccomp_filter *f);
 
+/* The filter goes in as the last step before execve, so that a profile
+ * constrains the container's program and not the runtime's own setup.
+ * Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the process
+ * usually does not keep: then this returns true and fills *held with caps
+ * plus CAP_SYS_ADMIN (effective and permitted), to be applied by
+ * security_caps_apply in place of caps; security_seccomp_load_last drops
+ * it again. false: apply caps as they are. */
+bool security_seccomp_hold_admin(const struct cella_capabilities *caps, bool no_new_privs,
+                                 struct cella_capabilities *held);
+
+/* security_seccomp_load, then, when final is not NULL (admin was held for
+ * it), one capset(2) that drops CAP_SYS_ADMIN where final lacks it: the
+ * only syscall the init makes under the filter besides execve. */
+int security_seccomp_load_last(struct cella_seccomp_filter *f, const struct cella_capabilities *final,
+                               int *listener_fd, struct cella_error *err);
+
 /* Send a seccomp listener fd and the container process state to the
  * listenerPath socket as the runtime-spec describes (SCM_RIGHTS + the
  * containerProcessState JSON). Called by the runtime, not the init. */
 int security_seccomp_send_listener(const char *listener_path, int listener_fd,
                                    const char *process_state_json, struct cella_error *err);
+
+/* The containerProcessState JSON (malloc'd) for the process pid, whose
+ * listener goes to the agent: {"ociVersion", "fds": ["seccompFd"], "pid",
+ * "metadata", "state": state_json (the container's state, as hooks get it)}. */
+char *security_seccomp_process_state(int pid, const char *metadata, const char *state_json);
+
+/* Hand the listener of process pid to sc->listenerPath (a no-op without
+ * one): the runtime's half of `run`, `create` and `exec`. */
+int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd,
+                              const char *state_json, struct cella_error *err);
 
 /* The default seccomp profile of `cella spec` (as strict as Docker's
  * default), as the JSON text of a linux.seccomp object, or NULL when this

@@ -382,6 +382,51 @@ int security_seccomp_load(struct cella_seccomp_filter *f, int *listener_fd, stru
         return 0;
 }
 
+bool security_seccomp_hold_admin(const struct cella_capabilities *caps, bool no_new_privs,
+                                 struct cella_capabilities *held)
+{
+        const uint64_t admin = UINT64_C(1) << CAP_SYS_ADMIN;
+        if (no_new_privs || (caps->present && (caps->effective & admin)))
+                return false;
+        *held = *caps;
+        if (!caps->present)
+                *held = (struct cella_capabilities){ .present = true };
+        held->effective |= admin;
+        held->permitted |= admin;
+        return true;
+}
+
+static int caps_get_set(bool set, struct __user_cap_data_struct data[2])
+{
+        struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+        return (int)syscall(set ? SYS_capset : SYS_capget, &hdr, data);
+}
+
+int security_seccomp_load_last(struct cella_seccomp_filter *f, const struct cella_capabilities *final,
+                               int *listener_fd, struct cella_error *err)
+{
+        struct __user_cap_data_struct caps[2];
+        if (final) {
+                /* the sets to return to, worked out before the filter is in */
+                memset(caps, 0, sizeof caps);
+                if (caps_get_set(false, caps) < 0)
+                        return cella_error_sys(err, "capget");
+                const uint32_t bit = UINT32_C(1) << (CAP_SYS_ADMIN % 32);
+                int word = CAP_SYS_ADMIN / 32;
+                const uint64_t admin = UINT64_C(1) << CAP_SYS_ADMIN;
+                if (!(final->present && (final->effective & admin)))
+                        caps[word].effective &= ~bit;
+                if (!(final->present && (final->permitted & admin)))
+                        caps[word].permitted &= ~bit;
+        }
+        int r = security_seccomp_load(f, listener_fd, err);
+        if (r < 0 || !final)
+                return r;
+        if (caps_get_set(true, caps) < 0)
+                return cella_error_sys(err, "capset: dropping CAP_SYS_ADMIN, held to load the seccomp filter");
+        return 0;
+}
+
 void security_seccomp_free(struct cella_seccomp_filter *f)
 {
         if (!f)

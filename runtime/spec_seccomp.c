@@ -137,6 +137,25 @@ static int parse_args(struct jctx *c, const struct jpath *p, yajl_val a,
         return 0;
 }
 
+/* The init hands a notify listener to the runtime with sendmsg(2) right
+ * after loading the filter, and writes exec.fifo later: a notification
+ * for either would wait for an agent that does not have the listener yet,
+ * or answer the init's own call. runc refuses write for that reason. */
+static int check_notify_names(struct jctx *c, const struct jpath *p, const struct cella_seccomp_rule *rule)
+{
+        static const char *const used_by_init[] = { "write", "sendmsg" };
+        if (rule->action != CELLA_SECCOMP_NOTIFY)
+                return 0;
+        for (size_t i = 0; i < rule->names.n; i++) {
+                if (in_list(used_by_init, ARRAY_SIZE(used_by_init), rule->names.v[i])) {
+                        struct jpath np = JKEY(p, "names"), ip = JIDX(&np, i);
+                        return jerr(c, &ip, "SCMP_ACT_NOTIFY cannot be used for %s: the runtime itself calls it "
+                                    "under the filter before the agent has the listener", rule->names.v[i]);
+                }
+        }
+        return 0;
+}
+
 static int parse_syscalls(struct jctx *c, const struct jpath *p, yajl_val a,
                           struct cella_seccomp *sc)
 {
@@ -155,6 +174,7 @@ static int parse_syscalls(struct jctx *c, const struct jpath *p, yajl_val a,
                         return jerr(c, &np, "must not be empty");
                 }
                 TRY(parse_action(c, &ip, o, "action", &rule->action));
+                TRY(check_notify_names(c, &ip, rule));
                 TRY(parse_errno_ret(c, &ip, o, "errnoRet", rule->action, &rule->errno_ret));
                 int r = j_array(c, &ip, o, "args", &args);
                 if (r < 0)

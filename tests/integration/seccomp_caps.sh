@@ -287,4 +287,90 @@ test_seccomp_enosys_stub_without_architectures() {
         assert_contains "$stdout" "thread ok" "glibc falls back to clone"
 }
 
+# runc loads the filter before the startContainer hooks run: they run under it.
+test_seccomp_in_force_for_start_container_hooks() {
+        make_bundle
+        cfg_set .root.readonly false
+        mkdir -p "$T/hooklog"
+        cfg_py "
+c['mounts'].append({'destination': '/hooklog', 'type': 'bind', 'source': '$T/hooklog', 'options': ['rbind']})
+c['hooks'] = {'startContainer': [{'path': '/bin/sh', 'args': ['sh', '-c', 'mkdir /hookdir 2>/hooklog/err; echo rc=\$? >/hooklog/rc']}]}
+"
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["mkdir","mkdirat"],"action":"SCMP_ACT_ERRNO"}]}'
+        for nnp in true false; do
+                cfg_set .process.noNewPrivileges $nnp
+                cfg_args true
+                id=$(new_id)
+                run rt run -b "$BUNDLE" "$id"
+                assert_success
+                assert_eq "$(cat "$T/hooklog/rc")" rc=1 "mkdir in the hook (noNewPrivileges $nnp)"
+                assert_contains "$(cat "$T/hooklog/err")" "Operation not permitted"
+                [ ! -e "$BUNDLE/rootfs/hookdir" ] || fail "mkdir went through (noNewPrivileges $nnp)"
+        done
+}
+
+# A notify rule on write(2) is refused: the init answers the runtime after
+# the filter is in, and nobody would answer the notification (runc refuses
+# it for the same reason).
+test_seccomp_notify_on_write_refused() {
+        make_bundle
+        sc_set "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$T/no-agent.sock\",\"syscalls\":[{\"names\":[\"write\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        cfg_args true
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" write "the error names the syscall"
+        assert_contains "$stderr" SCMP_ACT_NOTIFY
+        assert_eq "$(ls "$STATE_ROOT" 2>/dev/null)" "" "no state left"
+}
+
+# `exec` into a container with a notify profile hands its own listener to
+# the agent, with its own containerProcessState, as `run` did.
+test_seccomp_notify_exec_sends_listener() {
+        agent=$(need_helper seccomp-agent)
+        make_bundle
+        cfg_set .root.readonly false
+        "$agent" "$T/agent.sock" "$T/agent.state" errno:13 2>"$T/agent.log" &
+        apid=$!
+        defer "kill $apid"
+        retry 50 test -S "$T/agent.sock" || fail "agent did not start"
+        sc_set "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"listenerPath\":\"$T/agent.sock\",\"listenerMetadata\":\"meta-exec\",\"syscalls\":[{\"names\":[\"mkdir\",\"mkdirat\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}"
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+        defer "rt delete -f $id"
+        retry 50 test -s "$T/agent.state" || fail "run sent no listener"
+        run rt exec "$id" mkdir /from-exec
+        assert_failure "the agent's answer fails mkdir"
+        assert_contains "$stderr" "Permission denied" "the agent (errno 13) answered, not ENOSYS"
+        [ ! -e "$BUNDLE/rootfs/from-exec" ] || fail "mkdir went through"
+        assert_eq "$(grep -c seccompFd "$T/agent.state")" 2 "one containerProcessState per process"
+        assert_contains "$(tail -n 1 "$T/agent.state")" meta-exec
+        rt delete -f "$id"
+}
+
+# The filter is the last thing before execve: a profile may deny what the
+# init itself would otherwise still call after it (getcwd, close, close_range).
+test_seccomp_filter_is_loaded_last() {
+        runc_1_1 && skip "runc 1.1 closes fds (noNewPrivileges) or checks the cwd (without) under the filter"
+        make_bundle
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd","close","close_range"],"action":"SCMP_ACT_ERRNO"}]}'
+        for nnp in true false; do
+                cfg_set .process.noNewPrivileges $nnp
+                cfg_args echo started
+                id=$(new_id)
+                run rt run -b "$BUNDLE" "$id"
+                assert_success "run (noNewPrivileges $nnp)"
+                assert_eq "$stdout" started "the process ran (noNewPrivileges $nnp)"
+        done
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+        defer "rt delete -f $id"
+        run rt exec "$id" echo exec-started
+        assert_success "exec"
+        assert_eq "$stdout" exec-started
+        rt delete -f "$id"
+}
+
 run_tests "$@"

@@ -205,6 +205,81 @@ static void test_stub_for_many_architectures(void)
         security_seccomp_free(f);
 }
 
+/* ---- the filter last, CAP_SYS_ADMIN held for it --------------------------- */
+
+static uint64_t status_mask(const char *field)
+{
+        FILE *f = fopen("/proc/self/status", "re");
+        char line[256];
+        uint64_t v = UINT64_MAX;
+        size_t n = strlen(field);
+        while (f && fgets(line, sizeof line, f))
+                if (strncmp(line, field, n) == 0 && line[n] == ':')
+                        v = strtoull(line + n + 1, NULL, 16);
+        if (f)
+                fclose(f);
+        return v;
+}
+
+static int child_hold_admin(void)
+{
+        int bad = 0;
+        struct cella_error err = { 0 };
+        struct cella_capabilities caps = {
+                .present = true,
+                .bounding = BIT(CAP_CHOWN) | BIT(CAP_KILL),
+                .effective = BIT(CAP_CHOWN),
+                .permitted = BIT(CAP_CHOWN) | BIT(CAP_KILL),
+        };
+        struct cella_capabilities held;
+        if (!security_seccomp_hold_admin(&caps, false, &held))
+                return 1;
+        if (security_caps_prepare(&caps, &err) < 0 || security_caps_apply(&held, &err) < 0)
+                return 2;
+        if (!(status_mask("CapEff") & BIT(CAP_SYS_ADMIN)) || status_mask("CapBnd") != caps.bounding)
+                bad |= 4;
+        struct cella_seccomp_rule rule = { .names = STRV("mkdir"), .action = CELLA_SECCOMP_ERRNO };
+        struct cella_seccomp sc = { .present = true, .default_action = CELLA_SECCOMP_ALLOW,
+                                    .syscalls = &rule, .n_syscalls = 1 };
+        struct cella_seccomp_filter *f = NULL;
+        if (security_seccomp_compile(&sc, NULL, &f, &err) < 0)
+                return 8;
+        /* no no_new_privs: the kernel only takes the filter thanks to the held cap */
+        if (security_seccomp_load_last(f, &caps, NULL, &err) < 0) {
+                fprintf(stderr, "  [child] %s\n", err.msg);
+                bad |= 16;
+        }
+        security_seccomp_free(f);
+        if (status_mask("CapEff") != caps.effective || status_mask("CapPrm") != caps.permitted)
+                bad |= 32;
+        if (errno_of(SYS_mkdir, (long)"/") != EPERM)
+                bad |= 64;
+        return bad;
+}
+
+static void test_admin_held_for_the_load_only(void)
+{
+        struct cella_capabilities caps = { .present = true, .effective = BIT(CAP_SYS_ADMIN),
+                                           .permitted = BIT(CAP_SYS_ADMIN) };
+        struct cella_capabilities held;
+        CHECK(!security_seccomp_hold_admin(&caps, true, &held));        /* no_new_privs suffices */
+        CHECK(!security_seccomp_hold_admin(&caps, false, &held));       /* it keeps it anyway */
+        struct cella_capabilities none = { .present = false };
+        CHECK(security_seccomp_hold_admin(&none, false, &held));
+        CHECK(held.present && held.effective == BIT(CAP_SYS_ADMIN) && held.bounding == 0 && held.ambient == 0);
+
+        fflush(NULL);
+        pid_t pid = fork();
+        if (pid == 0)
+                _exit(child_hold_admin());
+        int status = 0;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                ;
+        if (!WIFEXITED(status) || WEXITSTATUS(status))
+                fprintf(stderr, "  child: %#x\n", status);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
 #define RUN_LOADING(fn)                                                                        \
         do {                                                                                   \
                 if (can_load) {                                                                \
@@ -232,5 +307,6 @@ int main(void)
         RUN_LOADING(test_x32_has_its_own_limit);
         RUN(test_no_stub_when_pointless);
         RUN(test_stub_for_many_architectures);
+        RUN_LOADING(test_admin_held_for_the_load_only);
         UNIT_EXIT();
 }
