@@ -47,6 +47,7 @@ test_caps_non_root_without_ambient_has_none() {
 }
 
 test_caps_unknown_name_fails() {
+        is_runc && skip "runc only warns about unknown capabilities (README: where cella differs)"
         make_bundle
         cfg_set .process.capabilities '{"bounding":["CAP_NOT_A_CAP"],"permitted":[],"effective":[],"inheritable":[],"ambient":[]}'
         id=$(new_id)
@@ -97,6 +98,7 @@ test_seccomp_kill_rule() {
 
 test_seccomp_errno_default_action() {
         make_bundle
+        cfg_get .linux.seccomp >/dev/null 2>&1 || skip "\$RUNTIME spec has no default seccomp profile to edit"
         cfg_set .root.readonly false
         # the default profile (an allow list) with EACCES as the default
         # answer and mkdir taken off the list: mkdir meets the default
