@@ -82,6 +82,27 @@ test_seccomp_errno_ret_value() {
         assert_contains "$stdout" "No space left on device"
 }
 
+# Without noNewPrivileges the filter is loaded before the cwd is entered (it
+# needs CAP_SYS_ADMIN), so cella's check that the cwd is inside the root
+# must not depend on getcwd(2) (runtime-tools' linux_seccomp test).
+test_seccomp_errno_getcwd_without_no_new_privs() {
+        is_runc && skip "runc 1.1.5 (Debian, CVE-2024-21626 fix) refuses: its cwd check calls getcwd"
+        make_bundle
+        cfg_set .process.noNewPrivileges false
+        cfg_set .process.cwd '"/tmp"'
+        sc_set '{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["getcwd"],"action":"SCMP_ACT_ERRNO"}]}'
+        run_sh 'echo started; pwd -P 2>&1; true'
+        assert_success
+        assert_contains "$stdout" started
+        id=$(new_id)
+        cfg_args sleep 60
+        rt run -d -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+        run rt exec --cwd /etc "$id" sh -c 'echo exec-started'
+        rt delete -f "$id"
+        assert_success
+        assert_contains "$stdout" exec-started
+}
+
 test_seccomp_kill_rule() {
         make_bundle
         cfg_set .root.readonly false
