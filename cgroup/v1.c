@@ -81,8 +81,14 @@ static int v1_memory(const char *dir, const struct cella_resources *res, struct 
                 if ((r = cg_write(dir, "memory.soft_limit_in_bytes", v, err)) < 0)
                         return cella_error_prefix(err, "linux.resources.memory.reservation");
         }
-        if (res->memory.kernel.set || res->memory.kernel_tcp.set)
-                log_warn("cgroup: linux.resources.memory.kernel/kernelTCP ignored (deprecated; kernels >= 5.4 do not enforce them)");
+        if (res->memory.kernel.set && res->memory.kernel.value != 0)
+                log_warn("cgroup: linux.resources.memory.kernel ignored (deprecated; kernels >= 5.4 do not enforce it)");
+        /* the TCP buffer limit is still enforced on v1 (crun sets it too) */
+        if (res->memory.kernel_tcp.set && res->memory.kernel_tcp.value != 0) {
+                _cleanup_free_ char *v = fmt_i64(res->memory.kernel_tcp.value);
+                if ((r = cg_write(dir, "memory.kmem.tcp.limit_in_bytes", v, err)) < 0)
+                        return cella_error_prefix(err, "linux.resources.memory.kernelTCP");
+        }
         if (res->memory.swappiness.set && res->memory.swappiness.value <= 100) {
                 if ((r = cg_writef(dir, "memory.swappiness", err, "%" PRIu64, res->memory.swappiness.value)) < 0)
                         return cella_error_prefix(err, "linux.resources.memory.swappiness");

@@ -74,6 +74,25 @@ test_limits_in_cgroup_files() {
         [ ! -e "$memrel" ] || fail "delete left $memrel"
 }
 
+# kernelTCP is still enforced by v1's memory.kmem.tcp.limit_in_bytes
+# (runtime-tools linux_cgroups_memory); memory.kernel is not, on any kernel
+# >= 5.4, and stays a warning.
+test_memory_kernel_tcp_v1() {
+        is_runc && skip "runc 1.1 ignores kernelTCP (\"Kernel memory settings are ignored\")"
+        [ -e /sys/fs/cgroup/memory/memory.kmem.tcp.limit_in_bytes ] ||
+                skip "no v1 memory hierarchy with memory.kmem.tcp (cgroup v2 has no TCP buffer limit)"
+        make_bundle
+        cfg_args sleep 1000
+        set_limits '{"memory": {"limit": 67108864, "kernelTCP": 50593792}}'
+        id=$(new_id)
+        rt create -b "$BUNDLE" "$id"
+        pid=$(state_field "$id" .pid)
+        rel=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$pid/cgroup")
+        v=$(cat "/sys/fs/cgroup/memory$rel/memory.kmem.tcp.limit_in_bytes")
+        rt delete -f "$id"
+        assert_eq "$v" 50593792 "memory.kmem.tcp.limit_in_bytes"
+}
+
 test_pids_limit_stops_fork_bomb() {
         make_bundle
         cfg_args sleep 1000
