@@ -46,7 +46,7 @@ ASAN_LIB_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
 ASAN_CLI_OBJS := $(CLI_SRCS:%.c=build/asan/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all deps demo check unit integration asan clean bench vmtest lab fuzz stress
+.PHONY: all deps demo check unit integration asan clean bench vmtest lab fuzz stress conformance
 all: cella
 
 cella: $(REL_LIB_OBJS) $(REL_CLI_OBJS)
@@ -87,6 +87,11 @@ vmtest: cella
 
 bench: cella
 	@sh bench/start.sh
+
+# the OCI runtime-tools validation suite, fetched and built outside the repo
+# (RUNTIME_TOOLS_SRC; docs/conformance.md); exit 77 = skipped
+conformance: cella
+	@bash tests/conformance/oci-validation.sh; r=$$?; [ $$r = 77 ] || exit $$r
 
 clean:
 	rm -rf build cella
