@@ -224,6 +224,16 @@ test_rootfs_propagation_rshared() {
         assert_contains "$stdout" "shared:"
 }
 
+# unbindable: the rootfs is bound from a private tree, the container's / is
+# made unbindable after the pivot (runtime-tools linux_rootfs_propagation)
+test_rootfs_propagation_unbindable() {
+        is_runc && skip "runc 1.1 makes the tree unbindable before binding the rootfs: EINVAL"
+        make_bundle
+        cfg_set .linux.rootfsPropagation '"unbindable"'
+        root_mountinfo
+        assert_contains "$stdout" " unbindable "
+}
+
 # a masked directory is an empty read-only tmpfs any user may list (runc),
 # not a mode 000 mount
 test_masked_dir_is_empty_readonly_tmpfs() {
