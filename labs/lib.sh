@@ -14,7 +14,8 @@ LAB_NAME=$(basename "$LAB_DIR")
 [ "$(id -u)" = 0 ] || { echo "$LAB_NAME: run as root (cella needs it to make namespaces)" >&2; exit 1; }
 [ -x "$CELLA" ] || { echo "$LAB_NAME: $CELLA is not built (run: make demo)" >&2; exit 1; }
 
-WORK=$(mktemp -d "/tmp/cella-lab-$LAB_NAME.XXXXXX")
+# LAB_TMP: where the workspace goes (default /tmp; the tests give their own)
+WORK=$(mktemp -d "${LAB_TMP:-/tmp}/cella-lab-$LAB_NAME.XXXXXX")
 chmod 755 "$WORK"
 # results stay after the lab (tables, CSV, PNG); the workspace does not
 OUT=${LAB_OUT:-$LAB_DIR/results}
@@ -82,6 +83,13 @@ if hit:
 PY
 }
 
+# lab_machine: "CPU model, N cores, kernel RELEASE" for the charts' subtitles
+lab_machine() {
+        local model
+        model=$(sed -n 's/^model name[[:space:]]*: *//p' /proc/cpuinfo | head -1)
+        echo "${model:-unknown CPU}, $(nproc) cores, kernel $(uname -r)"
+}
+
 # table HEADER... then rows on stdin ("|"-separated): an aligned text table,
 # also saved as $OUT/table.txt for the report
 table() {
@@ -96,4 +104,10 @@ rows = [r + [""] * (n - len(r)) for r in rows]
 w = [max(len(r[i].strip()) for r in rows) for i in range(n)]
 for r in rows:
     print(" | ".join(c.strip().ljust(w[i]) for i, c in enumerate(r)).rstrip())' | tee "$OUT/table.txt"
+}
+
+# gp_var NAME VALUE: a gnuplot string assignment (single quotes, '' escaped)
+# for the charts' settings file, which the lab's plot.gp loads
+gp_var() {
+        printf "%s = '%s'\n" "$1" "$(printf '%s' "$2" | sed "s/'/''/g")"
 }
