@@ -96,9 +96,24 @@ conformance: cella
 clean:
 	rm -rf build cella
 
-lab:
-	@echo "labs (see labs/README.md; run as root: labs/NAME/run.sh, LAB_QUICK=1 for a short run):"
-	@for d in labs/*/; do sed -n "s|^# Lab \([0-9]*\) — \(.*\)|\1 $$(basename $$d) \2|p" $$d/README.md; done | sort -n | while read -r n name title; do printf '  %s. %-11s %s\n' "$$n" "$$name" "$$title"; done
+# make lab: the five labs one after the other in their short mode (results,
+# tables and charts in labs/NAME/results/; as root). LAB_QUICK=0: the full
+# runs; LABS="overhead migration": only those; LIST=1: list them, run nothing.
+LAB_QUICK ?= 1
+lab: $(if $(LIST),,cella)
+	@labs=$$(for d in labs/*/; do sed -n "s|^# Lab \([0-9]*\) — .*|\1 $$(basename $$d)|p" $$d/README.md; done | sort -n | cut -d' ' -f2); \
+	if [ -n "$(LIST)" ]; then \
+		echo "labs (see labs/README.md; make lab runs them all, LAB_QUICK=0 for full runs, LABS=NAME for one):"; \
+		for d in $$labs; do sed -n "s|^# Lab \([0-9]*\) — \(.*\)|\1 $$d \2|p" labs/$$d/README.md; done | \
+			while read -r n name title; do printf '  %s. %-11s %s\n' "$$n" "$$name" "$$title"; done; \
+		exit 0; \
+	fi; \
+	rc=0; failed=""; for l in $(if $(LABS),$(LABS),$$labs); do \
+		echo "### lab $$l: labs/$$l/run.sh (LAB_QUICK=$(LAB_QUICK))"; \
+		LAB_QUICK=$(LAB_QUICK) bash labs/$$l/run.sh || { rc=1; failed="$$failed $$l"; }; echo; \
+	done; \
+	echo "### charts:"; ls -1 labs/*/results/*.png 2>/dev/null | sed 's/^/  /'; \
+	[ $$rc = 0 ] || echo "### failed:$$failed"; exit $$rc
 
 fuzz:
 	@CELLA_EXTRA_PKGS="clang-14 libclang-rt-14-dev" sh scripts/deps.sh
