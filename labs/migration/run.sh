@@ -50,9 +50,11 @@ table "measure" "value" <"$WORK/rows"
 
 CRIU=${CELLA_CRIU:-/opt/cella-criu/criu}
 [ -x "$CRIU" ] || CRIU=$(command -v criu || true)
-CRIU_V=$([ -n "$CRIU" ] && "$CRIU" --version 2>/dev/null | sed -n 's/^Version: */CRIU /p')
+CRIU_V=""
+[ -n "$CRIU" ] && CRIU_V=$("$CRIU" --version 2>/dev/null | sed -n 's/^Version: */CRIU /p' || true)
+QUICK_NOTE=""; [ "$LAB_QUICK" = 1 ] && QUICK_NOTE=" (LAB_QUICK=1)"
 SUB1="$(lab_machine); ${CRIU_V:-no CRIU}; both hosts are this machine (two cella state roots)"
-SUB2="policy: migrate when CPU > $THRESHOLD for 2 samples of 250 ms; client: 1 request / 100 ms, timeout 1 s; ${DURATION} s run$([ "$LAB_QUICK" = 1 ] && echo " (LAB_QUICK=1)")"
+SUB2="policy: migrate when CPU > $THRESHOLD for 2 samples of 250 ms; client: 1 request / 100 ms, timeout 1 s; ${DURATION} s run$QUICK_NOTE"
 # the chart's titles and settings, for plot.gp (which a student can edit and rerun)
 {
         echo "W = $PNG_W; H = $PNG_H; THRESHOLD = $THRESHOLD"

@@ -151,7 +151,8 @@ table "benchmark" "host" "container" "VM sandbox ($ACCEL_NAME)" "plain QEMU ($AC
 
 human() { awk -v n="$1" 'BEGIN { if (n >= 1e6) printf "%gM", n / 1e6; else if (n >= 1e3) printf "%gk", n / 1e3; else printf "%d", n }'; }
 SUB1="$(lab_machine); VMs: $ACCEL_NAME ($ACCEL_WHY), guest kernel $(cat "$KDIR/release" 2>/dev/null || echo n/a)"
-SUB2="fastest of $REPS runs; iterations: sum $(human $N_SUM), getppid $(human $N_PPID), gettimeofday $(human $N_GTOD), fork+wait $(human $N_FORK)$([ "$LAB_QUICK" = 1 ] && echo " (LAB_QUICK=1)")"
+QUICK_NOTE=""; [ "$LAB_QUICK" = 1 ] && QUICK_NOTE=" (LAB_QUICK=1)"
+SUB2="fastest of $REPS runs; iterations: sum $(human $N_SUM), getppid $(human $N_PPID), gettimeofday $(human $N_GTOD), fork+wait $(human $N_FORK)$QUICK_NOTE"
 VM_TITLE="VM sandbox (cella --sandbox vm)"; [ -n "$VM_NOTE" ] && VM_TITLE="VM sandbox: n/a (see table.txt)"
 QEMU_TITLE="plain QEMU (no cella)"; [ -n "$QEMU_NOTE" ] && QEMU_TITLE="plain QEMU: n/a (see table.txt)"
 # the chart's titles and settings, for plot.gp (which a student can edit and rerun)
