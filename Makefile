@@ -109,8 +109,9 @@ lab: $(if $(LIST),,cella)
 		exit 0; \
 	fi; \
 	rc=0; failed=""; for l in $(if $(LABS),$(LABS),$$labs); do \
-		echo "### lab $$l: labs/$$l/run.sh (LAB_QUICK=$(LAB_QUICK))"; \
-		LAB_QUICK=$(LAB_QUICK) bash labs/$$l/run.sh || { rc=1; failed="$$failed $$l"; }; echo; \
+		echo "### lab $$l: labs/$$l/run.sh (LAB_QUICK=$(LAB_QUICK))"; t0=$$(date +%s); \
+		LAB_QUICK=$(LAB_QUICK) bash labs/$$l/run.sh || { rc=1; failed="$$failed $$l"; }; \
+		echo "### lab $$l: $$(($$(date +%s) - t0)) s"; echo; \
 	done; \
 	echo "### charts:"; ls -1 labs/*/results/*.png 2>/dev/null | sed 's/^/  /'; \
 	[ $$rc = 0 ] || echo "### failed:$$failed"; exit $$rc

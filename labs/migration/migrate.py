@@ -279,7 +279,9 @@ def cmd_report():
         print(f"migration|FAILED ({bad[0]}): {bad[2]}")
         print("downtime (client view)|n/a")
     else:
-        print("migration|SKIP: " + ("threshold never crossed" if have_cr else "no checkpoint/restore in this cella"))
+        peak = max([c for _, c, _ in cpu] or [0])
+        print("migration|SKIP: " + (f"threshold never crossed (peak {peak:.2f} CPUs: a busy machine? "
+                                    f"try a lower LAB_THRESHOLD)" if have_cr else "no checkpoint/restore in this cella"))
         print("downtime (client view)|n/a")
 
     # gnuplot: the marker lines (named in the legend, so their labels never

@@ -8,7 +8,7 @@
 
 DURATION=${LAB_DURATION:-30} HOT=15
 [ "$LAB_QUICK" = 1 ] && DURATION=12 HOT=7
-THRESHOLD=${LAB_THRESHOLD:-0.3}     # CPUs used by the container
+THRESHOLD=${LAB_THRESHOLD:-0.2}     # CPUs used by the container (the hot phase uses up to 2)
 PORT=8081
 PNG_W=1100 PNG_H=720   # tests/integration/labs.sh checks this size
 HAVE_CR=1

@@ -133,7 +133,7 @@ with open(os.path.join(out, "overhead.dat"), "w") as dat:
         cells, ratios = [], []
         for p in places:
             t = p.get(b)
-            ratios.append("%.3f" % (t / h) if t else "n/a")
+            ratios.append("%.2f" % (t / h) if t else "n/a")
             cells.append("%.4f s  %.2fx" % (t, t / h) if t else "n/a")
         s = slides.get(b, "-")
         print("|".join([b, "%.4f s" % h] + cells + ["~%sx" % s if s != "-" else "-"]))

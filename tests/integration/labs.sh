@@ -223,7 +223,7 @@ test_lab_overhead_vm_columns() {
 test_lab_migration() {
         is_cella || skip "the labs drive cella"
         # a low threshold: two busy loops cross it even on a loaded machine
-        # (the lab's default, 0.3 CPUs, is for a machine a student has alone)
+        # (the lab's default, 0.2 CPUs, is for a machine a student has alone)
         run_lab migration LAB_THRESHOLD=0.1
         assert_match "$(cell requests 2)" '^[0-9]+ sent, [0-9]+ answered'
         local sent; sent=$(cell requests 2 | awk '{print $1}')
