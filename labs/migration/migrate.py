@@ -142,7 +142,7 @@ def cmd_run():
     T0 = time.monotonic()
     event("start", "the service answers on host A")
     reqs = []
-    th = threading.Thread(target=client, args=(int(ENV["PORT"]), duration, reqs))
+    th = threading.Thread(target=client, args=(int(ENV["PORT"]), duration, reqs), daemon=True)
     th.start()
 
     cella, root, host = ca, host_a + "/state", "A"
