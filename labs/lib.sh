@@ -64,7 +64,7 @@ import_busybox() {
 
 # has_command NAME: does this cella build know the command?
 has_command() {
-        "$CELLA" --help 2>&1 | grep -qE "^  $1 "
+        "$CELLA" --help 2>&1 | grep -qE "^[[:space:]]+$1[[:space:]]"
 }
 
 # cgroup_dir ID CONTROLLER: the container's cgroup directory for a controller
