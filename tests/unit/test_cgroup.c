@@ -613,21 +613,16 @@ static void test_apply_readback(void)
         }
 }
 
-/* I/O weight on a host whose schedulers have no weight files is a clear error;
- * throttling works everywhere. */
-static void test_blkio(void)
+/* I/O weight on a host whose schedulers have no weight files is a clear error */
+static void test_blkio_weight(void)
 {
         _cleanup_cg_ struct cella_cgroup *cg = make_cg("blkio");
         CHECK(cg != NULL);
         if (!cg)
                 return;
         struct cg_loc l = cg_locate(cg, "blkio");
-        if (!l.dir || l.v2) {
-                printf("# no v1 blkio hierarchy: skipped\n");
-                return;
-        }
-        struct stat st;
-        CHECK(stat("/dev/null", &st) == 0); /* char device; throttling needs a block device */
+        if (!l.dir || l.v2)
+                SKIP("no v1 blkio hierarchy");
         struct cella_resources r;
         memset(&r, 0, sizeof r);
         r.block_io.weight = (cella_opt_u64){ true, 500 };
@@ -639,7 +634,14 @@ static void test_blkio(void)
                 CHECK(rc < 0);
                 CHECK(strstr(err.msg, "linux.resources.blockIO.weight") && strstr(err.msg, "scheduler"));
         }
-        /* throttle a real block device if there is one */
+}
+
+/* throttling works everywhere; it needs a real block device */
+static void test_blkio_throttle(void)
+{
+        struct stat st;
+        CHECK(stat("/dev/null", &st) == 0 && S_ISCHR(st.st_mode)); /* not a block device */
+        /* a whole disk that is not a loop or ram device */
         FILE *f = fopen("/proc/partitions", "r");
         unsigned maj = 0, min = 0;
         char line[256], name[64];
@@ -652,8 +654,17 @@ static void test_blkio(void)
         if (f)
                 fclose(f);
         if (!maj)
+                SKIP("no whole-disk block device in /proc/partitions");
+        _cleanup_cg_ struct cella_cgroup *cg = make_cg("blkio-throttle");
+        CHECK(cg != NULL);
+        if (!cg)
                 return;
+        struct cg_loc l = cg_locate(cg, "blkio");
+        if (!l.dir || l.v2)
+                SKIP("no v1 blkio hierarchy");
+        struct cella_error err = { 0 };
         struct cella_throttle_device t = { maj, min, 1048576 };
+        struct cella_resources r;
         memset(&r, 0, sizeof r);
         r.block_io.throttle_read_bps = &t;
         r.block_io.n_throttle_read_bps = 1;
@@ -671,10 +682,10 @@ static void test_hugetlb(void)
         if (!cg)
                 return;
         struct cg_loc l = cg_locate(cg, "hugetlb");
-        if (!l.dir || access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) < 0) {
-                printf("# no hugetlb controller or no 2MB pages: skipped\n");
-                return;
-        }
+        if (!l.dir)
+                SKIP("no hugetlb controller");
+        if (access("/sys/kernel/mm/hugepages/hugepages-2048kB", F_OK) < 0)
+                SKIP("no 2MB huge pages");
         struct cella_hugepage_limit hp = { .page_size = "2MB", .limit = 4u << 20 };
         struct cella_resources r;
         memset(&r, 0, sizeof r);
@@ -957,9 +968,9 @@ static uint32_t attached_programs(const char *dir)
         return r == 0 ? q.query.prog_cnt : 999;
 }
 
-static void test_ebpf_device_filter(void)
+/* the program itself: shape and jump targets */
+static void test_ebpf_device_program(void)
 {
-        /* the program itself: shape and jump targets */
         struct cella_device_rule rules[] = {
                 { .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
                 { .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "rwm" },
@@ -975,14 +986,24 @@ static void test_ebpf_device_filter(void)
         struct cella_device_rule bad = { .allow = true, .type = 'z', .access = "" };
         struct cella_error err = { 0 };
         CHECK(cg_devices_build(&bad, 1, &insns, &n, &err) < 0 && strstr(err.msg, "devices[0].type"));
+}
 
+/* the program attached to a cgroup2 directory: the kernel enforces it */
+static void test_ebpf_device_filter(void)
+{
+        struct cella_device_rule rules[] = {
+                { .allow = false, .type = 'a', .major = -1, .minor = -1, .access = "rwm" },
+                { .allow = true, .type = 'c', .major = 1, .minor = 5, .access = "rwm" },
+                { .allow = true, .type = 'c', .major = 1, .minor = 3, .access = "r" },
+        };
+        struct cella_error err = { 0 };
         _cleanup_cg_ struct cella_cgroup *cg = make_cg("ebpf");
         CHECK(cg != NULL);
-        const char *u = cg ? cgroup_dir_for(cg, "") : NULL;
-        if (!u) {
-                printf("# no cgroup2 mount: kernel part skipped\n");
+        if (!cg)
                 return;
-        }
+        const char *u = cgroup_dir_for(cg, "");
+        if (!u)
+                SKIP("no cgroup2 mount");
         int rc = cg_devices_attach(u, rules, 3, &err);
         CHECK(rc == 0);
         if (rc < 0) {
@@ -1017,10 +1038,10 @@ static void test_create_rollback(void)
 {
         const struct cg_host *h = NULL;
         CHECK(cg_host_get(&h, NULL) == 0);
-        if (!h || !h->v2 || h->n_v1 == 0) {
-                printf("# needs a hybrid host: skipped\n");
-                return;
-        }
+        if (!h)
+                return; /* the CHECK above failed */
+        if (!h->v2 || h->n_v1 == 0)
+                SKIP("needs a hybrid host (cgroup2 and v1 hierarchies)");
         char name[64];
         snprintf(name, sizeof name, "cella-unit-%d-rollback", (int)getpid());
         _cleanup_free_ char *parent = xasprintf("%s/%s", h->v2->mountpoint, name);
@@ -1041,10 +1062,6 @@ static void test_create_rollback(void)
 
 int main(void)
 {
-        if (geteuid() != 0) {
-                printf("1..0 # SKIP cgroup tests need root\n");
-                return 0;
-        }
         setvbuf(stdout, NULL, _IONBF, 0);
         atexit(teardown_all);
         RUN(test_conversions);
@@ -1053,9 +1070,14 @@ int main(void)
         RUN(test_placement_rules);
         RUN(test_check_resources);
         RUN(test_bad_input_creates_nothing);
+        RUN(test_ebpf_device_program);
+        /* the rest makes cgroups on the host */
+        if (geteuid() != 0)
+                unit_skip_all("needs root to make cgroups");
         RUN(test_create_layout);
         RUN(test_apply_readback);
-        RUN(test_blkio);
+        RUN(test_blkio_weight);
+        RUN(test_blkio_throttle);
         RUN(test_hugetlb);
         RUN(test_pids_limit_and_enter);
         RUN(test_freeze_thaw);

@@ -3,10 +3,12 @@
 #ifndef CELLA_TEST_NETNS_UTIL_H
 #define CELLA_TEST_NETNS_UTIL_H
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -15,25 +17,43 @@
 #define SKIP_STATUS 77
 
 /* Run body in a child in a new netns. The child's failed CHECKs print
- * their own lines; here we only learn pass/fail from its exit status. */
+ * their own lines; here we learn pass/fail from its exit status, and a skip
+ * (no CLONE_NEWNET here, or a SKIP in body) with its reason from a pipe, so
+ * the test is reported "# SKIP why" instead of passing. */
 static inline void in_new_netns(void (*body)(void))
 {
+        int why[2];
+        CHECK(pipe2(why, O_CLOEXEC | O_NONBLOCK) == 0); /* never blocks the read */
         fflush(NULL);
         pid_t pid = fork();
         if (pid == 0) {
+                close(why[0]);
                 if (unshare(CLONE_NEWNET) < 0)
-                        _exit(SKIP_STATUS);
-                body();
+                        unit_skip("unshare(CLONE_NEWNET): %s", strerror(errno));
+                else
+                        body();
                 fflush(NULL);
-                exit(unit_failures ? 1 : 0);
+                if (unit_failures)
+                        exit(1);
+                if (unit_skip_reason[0]) {
+                        ssize_t w = write(why[1], unit_skip_reason, strlen(unit_skip_reason));
+                        (void)w;
+                        exit(SKIP_STATUS);
+                }
+                exit(0);
         }
+        close(why[1]);
         int status = 0;
         CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
         if (WIFEXITED(status) && WEXITSTATUS(status) == SKIP_STATUS) {
-                fprintf(stderr, "  # skipped: unshare(CLONE_NEWNET) not permitted\n");
-                return;
+                char reason[sizeof unit_skip_reason] = "";
+                ssize_t n = read(why[0], reason, sizeof reason - 1);
+                reason[n > 0 ? n : 0] = '\0';
+                unit_skip("%s", reason[0] ? reason : "skipped in the new netns");
+        } else {
+                CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         }
-        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+        close(why[0]);
 }
 
 /* A second throwaway netns, held open by a sleeping child. */

@@ -59,10 +59,8 @@ static void test_close_inherited(void)
 
 static void test_cwd_outside_root_refused(void)
 {
-        if (geteuid() != 0) {
-                printf("# skipped cwd outside root: needs root for chroot\n");
-                return;
-        }
+        if (geteuid() != 0)
+                SKIP("needs root for chroot");
         char tmpl[] = "/tmp/cella-unit-cwd.XXXXXX";
         CHECK(mkdtemp(tmpl) != NULL);
         pid_t pid = fork();
@@ -82,7 +80,10 @@ static void test_cwd_outside_root_refused(void)
         waitpid(pid, &st, 0);
         CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         rmdir(tmpl);
+}
 
+static void test_cwd_enter_inside_root(void)
+{
         struct cella_error err = { 0 };
         char cwd[4096];
         CHECK(getcwd(cwd, sizeof cwd) != NULL);
@@ -171,10 +172,8 @@ static int getcwd_blocked_same_dir_other_mount(const char *dir)
 
 static void test_cwd_check_without_getcwd(void)
 {
-        if (geteuid() != 0) {
-                printf("# skipped cwd check without getcwd: needs root for chroot\n");
-                return;
-        }
+        if (geteuid() != 0)
+                SKIP("needs root for chroot");
         char tmpl[] = "/tmp/cella-unit-cwd.XXXXXX";
         CHECK(mkdtemp(tmpl) != NULL);
         CHECK(in_child(getcwd_blocked_inside, tmpl) == 0);
@@ -193,6 +192,7 @@ int main(void)
         RUN(test_resource_named);
         RUN(test_close_inherited);
         RUN(test_cwd_outside_root_refused);
+        RUN(test_cwd_enter_inside_root);
         RUN(test_cwd_check_without_getcwd);
         UNIT_EXIT();
 }

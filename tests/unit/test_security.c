@@ -1059,17 +1059,14 @@ static bool seccomp_loadable(void)
                 if (can_load) {                                                                \
                         RUN(fn);                                                               \
                 } else {                                                                       \
-                        unit_count++;                                                          \
-                        printf("ok %d - %s # SKIP seccomp(2) unavailable\n", unit_count, #fn); \
+                        RUN_SKIP(fn, "seccomp(2) unavailable");                                \
                 }                                                                              \
         } while (0)
 
 int main(void)
 {
-        if (geteuid() != 0) {
-                printf("1..0 # SKIP test_security needs root\n");
-                return 0;
-        }
+        if (geteuid() != 0)
+                unit_skip_all("test_security needs root");
         can_load = seccomp_loadable();
         RUN(test_caps_apply_exact_sets);
         RUN(test_caps_keep_across_setresuid);
