@@ -136,6 +136,31 @@ retry() {
         return 1
 }
 
+# wait_for CMD...: run CMD (output discarded) until it succeeds, at most
+# WAIT_FOR_TRIES times (default 100, ~10s) 0.1s apart. On giving up it names
+# what it waited for on stderr and returns 1. Use it where a test waits until
+# something has happened, instead of a fixed sleep; never as a timing check.
+wait_for() {
+        local n=${WAIT_FOR_TRIES:-100} i=0
+        while :; do
+                "$@" >/dev/null 2>&1 && return 0
+                i=$((i + 1))
+                [ $i -lt "$n" ] || break
+                sleep 0.1
+        done
+        echo "wait_for: gave up after $n tries: $*" >&2
+        return 1
+}
+
+# tcp_listening PID PORT: a TCP socket listens on PORT in the network
+# namespace of process PID (read from /proc/PID/net, so no nsenter needed).
+tcp_listening() {
+        local hex
+        hex=$(printf ':%04X' "$2")
+        cat "/proc/$1/net/tcp" "/proc/$1/net/tcp6" 2>/dev/null |
+                awk -v p="$hex" '$4 == "0A" && substr($2, length($2) - 4) == p { f = 1 } END { exit !f }'
+}
+
 # defer CMD: run CMD (a string, eval'ed) when the test ends, last first.
 defer() {
         printf '%s\n' "$*" >>"$T/.defer"
