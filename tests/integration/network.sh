@@ -1,145 +1,285 @@
-#!/bin/sh
-# cella networking, end to end, without touching the host's network: a
-# private "host" netns holds the bridge and the nft table, and processes
-# made by `unshare --net` stand in for containers. Prints TAP lines.
-#   CELLA=path/to/cella (default ./cella)
-set -u
+#!/bin/bash
+# cella networking, end to end, without touching the host's network: in each
+# test a private "host" netns holds the bridge and the nft table, and
+# processes made by `unshare --net` stand in for containers. Every namespace
+# is held by a process the test started; killing them at the end (defer, or
+# the leak check's cleanup after a timeout) removes the bridge, the veths
+# and the nft table with them.
+. "$(dirname "$0")/../lib.sh"
 
-CELLA=${CELLA:-./cella}
-case $CELLA in /*) ;; *) CELLA=$(pwd)/$CELLA ;; esac
-n=0
-failed=0
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() { n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; [ -n "${2:-}" ] && echo "# $2"; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-check() { name=$1; shift; if "$@" >/dev/null 2>&1; then ok "$name"; else not_ok "$name"; fi; }
-
-if [ "$(id -u)" != 0 ] || ! command -v busybox >/dev/null || ! command -v unshare >/dev/null ||
-   ! command -v nsenter >/dev/null || ! unshare --net true 2>/dev/null; then
-        skip "network integration" "needs root, busybox, unshare and nsenter"
-        echo "1..$n"
-        exit 0
-fi
-
-tmp=$(mktemp -d /tmp/cella-net-it.XXXXXX)
-pids=""
-cleanup() {
-        for p in $pids; do kill "$p" 2>/dev/null; done
-        for p in $pids; do wait "$p" 2>/dev/null; done
-        rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-# a process holding a fresh netns; prints its pid
-new_ns() {
-        unshare --net sleep 3600 &
-        pids="$pids $!"
-        NS_PID=$!
-        # wait until the child has its own netns (unshare happens after fork)
-        i=0
-        while [ "$(readlink /proc/$NS_PID/ns/net)" = "$(readlink /proc/self/ns/net)" ] && [ $i -lt 100 ]; do
-                sleep 0.05; i=$((i + 1))
+need_netns() {
+        is_cella || skip "cella network is cella's own command"
+        [ "$(id -u)" = 0 ] || skip "needs root"
+        local c
+        for c in busybox unshare nsenter; do
+                command -v "$c" >/dev/null || skip "needs $c"
         done
+        unshare --net true 2>/dev/null || skip "unshare --net is not permitted here"
 }
-in_ns() { p=$1; shift; nsenter --net=/proc/$p/ns/net "$@"; }
 
-new_ns; H=$NS_PID
-new_ns; C1=$NS_PID
-new_ns; C2=$NS_PID
-in_ns $H busybox ip link set lo up
+ns_differs() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
 
-net() { "$CELLA" --root "$tmp/root" network --state-dir "$tmp/state" --host-netns /proc/$H/ns/net "$@"; }
-mkdir -p "$tmp/root"
+# new_ns: a process holding a fresh netns, killed when the test ends; sets NS_PID
+new_ns() {
+        unshare --net sleep 3600 & # the holder's workload, not a wait
+        NS_PID=$!
+        track_pid "$NS_PID"
+        defer "kill $NS_PID; wait $NS_PID"
+        # unshare happens after the fork
+        wait_for ns_differs "$NS_PID" || fail "process $NS_PID never got its own netns"
+}
 
-host_veths() { in_ns $H busybox ip -o link show | grep -cE ': cella[0-9a-f]{8}@' ; }
-lease_count() { grep -c '^lease ' "$tmp/state/cella0.leases" 2>/dev/null || true; }
+in_ns() {
+        local p=$1
+        shift
+        nsenter --net="/proc/$p/ns/net" "$@"
+}
 
-# ---- attach two containers
-out1=$(net attach c1 --pid $C1 -p 18080:8080 2>&1)
-case $out1 in "c1 10.88.0.2/16 via 10.88.0.1 dev cella"*) ok "attach c1 gets 10.88.0.2" ;;
-        *) not_ok "attach c1 gets 10.88.0.2" "$out1" ;; esac
-out2=$(net attach c2 --pid $C2 2>&1)
-case $out2 in "c2 10.88.0.3/16 via 10.88.0.1 dev cella"*) ok "attach c2 gets 10.88.0.3" ;;
-        *) not_ok "attach c2 gets 10.88.0.3" "$out2" ;; esac
-mkdir -p "$tmp/root/c1" "$tmp/root/c2"
+# net_up: the private host netns H and two container netns C1, C2
+net_up() {
+        need_netns
+        new_ns
+        H=$NS_PID
+        new_ns
+        C1=$NS_PID
+        new_ns
+        C2=$NS_PID
+        in_ns "$H" busybox ip link set lo up
+        mkdir -p "$T/root"
+}
 
-check "bridge cella0 lives in the private host netns only" sh -c \
-        "nsenter --net=/proc/$H/ns/net busybox ip link show cella0 && ! busybox ip link show cella0"
-check "container side is eth0 with its address" sh -c \
-        "nsenter --net=/proc/$C1/ns/net busybox ip -o addr show eth0 | grep -q 'inet 10.88.0.2/16'"
-check "container has a default route via the gateway" sh -c \
-        "nsenter --net=/proc/$C1/ns/net busybox ip route | grep -q 'default via 10.88.0.1 dev eth0'"
+net() { "$RUNTIME" --root "$T/root" network --state-dir "$T/netstate" --host-netns "/proc/$H/ns/net" "$@"; }
+
+# attach_both: c1 (publishing 18080 -> 8080) and c2, as the first two leases
+attach_both() {
+        net attach c1 --pid "$C1" -p 18080:8080 >/dev/null
+        net attach c2 --pid "$C2" >/dev/null
+        mkdir -p "$T/root/c1" "$T/root/c2"
+}
+
+host_veths() { in_ns "$H" busybox ip -o link show | grep -cE ': cella[0-9a-f]{8}@' || true; }
+lease_count() { grep -c '^lease ' "$T/netstate/cella0.leases" 2>/dev/null || true; }
+
+assert_no_veth_no_lease() {
+        assert_eq "veths=$(host_veths) leases=$(lease_count)" "veths=0 leases=0"
+}
+
+# ---- attach
+
+test_attach_c1_gets_first_address() {
+        net_up
+        run net attach c1 --pid "$C1" -p 18080:8080
+        assert_success
+        case $output in "c1 10.88.0.2/16 via 10.88.0.1 dev cella"*) ;; *) fail "unexpected: $output" ;; esac
+}
+
+test_attach_c2_gets_next_address() {
+        net_up
+        net attach c1 --pid "$C1" -p 18080:8080 >/dev/null
+        run net attach c2 --pid "$C2"
+        assert_success
+        case $output in "c2 10.88.0.3/16 via 10.88.0.1 dev cella"*) ;; *) fail "unexpected: $output" ;; esac
+}
+
+test_bridge_only_in_private_host_netns() {
+        net_up
+        attach_both
+        in_ns "$H" busybox ip link show cella0 >/dev/null || fail "no cella0 in the private host netns"
+        ! busybox ip link show cella0 >/dev/null 2>&1 || fail "cella0 in the real host's netns"
+}
+
+test_container_side_is_eth0_with_address() {
+        net_up
+        attach_both
+        in_ns "$C1" busybox ip -o addr show eth0 | grep -q 'inet 10.88.0.2/16' ||
+                fail "eth0 of c1: $(in_ns "$C1" busybox ip -o addr show 2>&1)"
+}
+
+test_container_default_route_via_gateway() {
+        net_up
+        attach_both
+        in_ns "$C1" busybox ip route | grep -q 'default via 10.88.0.1 dev eth0' ||
+                fail "routes of c1: $(in_ns "$C1" busybox ip route 2>&1)"
+}
 
 # ---- traffic between the two containers
-check "c1 pings c2" in_ns $C1 busybox ping -c 1 -W 3 10.88.0.3
-check "c2 pings c1" in_ns $C2 busybox ping -c 1 -W 3 10.88.0.2
-check "c1 pings the gateway" in_ns $C1 busybox ping -c 1 -W 3 10.88.0.1
 
-in_ns $C2 timeout 10 busybox nc -l -p 7000 -e echo tcp-from-c2 &
-srv=$!
-sleep 0.3
-reply=$(in_ns $C1 timeout 5 busybox nc 10.88.0.3 7000 </dev/null 2>&1)
-wait $srv 2>/dev/null
-[ "$reply" = "tcp-from-c2" ] && ok "c1 reaches c2's TCP port" || not_ok "c1 reaches c2's TCP port" "$reply"
+test_c1_pings_c2() {
+        net_up
+        attach_both
+        in_ns "$C1" busybox ping -c 1 -W 3 10.88.0.3
+}
+
+test_c2_pings_c1() {
+        net_up
+        attach_both
+        in_ns "$C2" busybox ping -c 1 -W 3 10.88.0.2
+}
+
+test_c1_pings_gateway() {
+        net_up
+        attach_both
+        in_ns "$C1" busybox ping -c 1 -W 3 10.88.0.1
+}
+
+test_c1_reaches_c2_tcp_port() {
+        net_up
+        attach_both
+        in_ns "$C2" timeout 10 busybox nc -l -p 7000 -e echo tcp-from-c2 &
+        srv=$!
+        defer "kill $srv"
+        wait_for tcp_listening "$C2" 7000 || fail "no listener on c2:7000"
+        reply=$(in_ns "$C1" timeout 5 busybox nc 10.88.0.3 7000 </dev/null 2>&1) || true
+        wait $srv 2>/dev/null || true
+        assert_eq "$reply" tcp-from-c2
+}
 
 # ---- published port, from the host's own loopback
-in_ns $C1 timeout 10 busybox nc -l -p 8080 -e echo published &
-srv=$!
-sleep 0.3
-reply=$(in_ns $H timeout 5 busybox nc 127.0.0.1 18080 </dev/null 2>&1)
-wait $srv 2>/dev/null
-[ "$reply" = "published" ] && ok "host 127.0.0.1:18080 reaches c1:8080" || not_ok "host 127.0.0.1:18080 reaches c1:8080" "$reply"
+
+test_published_port_reaches_c1() {
+        net_up
+        attach_both
+        in_ns "$C1" timeout 10 busybox nc -l -p 8080 -e echo published &
+        srv=$!
+        defer "kill $srv"
+        wait_for tcp_listening "$C1" 8080 || fail "no listener on c1:8080"
+        reply=$(in_ns "$H" timeout 5 busybox nc 127.0.0.1 18080 </dev/null 2>&1) || true
+        wait $srv 2>/dev/null || true
+        assert_eq "$reply" published "host 127.0.0.1:18080 reaches c1:8080"
+}
 
 # ---- ls
-json=$(net ls --json)
-case $json in *'"subnet":"10.88.0.0/16"'*'"id":"c1","address":"10.88.0.2"'*'"id":"c2","address":"10.88.0.3"'*)
-        ok "ls --json lists both leases" ;; *) not_ok "ls --json lists both leases" "$json" ;; esac
-check "ls (text) shows the bridge" sh -c "'$CELLA' network --state-dir '$tmp/state' ls | grep -q '^bridge cella0  subnet 10.88.0.0/16  gateway 10.88.0.1'"
+
+test_ls_json_lists_both_leases() {
+        net_up
+        attach_both
+        json=$(net ls --json)
+        case $json in *'"subnet":"10.88.0.0/16"'*'"id":"c1","address":"10.88.0.2"'*'"id":"c2","address":"10.88.0.3"'*) ;;
+        *) fail "ls --json: $json" ;; esac
+}
+
+test_ls_text_shows_bridge() {
+        net_up
+        attach_both
+        "$RUNTIME" network --state-dir "$T/netstate" ls | grep -q '^bridge cella0  subnet 10.88.0.0/16  gateway 10.88.0.1' ||
+                fail "ls: $("$RUNTIME" network --state-dir "$T/netstate" ls 2>&1)"
+}
 
 # ---- detach
-net detach c1 && net detach c2
-[ "$(host_veths)" = 0 ] && [ "$(lease_count)" = 0 ] && ok "detach removes veths and leases" ||
-        not_ok "detach removes veths and leases" "veths=$(host_veths) leases=$(lease_count)"
-check "detach twice is harmless" net detach c1
-check "published port is closed after detach" sh -c \
-        "! nsenter --net=/proc/$H/ns/net timeout 3 busybox nc 127.0.0.1 18080 </dev/null"
 
-# ---- 20 attach/detach cycles
-cyc_ok=1
-i=0
-while [ $i -lt 20 ]; do
-        net attach "cycle-$i" --pid $C1 -p 19000:80 >/dev/null 2>&1 || { cyc_ok=0; echo "# attach cycle-$i failed"; }
-        net detach "cycle-$i" || cyc_ok=0
-        i=$((i + 1))
-done
-[ $cyc_ok = 1 ] && [ "$(host_veths)" = 0 ] && [ "$(lease_count)" = 0 ] &&
-        ! in_ns $C1 busybox ip link show eth0 >/dev/null 2>&1 &&
-        ok "20 attach/detach cycles leave no veth and no lease" ||
-        not_ok "20 attach/detach cycles leave no veth and no lease" "veths=$(host_veths) leases=$(lease_count)"
+test_detach_removes_veths_and_leases() {
+        net_up
+        attach_both
+        net detach c1
+        net detach c2
+        assert_no_veth_no_lease
+}
+
+test_detach_twice_is_harmless() {
+        net_up
+        attach_both
+        net detach c1
+        net detach c2
+        run net detach c1
+        assert_success
+}
+
+test_published_port_closed_after_detach() {
+        net_up
+        attach_both
+        net detach c1
+        net detach c2
+        ! in_ns "$H" timeout 3 busybox nc 127.0.0.1 18080 </dev/null || fail "port 18080 still answers"
+}
+
+test_attach_detach_20_cycles() {
+        net_up
+        attach_both
+        net detach c1
+        net detach c2
+        local i=0
+        while [ $i -lt 20 ]; do
+                net attach "cycle-$i" --pid "$C1" -p 19000:80 >/dev/null || fail "attach cycle-$i failed"
+                net detach "cycle-$i" || fail "detach cycle-$i failed"
+                i=$((i + 1))
+        done
+        assert_no_veth_no_lease
+        ! in_ns "$C1" busybox ip link show eth0 >/dev/null 2>&1 || fail "eth0 left in c1"
+}
 
 # ---- prune after a "crash": the lease and veth of a container that is gone
-net attach ghost --pid $C2 >/dev/null 2>&1
-out=$(net prune 2>&1)
-case $out in *"removed 10.88.0.2 ghost"*) ok "prune removes the lease of a missing container" ;;
-        *) not_ok "prune removes the lease of a missing container" "$out" ;; esac
-[ "$(host_veths)" = 0 ] && [ "$(lease_count)" = 0 ] && ok "prune leaves no veth" ||
-        not_ok "prune leaves no veth" "veths=$(host_veths) leases=$(lease_count)"
+
+# ghost_then_prune: c1 and c2 come and go, then "ghost" (no container dir)
+# gets a lease and a veth; prune's output is in $output
+ghost_then_prune() {
+        net_up
+        attach_both
+        net detach c1
+        net detach c2
+        net attach ghost --pid "$C2" >/dev/null
+        run net prune
+}
+
+test_prune_removes_missing_container_lease() {
+        ghost_then_prune
+        assert_contains "$output" "removed 10.88.0.2 ghost"
+}
+
+test_prune_leaves_no_veth() {
+        ghost_then_prune
+        assert_no_veth_no_lease
+}
 
 # ---- bad input
-expect_error() {
-        name=$1; want=$2; shift 2
-        got=$("$@" 2>&1 >/dev/null); rc=$?
-        case $got in *"$want"*) [ $rc != 0 ] && ok "$name" || not_ok "$name" "exit 0" ;;
-                *) not_ok "$name" "got: $got" ;; esac
-}
-expect_error "-p 70000:80 is refused" "invalid port 70000 in -p 70000:80 (1-65535)" net attach x --pid $C1 -p 70000:80
-expect_error "unknown protocol is refused" 'unknown protocol "sctp" in -p 80:80/sctp (tcp or udp)' net attach x --pid $C1 -p 80:80/sctp
-expect_error "attach needs a netns" "--netns PATH or --pid PID is required" net attach x
-expect_error "unknown subcommand" 'unknown command "frobnicate"' net frobnicate
-expect_error "overlapping subnet is refused" "subnet 10.88.128.0/17 overlaps the host route 10.88.0.0/16" \
-        "$CELLA" --root "$tmp/root" network --state-dir "$tmp/state" --host-netns /proc/$H/ns/net \
-        --bridge tbr1 --subnet 10.88.128.0/17 attach y --pid $C1
-check "a refused attach leaves no lease" sh -c "! grep -q '^lease' '$tmp/state/tbr1.leases' 2>/dev/null"
 
-echo "1..$n"
-[ $failed = 0 ]
+# expect_error WANT CMD...: CMD fails and its stderr contains WANT
+expect_error() {
+        local want=$1
+        shift
+        run "$@"
+        assert_failure
+        assert_contains "$stderr" "$want"
+}
+
+test_port_out_of_range_refused() {
+        net_up
+        expect_error "invalid port 70000 in -p 70000:80 (1-65535)" net attach x --pid "$C1" -p 70000:80
+}
+
+test_unknown_protocol_refused() {
+        net_up
+        expect_error 'unknown protocol "sctp" in -p 80:80/sctp (tcp or udp)' net attach x --pid "$C1" -p 80:80/sctp
+}
+
+test_attach_needs_netns() {
+        net_up
+        expect_error "--netns PATH or --pid PID is required" net attach x
+}
+
+test_unknown_subcommand() {
+        net_up
+        expect_error 'unknown command "frobnicate"' net frobnicate
+}
+
+# refused_overlap: an attach whose subnet overlaps the bridge's route
+refused_overlap() {
+        net_up
+        attach_both
+        net detach c1
+        net detach c2
+        run "$RUNTIME" --root "$T/root" network --state-dir "$T/netstate" --host-netns "/proc/$H/ns/net" \
+                --bridge tbr1 --subnet 10.88.128.0/17 attach y --pid "$C1"
+}
+
+test_overlapping_subnet_refused() {
+        refused_overlap
+        assert_failure
+        assert_contains "$stderr" "subnet 10.88.128.0/17 overlaps the host route 10.88.0.0/16"
+}
+
+test_refused_attach_leaves_no_lease() {
+        refused_overlap
+        ! grep -q '^lease' "$T/netstate/tbr1.leases" 2>/dev/null || fail "a lease was left in tbr1.leases"
+}
+
+run_tests "$@"
