@@ -76,6 +76,8 @@ test_checkpoint_restore_counter_continues() {
         [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left after checkpoint"
         pid_alive "$pid" && fail "init $pid still alive after checkpoint"
         n=$(count)
+        # a deliberate wait, not a wait for an event: nothing may run now, and
+        # the counter ticks once a second, so 1.5 s would show a tick
         sleep 1.5
         assert_eq "$(count)" "$n" "nothing runs between checkpoint and restore"
 
@@ -260,6 +262,7 @@ test_checkpoint_leave_running_of_paused_stays_paused() {
         run rt checkpoint --leave-running --image-path "$T/img" "$id"
         assert_success
         assert_eq "$(state_field "$id" .status)" paused "still paused after checkpoint --leave-running"
+        # a deliberate wait: nothing may run while frozen (one tick a second)
         sleep 1.5
         assert_eq "$(count)" "$n" "the frozen counter did not move"
         run rt resume "$id"

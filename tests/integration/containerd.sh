@@ -239,6 +239,7 @@ test_detached_lifecycle() {
         run c t kill "$id"
         assert_success
         argv_has kill "\[kill\] \[$id\] \[15\]$"
+        # a deliberate wait: nothing may happen after SIGTERM (no event to wait for)
         sleep 0.3
         assert_eq "$(task_status "$id")" RUNNING
         run c t kill -s SIGKILL "$id"

@@ -95,7 +95,9 @@ echo done > /out/done"
                 rt exec "$id" true
                 rt exec "$id" /proc/self/exe --version >/dev/null 2>&1 || true
         done
-        # a long exec keeps its runtime process waiting: a certain target
+        # a long exec keeps its runtime process waiting: a certain target (it
+        # waits until the attacker names it, then holds the window open 1 s
+        # on purpose while the attacker tries)
         rt exec "$id" sh -c 'while ! grep -q "target" /out/log 2>/dev/null; do sleep 0.2; done; sleep 1'
         assert_match "$(cat "$T/out/log")" 'target [0-9]+' "the attack found a runtime process"
         touch "$T/out/stop"
