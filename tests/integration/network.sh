@@ -19,12 +19,21 @@ need_netns() {
 
 ns_differs() { [ "$(readlink "/proc/$1/ns/net")" != "$(readlink /proc/self/ns/net)" ]; }
 
+gone_or_zombie() { [ ! -e "/proc/$1" ] || grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+# stop_ns PID: kill a netns holder and wait until it is dead (the defers run
+# in a subshell, where `wait` cannot reap it; the leak check skips zombies)
+stop_ns() {
+        kill -KILL "$1" 2>/dev/null
+        wait_for gone_or_zombie "$1"
+}
+
 # new_ns: a process holding a fresh netns, killed when the test ends; sets NS_PID
 new_ns() {
         unshare --net sleep 3600 & # the holder's workload, not a wait
         NS_PID=$!
         track_pid "$NS_PID"
-        defer "kill $NS_PID; wait $NS_PID"
+        defer "stop_ns $NS_PID"
         # unshare happens after the fork
         wait_for ns_differs "$NS_PID" || fail "process $NS_PID never got its own netns"
 }
