@@ -285,21 +285,16 @@ static void test_admin_held_for_the_load_only(void)
                 if (can_load) {                                                                \
                         RUN(fn);                                                               \
                 } else {                                                                       \
-                        unit_count++;                                                          \
-                        printf("ok %d - %s # SKIP seccomp(2) unavailable\n", unit_count, #fn); \
+                        RUN_SKIP(fn, "seccomp(2) unavailable");                                \
                 }                                                                              \
         } while (0)
 
 int main(void)
 {
-        if (geteuid() != 0) {
-                printf("1..0 # SKIP test_seccomp_enosys needs root\n");
-                return 0;
-        }
-        if (seccomp_arch_native() != SCMP_ARCH_X86_64) {
-                printf("1..0 # SKIP the syscall numbers here are x86_64's\n");
-                return 0;
-        }
+        if (geteuid() != 0)
+                unit_skip_all("test_seccomp_enosys needs root");
+        else if (seccomp_arch_native() != SCMP_ARCH_X86_64)
+                unit_skip_all("the syscall numbers here are x86_64's");
         uint32_t action = SECCOMP_RET_ALLOW;
         can_load = syscall(SYS_seccomp, SECCOMP_GET_ACTION_AVAIL, 0, &action) == 0;
         RUN_LOADING(test_newer_syscalls_get_enosys);
