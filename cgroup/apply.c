@@ -2,6 +2,7 @@
  * that holds its controller (v1 dir, or the cgroup2 dir on v2 and, for
  * controllers not bound to v1, on hybrid hosts). */
 #include "internal.h"
+#include "systemd.h"
 
 #include <errno.h>
 
@@ -129,6 +130,8 @@ int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *re
 {
         if (!res)
                 return 0;
+        if (cg->systemd_unit)
+                return cg_systemd_apply(cg, res, err);
         int rc = check_before_update(cg, res, err);
         if (rc < 0)
                 return rc;

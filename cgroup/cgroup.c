@@ -1,5 +1,6 @@
 /* cella cgroup: placement, create, enter, destroy and the handle itself. */
 #include "internal.h"
+#include "systemd.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -179,6 +180,8 @@ void cgroup_free(struct cella_cgroup *cg)
         for (size_t i = 0; i < cg->n_dirs; i++)
                 dir_clear(&cg->dirs[i]);
         free(cg->dirs);
+        free(cg->systemd_unit);
+        cg_systemd_free(cg->systemd);
         free(cg);
 }
 
@@ -356,6 +359,8 @@ int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup 
 {
         if (!id || !*id || strchr(id, '/') || streq(id, ".") || streq(id, ".."))
                 return cella_error_set(err, EINVAL, "cgroup: invalid container id \"%s\"", id ? id : "");
+        if (cg_systemd_wanted())
+                return cg_systemd_create(cgroups_path, id, out, err);
         const struct cg_host *h;
         int r = cg_host_get(&h, err);
         if (r < 0)
@@ -422,6 +427,8 @@ int cg_enter_dirs(const struct cella_cgroup *cg, pid_t pid, bool unified_only, s
 
 int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err)
 {
+        if (cg_systemd_pending(cg))
+                return cg_systemd_start(cg, pid, err);
         return cg_enter_dirs(cg, pid, false, err);
 }
 
@@ -464,7 +471,7 @@ static int rmdir_tree(const char *path, double deadline, struct cella_error *err
 int cgroup_destroy(const struct cella_cgroup *cg, struct cella_error *err)
 {
         double deadline = now_s() + 5.0;
-        int first = 0;
+        int first = cg->systemd_unit ? cg_systemd_stop(cg, err) : 0;
         for (size_t i = 0; i < cg->n_dirs; i++) {
                 struct cella_error e = { 0 };
                 int r = rmdir_tree(cg->dirs[i].path, deadline, &e);

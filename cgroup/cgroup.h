@@ -8,6 +8,8 @@
  *   - relative cgroupsPath   -> "<cgroup cella runs in>/<path>"
  *   - absolute cgroupsPath   -> "<hierarchy root><path>"
  *   - "slice:prefix:name"    -> systemd-style, mapped to a cgroupfs path (see docs/cgroups.md)
+ * With cgroup_use_systemd(true) (--systemd-cgroup) systemd makes the cgroup
+ * instead: a transient scope unit created over D-Bus (cgroup/systemd.c).
  */
 #ifndef CELLA_CGROUP_H
 #define CELLA_CGROUP_H
@@ -32,10 +34,17 @@ struct cella_cgroup_dir {
         char *path;             /* absolute host path of the container's cgroup */
 };
 
+struct cg_systemd;
+
 struct cella_cgroup {
         enum cella_cgroup_mode mode;
         struct cella_cgroup_dir *dirs;
         size_t n_dirs;
+        /* The systemd unit that owns the cgroup ("cella-ID.scope"), NULL when
+         * cella made it through cgroupfs. Saved in the state: apply (update)
+         * sets the unit's properties too, destroy stops the unit. */
+        char *systemd_unit;
+        struct cg_systemd *systemd;     /* while creating: the unit to start (cgroup/systemd.c) */
 };
 
 struct cella_cgroup_stats {
@@ -67,12 +76,19 @@ const char *cgroup_mode_name(enum cella_cgroup_mode mode);   /* "v1", "hybrid", 
 /* What this host mounts. Cached after the first call. */
 int cgroup_detect_mode(enum cella_cgroup_mode *mode, struct cella_error *err);
 
+/* The driver for the cgroups cgroup_create makes from now on in this
+ * process: cgroupfs (the default) or systemd (--systemd-cgroup). */
+void cgroup_use_systemd(bool on);
+
 /* Validate resources for this host before anything is created: negative or
  * absurd values, cpusets outside the host's CPUs, unified keys on v1, ... */
 int cgroup_check_resources(const struct cella_resources *res, struct cella_error *err);
 
 /* Make the container's cgroup directories (mkdir -p). On failure nothing
- * that this call made is left behind. */
+ * that this call made is left behind. With the systemd driver nothing is
+ * made yet: the scope needs a process, so cgroup_join_after_clone (or
+ * cgroup_enter) starts it with the new pid in it; cgroup_apply before that
+ * keeps the limits to set them as unit properties and files then. */
 int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
                   struct cella_error *err);
 

@@ -11,6 +11,7 @@
  * The runtime opens the files (so the permission check is its own, before
  * any namespace or uid change of the child) and the child uses them. */
 #include "internal.h"
+#include "systemd.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -30,6 +31,8 @@ int cgroup_join_prepare(const struct cella_cgroup *cg, struct cella_cgroup_join 
                         struct cella_error *err)
 {
         cgroup_join_init(j);
+        if (cg_systemd_pending(cg))
+                return 0;       /* systemd puts the init in when it starts the scope */
         if (cg->n_dirs > ARRAY_SIZE(j->tasks_fds))
                 return cella_error_set(err, E2BIG, "cgroup: %zu hierarchies (at most %zu)",
                                        cg->n_dirs, ARRAY_SIZE(j->tasks_fds));
@@ -87,5 +90,7 @@ int cgroup_join_after_clone(const struct cella_cgroup *cg, struct cella_cgroup_j
 {
         bool unified_left = j->v2_dirfd >= 0 && !in_cgroup2;
         cgroup_join_release(j);
+        if (cg_systemd_pending(cg))
+                return cg_systemd_start(cg, pid, err);
         return unified_left ? cg_enter_dirs(cg, pid, true, err) : 0;
 }

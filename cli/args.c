@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cgroup/cgroup.h"
 #include "runtime/log.h"
 #include "runtime/trace.h"
 #include "runtime/util.h"
@@ -25,7 +26,7 @@ static const struct cli_flag global_flags[] = {
         { "log", 0, CLI_ARG, G_LOG, "FILE", "write the log there (default stderr)" },
         { "log-format", 0, CLI_ARG, G_LOG_FORMAT, "text|json", "format of the --log file" },
         { "debug", 0, CLI_NOARG, G_DEBUG, NULL, "log debug messages too" },
-        { "systemd-cgroup", 0, CLI_NOARG, G_SYSTEMD, NULL, "accepted for runc compatibility (cgroupfs is used)" },
+        { "systemd-cgroup", 0, CLI_NOARG, G_SYSTEMD, NULL, "new containers get a systemd scope (needs systemd as PID 1)" },
         { "image-root", 0, CLI_ARG, G_IMAGE_ROOT, "DIR", "image store (default /var/lib/cella, or $CELLA_IMAGE_ROOT)" },
         { "rootless", 0, CLI_ARG, G_ROOTLESS, "true|false|auto", "accepted for runc compatibility" },
         { "criu", 0, CLI_ARG, G_CRIU, "PATH", "the CRIU binary for checkpoint and restore" },
@@ -115,6 +116,9 @@ int cli_globals_apply(struct cella_cli *cli)
                 fd = log_fd;
         }
         cella_log_setup(fd, fmt, cli->debug ? CELLA_LOG_DEBUG : CELLA_LOG_WARN);
+        /* systemd makes the cgroups of new containers (a transient scope
+         * each); existing ones keep the driver their state names */
+        cgroup_use_systemd(cli->systemd_cgroup);
         if (cli->trace)
                 cella_trace_setup(2, streq(cli->trace, "json"));
         if (!cli->root) {

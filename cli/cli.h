@@ -14,7 +14,7 @@ struct cella_cli {
         const char *log_path;           /* --log */
         bool log_json;                  /* --log-format json */
         bool debug;                     /* --debug */
-        bool systemd_cgroup;            /* --systemd-cgroup (cgroupfs semantics) */
+        bool systemd_cgroup;            /* --systemd-cgroup: systemd makes new containers' cgroups */
         const char *criu;               /* --criu: CRIU binary for checkpoint/restore */
         const char *trace;              /* --trace[=text|json]: NULL off */
 };

@@ -21,6 +21,6 @@ int cmd_version(const struct cella_cli *cli, int argc, char **argv)
         printf("features: +seccomp +seccomp-notify +caps +cgroup-v1 +cgroup-v2 +cgroup-hybrid +ebpf-devices "
                "+userns +timens +hooks +images(libarchive, loaded on use) +overlayfs +net(rtnetlink, nftables) "
                "+checkpoint(criu >= 4, at run time) +sandbox(qemu microvm, at run time) +trace "
-               "-apparmor(not on this host) -selinux(not on this host) -systemd-cgroup\n");
+               "-apparmor(not on this host) -selinux(not on this host) +systemd-cgroup(libsystemd, loaded on use)\n");
         return 0;
 }

@@ -161,7 +161,7 @@ static int checkpoint_locked(const struct cella_checkpoint_opts *o, const char *
         pid_t *pids = NULL;
         size_t npids = 0;
         struct cella_error ignored = { 0 };
-        struct cella_cgroup all = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+        struct cella_cgroup all = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
         /* not container_pids(): it takes the lock we hold */
         if (!st->has_cgroup || cgroup_read_pids(&all, &pids, &npids, &ignored) < 0 || npids == 0) {
                 free(pids);
@@ -192,7 +192,7 @@ static int checkpoint_locked(const struct cella_checkpoint_opts *o, const char *
                 argv_add(&a, "--track-mem");
         }
         if (st->has_cgroup) {
-                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
                 const char *fz = cgroup_dir_for(&cg, "freezer");
                 if (fz)
                         argv_add(&a, "--freeze-cgroup=%s", fz);

@@ -68,6 +68,7 @@ static void created_release(struct created *c)
         cgroup_free(c->cgroup);
         c->st.cgroup_dirs = NULL;   /* borrowed from c->cgroup */
         c->st.n_cgroup_dirs = 0;
+        c->st.cgroup_unit = NULL;
         state_clear(&c->st);
         memset(c, 0, sizeof *c);
         c->dirfd = c->rootfd = c->pidfd = c->sync_fd = c->master = -1;
@@ -509,6 +510,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 c->st.cgroup_mode = c->cgroup->mode;
                 c->st.cgroup_dirs = c->cgroup->dirs;
                 c->st.n_cgroup_dirs = c->cgroup->n_dirs;
+                c->st.cgroup_unit = c->cgroup->systemd_unit;
         }
         /* a first state.json: a crash from here on is cleaned by delete --force */
         if (state_write(c->dirfd, &c->st, err) < 0)
@@ -874,7 +876,7 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
                 return -1;
         int r = 0;
         if (all && st.has_cgroup) {
-                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
                 r = cgroup_kill_all(&cg, sig, err);
         } else if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
                 r = cella_error_msg(err, ESRCH, "container not running");
@@ -895,7 +897,7 @@ int container_pids(const char *root, const char *id, pid_t **pids, size_t *n, st
                 return -1;
         int r = 0;
         if (st.has_cgroup) {
-                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
                 r = cgroup_read_pids(&cg, pids, n, err);
         } else if (status != CELLA_STATUS_STOPPED && st.pid > 0) {
                 *pids = xmalloc(sizeof **pids);
@@ -923,7 +925,7 @@ int container_pause(const char *root, const char *id, bool pause, struct cella_e
         else if (!st.has_cgroup)
                 r = cella_error_msg(err, ENOTSUP, "container %s has no cgroup to freeze (rootless?)", id);
         else {
-                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
                 r = cgroup_set_frozen(&cg, pause, err);
         }
         state_clear(&st);
@@ -934,7 +936,7 @@ static void kill_everything(const struct cella_state *st)
 {
         struct cella_error ignored;
         if (st->has_cgroup) {
-                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
                 bool frozen = false;
                 if (cgroup_is_frozen(&cg, &frozen, &ignored) == 0 && frozen)
                         cgroup_set_frozen(&cg, false, &ignored);
@@ -984,7 +986,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
         if (st->image_rootfs)
                 container_release_image_rootfs(st->image_rootfs, id);
         if (st->has_cgroup) {
-                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
                 if (cgroup_destroy(&cg, err) < 0)
                         return cella_error_prefix(err, "delete %s", id);
         }

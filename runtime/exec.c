@@ -268,7 +268,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 cella_error_sys(err, "socketpair");
                 goto out;
         }
-        struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+        struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
         if (st.has_cgroup && cgroup_join_prepare(&cg, &join, err) < 0)
                 goto out;
         sigset_t all;

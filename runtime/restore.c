@@ -224,6 +224,11 @@ static int restore_from(const struct cella_restore_opts *o, const char *criu, co
                 c.cgroup = NULL;
                 goto fail;
         }
+        if (c.cgroup->systemd_unit) {
+                /* CRIU's process would start the scope in a child of this one */
+                cella_error_msg(err, EOPNOTSUPP, "restore: --systemd-cgroup is not supported yet");
+                goto fail;
+        }
         c.st.has_cgroup = true;
         c.st.cgroup_mode = c.cgroup->mode;
         c.st.cgroup_dirs = c.cgroup->dirs;

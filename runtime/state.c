@@ -208,6 +208,8 @@ int state_write(int dirfd, const struct cella_state *st, struct cella_error *err
                         yajl_gen_map_close(g);
                 }
                 yajl_gen_array_close(g);
+                if (st->cgroup_unit)
+                        gen_kv(g, "cgroup_unit", st->cgroup_unit);
         }
         GEN_STR(g, "rootless");
         yajl_gen_bool(g, st->rootless);
@@ -284,6 +286,7 @@ int state_read(int dirfd, const char *id, struct cella_state *st, struct cella_e
                 st->has_cgroup = true;
                 st->cgroup_mode = streq(mode, "v2") ? CELLA_CGROUP_V2
                                   : streq(mode, "hybrid") ? CELLA_CGROUP_HYBRID : CELLA_CGROUP_V1;
+                st->cgroup_unit = tree_str(root, "cgroup_unit");
                 st->cgroup_dirs = xcalloc(dirs->u.array.len, sizeof *st->cgroup_dirs);
                 for (size_t i = 0; i < dirs->u.array.len; i++) {
                         yajl_val d = dirs->u.array.values[i];
@@ -324,6 +327,7 @@ void state_clear(struct cella_state *st)
                 free(st->cgroup_dirs[i].path);
         }
         free(st->cgroup_dirs);
+        free(st->cgroup_unit);
         memset(st, 0, sizeof *st);
 }
 
@@ -377,7 +381,7 @@ enum cella_status state_status(int dirfd, const struct cella_state *st)
         if (faccessat(dirfd, "exec.fifo", F_OK, AT_SYMLINK_NOFOLLOW) == 0)
                 return CELLA_STATUS_CREATED;
         if (st->has_cgroup) {
-                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs };
+                struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
                 bool frozen = false;
                 struct cella_error ignored;
                 if (cgroup_is_frozen(&cg, &frozen, &ignored) == 0 && frozen)

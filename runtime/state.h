@@ -39,6 +39,7 @@ struct cella_state {
         enum cella_cgroup_mode cgroup_mode;
         struct cella_cgroup_dir *cgroup_dirs;
         size_t n_cgroup_dirs;
+        char *cgroup_unit;              /* the systemd unit owning the cgroup (--systemd-cgroup), else NULL */
         bool rootless;
         char *image_rootfs;             /* set when the rootfs is an image mount cella made */
         char *net_mode;                 /* networking cella set up, NULL = none */

@@ -231,7 +231,7 @@ int container_update(const char *root, const char *id, const char *resources_jso
         else if (!st.has_cgroup)
                 r = cella_error_msg(err, ENOTSUP, "container %s has no cgroup to update (rootless?)", id);
         else {
-                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs };
+                struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
                 r = cgroup_apply(&cg, res, err);
                 if (r == 0 && (r = save_config(dirfd, resources_json, len, err)) < 0)
                         cella_error_prefix(err, "limits applied, but the saved config was not updated");
