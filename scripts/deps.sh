@@ -13,6 +13,8 @@ PKGS="$PKGS containerd podman"
 # extra sets, asked for by the test suites that need them
 # images: zstd layers, umoci/skopeo-made archives, bench arithmetic
 PKGS="$PKGS zstd umoci skopeo bc gnuplot-nox"
+# the systemd cgroup driver: sd-bus headers (libsystemd0 is dlopen()ed); its VM test's Debian root
+PKGS="$PKGS libsystemd-dev debootstrap"
 PKGS="$PKGS ${CELLA_EXTRA_PKGS:-}"
 
 missing=""
