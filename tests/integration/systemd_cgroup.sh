@@ -30,6 +30,12 @@ test_run_refused_without_systemd() {
         fi
         run rt state "$id"
         assert_failure "the failed create left a container"
+        if is_cella; then
+                # a global flag may follow the command in cella
+                run rt run --systemd-cgroup -d -b "$BUNDLE" "$id"
+                assert_failure
+                assert_contains "$stderr" "no /run/systemd/system"
+        fi
 }
 
 test_create_refused_with_kubelet_path() {
