@@ -160,12 +160,17 @@ int cg_systemd_create(const char *cgroups_path, const char *id, struct cella_cgr
                 }                                                                    \
         } while (0)
 
+static char *dup_or_null(const char *s)
+{
+        return s ? xstrdup(s) : NULL;
+}
+
 static struct cella_resources *resources_dup(const struct cella_resources *s)
 {
         struct cella_resources *d = xmalloc(sizeof *d);
         *d = *s;
-        d->cpu.cpus = s->cpu.cpus ? xstrdup(s->cpu.cpus) : NULL;
-        d->cpu.mems = s->cpu.mems ? xstrdup(s->cpu.mems) : NULL;
+        d->cpu.cpus = dup_or_null(s->cpu.cpus);
+        d->cpu.mems = dup_or_null(s->cpu.mems);
         DUP_ARRAY(d->block_io.weight_device, s->block_io.weight_device, s->block_io.n_weight_device);
         DUP_ARRAY(d->block_io.throttle_read_bps, s->block_io.throttle_read_bps, s->block_io.n_throttle_read_bps);
         DUP_ARRAY(d->block_io.throttle_write_bps, s->block_io.throttle_write_bps, s->block_io.n_throttle_write_bps);
@@ -173,17 +178,17 @@ static struct cella_resources *resources_dup(const struct cella_resources *s)
         DUP_ARRAY(d->block_io.throttle_write_iops, s->block_io.throttle_write_iops, s->block_io.n_throttle_write_iops);
         DUP_ARRAY(d->hugepage_limits, s->hugepage_limits, s->n_hugepage_limits);
         for (size_t i = 0; i < s->n_hugepage_limits; i++)
-                d->hugepage_limits[i].page_size = xstrdup(s->hugepage_limits[i].page_size);
+                d->hugepage_limits[i].page_size = dup_or_null(s->hugepage_limits[i].page_size);
         DUP_ARRAY(d->network.priorities, s->network.priorities, s->network.n_priorities);
         for (size_t i = 0; i < s->network.n_priorities; i++)
-                d->network.priorities[i].name = xstrdup(s->network.priorities[i].name);
+                d->network.priorities[i].name = dup_or_null(s->network.priorities[i].name);
         DUP_ARRAY(d->rdma, s->rdma, s->n_rdma);
         for (size_t i = 0; i < s->n_rdma; i++)
-                d->rdma[i].device = xstrdup(s->rdma[i].device);
+                d->rdma[i].device = dup_or_null(s->rdma[i].device);
         DUP_ARRAY(d->unified.v, s->unified.v, s->unified.n);
         for (size_t i = 0; i < s->unified.n; i++) {
-                d->unified.v[i].key = xstrdup(s->unified.v[i].key);
-                d->unified.v[i].value = xstrdup(s->unified.v[i].value);
+                d->unified.v[i].key = dup_or_null(s->unified.v[i].key);
+                d->unified.v[i].value = dup_or_null(s->unified.v[i].value);
         }
         DUP_ARRAY(d->devices, s->devices, s->n_devices);
         return d;

@@ -92,6 +92,12 @@ for u in systemd-journal-flush.service systemd-update-utmp.service systemd-rando
 	systemd-tmpfiles-clean.timer dpkg-db-backup.timer; do
 	ln -s /dev/null "$p/etc/systemd/system/$u"
 done
+# the busybox image for containerd (needs umoci and skopeo; else that part is left out)
+if [ -x /usr/bin/umoci ] && [ -x /usr/bin/skopeo ] && sh "$top/tests/helpers/mkimage.sh" "$out/image" >/dev/null 2>&1; then
+	cp "$out/image/busybox-oci.tar" "$p/opt/cella/"
+else
+	echo "# no busybox image (umoci, skopeo): the containerd checks are left out"
+fi
 rfs=$p/opt/cella/rootfs
 mkdir -p "$rfs"/{bin,proc,sys,dev,tmp,etc}
 cp "$busybox" "$rfs/bin/busybox"

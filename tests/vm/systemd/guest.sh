@@ -254,5 +254,36 @@ systemctl status --no-pager cella-bad.scope >/dev/null 2>&1
 is "bad: the scope was stopped" "$?" 4
 is "bad: no container left" "$(cella list -q)" ""
 
+# ---- containerd: its runc v2 shim with SystemdCgroup (ctr run
+# --runc-systemd-cgroup) passes --systemd-cgroup to cella, as the CRI plugin
+# does with SystemdCgroup = true
+if [ "$mode" = v2 ] && [ -x /usr/bin/containerd ] && [ -f /opt/cella/busybox-oci.tar ]; then
+	t "containerd"
+	ctr() { timeout -k 5 90 /usr/bin/ctr -n cella "$@"; }
+	# the overlayfs snapshotter cannot put its upper dirs on the overlay root
+	mkdir -p /var/lib/containerd && mount -t tmpfs tmpfs /var/lib/containerd
+	check "containerd: the service starts" systemctl start containerd.service
+	check "containerd: image import" ctr images import /opt/cella/busybox-oci.tar
+	check "containerd: ctr run --runc-systemd-cgroup --cgroup system.slice:ctr:c1" \
+		ctr run -d --runtime io.containerd.runc.v2 --runc-binary /opt/cella/cella --runc-systemd-cgroup \
+		--cgroup system.slice:ctr:c1 --memory-limit 67108864 localhost/busybox:latest c1 sleep 1000
+	is "containerd: ctr-c1.scope is active" "$(prop ctr-c1.scope ActiveState)" active
+	is "containerd: MemoryMax=64M on the unit" "$(prop ctr-c1.scope MemoryMax)" 67108864
+	tpid=$(ctr task ls | awk '$1 == "c1" { print $2 }')
+	is "containerd: the task's init is in the scope" "$(cat /proc/$tpid/cgroup 2>&1)" "0::/system.slice/ctr-c1.scope"
+	has "containerd: cella was called with --systemd-cgroup (its state names the unit)" \
+		"$(cat /run/containerd/runc/cella/c1/state.json 2>&1)" '"cgroup_unit":"ctr-c1.scope"'
+	check "containerd: pause" ctr task pause c1
+	has "containerd: paused" "$(ctr task ls)" PAUSED
+	check "containerd: resume" ctr task resume c1
+	check "containerd: kill" ctr task kill -s SIGKILL c1
+	for i in $(seq 50); do ctr task ls | grep -q 'c1.*STOPPED' && break; sleep 0.2; done
+	check "containerd: task delete" ctr task delete c1
+	check "containerd: container delete" ctr containers delete c1
+	systemctl status --no-pager ctr-c1.scope >/dev/null 2>&1
+	is "containerd: the scope is gone" "$?" 4
+	changed
+fi
+
 echo "1..$n"
 exit $((failed > 0))

@@ -1,7 +1,8 @@
 #!/bin/bash
 # mkrootfs.sh - the root filesystem of the systemd test VM: Debian's systemd
-# (PID 1 in the guest) and dbus in a minbase debootstrap, built once per
-# machine and reused.
+# (PID 1 in the guest), dbus and containerd (its runc v2 shim drives cella
+# with SystemdCgroup) in a minbase debootstrap, built once per machine and
+# reused.
 #
 # Usage: mkrootfs.sh [DIR]   (default: $CELLA_VM_CACHE/systemd-rootfs,
 #                             CELLA_VM_CACHE defaulting to /var/cache/cella-vm)
@@ -16,8 +17,8 @@ cache=${CELLA_VM_CACHE:-/var/cache/cella-vm}
 dir=${1:-$cache/systemd-rootfs}
 suite=${CELLA_VM_SUITE:-bookworm}
 # bump when the package set below changes: an older tree is rebuilt
-version=1
-pkgs=systemd,dbus
+version=2
+pkgs=systemd,dbus,containerd
 
 if [ -f "$dir/.cella-rootfs" ] && [ "$(cat "$dir/.cella-rootfs")" = "$version $suite $pkgs" ]; then
 	echo "$dir"
