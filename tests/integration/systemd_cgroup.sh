@@ -42,7 +42,9 @@ test_create_refused_with_kubelet_path() {
         need_no_systemd
         sleeper
         id=$(new_id)
-        cfg_set .linux.cgroupsPath "\"kubepods-burstable-pod$id.slice:cri-containerd:$id\""
+        uid=$(printf '%s' "$id" | tr -d -)      # a dash would nest one slice more
+        defer "rmdir /sys/fs/cgroup/*/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$uid.slice 2>/dev/null || true"
+        cfg_set .linux.cgroupsPath "\"kubepods-burstable-pod$uid.slice:cri-containerd:$id\""
         run rt --systemd-cgroup create -b "$BUNDLE" "$id"
         assert_failure
         assert_one_line_error
