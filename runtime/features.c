@@ -69,7 +69,7 @@ char *cella_features_json(void)
         yajl_gen_map_open(g);
         flag(g, "v1", true);
         flag(g, "v2", true);
-        flag(g, "systemd", false);
+        flag(g, "systemd", true);      /* --systemd-cgroup (cgroup/systemd.c) */
         flag(g, "systemdUser", false);
         flag(g, "rdma", true);
         yajl_gen_map_close(g);

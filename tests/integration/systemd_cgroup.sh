@@ -112,4 +112,12 @@ test_other_commands_take_the_flag() {
         assert_success
 }
 
+# runc's features JSON says which cgroup drivers exist
+test_features_report_the_systemd_driver() {
+        run "$RUNTIME" features
+        assert_success
+        printf '%s' "$stdout" >"$T/f.json"
+        assert_eq "$(json_get "$T/f.json" .linux.cgroup.systemd)" true
+}
+
 run_tests "$@"
