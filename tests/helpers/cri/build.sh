@@ -30,10 +30,14 @@ skip() {
 }
 
 command -v go >/dev/null || skip "no Go compiler (apt-get install golang-go)"
-[ -d /usr/share/gocode/src/google.golang.org/grpc ] ||
-        skip "no golang-google-grpc-dev (scripts/deps.sh installs the CRI client's packages)"
-for d in github.com/gogo/protobuf k8s.io/klog sigs.k8s.io/structured-merge-diff \
-        github.com/moby/spdystream golang.org/x/term golang.org/x/time github.com/google/gofuzz; do
+# the Go packages the build reads, each from a golang-*-dev package
+for d in google.golang.org/grpc google.golang.org/genproto github.com/golang/protobuf \
+        github.com/gogo/protobuf k8s.io/klog sigs.k8s.io/structured-merge-diff sigs.k8s.io/yaml \
+        github.com/json-iterator/go github.com/modern-go/reflect2 github.com/modern-go/concurrent \
+        github.com/moby/spdystream github.com/google/gofuzz github.com/google/go-cmp \
+        github.com/davecgh/go-spew github.com/go-logr/logr gopkg.in/inf.v0 gopkg.in/yaml.v2 \
+        golang.org/x/net golang.org/x/oauth2 golang.org/x/sys golang.org/x/term golang.org/x/text \
+        golang.org/x/time; do
         [ -d "/usr/share/gocode/src/$d" ] ||
                 skip "no /usr/share/gocode/src/$d (scripts/deps.sh installs the CRI client's packages)"
 done
