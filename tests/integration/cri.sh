@@ -284,7 +284,7 @@ cri_force_cleanup() {
         done
         for m in $(_mounts_under "$CTD" | sort -r); do umount -l "$m" 2>/dev/null; done
         for m in $(pod_cgroups); do
-                find /sys/fs/cgroup -depth -type d -path "*/$m*" -exec rmdir {} \; 2>/dev/null
+                find /sys/fs/cgroup -depth -type d -path "*/$m*" -exec rmdir {} \; 2>/dev/null || true
         done
         find /var/lib/cni/results -name "*$CNI_NET*" -delete 2>/dev/null || true
         [ -n "$CNI_LIB_NEW" ] && [ -d /var/lib/cni ] &&
@@ -307,7 +307,9 @@ cri_stop() {
         # the pod cgroup parents are the kubelet's to remove; so are ours
         local m
         for m in $(pod_cgroups); do
-                find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$m" -exec rmdir {} \; 2>/dev/null
+                # (a failed rmdir is reported by cri_leftovers below)
+                find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$m" -prune \
+                        -exec rmdir {} \; 2>/dev/null || true
         done
         left=$(cri_leftovers)
         [ -z "$left" ] || fail "left after the pods were removed and containerd stopped: $left"
@@ -318,59 +320,67 @@ cri_stop() {
         done
 }
 
-# pod_config NAME: $T/NAME-pod.json, a pod with its own log dir and cgroup
-# parent, a pid namespace per container (Kubernetes' default), an IPC sysctl.
+# merge_json FILE DOC EXTRA: write DOC with EXTRA (JSON objects) merged in,
+# recursively for objects, replacing anything else
+merge_json() {
+        python3 - "$@" <<'EOF'
+import json, sys
+path, doc, extra = sys.argv[1], json.loads(sys.argv[2]), json.loads(sys.argv[3] or "{}")
+def merge(a, b):
+    for k, v in b.items():
+        if isinstance(v, dict) and isinstance(a.get(k), dict):
+            merge(a[k], v)
+        else:
+            a[k] = v
+merge(doc, extra)
+json.dump(doc, open(path, "w"), indent=1)
+EOF
+}
+
+# pod_config NAME [EXTRA-JSON]: $T/NAME-pod.json, a pod with its own log dir
+# and cgroup parent, a pid namespace per container (Kubernetes' default), an
+# IPC sysctl; EXTRA is merged in.
 pod_config() {
         local name=$1 cg
         cg=$(new_id)
         echo "$cg" >>"$T/.pod_cgroups"
         mkdir -p "$T/logs/$name"
-        python3 - "$T/$name-pod.json" "$name" "$T/logs/$name" "/$cg" "$CELLA_RUN_ID-$TEST_NUM" <<'EOF'
-import json, sys
-path, name, logdir, cgroup, uid = sys.argv[1:]
-json.dump({
-    "metadata": {"name": name, "namespace": "cella-cri", "uid": uid + "-" + name, "attempt": 0},
-    "hostname": name,
-    "log_directory": logdir,
-    "labels": {"cella-test": uid},
-    "linux": {
-        "cgroup_parent": cgroup,
-        "sysctls": {"kernel.shm_rmid_forced": "1"},
-        "security_context": {"namespace_options": {"pid": 1}},
-    },
-}, open(path, "w"), indent=1)
-EOF
+        merge_json "$T/$name-pod.json" "{
+                \"metadata\": {\"name\": \"$name\", \"namespace\": \"cella-cri\",
+                        \"uid\": \"$CELLA_RUN_ID-$TEST_NUM-$name\", \"attempt\": 0},
+                \"hostname\": \"$name\",
+                \"log_directory\": \"$T/logs/$name\",
+                \"labels\": {\"cella-test\": \"$CELLA_RUN_ID-$TEST_NUM\"},
+                \"linux\": {
+                        \"cgroup_parent\": \"/$cg\",
+                        \"sysctls\": {\"kernel.shm_rmid_forced\": \"1\"},
+                        \"security_context\": {\"namespace_options\": {\"pid\": 1}}}}" "${2:-}"
 }
 
-# ctr_config NAME SCRIPT [RESOURCES-JSON]: $T/NAME.json, busybox running
+# ctr_config NAME SCRIPT [EXTRA-JSON]: $T/NAME.json, busybox running
 # `sh -c SCRIPT`, its log at NAME.log in the pod's log directory, its own pid
-# namespace (what kubelet asks for without shareProcessNamespace).
+# namespace (what kubelet asks for without shareProcessNamespace); EXTRA is
+# merged in.
 ctr_config() {
-        python3 - "$T/$1.json" "$1" "$IMAGE" "$2" "${3:-{\}}" <<'EOF'
-import json, sys
-path, name, image, script, res = sys.argv[1:]
-json.dump({
-    "metadata": {"name": name},
-    "image": {"image": image},
-    "command": ["sh", "-c", script],
-    "log_path": name + ".log",
-    "linux": {
-        "resources": json.loads(res),
-        "security_context": {"namespace_options": {"pid": 1}},
-    },
-}, open(path, "w"), indent=1)
-EOF
+        local script
+        script=$(printf '%s' "$2" | python3 -c 'import json, sys; print(json.dumps(sys.stdin.read()))')
+        merge_json "$T/$1.json" "{
+                \"metadata\": {\"name\": \"$1\"},
+                \"image\": {\"image\": \"$IMAGE\"},
+                \"command\": [\"sh\", \"-c\", $script],
+                \"log_path\": \"$1.log\",
+                \"linux\": {\"security_context\": {\"namespace_options\": {\"pid\": 1}}}}" "${3:-}"
 }
 
-# runp NAME HANDLER: a pod, ready; prints its ID.
+# runp NAME HANDLER [EXTRA-JSON]: a pod, ready; prints its ID.
 runp() {
-        pod_config "$1"
+        pod_config "$1" "${3:-}"
         run cri runp --runtime "$2" "$T/$1-pod.json"
         assert_success "runp $1 with handler $2"
         printf '%s\n' "$stdout"
 }
 
-# start_ctr POD POD-NAME NAME SCRIPT [RESOURCES]: create and start a
+# start_ctr POD POD-NAME NAME SCRIPT [EXTRA-JSON]: create and start a
 # container in the pod runp POD-NAME made; prints its ID.
 start_ctr() {
         local id
@@ -527,9 +537,10 @@ pod_two_containers() {
 }
 
 # exec: sync (output and exit code in the reply) and streamed (SPDY through
-# containerd's streaming server), with stdin, with a terminal of a given size
+# containerd's streaming server), with stdin, with a terminal of a given size,
+# from a terminal; attach to a container's stdin
 exec_paths() {
-        local h=$1 pod c
+        local h=$1 pod c a
         cri_start
         pod=$(runp box "$h")
         c=$(start_ctr "$pod" box sh 'exec sleep 1000')
@@ -583,6 +594,19 @@ EOF
         assert_failure
         assert_contains "$stderr" "/no/such/binary"
 
+        # attach to a container's own stdin; stdin_once: containerd closes
+        # it (CloseIO) when we detach, the second read sees EOF
+        a=$(start_ctr "$pod" box att 'read l; echo got:$l; read m || echo stdin-closed; exit 3' \
+                '{"stdin": true, "stdin_once": true}')
+        run sh -c "printf 'hi\n' | '$CRI_CLIENT' -r 'unix://$CTD_SOCK' attach -i '$a'"
+        assert_success
+        assert_contains "$stdout" "got:hi"
+        retry 100 sh -c "'$CRI_CLIENT' -r 'unix://$CTD_SOCK' inspect $a | grep -q CONTAINER_EXITED" ||
+                fail "the attached container did not exit after its stdin closed"
+        assert_eq "$(info "$a" .status.exitCode)" 3
+        run cri logs "$a"
+        assert_eq "$stdout" "got:hi"$'\n'"stdin-closed"
+
         # the container is unharmed
         assert_eq "$(info "$c" .status.state)" CONTAINER_RUNNING
         run cri exec -s "$c" echo still-here
@@ -600,7 +624,7 @@ update_resources() {
         cri_start
         pod=$(runp upd "$h")
         c=$(start_ctr "$pod" upd u 'exec sleep 1000' \
-                '{"memory_limit_in_bytes": 134217728, "cpu_shares": 512}')
+                '{"linux": {"resources": {"memory_limit_in_bytes": 134217728, "cpu_shares": 512}}}')
         pid=$(info "$c" .info.pid)
         track_pid "$pid"
         assert_eq "$(cgroup_file "$pid" memory memory.limit_in_bytes)" 134217728
@@ -630,6 +654,75 @@ update_resources() {
         assert_eq "$(cgroup_file "$pid" memory memory.limit_in_bytes)" 67108864
         assert_eq "$(info "$c" .info.runtimeSpec.linux.resources.memory.limit)" 67108864
         assert_eq "$(info "$c" .status.state)" CONTAINER_RUNNING
+        run cri stop --timeout 1 "$c"
+        assert_success
+        cri_stop
+}
+
+# what kubelet sends for a locked-down pod: a non-root user with a
+# supplemental group, a read-only rootfs, no_new_privs, all capabilities
+# dropped but one, containerd's default seccomp profile (RuntimeDefault),
+# kubelet's masked and read-only paths (containerd sets none of its own;
+# those this kernel lacks are skipped), env, working dir, a read-only
+# host-path mount, the pod's pid namespace shared (the pause is PID 1); and
+# a container with a terminal, whose output reaches the log
+pod_security() {
+        local h=$1 pod c t
+        cri_start
+        mkdir -p "$T/data"
+        echo from-host >"$T/data/f"
+        pod=$(runp sec "$h" '{"linux": {"security_context": {"namespace_options": {"pid": 0}}}}')
+        c=$(start_ctr "$pod" sec app 'exec sleep 1000' "{
+                \"envs\": [{\"key\": \"FOO\", \"value\": \"bar\"}],
+                \"working_dir\": \"/tmp\",
+                \"mounts\": [{\"container_path\": \"/data\", \"host_path\": \"$T/data\", \"readonly\": true}],
+                \"linux\": {\"security_context\": {
+                        \"namespace_options\": {\"pid\": 0},
+                        \"run_as_user\": {\"value\": 1000},
+                        \"supplemental_groups\": [2000],
+                        \"readonly_rootfs\": true,
+                        \"no_new_privs\": true,
+                        \"capabilities\": {\"drop_capabilities\": [\"ALL\"],
+                                \"add_capabilities\": [\"NET_BIND_SERVICE\"]},
+                        \"seccomp\": {\"profile_type\": 0},
+                        \"masked_paths\": [\"/proc/asound\", \"/proc/acpi\", \"/proc/kcore\",
+                                \"/proc/keys\", \"/proc/latency_stats\", \"/proc/timer_list\",
+                                \"/proc/timer_stats\", \"/proc/sched_debug\", \"/proc/scsi\",
+                                \"/sys/firmware\"],
+                        \"readonly_paths\": [\"/proc/bus\", \"/proc/fs\", \"/proc/irq\",
+                                \"/proc/sys\", \"/proc/sysrq-trigger\"]}}}")
+        track_pid "$(info "$c" .info.pid)"
+        run cri exec -s "$c" sh -c 'id -u; id -G; pwd; echo FOO=$FOO; cat /data/f
+                touch /x 2>/dev/null || echo ro-root; touch /data/y 2>/dev/null || echo ro-data
+                grep -E "^(NoNewPrivs|Seccomp|CapBnd|CapEff):" /proc/self/status | tr -s "\t " " "
+                tr "\0" " " </proc/1/cmdline; echo
+                grep -cE " /proc/(keys|acpi|timer_list) | /sys/firmware " /proc/self/mountinfo
+                awk '\''$5 == "/proc/sys" { split($6, o, ","); print "proc-sys", o[1] }'\'' /proc/self/mountinfo'
+        assert_success
+        assert_eq "$stdout" "1000
+0 2000
+/tmp
+FOO=bar
+from-host
+ro-root
+ro-data
+CapEff: 0000000000000000
+CapBnd: 0000000000000400
+NoNewPrivs: 1
+Seccomp: 2
+/pause 
+4
+proc-sys ro"
+
+        # a terminal for the container itself: its output is the log's
+        t=$(start_ctr "$pod" sec term 'tty; echo tty-out' '{"tty": true}')
+        retry 100 sh -c "'$CRI_CLIENT' -r 'unix://$CTD_SOCK' inspect $t | grep -q CONTAINER_EXITED" ||
+                fail "the tty container did not exit"
+        assert_eq "$(info "$t" .status.exitCode)" 0
+        run cri logs "$t"
+        assert_success
+        # (containerd's log writer drops the pty's carriage returns)
+        assert_eq "$stdout" "/dev/pts/0"$'\n'"tty-out"
         run cri stop --timeout 1 "$c"
         assert_success
         cri_stop
@@ -665,6 +758,8 @@ test_exec_cella() { exec_paths cella; }
 test_exec_runc() { exec_paths runc; }
 test_update_cella() { update_resources cella; }
 test_update_runc() { update_resources runc; }
+test_pod_security_cella() { pod_security cella; }
+test_pod_security_runc() { pod_security runc; }
 
 # last: the host is as the suite found it
 test_host_left_as_before() {

@@ -132,9 +132,36 @@ func execStream(c *client, id string, cmd []string, tty, interactive bool, fixed
 	if err != nil {
 		return err
 	}
-	u, err := url.Parse(r.Url)
+	return stream(r.Url, tty, interactive, fixed)
+}
+
+// cmdAttach connects to a running container's own stdio (its config must
+// have "stdin": true for -i, and "tty" as given with -t). With "stdin_once"
+// in its config, containerd closes the container's stdin when we detach.
+func cmdAttach(c *client, args []string) error {
+	fs := newFlags("attach")
+	tty := fs.Bool("t", false, "the container has a terminal")
+	interactive := fs.Bool("i", false, "pass our stdin")
+	rest, err := parse(fs, args, 1, 1)
 	if err != nil {
-		return fmt.Errorf("streaming URL %q: %v", r.Url, err)
+		return err
+	}
+	ctx, cancel := c.ctx()
+	r, err := c.rt.Attach(ctx, &runtimeapi.AttachRequest{ContainerId: rest[0], Tty: *tty,
+		Stdin: *interactive, Stdout: true, Stderr: !*tty})
+	cancel()
+	if err != nil {
+		return err
+	}
+	return stream(r.Url, *tty, *interactive, nil)
+}
+
+// stream runs the streams of an Exec or Attach through the URL the runtime
+// returned, and turns the remote exit code into ours.
+func stream(rawURL string, tty, interactive bool, fixed *remotecommand.TerminalSize) error {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return fmt.Errorf("streaming URL %q: %v", rawURL, err)
 	}
 	ex, err := remotecommand.NewSPDYExecutor(&restclient.Config{
 		TLSClientConfig: restclient.TLSClientConfig{Insecure: true}}, "POST", u)

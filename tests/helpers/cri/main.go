@@ -66,6 +66,7 @@ var commands = map[string]command{
 	"stats":    {"stats CONTAINER-ID", cmdStats},
 	"update":   {"update [--memory BYTES] [--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST] [--unified KEY=VALUE]... CONTAINER-ID", cmdUpdate},
 	"exec":     {"exec [-s|--sync] [-t] [-i] [--size ROWSxCOLS] [--timeout SECONDS] CONTAINER-ID CMD [ARG...]", cmdExec},
+	"attach":   {"attach [-i] [-t] CONTAINER-ID", cmdAttach},
 	"logs":     {"logs [--stream stdout|stderr] [--raw] CONTAINER-ID", cmdLogs},
 	"images":   {"images [-q]", cmdImages},
 }
