@@ -10,8 +10,8 @@
  *     if (r2 != type) goto next; if ((r3 & access) != r3) goto next;
  *     if (r4 != major) goto next; if (r5 != minor) goto next;
  *     return allow;
- *   return 1   (nothing matched: what v1 does for a cgroup below an
- *               allow-all root; a spec list starts with "deny all")
+ *   return 0   (nothing matched: denied, as runc's device emulator
+ *               starts from "deny all"; an "allow a" rule ends the list)
  */
 #include "internal.h"
 
@@ -109,7 +109,7 @@ int cg_devices_build(const struct cella_device_rule *rules, size_t n, struct bpf
                 unconditional = len - start == 2;
         }
         if (!unconditional) {
-                p[len++] = MOV64_IMM(BPF_REG_0, 1);
+                p[len++] = MOV64_IMM(BPF_REG_0, 0);
                 p[len++] = EXIT();
         }
         *out = p;

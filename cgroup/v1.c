@@ -288,6 +288,12 @@ static char *v1_device_rule(const struct cella_device_rule *d)
 
 static int v1_devices(const char *dir, const struct cella_resources *res, struct cella_error *err)
 {
+        /* runc starts from "deny all" (its device emulator is a white-list
+         * until an "a" rule says otherwise); a new cgroup inherits its
+         * parent's list, often "a *:* rwm", so say it first unless the
+         * rules start with an "a" rule of their own. */
+        if (res->n_devices > 0 && res->devices[0].type != 'a' && cg_write(dir, "devices.deny", "a", err) < 0)
+                return cella_error_prefix(err, "linux.resources.devices");
         /* In order: a later rule overrides an earlier one, as in the spec. */
         for (size_t i = 0; i < res->n_devices; i++) {
                 _cleanup_free_ char *rule = v1_device_rule(&res->devices[i]);

@@ -100,36 +100,46 @@ static bool resources_requested(const struct cella_spec *spec)
                 r->n_hugepage_limits || r->unified.n);
 }
 
-/* runc appends these to every container's device rules: mknod of anything,
- * and the default /dev nodes plus the pty and console. */
-static const struct cella_device_rule default_device_rules[] = {
-        { true, 'c', -1, -1, "m" }, { true, 'b', -1, -1, "m" },
-        { true, 'c', 1, 3, "rwm" }, { true, 'c', 1, 8, "rwm" }, { true, 'c', 1, 7, "rwm" },
-        { true, 'c', 5, 0, "rwm" }, { true, 'c', 1, 5, "rwm" }, { true, 'c', 1, 9, "rwm" },
-        { true, 'c', 5, 1, "rwm" }, { true, 'c', 136, -1, "rwm" }, { true, 'c', 5, 2, "rwm" },
-        { true, 'c', 10, 200, "rwm" },
+/* runc appends these to every container's device rules (specconv's
+ * AllowedDevices): mknod of anything, the standard /dev nodes, the ptys
+ * (136:*, ptmx) and /dev/net/tun. */
+static const struct {
+        const char *path;       /* the /dev node it stands for, NULL = none */
+        struct cella_device_rule rule;
+} default_device_rules[] = {
+        { NULL, { true, 'c', -1, -1, "m" } },           { NULL, { true, 'b', -1, -1, "m" } },
+        { "/dev/null", { true, 'c', 1, 3, "rwm" } },    { "/dev/random", { true, 'c', 1, 8, "rwm" } },
+        { "/dev/full", { true, 'c', 1, 7, "rwm" } },    { "/dev/tty", { true, 'c', 5, 0, "rwm" } },
+        { "/dev/zero", { true, 'c', 1, 5, "rwm" } },    { "/dev/urandom", { true, 'c', 1, 9, "rwm" } },
+        { NULL, { true, 'c', 136, -1, "rwm" } },        { NULL, { true, 'c', 5, 2, "rwm" } },
+        { NULL, { true, 'c', 10, 200, "rwm" } },
 };
 
-/* The spec's resources with the device rules the runtime must add: one
- * allow rule per linux.devices entry, then the defaults. The result
- * borrows everything but its devices array (free that). */
+static bool listed_in_spec(const struct cella_linux *lx, const char *path)
+{
+        for (size_t i = 0; i < lx->n_devices; i++)
+                if (lx->devices[i].path && streq(lx->devices[i].path, path))
+                        return true;
+        return false;
+}
+
+/* The device cgroup rules, as runc makes them: linux.resources.devices as
+ * written, then the defaults above, less those whose node linux.devices
+ * lists itself (the spec's entry replaces the default node; it adds no rule:
+ * a device is usable only if resources.devices or a default allows it). The
+ * result borrows everything but its devices array (free that). */
 struct cella_resources resources_for_cgroup(const struct cella_spec *spec)
 {
         struct cella_resources r = spec->linux_.resources;
         const struct cella_linux *lx = &spec->linux_;
-        size_t n = r.n_devices + lx->n_devices + ARRAY_SIZE(default_device_rules);
+        size_t n = r.n_devices + ARRAY_SIZE(default_device_rules);
         struct cella_device_rule *v = xcalloc(n, sizeof *v);
         size_t k = 0;
         for (size_t i = 0; i < r.n_devices; i++)
                 v[k++] = r.devices[i];
-        for (size_t i = 0; i < lx->n_devices; i++) {
-                const struct cella_device *d = &lx->devices[i];
-                if (d->type == 'p')
-                        continue;
-                v[k++] = (struct cella_device_rule){ true, d->type == 'b' ? 'b' : 'c', d->major, d->minor, "rwm" };
-        }
         for (size_t i = 0; i < ARRAY_SIZE(default_device_rules); i++)
-                v[k++] = default_device_rules[i];
+                if (!default_device_rules[i].path || !listed_in_spec(lx, default_device_rules[i].path))
+                        v[k++] = default_device_rules[i].rule;
         r.devices = v;
         r.n_devices = k;
         return r;

@@ -196,6 +196,9 @@ static void drop_unchanged(struct cella_resources *r)
                 r->cpu.cpus = NULL;
         if (r->cpu.mems && !*r->cpu.mems)
                 r->cpu.mems = NULL;
+        /* as runc (SkipDevices): update never touches the device rules; a
+         * list here would replace the container's whole set */
+        r->n_devices = 0;
 }
 
 static void resources_freep(struct cella_resources **r)

@@ -57,4 +57,19 @@ test_update_bad_input() {
         rt delete -f "$id"
 }
 
+# update never touches the device rules (runc sets SkipDevices): a
+# "devices" list in the resources JSON must not replace the container's
+test_update_leaves_device_rules_alone() {
+        need_update
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        rt run -d -b "$BUNDLE" "$id"
+        run rt update --resources - "$id" <<<'{"devices":[{"allow":false,"access":"rwm"}],"pids":{"limit":55}}'
+        assert_success
+        run rt exec "$id" sh -c '(: >/dev/null) && echo null-open'
+        assert_contains "$stdout" null-open "/dev/null after an update that listed devices"
+        rt delete -f "$id"
+}
+
 run_tests "$@"

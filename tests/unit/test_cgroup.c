@@ -983,6 +983,10 @@ static void test_ebpf_device_program(void)
         CHECK(n == 6 + 8 + 5 + 2);
         CHECK(insns[n - 1].code == (BPF_JMP | BPF_EXIT) && insns[n - 2].imm == 0); /* deny-all last */
         free(insns);
+        /* without a leading "a" rule the program ends in "deny" too */
+        CHECK(cg_devices_build(rules + 1, 2, &insns, &n, NULL) == 0);
+        CHECK(n == 6 + 8 + 5 + 2 && insns[n - 2].imm == 0);
+        free(insns);
         struct cella_device_rule bad = { .allow = true, .type = 'z', .access = "" };
         struct cella_error err = { 0 };
         CHECK(cg_devices_build(&bad, 1, &insns, &n, &err) < 0 && strstr(err.msg, "devices[0].type"));
@@ -1029,6 +1033,12 @@ static void test_ebpf_device_filter(void)
         CHECK(cg_devices_attach(u, rules, 1, &err) == 0);
         open_in_cgroup(u, res);
         CHECK(res[0] == EPERM && res[1] == EPERM);
+
+        /* no "a" rule first: what no rule allows is denied (runc's
+         * white-list), here /dev/null */
+        CHECK(cg_devices_attach(u, rules + 1, 1, &err) == 0);
+        open_in_cgroup(u, res);
+        CHECK(res[0] == EPERM && res[1] == 0);
 }
 
 /* a failed create leaves nothing behind: the cgroup2 hierarchy comes last,
