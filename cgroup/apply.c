@@ -51,7 +51,7 @@ static bool want_rdma(const struct cella_resources *r)
 
 static bool want_net_cls(const struct cella_resources *r)
 {
-        return r->network.class_id.set;
+        return r->network.class_id.set && r->network.class_id.value != 0; /* 0 = not set (runc) */
 }
 
 static bool want_net_prio(const struct cella_resources *r)
@@ -69,20 +69,19 @@ struct group {
         const char *v1;         /* v1 controller name */
         const char *v2;         /* v2 controller name, NULL = none */
         bool (*wanted)(const struct cella_resources *);
-        bool optional;          /* skip with a warning when the host lacks it */
 };
 
 static const struct group groups[] = {
-        { "linux.resources.cpu (cpus/mems)", "cpuset", "cpuset", want_cpuset, false },
-        { "linux.resources.memory", "memory", "memory", want_memory, false },
-        { "linux.resources.cpu", "cpu", "cpu", want_cpu, false },
-        { "linux.resources.pids", "pids", "pids", want_pids, false },
-        { "linux.resources.blockIO", "blkio", "io", want_io, false },
-        { "linux.resources.hugepageLimits", "hugetlb", "hugetlb", want_hugetlb, false },
-        { "linux.resources.rdma", "rdma", "rdma", want_rdma, false },
-        { "linux.resources.network.classID", "net_cls", NULL, want_net_cls, true },
-        { "linux.resources.network.priorities", "net_prio", NULL, want_net_prio, true },
-        { "linux.resources.devices", "devices", "devices", want_devices, false },
+        { "linux.resources.cpu (cpus/mems)", "cpuset", "cpuset", want_cpuset },
+        { "linux.resources.memory", "memory", "memory", want_memory },
+        { "linux.resources.cpu", "cpu", "cpu", want_cpu },
+        { "linux.resources.pids", "pids", "pids", want_pids },
+        { "linux.resources.blockIO", "blkio", "io", want_io },
+        { "linux.resources.hugepageLimits", "hugetlb", "hugetlb", want_hugetlb },
+        { "linux.resources.rdma", "rdma", "rdma", want_rdma },
+        { "linux.resources.network.classID", "net_cls", NULL, want_net_cls },
+        { "linux.resources.network.priorities", "net_prio", NULL, want_net_prio },
+        { "linux.resources.devices", "devices", "devices", want_devices },
 };
 
 static int apply_unified(const struct cella_cgroup *cg, const struct cella_resources *res,
@@ -148,14 +147,9 @@ int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *re
                         l = cg_locate(cg, g->v2);
                 if (l.dir && l.v2 && !g->v2)
                         l.dir = NULL;
-                if (!l.dir) {
-                        if (g->optional) {
-                                log_warn("cgroup: %s ignored: no %s hierarchy on this host", g->key, g->v1);
-                                continue;
-                        }
-                        return cella_error_set(err, EOPNOTSUPP, "%s: the %s controller is not available on this host",
-                                               g->key, l.v2 || cg->mode == CELLA_CGROUP_V2 ? g->v2 : g->v1);
-                }
+                if (!l.dir)
+                        return cella_error_msg(err, EOPNOTSUPP, "%s: the %s controller is not available on this host",
+                                               g->key, (l.v2 || cg->mode == CELLA_CGROUP_V2) && g->v2 ? g->v2 : g->v1);
                 int r = l.v2 ? cg_v2_apply(g->v2, l.dir, res, err) : cg_v1_apply(g->v1, l.dir, res, err);
                 if (r < 0)
                         return r;

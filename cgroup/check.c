@@ -222,6 +222,41 @@ static int check_hugetlb(const struct cella_resources *res, struct cella_error *
         return 0;
 }
 
+/* net_cls and net_prio exist only as cgroup v1 controllers. A classID or a
+ * priority the host cannot enforce is refused, as runc and crun refuse it,
+ * rather than dropped. classID 0 means "not set" (runc). */
+static int check_network(const struct cella_resources *res, struct cella_error *err)
+{
+        static const struct {
+                const char *key, *ctrl;
+        } net[] = {
+                { "linux.resources.network.classID", "net_cls" },
+                { "linux.resources.network.priorities", "net_prio" },
+        };
+        bool wanted[] = { res->network.class_id.set && res->network.class_id.value != 0,
+                          res->network.n_priorities > 0 };
+        const struct cg_host *h;
+        for (size_t i = 0; i < ARRAY_SIZE(net); i++) {
+                if (!wanted[i])
+                        continue;
+                int r = cg_host_get(&h, err);
+                if (r < 0)
+                        return r;
+                bool mounted = false;
+                for (size_t k = 0; k < h->n_v1 && !mounted; k++)
+                        mounted = cg_list_has(h->v1[k].controllers, net[i].ctrl);
+                if (mounted)
+                        continue;
+                if (h->mode == CELLA_CGROUP_V2)
+                        return cella_error_msg(err, EOPNOTSUPP, "%s: not supported on cgroup v2 (%s is a cgroup v1 controller)",
+                                               net[i].key, net[i].ctrl);
+                return cella_error_msg(err, EOPNOTSUPP,
+                                       "%s: this host cannot enforce it: no cgroup v1 %s hierarchy is mounted", net[i].key,
+                                       net[i].ctrl);
+        }
+        return 0;
+}
+
 int cgroup_check_resources(const struct cella_resources *res, struct cella_error *err)
 {
         if (!res)
@@ -243,6 +278,8 @@ int cgroup_check_resources(const struct cella_resources *res, struct cella_error
         for (size_t i = 0; i < res->network.n_priorities; i++)
                 if (!res->network.priorities[i].name || !*res->network.priorities[i].name)
                         return cella_error_set(err, EINVAL, "linux.resources.network.priorities[%zu].name: empty", i);
+        if ((r = check_network(res, err)) < 0)
+                return r;
         if (res->unified.n && mode != CELLA_CGROUP_V2)
                 return cella_error_set(err, EOPNOTSUPP,
                                        "linux.resources.unified: only supported on cgroup v2 (this host is %s)",

@@ -567,13 +567,17 @@ static void test_apply_readback(void)
                 CHECK(cg_read_keyed(m.dir, "memory.oom_control", "oom_kill_disable", &v) == 0 && v == 1);
                 CHECK(file_is(m.dir, "memory.use_hierarchy", "1"));
         }
-        /* a controller the host lacks: network is skipped with a warning,
-         * anything else is an error naming the key */
+        /* a controller the host lacks is an error naming the key, network
+         * too (runc and crun refuse it); classID 0 means "not set" */
         if (!cgroup_dir_for(cg, "net_cls")) {
                 struct cella_resources x;
                 memset(&x, 0, sizeof x);
                 x.network.class_id = (cella_opt_u64){ true, 0x100001 };
+                CHECK(cgroup_apply(cg, &x, &err) < 0 && strstr(err.msg, "linux.resources.network.classID"));
+                CHECK(cgroup_check_resources(&x, &err) < 0 && strstr(err.msg, "linux.resources.network.classID"));
+                x.network.class_id = (cella_opt_u64){ true, 0 };
                 CHECK(cgroup_apply(cg, &x, &err) == 0);
+                CHECK(cgroup_check_resources(&x, &err) == 0);
         }
         if (!cgroup_dir_for(cg, "rdma")) {
                 struct cella_rdma_limit rl = { .device = "mlx5_0", .hca_handles = { true, 2 } };
