@@ -354,8 +354,7 @@ static void v2_enable_controllers(const char *mountpoint, const char *path)
         }
 }
 
-int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
-                  struct cella_error *err)
+int cgroup_plan(const char *cgroups_path, const char *id, struct cella_cgroup **out, struct cella_error *err)
 {
         if (!id || !*id || strchr(id, '/') || streq(id, ".") || streq(id, ".."))
                 return cella_error_set(err, EINVAL, "cgroup: invalid container id \"%s\"", id ? id : "");
@@ -393,22 +392,53 @@ int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup 
                 };
                 cg->n_dirs = i + 1;
         }
+        *out = steal_pointer(&cg);
+        return 0;
+}
 
+/* runtime/fault.c in the cella binary; absent (NULL) where cgroup/ is linked
+ * without the runtime (the unit and VM tests) */
+extern void fault_point(const char *name) __attribute__((weak));
+
+int cgroup_make(const struct cella_cgroup *cg, struct cella_error *err)
+{
         struct made_dirs made = { 0 };
-        for (size_t i = 0; i < cg->n_dirs; i++) {
+        int r = 0;
+        for (size_t i = 0; i < cg->n_dirs && r == 0; i++) {
                 const struct cella_cgroup_dir *d = &cg->dirs[i];
                 r = mkdir_p(d->mountpoint, d->path, &made, err);
                 if (r == 0 && cg_list_has(d->controllers, "cpuset"))
                         r = cg_v1_cpuset_inherit(d->mountpoint, d->path, err);
-                if (r < 0) {
-                        made_dirs_rollback(&made);
-                        return r;
-                }
+                if (r < 0)
+                        break;
                 if (!*d->controllers)
                         v2_enable_controllers(d->mountpoint, d->path);
                 log_debug("cgroup: %s %s", *d->controllers ? d->controllers : "cgroup2", d->path);
+                if (i == 0 && fault_point)
+                        fault_point("mid-cgroup");
+        }
+        /* a new child of a frozen cgroup is born frozen, and so would be
+         * the init: refuse as for a frozen cgroup that was there before */
+        if (r == 0)
+                r = cgroup_check_frozen(cg, err);
+        if (r < 0) {
+                made_dirs_rollback(&made);
+                return r;
         }
         made_dirs_forget(&made);
+        return 0;
+}
+
+int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
+                  struct cella_error *err)
+{
+        _cleanup_(cgroup_freep) struct cella_cgroup *cg = NULL;
+        int r = cgroup_plan(cgroups_path, id, &cg, err);
+        if (r < 0)
+                return r;
+        r = cgroup_make(cg, err);
+        if (r < 0)
+                return r;
         *out = steal_pointer(&cg);
         return 0;
 }

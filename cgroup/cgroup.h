@@ -84,13 +84,42 @@ void cgroup_use_systemd(bool on);
  * absurd values, cpusets outside the host's CPUs, unified keys on v1, ... */
 int cgroup_check_resources(const struct cella_resources *res, struct cella_error *err);
 
-/* Make the container's cgroup directories (mkdir -p). On failure nothing
- * that this call made is left behind. With the systemd driver nothing is
- * made yet: the scope needs a process, so cgroup_join_after_clone (or
- * cgroup_enter) starts it with the new pid in it; cgroup_apply before that
- * keeps the limits to set them as unit properties and files then. */
+/* Where the container's cgroup directories go, one per hierarchy; nothing
+ * is made, so a caller can record them before they exist (a crash between
+ * the mkdir and the record would leave directories nobody knows of). */
+int cgroup_plan(const char *cgroups_path, const char *id, struct cella_cgroup **out,
+                struct cella_error *err);
+
+/* mkdir -p the planned directories. On failure nothing that this call made
+ * is left behind. Refuses (EBUSY, "container's cgroup unexpectedly frozen")
+ * a cgroup that is frozen once made: a process put in it would never run. */
+int cgroup_make(const struct cella_cgroup *cg, struct cella_error *err);
+
+/* cgroup_plan + cgroup_make. With the systemd driver nothing is made yet:
+ * the scope needs a process, so cgroup_join_after_clone (or cgroup_enter)
+ * starts it with the new pid in it; cgroup_apply before that keeps the
+ * limits to set them as unit properties and files then. */
 int cgroup_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
                   struct cella_error *err);
+
+/* runc's check of a cgroup that may already exist: frozen (v1
+ * freezer.state not THAWED, v2 cgroup.events "frozen 1") is an error;
+ * missing directories are not. */
+int cgroup_check_frozen(const struct cella_cgroup *cg, struct cella_error *err);
+
+/* `exec --cgroup`: a copy of cg whose directories are the sub-cgroups the
+ * arguments name, runc's syntax: one "PATH" for every hierarchy, or
+ * "CTRL[,CTRL...]:PATH" per v1 controller. PATH is below the container's
+ * cgroup ("/" is the cgroup itself); one that leaves it is refused ("..
+ * is not a sub cgroup path"). */
+int cgroup_sub(const struct cella_cgroup *cg, char *const *args, size_t n, struct cella_cgroup **out,
+               struct cella_error *err);
+
+/* exec on cgroup v2 when the container's cgroup refuses the process (EBUSY:
+ * the init moved into a child cgroup and a controller was enabled, the "no
+ * internal processes" rule): move pid into the cgroup the init is in now
+ * (/proc/<init>/cgroup), as runc does. */
+int cgroup_enter_init_cgroup(const struct cella_cgroup *cg, pid_t pid, pid_t init, struct cella_error *err);
 
 /* Move pid into every directory of cg. */
 int cgroup_enter(const struct cella_cgroup *cg, pid_t pid, struct cella_error *err);

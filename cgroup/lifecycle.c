@@ -91,6 +91,29 @@ int cgroup_is_frozen(const struct cella_cgroup *cg, bool *frozen, struct cella_e
         return 0;
 }
 
+int cgroup_check_frozen(const struct cella_cgroup *cg, struct cella_error *err)
+{
+        struct cg_loc l = freezer_loc(cg);
+        if (!l.dir)
+                return 0;
+        bool frozen;
+        if (l.v2) {
+                uint64_t v;
+                if (cg_read_keyed(l.dir, "cgroup.events", "frozen", &v) < 0)
+                        return 0;
+                frozen = v == 1;
+        } else {
+                _cleanup_free_ char *state = NULL;
+                if (cg_read(l.dir, "freezer.state", &state, NULL) < 0)
+                        return 0; /* not made yet */
+                /* FREEZING too: a task that joins is frozen all the same */
+                frozen = !streq(state, "THAWED");
+        }
+        if (frozen)
+                return cella_error_msg(err, EBUSY, "container's cgroup unexpectedly frozen (%s)", l.dir);
+        return 0;
+}
+
 /* ---- pids ---- */
 
 struct pid_list {

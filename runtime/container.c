@@ -48,6 +48,7 @@ struct created {
         struct cella_spec *spec;
         bool own_spec;
         struct cella_cgroup *cgroup;
+        bool cgroup_shared;     /* it held processes before this container */
         struct cella_state st;
 };
 
@@ -363,7 +364,8 @@ static void destroy_half_made(struct created *c, const char *id)
                 waitpid(c->pid, NULL, 0);
         }
         struct cella_error ignored;
-        if (c->cgroup) {
+        /* a cgroup that held processes before (see plan_cgroup) is theirs */
+        if (c->cgroup && !c->cgroup_shared) {
                 cgroup_kill_all(c->cgroup, SIGKILL, &ignored);
                 cgroup_destroy(c->cgroup, &ignored);
         }
@@ -371,6 +373,55 @@ static void destroy_half_made(struct created *c, const char *id)
                 net_teardown(&c->spec->annotations, id);
         if (c->rootfd >= 0)
                 state_remove_dir(c->rootfd, id, &ignored);
+}
+
+/* Where the container's cgroup goes (nothing is made yet) and runc's
+ * checks of a cgroup that is there already: refused when frozen (the init
+ * would never run), a warning when it holds processes. Rootless without
+ * limits goes on without a cgroup when it may not have one. */
+static int plan_cgroup(const struct cella_spec *spec, const char *id, struct cella_cgroup **cg, bool *shared,
+                       struct cella_error *err)
+{
+        *cg = NULL;
+        *shared = false;
+        if (cgroup_plan(spec->linux_.cgroups_path, id, cg, err) < 0) {
+                if (geteuid() == 0 || resources_requested(spec))
+                        return geteuid() != 0 ? rootless_cgroup_error(spec, err) : -1;
+                log_debug("rootless: no cgroup (%s)", err->msg);
+                cella_error_clear(err);
+                return 0;
+        }
+        if (cgroup_check_frozen(*cg, err) < 0) {
+                cgroup_free(*cg);
+                *cg = NULL;
+                return -1;
+        }
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (cgroup_read_pids(*cg, &pids, &n, NULL) == 0 && n > 0) {
+                /* runc's words (runc 1.1; runc >= 1.2 refuses, see README) */
+                log_warn("container's cgroup is not empty: %zu process(es) found", n);
+                *shared = true;
+        }
+        return 0;
+}
+
+/* mkdir the planned (and recorded) cgroup. Rootless without limits: on
+ * failure, no cgroup, and state.json says so. */
+static int make_cgroup(struct created *c, const struct cella_spec *spec, struct cella_error *err)
+{
+        if (cgroup_make(c->cgroup, err) == 0)
+                return 0;
+        if (geteuid() == 0 || resources_requested(spec) || err->errnum == EBUSY)
+                return geteuid() != 0 && err->errnum != EBUSY ? rootless_cgroup_error(spec, err) : -1;
+        log_debug("rootless: no cgroup (%s)", err->msg);
+        cella_error_clear(err);
+        cgroup_free(c->cgroup);
+        c->cgroup = NULL;
+        c->st.has_cgroup = false;
+        c->st.cgroup_dirs = NULL;
+        c->st.n_cgroup_dirs = 0;
+        return state_write(c->dirfd, &c->st, err);
 }
 
 /* The runtime's side of the setup conversation with the init. */
@@ -486,6 +537,8 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
         fault_point("after-state-dir");
 
         /* From here on a failure removes what was made (destroy_half_made). */
+        if (plan_cgroup(spec, o->id, &c->cgroup, &c->cgroup_shared, err) < 0)
+                goto fail;
         c->st.id = xstrdup(o->id);
         c->st.bundle = xstrdup(bundle);
         c->st.rootfs = xstrdup(rootfs);
@@ -504,17 +557,6 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
             write_file_replace_at(c->dirfd, "config.json", config_text, strlen(config_text), 0600, err) < 0)
                 goto fail;
 
-        if (cgroup_create(spec->linux_.cgroups_path, o->id, &c->cgroup, err) < 0) {
-                if (geteuid() != 0 && !resources_requested(spec)) {
-                        log_debug("rootless: no cgroup (%s)", err->msg);
-                        cella_error_clear(err);
-                        c->cgroup = NULL;
-                } else {
-                        if (geteuid() != 0)
-                                rootless_cgroup_error(spec, err);
-                        goto fail;
-                }
-        }
         if (c->cgroup) {
                 c->st.has_cgroup = true;
                 c->st.cgroup_mode = c->cgroup->mode;
@@ -522,8 +564,11 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 c->st.n_cgroup_dirs = c->cgroup->n_dirs;
                 c->st.cgroup_unit = c->cgroup->systemd_unit;
         }
-        /* a first state.json: a crash from here on is cleaned by delete --force */
+        /* a first state.json, naming the cgroup directories before they
+         * exist: a crash from here on is cleaned by delete --force */
         if (state_write(c->dirfd, &c->st, err) < 0)
+                goto fail;
+        if (c->cgroup && make_cgroup(c, spec, err) < 0)
                 goto fail;
         fault_point("after-cgroup");
 

@@ -7,7 +7,9 @@
  * such a crash leaves. Names (see runtime/container.c):
  *
  *   after-state-dir         create: <root>/<id> exists, no state.json yet
- *   after-cgroup            create: cgroup made, first state.json written
+ *   mid-cgroup              create: state.json names the cgroup, the first
+ *                           hierarchy's directory is made (cgroup/cgroup.c)
+ *   after-cgroup            create: cgroup recorded, then made
  *   after-clone             create: init cloned, its pid not yet in state
  *   after-maps              create: uid/gid maps written (userns only)
  *   before-ready            create: init set up, final state.json not written

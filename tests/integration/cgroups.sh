@@ -382,4 +382,153 @@ test_bad_resources_rejected() {
         refused linux.resources.pids.limit
 }
 
+# ---- runc fidelity (tests/helpers/cgroupfs.sh: paths from /proc and the
+# host's mounts, so these run against runc too)
+
+. "$HELPERS_DIR/cgroupfs.sh"
+
+# the freezer directory named REL: v1 freezer hierarchy, else cgroup2
+freezer_path() {
+        local v1
+        v1=$(cgroup_hierarchies | awk '$1 == "freezer" { print $2 }')
+        if [ -n "$v1" ]; then echo "$v1/$1"; else echo "/sys/fs/cgroup/$1"; fi
+}
+
+# freeze_empty_cgroup DIR: a frozen cgroup, thawed and removed after the test
+freeze_empty_cgroup() {
+        mkdir "$1"
+        defer "rmdir '$1'"
+        if [ -e "$1/freezer.state" ]; then
+                defer "echo THAWED >'$1/freezer.state'"
+                echo FROZEN >"$1/freezer.state"
+        else
+                defer "echo 0 >'$1/cgroup.freeze'"
+                echo 1 >"$1/cgroup.freeze"
+        fi
+}
+
+# run and create into a cgroup that exists and is frozen: refused with
+# runc's words instead of an init that hangs in the freezer; nothing is
+# made and the frozen cgroup (not the container's to remove) stays
+test_run_into_frozen_cgroup_refused() {
+        make_bundle
+        cfg_args true
+        local id fz verb
+        for verb in run create; do
+                id=$(new_id)
+                cfg_set .linux.cgroupsPath "\"/$id\""
+                fz=$(freezer_path "$id")
+                freeze_empty_cgroup "$fz"
+                RT_TIMEOUT=20 run rt "$verb" -b "$BUNDLE" "$id"
+                assert_failure "$verb into a frozen cgroup"
+                assert_ne "$status" 124 "$verb hung on the frozen cgroup"
+                assert_contains "$stderr" "container's cgroup unexpectedly frozen"
+                [ ! -e "$STATE_ROOT/$id" ] || fail "state left by a refused $verb"
+                made=$(find /sys/fs/cgroup -mindepth 1 -type d -name "$id" 2>/dev/null | grep -vx "$fz" || true)
+                [ -z "$made" ] || fail "cgroups made by a refused $verb: $made"
+                [ -d "$fz" ] || fail "the frozen cgroup was removed"
+        done
+}
+
+# a new cgroup below a frozen one is born frozen: refused too, and the
+# directories made for it are removed again (runc 1.1 hangs here)
+test_run_below_frozen_cgroup_refused() {
+        is_runc && skip "runc does not check a frozen parent (its init hangs)"
+        make_bundle
+        cfg_args true
+        id=$(new_id)
+        cfg_set .linux.cgroupsPath "\"/$id/ct\""
+        fz=$(freezer_path "$id")
+        freeze_empty_cgroup "$fz"
+        defer "cgroup_rmdir_everywhere '$id'"
+        RT_TIMEOUT=20 run rt run -b "$BUNDLE" "$id"
+        assert_failure
+        assert_contains "$stderr" "container's cgroup unexpectedly frozen"
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state left"
+        made=$(find /sys/fs/cgroup -mindepth 1 -type d -path "*/$id/ct" 2>/dev/null || true)
+        [ -z "$made" ] || fail "cgroups left: $made"
+}
+
+# the device cgroup is what linux.resources.devices says plus runc's
+# defaults: listing a device in linux.devices makes the node, not a rule
+test_device_rules_are_resources_devices() {
+        make_bundle
+        cfg_py "
+c['linux']['devices'] = [{'path': '/dev/kmsg', 'type': 'c', 'major': 1, 'minor': 11, 'fileMode': 0o644, 'uid': 0, 'gid': 0}]
+c['linux'].setdefault('resources', {})['devices'] = [{'allow': False, 'access': 'rwm'}]
+"
+        # opening /dev/kmsg write-only needs no capability: only the device cgroup decides
+        local probe='(: >/dev/kmsg) && echo kmsg-open; (: >/dev/null) && echo null-open; [ -c /dev/kmsg ] && echo kmsg-node'
+        run_sh "$probe"
+        assert_contains "$stdout" kmsg-node "linux.devices makes the node"
+        assert_contains "$stdout" null-open "runc's default rules"
+        assert_not_contains "$stdout" kmsg-open "deny-all overridden for a linux.devices entry"
+        # allowed by a rule of its own
+        cfg_py "c['linux']['resources']['devices'].append({'allow': True, 'type': 'c', 'major': 1, 'minor': 11, 'access': 'w'})"
+        run_sh "$probe"
+        assert_contains "$stdout" kmsg-open "an allow rule for 1:11"
+        # no rules at all: runc's white-list of defaults, still no kmsg
+        cfg_del .linux.resources.devices
+        run_sh "$probe"
+        assert_contains "$stdout" null-open
+        assert_not_contains "$stdout" kmsg-open "no resources.devices: only the defaults"
+}
+
+# a limit this host cannot enforce is refused, not dropped with a warning
+test_network_limits_refused_without_their_controller() {
+        cgroup_hierarchies | awk '{ print $1 }' | tr , '\n' | grep -qx net_cls &&
+                skip "this host mounts net_cls: the limit can be enforced"
+        make_bundle
+        cfg_args true
+        local lim
+        for lim in '{"classID": 1048577}' '{"priorities": [{"name": "lo", "priority": 5}]}'; do
+                set_limits "{\"network\": $lim}"
+                id=$(new_id)
+                run rt run -b "$BUNDLE" "$id"
+                assert_failure "network $lim on a host without the controller"
+                is_cella && assert_contains "$stderr" "linux.resources.network."
+                [ ! -e "$STATE_ROOT/$id" ] || fail "state left"
+                cfg_del .linux.resources.network
+        done
+}
+
+# a container whose cgroup already holds processes starts with runc's
+# warning (runc 1.1; runc >= 1.2 refuses, see the README)
+test_non_empty_cgroup_warning() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        cfg_set .linux.cgroupsPath "\"/$id\""
+        sleep 1000 &
+        sp=$!
+        defer "kill -9 $sp; cgroup_rmdir_everywhere '$id'"
+        defer "rt delete --force '$id'"
+        cgroup_mkdir_everywhere "$id" "$sp"
+        run rt run -d -b "$BUNDLE" "$id"
+        assert_success "run -d in a cgroup that holds a process"
+        assert_contains "$stderr" "container's cgroup is not empty: 1 process(es) found"
+        kill -9 "$sp"
+        wait "$sp" 2>/dev/null || true
+        rt delete --force "$id"
+}
+
+# cgroup v2: cpu.shares becomes cpu.weight by current runc's formula
+# (opencontainers/cgroups ConvertCPUSharesToCgroupV2Value, runc >= 1.3.2;
+# runc 1.1's linear map gives 4 for 100 and 39 for 1024)
+test_v2_cpu_shares_to_weight() {
+        host_cgroup_v2 || skip "needs cgroup v2"
+        make_bundle
+        cfg_args sleep 1000
+        local pair shares want pid
+        for pair in 2:1 100:17 1024:100 4096:303 262144:10000; do
+                shares=${pair%:*} want=${pair#*:}
+                set_limits "{\"cpu\": {\"shares\": $shares}}"
+                id=$(new_id)
+                rt create -b "$BUNDLE" "$id"
+                pid=$(state_field "$id" .pid)
+                assert_eq "$(cat "$(proc_cgroup_dir "$pid" "")/cpu.weight")" "$want" "cpu.weight for shares $shares"
+                rt delete --force "$id"
+        done
+}
+
 run_tests "$@"
