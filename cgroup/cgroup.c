@@ -513,3 +513,20 @@ int cgroup_destroy(const struct cella_cgroup *cg, struct cella_error *err)
         }
         return first;
 }
+
+int cgroup_enter_init_cgroup(const struct cella_cgroup *cg, pid_t pid, pid_t init, struct cella_error *err)
+{
+        const struct cg_host *h;
+        int r = cg_host_get(&h, err);
+        if (r < 0)
+                return r;
+        if (cg->mode != CELLA_CGROUP_V2 || !h->v2 || init <= 0)
+                return cella_error_set(err, ENOTSUP, "cgroup: no cgroup v2 init cgroup to fall back to");
+        _cleanup_free_ char *proc = xasprintf("/proc/%d", (int)init), *text = NULL, *rel = NULL;
+        if ((r = cg_read(proc, "cgroup", &text, err)) < 0 || (r = own_cgroup(text, h->v2, &rel, err)) < 0)
+                return r;
+        _cleanup_free_ char *dir = host_path(h->v2->mountpoint, rel);
+        log_debug("cgroup: the container's cgroup refused pid %d; joining the init's cgroup %s", (int)pid, dir);
+        r = cg_writef(dir, "cgroup.procs", err, "%d", (int)pid);
+        return r < 0 ? cella_error_prefix(err, "cannot move pid %d into the init's cgroup", (int)pid) : 0;
+}

@@ -51,8 +51,8 @@ int cmd_exec(const struct cella_cli *cli, int argc, char **argv)
         struct cli_parser p;
         cli_parser_init(&p, &syn, cli, argc, argv);
         struct cella_exec_opts o = { .no_new_privs = -1, .tty = -1 };
-        char **env = NULL, **caps = NULL;
-        size_t n_env = 0, n_caps = 0;
+        char **env = NULL, **caps = NULL, **cgroups = NULL;
+        size_t n_env = 0, n_caps = 0, n_cgroups = 0;
         uint32_t *gids = NULL;
         size_t n_gids = 0;
         long v;
@@ -71,7 +71,8 @@ int cmd_exec(const struct cella_cli *cli, int argc, char **argv)
                         break;
                 case 'c': push(&caps, &n_caps, (char *)p.value); break;
                 case OPT_NNP: o.no_new_privs = 1; break;
-                case OPT_APPARMOR: case OPT_LABEL: case OPT_CGROUP: break; /* see README */
+                case OPT_APPARMOR: case OPT_LABEL: break; /* see README */
+                case OPT_CGROUP: push(&cgroups, &n_cgroups, (char *)p.value); break;
                 case 't': o.tty = 1; break;
                 case OPT_CONSOLE: o.console_socket = p.value; break;
                 case 'd': o.detach = true; break;
@@ -95,6 +96,8 @@ out:;
                 o.n_env = n_env;
                 o.caps = caps;
                 o.n_caps = n_caps;
+                o.cgroups = cgroups;
+                o.n_cgroups = n_cgroups;
                 o.additional_gids = gids;
                 o.n_additional_gids = n_gids;
                 struct cella_error err = { 0 };
@@ -108,6 +111,7 @@ out:;
         }
         free(env);
         free(caps);
+        free(cgroups);
         free(gids);
         return rc;
 }

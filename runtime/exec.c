@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/socket.h>
@@ -205,6 +206,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
         pid_t pid = -1;
         struct cella_cgroup_join join;
         cgroup_join_init(&join);
+        struct cella_cgroup *target = NULL;     /* the cgroup the process joins */
         sigset_t saved;
         bool blocked = false;
 
@@ -269,8 +271,15 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 goto out;
         }
         struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
-        if (st.has_cgroup && cgroup_join_prepare(&cg, &join, err) < 0)
+        /* --cgroup: sub-cgroups inside the container's, as runc allows */
+        if (st.has_cgroup && (cgroup_sub(&cg, o->cgroups, o->n_cgroups, &target, err) < 0 ||
+                              cgroup_join_prepare(target, &join, err) < 0))
                 goto out;
+        /* Everything exec needs is open: let go of the state lock. Held, it
+         * would keep `resume` out while a process exec'd with
+         * --ignore-paused waits, frozen, in the container's cgroup (runc's
+         * exec waits for the resume too). */
+        flock(dirfd, LOCK_UN);
         sigset_t all;
         sigfillset(&all);
         sigprocmask(SIG_BLOCK, &all, &saved);
@@ -298,8 +307,14 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 goto out;
         if (process_write_oom_score_adj(pid, &p, err) < 0)
                 goto kill_out;
-        if (st.has_cgroup && cgroup_join_after_clone(&cg, &join, pid, in_cgroup2, err) < 0)
-                goto kill_out;
+        if (st.has_cgroup && cgroup_join_after_clone(target, &join, pid, in_cgroup2, err) < 0) {
+                /* v2: the container's cgroup refuses processes once the init
+                 * moved into a child cgroup and a controller was enabled;
+                 * runc then joins the init's cgroup (not with --cgroup) */
+                if (o->n_cgroups > 0 || cgroup_enter_init_cgroup(&cg, pid, st.pid, NULL) < 0)
+                        goto kill_out;
+                cella_error_clear(err);
+        }
         sync_send(sv[0], SYNC_GO, -1, NULL);
         /* until EOF: PTY (maybe), then nothing — EOF means execve succeeded */
         for (;;) {
@@ -362,6 +377,7 @@ out:
                 close(sv[1]);
         ns_plan_close(&plan);
         cgroup_join_release(&join);
+        cgroup_free(target);
         security_seccomp_free(filter);
         cella_strv_free(env);
         cella_process_free(file_proc);

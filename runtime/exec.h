@@ -30,6 +30,8 @@ struct cella_exec_opts {
         bool detach;
         bool ignore_paused;
         int preserve_fds;
+        char **cgroups;                 /* --cgroup [CTRL:]PATH: sub-cgroups to join (cgroup_sub) */
+        size_t n_cgroups;
 };
 
 /* Without detach, waits and returns the process's status in *exit_status. */

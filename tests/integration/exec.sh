@@ -218,4 +218,112 @@ test_exec_tty_belongs_to_the_user() {
         assert_contains "$(tr -d '\r' <"$T/console.out")" "owner=1000"
 }
 
+# ---- cgroups (tests/helpers/cgroupfs.sh: paths from /proc, so runc too)
+
+. "$HELPERS_DIR/cgroupfs.sh"
+
+# the freezer directory of the init: v1 freezer, else cgroup2
+freezer_dir() {
+        local d
+        d=$(proc_cgroup_dir "$INIT" freezer)
+        [ -n "$d" ] || d=$(proc_cgroup_dir "$INIT" "")
+        echo "$d"
+}
+
+# exec --ignore-paused into a paused container waits, frozen, until the
+# container is resumed; the resume itself is not blocked by that exec
+test_exec_ignore_paused_waits_for_resume() {
+        start_sleeper
+        rt pause "$ID"
+        local fz
+        fz=$(freezer_dir)
+        [ -n "$fz" ] || skip "no freezer"
+        timeout -k 5 20 "$RUNTIME" --root "$STATE_ROOT" exec --ignore-paused "$ID" echo exec-ran \
+                >"$T/exec.out" 2>"$T/exec.err" &
+        local ex=$!
+        # the exec'd process is in the frozen cgroup next to the init
+        retry 100 sh -c "[ \$(wc -l <'$fz/cgroup.procs') -ge 2 ]" ||
+                fail "the exec'd process never reached the cgroup: $(cat "$T/exec.err")"
+        [ ! -s "$T/exec.out" ] || fail "the exec ran in a paused container: $(cat "$T/exec.out")"
+        RT_TIMEOUT=10 run rt resume "$ID"
+        assert_success "resume while an exec waits in the frozen cgroup"
+        local st=0
+        wait "$ex" || st=$?
+        assert_eq "$st" 0 "exec status after the resume ($(cat "$T/exec.err"))"
+        assert_eq "$(cat "$T/exec.out")" exec-ran
+        assert_eq "$(state_field "$ID" .status)" running
+}
+
+# --cgroup: a path inside the container's cgroup, never one that leaves it
+test_exec_cgroup_sub_path() {
+        start_sleeper
+        local ctrl=memory base
+        host_cgroup_v2 && ctrl=""
+        base=$(proc_cgroup_dir "$INIT" "$ctrl")
+        [ -n "$base" ] || skip "no ${ctrl:-cgroup2} hierarchy"
+        for bad in .. ../x sub/../.. /../..; do
+                run rt exec --cgroup "$bad" "$ID" true
+                assert_failure "--cgroup $bad"
+                assert_contains "$stderr" " $bad is not a sub cgroup path"
+        done
+        run rt exec --cgroup nonexistent "$ID" true
+        assert_failure "--cgroup to a missing sub-cgroup"
+        # a plain path is for every hierarchy (v1: all of them)
+        local d
+        for d in $(proc_cgroup_dir "$INIT" "*"); do cgroup_mkdir_below "$d/sub"; done
+        run rt exec --cgroup /sub "$ID" cat /proc/self/cgroup
+        assert_success "--cgroup /sub"
+        assert_match "$stdout" "^[0-9]+:${ctrl}:.*/sub\$"
+        run rt exec --cgroup / "$ID" cat /proc/self/cgroup
+        assert_success "--cgroup / is the container's own cgroup"
+        assert_not_contains "$stdout" /sub
+        # let the sub-cgroup empty before the delete removes it
+        retry 50 sh -c "[ ! -s '$base/sub/cgroup.procs' ]"
+}
+
+# cgroup v1: CTRL:PATH names one hierarchy; a controller that is not there
+# is refused, and so is a ".." in any form
+test_exec_cgroup_controller_forms_v1() {
+        host_cgroup_v2 && skip "needs cgroup v1 hierarchies"
+        start_sleeper
+        local mem
+        mem=$(proc_cgroup_dir "$INIT" memory)
+        [ -n "$mem" ] || skip "no v1 memory hierarchy"
+        run rt exec --cgroup memory:.. "$ID" true
+        assert_failure
+        assert_contains "$stderr" " .. is not a sub cgroup path"
+        run rt exec --cgroup whaaat:/ "$ID" true
+        assert_failure
+        assert_contains "$stderr" "unknown controller "
+        cgroup_mkdir_below "$mem/submem"
+        run rt exec --cgroup memory:submem "$ID" cat /proc/self/cgroup
+        assert_success
+        assert_match "$stdout" ':memory:.*/submem$'
+        assert_not_contains "$(grep -v ':memory:' <<<"$stdout")" submem "the other hierarchies stay where they were"
+        retry 50 sh -c "[ ! -s '$mem/submem/cgroup.procs' ]"
+}
+
+# cgroup v2: once the init moved into a child cgroup and a domain
+# controller is enabled, the container's cgroup takes no process (the "no
+# internal processes" rule); exec then joins the init's cgroup, as runc's
+# does, unless --cgroup asked for a path
+test_exec_v2_init_moved_to_sub_cgroup() {
+        host_cgroup_v2 || skip "needs cgroup v2"
+        start_sleeper
+        local base
+        base=$(proc_cgroup_dir "$INIT" "")
+        grep -qw memory "$base/cgroup.controllers" || skip "memory controller not available in $base"
+        cgroup_mkdir_below "$base/foobar"
+        echo "$INIT" >"$base/foobar/cgroup.procs"
+        echo +memory >"$base/cgroup.subtree_control"
+        run rt exec "$ID" cat /proc/self/cgroup
+        assert_success "exec after the init moved into foobar"
+        assert_match "$stdout" '^0::.*/foobar$'
+        run rt exec --cgroup / "$ID" true
+        assert_failure "--cgroup / has no fallback"
+        run rt exec --cgroup foobar "$ID" cat /proc/self/cgroup
+        assert_success
+        assert_match "$stdout" '^0::.*/foobar$'
+}
+
 run_tests "$@"

@@ -836,6 +836,121 @@ static void test_freeze_thaw(void)
         munmap((void *)counter, 4096);
 }
 
+/* plan names the directories and makes none; a frozen cgroup (made frozen
+ * before, or a new child of a frozen parent) is refused by check_frozen
+ * and by make, which then leaves nothing it made */
+static void test_plan_and_frozen(void)
+{
+        char id[64];
+        snprintf(id, sizeof id, "cella-unit-%d-plan", (int)getpid());
+        struct cella_cgroup *plan = NULL;
+        struct cella_error err = { 0 };
+        CHECK(cgroup_plan(NULL, id, &plan, &err) == 0 && plan && plan->n_dirs > 0);
+        if (!plan)
+                return;
+        CHECK(all_dirs_gone(plan));
+        CHECK(cgroup_check_frozen(plan, &err) == 0); /* nothing there: not frozen */
+        CHECK(cgroup_make(plan, &err) == 0);
+        CHECK(access(plan->dirs[0].path, F_OK) == 0);
+        CHECK(cgroup_check_frozen(plan, &err) == 0);
+        CHECK(cgroup_set_frozen(plan, true, &err) == 0);
+        CHECK(cgroup_check_frozen(plan, &err) < 0 && strstr(err.msg, "container's cgroup unexpectedly frozen"));
+        CHECK(cgroup_make(plan, &err) < 0 && strstr(err.msg, "unexpectedly frozen"));
+        CHECK(access(plan->dirs[0].path, F_OK) == 0); /* it was there before make: not removed */
+
+        /* a child of the frozen cgroup is born frozen: refused, rolled back */
+        _cleanup_free_ char *rel = NULL;
+        const char *fz = cgroup_dir_for(plan, "freezer");
+        if (!fz)
+                fz = cgroup_dir_for(plan, "");
+        struct cella_cgroup *child = NULL;
+        if (fz) {
+                struct cella_cgroup_dir d = { .controllers = plan->dirs[0].controllers,
+                                              .mountpoint = plan->dirs[0].mountpoint };
+                for (size_t i = 0; i < plan->n_dirs; i++)
+                        if (streq(plan->dirs[i].path, fz))
+                                d = plan->dirs[i];
+                d.path = xasprintf("%s/child", fz);
+                child = cgroup_from_dirs(plan->mode, &d, 1);
+                free(d.path);
+                CHECK(cgroup_make(child, &err) < 0 && strstr(err.msg, "unexpectedly frozen"));
+                CHECK(all_dirs_gone(child));
+                cgroup_free(child);
+        }
+        CHECK(cgroup_set_frozen(plan, false, &err) == 0);
+        CHECK(cgroup_destroy(plan, &err) == 0);
+        CHECK(all_dirs_gone(plan));
+        cgroup_free(plan);
+}
+
+/* exec --cgroup: runc's syntax and its sub-path rule, on a fixture handle */
+static void test_sub_cgroups(void)
+{
+        struct cella_cgroup_dir dirs[] = {
+                { "memory", "/sys/fs/cgroup/memory", "/sys/fs/cgroup/memory/a/ct" },
+                { "cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu,cpuacct/a/ct" },
+                { "", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/unified/a/ct" },
+        };
+        struct cella_cgroup *cg = cgroup_from_dirs(CELLA_CGROUP_HYBRID, dirs, 3), *sub = NULL;
+        struct cella_error err = { 0 };
+        char *one[] = { "x/y" };
+        CHECK(cgroup_sub(cg, one, 1, &sub, &err) == 0 && sub);
+        if (sub) {
+                CHECK(streq(sub->dirs[0].path, "/sys/fs/cgroup/memory/a/ct/x/y"));
+                CHECK(streq(sub->dirs[2].path, "/sys/fs/cgroup/unified/a/ct/x/y"));
+                cgroup_free(sub);
+        }
+        char *root[] = { "/" };
+        CHECK(cgroup_sub(cg, root, 1, &sub, &err) == 0 && streq(sub->dirs[1].path, dirs[1].path));
+        cgroup_free(sub);
+        char *inside[] = { "x/../y/./" };
+        CHECK(cgroup_sub(cg, inside, 1, &sub, &err) == 0 && streq(sub->dirs[0].path, "/sys/fs/cgroup/memory/a/ct/y"));
+        cgroup_free(sub);
+        sub = NULL;
+        const char *bad[][2] = {
+                { "..", " .. is not a sub cgroup path" },
+                { "x/../..", "x/../.. is not a sub cgroup path" },
+                { "/../ctx", "is not a sub cgroup path" },
+                { "memory:..", ".. is not a sub cgroup path" },
+                { "whaaat:/", "unknown controller whaaat" },
+                { ":x", "(empty <controller> prefix)" },
+                { "memory,:x", "(empty <controller> prefix)" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+                char *a[] = { (char *)bad[i][0] };
+                err.msg[0] = '\0';
+                int r = cgroup_sub(cg, a, 1, &sub, &err);
+                CHECK(r < 0 && strstr(err.msg, bad[i][1]));
+                if (r == 0)
+                        fprintf(stderr, "  %s accepted\n", bad[i][0]);
+                else if (!strstr(err.msg, bad[i][1]))
+                        fprintf(stderr, "  %s: %s\n", bad[i][0], err.msg);
+        }
+        char *two_plain[] = { "x", "y" };
+        CHECK(cgroup_sub(cg, two_plain, 2, &sub, &err) < 0 && strstr(err.msg, "missing <controller>: prefix"));
+        char *twice[] = { "memory:x", "memory:y" };
+        CHECK(cgroup_sub(cg, twice, 2, &sub, &err) < 0 && strstr(err.msg, "controller memory specified multiple times"));
+        char *clash[] = { "cpu:x", "cpuacct:y" };
+        CHECK(cgroup_sub(cg, clash, 2, &sub, &err) < 0 && strstr(err.msg, "different paths"));
+        char *pairs[] = { "memory:m", "cpu,cpuacct:c" };
+        CHECK(cgroup_sub(cg, pairs, 2, &sub, &err) == 0 && sub);
+        if (sub) {
+                CHECK(streq(sub->dirs[0].path, "/sys/fs/cgroup/memory/a/ct/m"));
+                CHECK(streq(sub->dirs[1].path, "/sys/fs/cgroup/cpu,cpuacct/a/ct/c"));
+                CHECK(streq(sub->dirs[2].path, dirs[2].path)); /* cgroup2 stays */
+                cgroup_free(sub);
+                sub = NULL;
+        }
+        cgroup_free(cg);
+        /* pure v2: one hierarchy, no controller prefixes */
+        cg = cgroup_from_dirs(CELLA_CGROUP_V2, dirs + 2, 1);
+        char *prefixed[] = { "memory:x" };
+        CHECK(cgroup_sub(cg, prefixed, 1, &sub, &err) < 0 && strstr(err.msg, "cgroup v2 has one hierarchy"));
+        CHECK(cgroup_sub(cg, one, 1, &sub, &err) == 0 && streq(sub->dirs[0].path, "/sys/fs/cgroup/unified/a/ct/x/y"));
+        cgroup_free(sub);
+        cgroup_free(cg);
+}
+
 static void test_kill_all(void)
 {
         _cleanup_cg_ struct cella_cgroup *cg = make_cg("kill");
@@ -1095,6 +1210,8 @@ int main(void)
         RUN(test_hugetlb);
         RUN(test_pids_limit_and_enter);
         RUN(test_freeze_thaw);
+        RUN(test_plan_and_frozen);
+        RUN(test_sub_cgroups);
         RUN(test_kill_all);
         RUN(test_memory_oom_and_stats);
         RUN(test_ebpf_device_filter);
