@@ -235,11 +235,13 @@ int cg_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, struct cella_error 
                 *out = -1;
                 return 0;
         }
-        if (swap == -1 || swap == 0) {
+        if (swap == -1 || swap == 0 || limit == -1) {
+                /* -1 and 0 as they are; under unlimited memory the swap
+                 * limit is the swap limit (runc's ConvertMemorySwapToCgroupV2Value) */
                 *out = swap;
                 return 0;
         }
-        if (limit == 0 || limit == -1)
+        if (limit == 0)
                 return cella_error_set(err, EINVAL, "linux.resources.memory.swap: a swap limit needs a memory limit");
         if (swap < limit)
                 return cella_error_set(err, EINVAL,

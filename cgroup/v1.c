@@ -52,8 +52,13 @@ static int v1_memory(const char *dir, const struct cella_resources *res, struct 
         int r;
         bool has_memsw = cg_exists(dir, "memory.memsw.limit_in_bytes");
         if (swap != 0 && !has_memsw) {
-                log_warn("cgroup: linux.resources.memory.swap ignored: swap accounting is off (%s has no memory.memsw.limit_in_bytes)",
-                         dir);
+                /* a limit the host cannot enforce is refused (runc's write
+                 * fails too); "unlimited" is what the host gives anyway */
+                if (swap != -1)
+                        return cella_error_msg(err, EOPNOTSUPP,
+                                               "linux.resources.memory.swap: this host cannot enforce it: swap "
+                                               "accounting is off (%s has no memory.memsw.limit_in_bytes)",
+                                               dir);
                 swap = 0;
         }
         if (swap != 0) {

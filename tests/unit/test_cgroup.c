@@ -183,6 +183,7 @@ static void test_conversions(void)
         struct cella_error err = { 0 };
         CHECK(cg_swap_to_v2(50, 100, &v, &err) < 0 && strstr(err.msg, "memory.swap"));
         CHECK(cg_swap_to_v2(50, 0, &v, NULL) < 0);
+        CHECK(cg_swap_to_v2(1 << 20, -1, &v, NULL) == 0 && v == 1 << 20); /* unlimited memory: swap as is (runc) */
         CHECK(cg_pagesize_bytes("2MB") == 2u << 20);
         CHECK(cg_pagesize_bytes("1GB") == 1u << 30);
         CHECK(cg_pagesize_bytes("64KB") == 64u << 10);
