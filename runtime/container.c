@@ -641,7 +641,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 goto fail;
         fault_point("after-maps");
         if ((plan.new_userns || plan.join_fds[CELLA_NS_USER] >= 0) &&
-            mount_sources_send(spec, bundle, c->pid, plan.join_fds[CELLA_NS_MOUNT], c->sync_fd, err) < 0)
+            mount_sources_send(spec, rootfs, bundle, c->pid, plan.join_fds[CELLA_NS_MOUNT], c->sync_fd, err) < 0)
                 goto fail;
         if (c->cgroup && cgroup_join_after_clone(c->cgroup, &join, c->pid, in_cgroup2, err) < 0)
                 goto fail;

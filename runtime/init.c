@@ -122,10 +122,11 @@ static int wait_for_start(struct init_ctx *c, int proc_fd, struct cella_error *e
 }
 
 /* pivot_root (or --no-pivot's move) in a mount namespace of our own.
- * Without one, only a chroot: *proc_fd keeps the host's /proc, which the
- * rootfs may not have, to reach exec.fifo. */
-static int enter_rootfs(const struct init_ctx *c, struct rootfs_ctx *rctx, bool own_mounts, int *proc_fd,
-                        struct cella_error *err)
+ * Without one, only a chroot (into the runtime's rootfs fd when there is
+ * one, rootfs_fd): *proc_fd keeps the host's /proc, which the rootfs may
+ * not have, to reach exec.fifo. */
+static int enter_rootfs(const struct init_ctx *c, struct rootfs_ctx *rctx, bool own_mounts, int rootfs_fd,
+                        int *proc_fd, struct cella_error *err)
 {
         if (own_mounts) {
                 int r = rootfs_pivot(rctx, c->no_pivot, err);
@@ -134,8 +135,8 @@ static int enter_rootfs(const struct init_ctx *c, struct rootfs_ctx *rctx, bool 
                 rctx->rootfd = -1;
                 return r;
         }
-        if ((*proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 || chdir(c->rootfs) < 0 ||
-            chroot(".") < 0 || chdir("/") < 0)
+        if ((*proc_fd = open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0 ||
+            (rootfs_fd >= 0 ? fchdir(rootfs_fd) : chdir(c->rootfs)) < 0 || chroot(".") < 0 || chdir("/") < 0)
                 return cella_error_sys(err, "chroot %s (no mount namespace)", c->rootfs);
         return 0;
 }
@@ -179,8 +180,9 @@ int init_main(void *arg)
          * write our uid_map/gid_map; they are in once SYNC_GO arrives, and no
          * container process exists before. From then on nothing in the
          * container may ptrace or read /proc/<pid>/exe of us. */
-        int *bind_src_fds = NULL;      /* sources a root runtime opened (user namespace) */
-        TRY(mount_sources_recv(c->sync_fd, spec->n_mounts, &bind_src_fds, &err));
+        /* the rootfs and bind sources a root runtime opened (user namespace) */
+        struct mount_source_fds srcs = { .rootfs = -1 };
+        TRY(mount_sources_recv(c->sync_fd, spec->n_mounts, &srcs, &err));
         /* first: before the uid changes and namespaces are joined by path */
         if (c->cgroup_join)
                 TRY(cgroup_join_self(c->cgroup_join, &err));
@@ -212,7 +214,8 @@ int init_main(void *arg)
                 .cgroup = c->cgroup,
                 .bundle = c->bundle,
                 .rootfd = -1,
-                .bind_src_fds = bind_src_fds,
+                .bind_src_fds = srcs.binds,
+                .rootfs_src_fd = srcs.rootfs,
         };
         /* A mount namespace joined by path is set up as a new one (runc,
          * crun); with none in the config the container shares the
@@ -220,7 +223,6 @@ int init_main(void *arg)
         bool own_mounts = c->plan->new_mountns || c->plan->join_fds[CELLA_NS_MOUNT] >= 0;
         if (own_mounts)
                 TRY(rootfs_prepare(&rctx, &err));
-        mount_sources_close(bind_src_fds, spec->n_mounts);
 
         if (spec->hooks[CELLA_HOOK_PRESTART].n || spec->hooks[CELLA_HOOK_CREATE_RUNTIME].n) {
                 sync_send(c->sync_fd, SYNC_HOOKS, -1, NULL);
@@ -230,11 +232,19 @@ int init_main(void *arg)
                 struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
                                            .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
                 _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATING, false);
-                TRY(hooks_run_at(spec, CELLA_HOOK_CREATE_CONTAINER, json, c->rootfs, &err));
+                /* the hooks' cwd is the bound rootfs: entered through its
+                 * fd, as its path may be out of our reach (user namespace) */
+                if (own_mounts && fchdir(rctx.rootfd) < 0) {
+                        cella_error_sys(&err, "chdir %s", c->rootfs);
+                        init_fail(c, &err);
+                }
+                TRY(hooks_run_at(spec, CELLA_HOOK_CREATE_CONTAINER, json, own_mounts ? NULL : c->rootfs, &err));
         }
 
         _cleanup_close_ int proc_fd = -1;
-        TRY(enter_rootfs(c, &rctx, own_mounts, &proc_fd, &err));
+        int entered = enter_rootfs(c, &rctx, own_mounts, srcs.rootfs, &proc_fd, &err);
+        mount_sources_close(&srcs);
+        TRY(entered);
         if (proc->terminal)
                 TRY(setup_terminal(c, own_mounts, &err));
         if (own_mounts)

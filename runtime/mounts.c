@@ -66,26 +66,70 @@ static int remount_bind(const char *path, unsigned long flags, unsigned long cle
         return 0;
 }
 
-/* Make the mount that holds `path` private (slave when the asked
- * propagation is a slave one), as runc does: pivot_root refuses a new root
- * whose mount or parent mount is shared, and a bind of the rootfs under a
- * shared parent would show up in the host's mount namespace. mount(2)
- * answers EINVAL for a path that is not a mount point: walk up until one. */
-static int make_parent_mount_private(const char *path, unsigned long prop, struct cella_error *err)
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void mountinfo_unescape(char *s)
+{
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
+                    r[3] <= '7') {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else {
+                        *w++ = *r;
+                }
+        }
+        *w = '\0';
+}
+
+/* The mount point of the mount with this id, from our mountinfo (NULL if
+ * none) */
+static char *mount_point_of(uint64_t mnt_id)
+{
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return NULL;
+        char *line = NULL, *found = NULL;
+        size_t len = 0;
+        while (!found && getline(&line, &len, f) > 0) {
+                unsigned long long id;
+                char mp[4096];
+                if (sscanf(line, "%llu %*d %*s %*s %4095s", &id, mp) == 2 && id == mnt_id) {
+                        mountinfo_unescape(mp);
+                        found = xstrdup(mp);
+                }
+        }
+        free(line);
+        fclose(f);
+        return found;
+}
+
+/* Make the mount that holds the rootfs (dir, an fd) private (slave when
+ * the asked propagation is a slave one), as runc does: pivot_root refuses a
+ * new root whose parent mount is shared, and a bind of the rootfs under a
+ * shared parent would show up in the host's mount namespace. The mount is
+ * the fd's own: through the fd when the rootfs is its root, else by its
+ * mount point (mountinfo), not by walking up a path the init may not be
+ * allowed to enter. */
+static int make_parent_mount_private(int dir, const char *rootfs, unsigned long prop, struct cella_error *err)
 {
         unsigned long flags = (prop & MS_SLAVE) ? MS_SLAVE : MS_PRIVATE;
-        _cleanup_free_ char *p = xstrdup(path);
-        for (;;) {
-                if (mount(NULL, p, NULL, flags, NULL) == 0)
-                        return 0;
-                if (errno != EINVAL || streq(p, "/"))
-                        return cella_error_sys(err, "make %s %s", p, flags == MS_SLAVE ? "slave" : "private");
-                char *slash = strrchr(p, '/');
-                if (slash == p)
-                        p[1] = '\0';
-                else
-                        *slash = '\0';
-        }
+        const char *what = flags == MS_SLAVE ? "slave" : "private";
+        char p[64];
+        if (mount(NULL, fd_path(dir, p, sizeof p), NULL, flags, NULL) == 0)
+                return 0;
+        if (errno != EINVAL)
+                return cella_error_sys(err, "make the mount of %s %s", rootfs, what);
+        struct statx stx;
+        if (statx(dir, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) < 0 || !(stx.stx_mask & STATX_MNT_ID))
+                return cella_error_sys(err, "make the mount of %s %s: statx", rootfs, what);
+        _cleanup_free_ char *mp = mount_point_of(stx.stx_mnt_id);
+        if (!mp)
+                return cella_error_msg(err, ENOENT, "make the mount of %s %s: mount %llu not in mountinfo", rootfs,
+                                       what, (unsigned long long)stx.stx_mnt_id);
+        if (mount(NULL, mp, NULL, flags, NULL) < 0)
+                return cella_error_sys(err, "make %s %s (the mount of %s)", mp, what, rootfs);
+        return 0;
 }
 
 /* "memory" for /sys/fs/cgroup/memory: the hierarchy's name under the tree */
@@ -391,12 +435,48 @@ static unsigned long initial_propagation(const struct cella_linux *lx)
         return lx->rootfs_propagation_flags ? lx->rootfs_propagation_flags : MS_SLAVE | MS_REC;
 }
 
+/* The rootfs bound on itself (the future "/" must be a mount point), from
+ * src, an fd: a copy of its tree (open_tree) attached onto it (move_mount).
+ * Nothing is resolved by path after src was opened, and the fd open_tree
+ * gives is the root of the new mount, which a path walk from src would
+ * not reach (src stays the directory under it). Kernels before 5.2: bind
+ * through /proc/self/fd and reopen by path. */
+static int bind_rootfs(struct rootfs_ctx *ctx, int src, struct cella_error *err)
+{
+        trace_step("mount", "bind %s on itself (flags bind,rec): the future / must be a mount point", ctx->rootfs);
+        int tree = (int)syscall(SYS_open_tree, src, "",
+                                OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE | AT_EMPTY_PATH);
+        if (tree >= 0) {
+                if (syscall(SYS_move_mount, tree, "", src, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+                        int e = errno;
+                        close(tree);
+                        return cella_error_set(err, e, "bind mount rootfs %s: move_mount", ctx->rootfs);
+                }
+                ctx->rootfd = tree;
+                return 0;
+        }
+        if (errno != ENOSYS)
+                return cella_error_sys(err, "bind mount rootfs %s: open_tree", ctx->rootfs);
+        char p[64];
+        if (mount(fd_path(src, p, sizeof p), p, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return cella_error_sys(err, "bind mount rootfs %s", ctx->rootfs);
+        ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (ctx->rootfd < 0)
+                return cella_error_sys(err, "open rootfs %s", ctx->rootfs);
+        return 0;
+}
+
 int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
 {
         const struct cella_linux *lx = &ctx->spec->linux_;
         unsigned long prop = initial_propagation(lx);
         if (mount(NULL, "/", NULL, prop, NULL) < 0)
                 return cella_error_sys(err, "set propagation of / (rootfsPropagation)");
+        /* the runtime's fd when its path is out of our reach (user namespace) */
+        _cleanup_close_ int own = -1;
+        int src = ctx->rootfs_src_fd;
+        if (src < 0 && (src = own = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0)
+                return cella_error_sys(err, "open rootfs %s", ctx->rootfs);
         /* A recursive private or slave "/" leaves nothing shared; otherwise
          * the rootfs's parent mount must stop being shared (see above), and
          * so must "/" itself when shared was asked: pivot_root refuses a
@@ -404,16 +484,12 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
          * propagate the rootfs to the host. The asked propagation is put on
          * the container's "/" after the pivot (rootfs_pivot). */
         bool all_unshared = (prop & MS_REC) && (prop & (MS_PRIVATE | MS_SLAVE));
-        if (!all_unshared && make_parent_mount_private(ctx->rootfs, prop, err) < 0)
+        if (!all_unshared && make_parent_mount_private(src, ctx->rootfs, prop, err) < 0)
                 return -1;
         if ((prop & MS_SHARED) && mount(NULL, "/", NULL, MS_PRIVATE, NULL) < 0)
                 return cella_error_sys(err, "make / private for the pivot (rootfsPropagation)");
-        trace_step("mount", "bind %s on itself (flags bind,rec): the future / must be a mount point", ctx->rootfs);
-        if (mount(ctx->rootfs, ctx->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return cella_error_sys(err, "bind mount rootfs %s", ctx->rootfs);
-        ctx->rootfd = open(ctx->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (ctx->rootfd < 0)
-                return cella_error_sys(err, "open rootfs %s", ctx->rootfs);
+        if (bind_rootfs(ctx, src, err) < 0)
+                return -1;
         mode_t old_umask = umask(0);
         int r = 0;
         for (size_t i = 0; i < ctx->spec->n_mounts && r == 0; i++)
@@ -430,22 +506,6 @@ int rootfs_prepare(struct rootfs_ctx *ctx, struct cella_error *err)
         }
         umask(old_umask);
         return r;
-}
-
-/* mountinfo escapes space, tab, newline and backslash as \ooo */
-static void mountinfo_unescape(char *s)
-{
-        char *w = s;
-        for (char *r = s; *r; r++) {
-                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] >= '0' && r[2] <= '7' && r[3] >= '0' &&
-                    r[3] <= '7') {
-                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
-                        r += 3;
-                } else {
-                        *w++ = *r;
-                }
-        }
-        *w = '\0';
 }
 
 static bool path_is_under(const char *path, const char *dir)
@@ -517,7 +577,9 @@ static int move_root(struct rootfs_ctx *ctx, struct cella_error *err)
         trace_step("pivot_root", "--no-pivot: move %s onto / and chroot (weaker than pivot_root)", ctx->rootfs);
         if (hide_host_proc_and_sys(ctx->rootfs, err) < 0)
                 return -1;
-        if (mount(ctx->rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+        /* ".": the rootfs's root, entered by rootfs_pivot (the host's /proc
+         * that /proc/self/fd would need is gone now) */
+        if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
                 return cella_error_sys(err, "move rootfs to / (--no-pivot)");
         if (chroot(".") < 0)
                 return cella_error_sys(err, "chroot");
@@ -545,7 +607,9 @@ static int pivot_root_here(struct rootfs_ctx *ctx, struct cella_error *err)
 
 int rootfs_pivot(struct rootfs_ctx *ctx, bool no_pivot, struct cella_error *err)
 {
-        if (chdir(ctx->rootfs) < 0)
+        /* the bound rootfs's root, by its fd: its path may be out of our
+         * reach, and would not be the mount's root before a walk */
+        if (fchdir(ctx->rootfd) < 0)
                 return cella_error_sys(err, "chdir %s", ctx->rootfs);
         if ((no_pivot ? move_root(ctx, err) : pivot_root_here(ctx, err)) < 0)
                 return -1;

@@ -19,6 +19,7 @@ struct rootfs_ctx {
         const char *bundle;                     /* relative bind sources resolve here */
         int rootfd;                             /* set by rootfs_prepare */
         const int *bind_src_fds;                /* per spec mount: source fd from the runtime, or -1 (may be NULL) */
+        int rootfs_src_fd;                      /* O_PATH rootfs from the runtime, or -1: opened by path */
 };
 
 /* Propagation, the rootfs bind, every spec mount, /dev. Before pivot_root. */
@@ -33,17 +34,23 @@ int rootfs_finalize(struct rootfs_ctx *ctx, struct cella_error *err);
 /* Last, after sysctls: readonlyPaths and maskedPaths. */
 int rootfs_protect_paths(struct rootfs_ctx *ctx, struct cella_error *err);
 
-/* Bind sources opened by a root runtime for a user-namespaced init
- * (runtime/mount_sources.c). The runtime, after clone and before SYNC_GO:
- * join_mntns_fd is the mount namespace the init will join, or -1 for the
- * one it was cloned into. */
-int mount_sources_send(const struct cella_spec *spec, const char *bundle, pid_t init_pid, int join_mntns_fd,
-                       int sync_fd, struct cella_error *err);
+/* The rootfs and bind sources opened by a root runtime for a
+ * user-namespaced init (runtime/mount_sources.c). The runtime, after clone
+ * and before SYNC_GO: rootfs is its checked real path; join_mntns_fd is the
+ * mount namespace the init will join, or -1 for the one it was cloned into. */
+int mount_sources_send(const struct cella_spec *spec, const char *rootfs, const char *bundle, pid_t init_pid,
+                       int join_mntns_fd, int sync_fd, struct cella_error *err);
 
-/* The init: wait for SYNC_GO, keeping the source fds that come before it
- * in *fds (n_mounts entries, -1 where none came). */
-int mount_sources_recv(int sync_fd, size_t n_mounts, int **fds, struct cella_error *err);
-void mount_sources_close(int *fds, size_t n_mounts);
+struct mount_source_fds {
+        int rootfs;     /* O_PATH fd of the rootfs, or -1 */
+        int *binds;     /* per spec mount: O_PATH fd of its bind source, or -1 */
+        size_t n;
+};
+
+/* The init: wait for SYNC_GO, keeping the fds that come before it in *out
+ * (-1 where none came). */
+int mount_sources_recv(int sync_fd, size_t n_mounts, struct mount_source_fds *out, struct cella_error *err);
+void mount_sources_close(struct mount_source_fds *fds);
 
 /* Bind the pty slave (an fd) onto /dev/console inside the new root. */
 int rootfs_bind_console(int slave_fd, struct cella_error *err);

@@ -20,6 +20,7 @@ enum sync_type {
         SYNC_START,             /* runtime -> init (run: no exec.fifo round trip) */
         SYNC_ERROR,             /* init -> runtime: setup failed, message attached */
         SYNC_MOUNT_SOURCE,      /* runtime -> init, before GO: O_PATH fd of mounts[errnum]'s bind source */
+        SYNC_ROOTFS,            /* runtime -> init, before GO: O_PATH fd of the rootfs */
 };
 
 struct sync_msg {

@@ -291,6 +291,35 @@ c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}
         assert_eq "$stdout" reachable
 }
 
+# the bundle itself in a 0700 directory of host root (Go's os.MkdirTemp,
+# as runtime-tools makes them): the user namespace's root cannot reach the
+# rootfs, so the runtime opens it for the init (runc and crun fail here)
+userns_bundle_in_root_only_dir() { # [rootfsPropagation]
+        ! is_runc || skip "runc 1.1 binds the rootfs by path: EACCES (README: where cella differs)"
+        chmod 755 "$T"
+        mkdir -m 700 "$T/private"
+        make_bundle "$T/private/bundle"
+        chmod 755 "$BUNDLE" "$BUNDLE/rootfs"
+        cfg_py "
+c['linux']['namespaces'].append({'type': 'user'})
+c['linux']['uidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+c['linux']['gidMappings'] = [{'containerID': 0, 'hostID': 100000, 'size': 65536}]
+"
+        [ -z "${1:-}" ] || cfg_set .linux.rootfsPropagation "\"$1\""
+        # a createContainer hook runs in the rootfs (its cwd), reached too
+        cfg_set .hooks '{"createContainer":[{"path":"/bin/sh","args":["sh","-c","test -x bin/sh"]}]}'
+        run_sh 'cat /proc/self/uid_map; ls /bin/sh; echo $(id -u)'
+        assert_success
+        assert_match "$stdout" '^ *0 +100000 +65536'
+        assert_contains "$stdout" "/bin/sh"
+        assert_eq "$(printf '%s\n' "$stdout" | tail -n1)" 0 "root in the user namespace"
+}
+test_userns_bundle_under_root_only_dir() { userns_bundle_in_root_only_dir; }
+# a propagation that is not recursive makes the rootfs's parent mount private
+# first: that mount is found from the rootfs fd, not by walking the path
+test_userns_bundle_under_root_only_dir_private() { userns_bundle_in_root_only_dir private; }
+test_userns_bundle_under_root_only_dir_shared() { userns_bundle_in_root_only_dir shared; }
+
 test_no_mounts_leak_to_host() {
         make_bundle
         add_mount '{"destination":"/mnt/t","type":"tmpfs","source":"tmpfs","options":["size=1m"]}'
