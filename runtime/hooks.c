@@ -43,7 +43,7 @@ static __attribute__((noreturn)) void hook_child(const struct cella_hook *h, con
         if (cwd && chdir(cwd) < 0) {
                 char msg[512];
                 int n = snprintf(msg, sizeof msg, "cella: hook %s: chdir %s: %s\n", label, cwd, strerror(errno));
-                (void)write_all(2, msg, (size_t)n);
+                (void)write_all_nosigpipe(2, msg, (size_t)n);
                 _exit(127);
         }
         char *const empty_args[] = { h->path, NULL };
@@ -67,11 +67,9 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
         if (pid == 0)
                 hook_child(h, label, pipefd[0], cwd);
         close(pipefd[0]);
-        /* the hook may not read stdin at all: do not die of SIGPIPE */
-        struct sigaction ign = { .sa_handler = SIG_IGN }, old;
-        sigaction(SIGPIPE, &ign, &old);
-        (void)write_all(pipefd[1], state_json, strlen(state_json));
-        sigaction(SIGPIPE, &old, NULL);
+        /* the hook may not read stdin at all, or be gone already (a missing
+         * binary): EPIPE is not a failure (Go's exec, so runc, ignore it) */
+        (void)write_all_nosigpipe(pipefd[1], state_json, strlen(state_json));
         close(pipefd[1]);
 
         _cleanup_close_ int pidfd = pidfd_open_(pid);

@@ -116,8 +116,9 @@ static int wait_for_start(struct init_ctx *c, int proc_fd, struct cella_error *e
         int w = open_exec_fifo(c, proc_fd, O_WRONLY);
         if (w < 0)
                 return cella_error_sys(err, "open exec.fifo");
-        if (write(w, "0", 1) != 1)
-                return cella_error_sys(err, "write exec.fifo");
+        int r = write_all_nosigpipe(w, "0", 1);    /* `start` may be gone */
+        if (r < 0)
+                return cella_error_set(err, -r, "write exec.fifo");
         return 0;
 }
 
@@ -147,7 +148,7 @@ static __attribute__((noreturn)) void fail_after_create(const struct cella_error
 {
         char msg[CELLA_ERROR_MSG_MAX + 16];
         int n = snprintf(msg, sizeof msg, "cella: %s\n", err->msg);
-        (void)write_all(2, msg, (size_t)n);
+        (void)write_all_nosigpipe(2, msg, (size_t)n);
         _exit(1);
 }
 
@@ -155,7 +156,7 @@ static void exec_failed(const char *path, int e)
 {
         char msg[512];
         int n = snprintf(msg, sizeof msg, "cella: exec %s: %s\n", path, strerror(e));
-        (void)write_all(2, msg, (size_t)n);
+        (void)write_all_nosigpipe(2, msg, (size_t)n);
         _exit(e == ENOENT ? 127 : 126);
 }
 

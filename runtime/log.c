@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util.h"
+
 static int log_fd = 2;
 static enum cella_log_format log_format = CELLA_LOG_HUMAN;
 static enum cella_log_level log_max = CELLA_LOG_WARN;
@@ -90,6 +92,7 @@ void cella_log(enum cella_log_level level, const char *fmt, ...)
                 return;
         if ((size_t)n >= sizeof line)
                 n = sizeof line - 1;
-        ssize_t w = write(log_fd, line, (size_t)n);
-        (void)w;
+        /* stderr may be a pipe its reader closed: not a reason to die
+         * halfway through create */
+        (void)write_all_nosigpipe(log_fd, line, (size_t)n);
 }

@@ -264,7 +264,7 @@ static pid_t spawn(const struct cella_spec *spec, const struct ns_plan *plan, in
                         else
                                 rep.pid = pid;
                 }
-                (void)write_all(p[1], &rep, sizeof rep);
+                (void)write_all_nosigpipe(p[1], &rep, sizeof rep);
                 _exit(0);
         }
         close(p[1]);

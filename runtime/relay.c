@@ -29,7 +29,8 @@ static int pump(int from, int to)
         ssize_t n = read(from, buf, sizeof buf);
         if (n <= 0)
                 return (n < 0 && (errno == EINTR || errno == EAGAIN)) ? 0 : -1;
-        return write_all(to, buf, (size_t)n) < 0 ? -1 : 0;
+        /* our stdout may be a pipe its reader closed (`run -t | head`) */
+        return write_all_nosigpipe(to, buf, (size_t)n) < 0 ? -1 : 0;
 }
 
 int relay_until_exit(pid_t pid, int master, int *exit_status)

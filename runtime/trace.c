@@ -70,7 +70,7 @@ void cella_trace_write(const char *kind, const char *fmt, ...)
                 n = sizeof line - 1;
                 line[n - 1] = '\n';
         }
-        (void)write_all(trace_fd, line, (size_t)n);
+        (void)write_all_nosigpipe(trace_fd, line, (size_t)n);
 }
 
 static char names_buf[1024];

@@ -1,6 +1,8 @@
 #include "util.h"
 
+#include <signal.h>
 #include <stdarg.h>
+#include <time.h>
 
 static void oom(void)
 {
@@ -60,4 +62,39 @@ char *xasprintf(const char *fmt, ...)
         if (r < 0)
                 oom();
         return p;
+}
+
+/* SIGPIPE is blocked around the write and the one a broken pipe raised is
+ * taken back with sigtimedwait, instead of ignoring SIGPIPE: an ignored
+ * disposition survives execve (into a hook, the container), and ignoring
+ * does not help while SIGPIPE is blocked (create and exec block every
+ * signal): the kernel then queues it, and restoring the mask later killed
+ * the runtime with status 141. A SIGPIPE pending before is left alone. */
+int write_all_nosigpipe(int fd, const void *buf, size_t len)
+{
+        sigset_t pipe_only, old, pending;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &pipe_only, &old);
+        bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+        int r = 0;
+        const char *p = buf;
+        while (len > 0) {
+                ssize_t w = write(fd, p, len);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0) {
+                        r = -errno;
+                        break;
+                }
+                p += w;
+                len -= (size_t)w;
+        }
+        if (r == -EPIPE && !was_pending) {
+                static const struct timespec now = { 0, 0 };
+                while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR)
+                        ;
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return r;
 }

@@ -81,6 +81,12 @@ char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Write all of buf to a pipe or socket whose reader may be gone (a hook
+ * that does not read its stdin, a client that closed our stderr): 0, or
+ * -errno (-EPIPE) with no SIGPIPE left behind, whatever the caller's signal
+ * mask and dispositions. See util.c. */
+int write_all_nosigpipe(int fd, const void *buf, size_t len);
+
 static inline bool streq(const char *a, const char *b)
 {
         return strcmp(a, b) == 0;

@@ -229,14 +229,64 @@ test_hook_timeout() {
         assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
 }
 
-test_hook_missing_binary() {
+hook_missing_binary() { # [annotation bytes]
         setup_hooks
         cfg_set .hooks.createRuntime "[{\"path\":\"$T/no-such-hook\"}]"
+        [ -z "${1:-}" ] || big_annotation "$1"
         cfg_args sleep 1000
         id=$(new_id)
         run rt create -b "$BUNDLE" "$id"
-        assert_failure
+        assert_status 1 "create fails (not killed by SIGPIPE: 141)"
         assert_contains "$stderr" "no-such-hook"
+        assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
+}
+test_hook_missing_binary() { hook_missing_binary; }
+
+# big_annotation BYTES: the state on a hook's stdin gets longer than a pipe
+# holds (64 KiB), so the runtime's write waits for the hook and meets a
+# closed pipe when the hook exits without reading: what load made happen
+# now and then with a short state (the hook gone before the write)
+big_annotation() {
+        cfg_py "c.setdefault('annotations', {})['org.test.big'] = 'x' * $1"
+}
+test_hook_missing_binary_state_bigger_than_a_pipe() { hook_missing_binary 200000; }
+
+# sigpipe_default FILE: SIGPIPE (bit 13) neither ignored nor blocked in the
+# /proc/PID/status lines saved in FILE
+sigpipe_default() {
+        local f=$1 l
+        for l in SigIgn SigBlk; do
+                v=$(awk -v k="$l:" '$1 == k { print $2 }' "$f")
+                [ -n "$v" ] || fail "no $l in $f"
+                [ $(( 0x$v & 0x1000 )) = 0 ] || fail "SIGPIPE in $l ($v) of $f"
+        done
+}
+
+# the runtime's SIGPIPE immunity (writing a hook's state) must leave nothing
+# behind: an ignored or blocked SIGPIPE would survive execve
+test_sigpipe_default_in_hooks_and_container() {
+        setup_hooks
+        cfg_set .hooks.createRuntime "[{\"path\":\"/bin/sh\",\"args\":[\"sh\",\"-c\",\"cat /proc/self/status >$LOG/hook.status\"]}]"
+        cfg_args sh -c 'grep -E "^Sig(Ign|Blk):" /proc/self/status'
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_success
+        printf '%s\n' "$stdout" >"$T/container.status"
+        sigpipe_default "$LOG/hook.status"
+        sigpipe_default "$T/container.status"
+}
+
+# a hook that does not read its stdin succeeds, whatever the state's size
+# (runc: Go's exec ignores EPIPE on the child's stdin)
+test_hook_not_reading_state_bigger_than_a_pipe() {
+        setup_hooks
+        cfg_set .hooks.createRuntime '[{"path":"/bin/true"}]'
+        cfg_set .hooks.poststop '[{"path":"/bin/true"}]'
+        big_annotation 200000
+        cfg_args true
+        id=$(new_id)
+        run rt run -b "$BUNDLE" "$id"
+        assert_success
         assert_eq "$(ls -A "$STATE_ROOT" 2>/dev/null)" "" "no state left"
 }
 
