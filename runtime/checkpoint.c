@@ -51,14 +51,19 @@ static int scan_mounts(pid_t pid, struct mountset *set, struct meta *m, struct c
         size_t cap = 0;
         while (getline(&line, &cap, f) > 0) {
                 int id;
-                char mp[PATH_MAX];
-                if (sscanf(line, "%d %*d %*s %*s %4095s", &id, mp) != 2)
+                char root[PATH_MAX], mp[PATH_MAX], fstype[64] = "";
+                if (sscanf(line, "%d %*d %*s %4095s %4095s", &id, root, mp) != 3)
                         continue;
                 set->ids = xrealloc(set->ids, (set->n + 1) * sizeof *set->ids);
                 set->ids[set->n++] = id;
                 const char *dash = strstr(line, " - ");
-                if (dash && (!strncmp(dash + 3, "cgroup ", 7) || !strncmp(dash + 3, "cgroup2 ", 8)))
+                if (dash)
+                        sscanf(dash + 3, "%63s", fstype);
+                if (streq(fstype, "cgroup") || streq(fstype, "cgroup2"))
                         push(&m->cg_mounts, &m->n_cg_mounts, mp);
+                /* /dev/console: the terminal's slave, external with it */
+                if (tty_is_slave_bind(fstype, root))
+                        push(&m->tty_mounts, &m->n_tty_mounts, mp);
         }
         free(line);
         return 0;
@@ -101,7 +106,8 @@ static char *outside_key(pid_t pid, const char *fd, const struct mountset *mount
         return xasprintf("file[%x:%llx]", (unsigned)mnt, (unsigned long long)st.st_ino);
 }
 
-static void scan_fds(pid_t pid, const struct mountset *mounts, struct meta *m, bool is_init)
+static void scan_fds(pid_t pid, const struct mountset *mounts, struct meta *m, struct tty_scan *ttys,
+                     bool is_init)
 {
         char path[64];
         snprintf(path, sizeof path, "/proc/%d/fd", pid);
@@ -112,6 +118,7 @@ static void scan_fds(pid_t pid, const struct mountset *mounts, struct meta *m, b
         while ((e = readdir(d))) {
                 if (e->d_name[0] == '.')
                         continue;
+                tty_scan_fd(pid, e->d_name, ttys);
                 _cleanup_free_ char *key = outside_key(pid, e->d_name, mounts);
                 if (!key)
                         continue;
@@ -169,11 +176,16 @@ static int checkpoint_locked(const struct cella_checkpoint_opts *o, const char *
                 pids[0] = st->pid;
                 npids = 1;
         }
-        scan_fds(st->pid, &mounts, &m, true);
+        struct tty_scan ttys = { 0 };
+        scan_fds(st->pid, &mounts, &m, &ttys, true);
         for (size_t i = 0; i < npids; i++)
                 if (pids[i] != st->pid)
-                        scan_fds(pids[i], &mounts, &m, false);
+                        scan_fds(pids[i], &mounts, &m, &ttys, false);
         free(pids);
+        if (tty_scan_finish(&ttys, &m, err) < 0) {
+                cella_error_prefix(err, "checkpoint %s", o->id);
+                goto out;
+        }
 
         argv_add(&a, "criu");
         argv_add(&a, "%s", o->pre_dump ? "pre-dump" : "dump");
@@ -204,6 +216,11 @@ static int checkpoint_locked(const struct cella_checkpoint_opts *o, const char *
                 argv_add(&a, "--external=mnt[%s]:%s", m.cg_mounts[i], m.cg_mounts[i]);
         for (size_t i = 0; i < m.n_ext_files; i++)
                 argv_add(&a, "--external=%s", m.ext_files[i]);
+        /* the terminal whose master is outside (checkpoint_tty.c) */
+        for (size_t i = 0; i < m.n_ttys; i++)
+                argv_add(&a, "--external=%s", m.ttys[i]);
+        for (size_t i = 0; i < m.n_tty_mounts; i++)
+                argv_add(&a, "--external=mnt[%s]:%s", m.tty_mounts[i], m.tty_mounts[i]);
         const struct cella_namespace *net = &spec->linux_.namespaces[CELLA_NS_NET];
         if (o->empty_ns)
                 argv_add(&a, "--empty-ns=net");

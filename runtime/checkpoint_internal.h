@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "checkpoint.h"
 #include "error.h"
@@ -37,6 +38,10 @@ struct meta {
         size_t n_ext_files;
         char **cg_mounts;       /* destinations of cgroup mounts, marked external */
         size_t n_cg_mounts;
+        char **ttys;            /* CRIU keys (tty[rdev:dev]) of pty slaves whose master is outside */
+        size_t n_ttys;
+        char **tty_mounts;      /* mount points of binds of such a slave (/dev/console) */
+        size_t n_tty_mounts;
 };
 
 void meta_clear(struct meta *m);
@@ -54,5 +59,31 @@ int import_archive(const char *file, const char *dir, struct cella_error *err);
 void remove_tree(const char *path);
 /* mkdir -p path, and its absolute real path into abs (PATH_MAX) */
 int make_dir_abs(const char *path, char *abs, struct cella_error *err);
+
+/* The container's terminal (runtime/checkpoint_tty.c). At checkpoint, every
+ * fd of the container goes through tty_scan_fd; tty_scan_finish puts the
+ * slaves with no master inside into m->ttys (more than one: an error). */
+struct tty_slave {
+        dev_t rdev, dev;
+};
+struct tty_scan {
+        struct tty_slave *slaves;
+        size_t n_slaves;
+        int *masters;           /* pty indexes of ptmx fds inside */
+        size_t n_masters;
+};
+void tty_scan_fd(pid_t pid, const char *fd, struct tty_scan *s);
+int tty_scan_finish(struct tty_scan *s, struct meta *m, struct cella_error *err);
+/* a mountinfo line's mount of one pty slave (fstype devpts, root "/N") */
+bool tty_is_slave_bind(const char *fstype, const char *root);
+
+/* At restore: a new pty on the host for the container, its slave owned by
+ * the process's user; path is the slave's ("/dev/pts/N"). */
+struct restore_tty {
+        int master, slave;
+        char path[32];
+};
+int tty_open_for_restore(const struct cella_spec *spec, struct restore_tty *t, struct cella_error *err);
+void tty_close_restore(struct restore_tty *t);
 
 #endif

@@ -88,6 +88,12 @@ void meta_clear(struct meta *m)
         for (size_t i = 0; i < m->n_cg_mounts; i++)
                 free(m->cg_mounts[i]);
         free(m->cg_mounts);
+        for (size_t i = 0; i < m->n_ttys; i++)
+                free(m->ttys[i]);
+        free(m->ttys);
+        for (size_t i = 0; i < m->n_tty_mounts; i++)
+                free(m->tty_mounts[i]);
+        free(m->tty_mounts);
         memset(m, 0, sizeof *m);
 }
 
@@ -115,6 +121,10 @@ int meta_write(int imgfd, const struct meta *m, struct cella_error *err)
                 fprintf(f, "extfile %s\n", m->ext_files[i]);
         for (size_t i = 0; i < m->n_cg_mounts; i++)
                 fprintf(f, "cgmount %s\n", m->cg_mounts[i]);
+        for (size_t i = 0; i < m->n_ttys; i++)
+                fprintf(f, "tty %s\n", m->ttys[i]);
+        for (size_t i = 0; i < m->n_tty_mounts; i++)
+                fprintf(f, "ttymount %s\n", m->tty_mounts[i]);
         fclose(f);
         int r = write_file_atomic_at(imgfd, META_FILE, buf, len, 0600, err);
         free(buf);
@@ -149,6 +159,10 @@ int meta_read(int imgfd, const char *img, struct meta *m, struct cella_error *er
                         push(&m->ext_files, &m->n_ext_files, sp);
                 else if (streq(line, "cgmount"))
                         push(&m->cg_mounts, &m->n_cg_mounts, sp);
+                else if (streq(line, "tty"))
+                        push(&m->ttys, &m->n_ttys, sp);
+                else if (streq(line, "ttymount"))
+                        push(&m->tty_mounts, &m->n_tty_mounts, sp);
         }
         if (!m->id || !m->bundle || !m->rootfs) {
                 meta_clear(m);

@@ -20,6 +20,7 @@
 #include "fileutil.h"
 #include "spec.h"
 #include "state.h"
+#include "terminal.h"
 #include "util.h"
 
 /* ------------------------------------------------------------ restore */
@@ -45,7 +46,7 @@ static void restore_undo(struct restore_ctx *c, const char *id)
 
 static int restore_run(const struct cella_restore_opts *o, const char *criu, const char *img, const char *work,
                        const struct meta *m, const struct cella_spec *spec, const char *bundle, struct restore_ctx *c,
-                       pid_t *pid, struct cella_error *err)
+                       const struct restore_tty *tty, pid_t *pid, struct cella_error *err)
 {
         _cleanup_free_ char *pidfile = xasprintf("%s/cella-restore.pid", work);
         /* before the first goto: every exit path frees it */
@@ -114,6 +115,14 @@ static int restore_run(const struct cella_restore_opts *o, const char *criu, con
                 argv_add(&a, "--inherit-fd=fd[%d]:%s", 3 + n_keep, m->ext_files[i]);
                 keep[n_keep++] = fd;
         }
+        /* the terminal: our new pty's slave stands in for the old one, and
+         * is what /dev/console binds (checkpoint_tty.c) */
+        if (tty->slave >= 0) {
+                argv_add(&a, "--inherit-fd=fd[%d]:%s", 3 + n_keep, m->ttys[0]);
+                keep[n_keep++] = tty->slave;
+                for (size_t i = 0; i < m->n_tty_mounts; i++)
+                        argv_add(&a, "--external=mnt[%s]:%s", m->tty_mounts[i], tty->path);
+        }
         const struct cella_namespace *net = &spec->linux_.namespaces[CELLA_NS_NET];
         if (o->empty_ns)
                 argv_add(&a, "--empty-ns=net");
@@ -166,6 +175,22 @@ static int restore_from(const struct cella_restore_opts *o, const char *criu, co
         struct meta m;
         if (meta_read(imgfd, img, &m, err) < 0)
                 return -1;
+        /* as create: a terminal needs somewhere to send its master */
+        if (m.n_ttys && !o->console_socket) {
+                meta_clear(&m);
+                return cella_error_msg(err, EINVAL,
+                                       "restore %s: the checkpointed container has a terminal: --console-socket is "
+                                       "required",
+                                       o->id);
+        }
+        if (!m.n_ttys && o->console_socket) {
+                meta_clear(&m);
+                return cella_error_msg(err, EINVAL,
+                                       "restore %s: --console-socket given but the checkpointed container has no "
+                                       "terminal",
+                                       o->id);
+        }
+        struct restore_tty tty = { .master = -1, .slave = -1 };
         char bundle[PATH_MAX];
         struct cella_spec *spec = NULL;
         int r = -1;
@@ -243,8 +268,16 @@ static int restore_from(const struct cella_restore_opts *o, const char *criu, co
         } else {
                 work = xstrdup(img);
         }
-        if (restore_run(o, criu, img, work, &m, spec, bundle, &c, pid, err) < 0)
+        if (m.n_ttys && tty_open_for_restore(spec, &tty, err) < 0)
                 goto fail;
+        if (restore_run(o, criu, img, work, &m, spec, bundle, &c, &tty, pid, err) < 0)
+                goto fail;
+        /* the processes hold the slave now: the master goes where runc's does */
+        if (tty.master >= 0 && terminal_send_to_socket(o->console_socket, tty.master, err) < 0) {
+                cella_error_prefix(err, "restore %s", o->id);
+                goto fail;
+        }
+        tty_close_restore(&tty);
         /* the limits after the restore: CRIU itself ran in this cgroup and
          * must not be held to the container's device rules */
         struct cella_resources res = resources_for_cgroup(spec);
@@ -263,6 +296,7 @@ static int restore_from(const struct cella_restore_opts *o, const char *criu, co
 fail:
         restore_undo(&c, o->id);
 out:
+        tty_close_restore(&tty);
         if (c.dirfd >= 0)
                 close(c.dirfd);
         if (c.rootfd >= 0)
@@ -281,9 +315,6 @@ int container_restore(const struct cella_restore_opts *o, pid_t *pid, struct cel
         if (state_check_id(o->id, err) < 0 || check_cg_mode(o->f.manage_cgroups_mode, err) < 0 ||
             check_empty_ns(o->empty_ns, err) < 0)
                 return -1;
-        if (o->console_socket)
-                return cella_error_msg(err, ENOTSUP,
-                                       "restore --console-socket: restoring a container with a terminal is not supported");
         _cleanup_free_ char *criu = NULL;
         if (criu_find(o->criu, &criu, NULL, err) < 0)
                 return -1;

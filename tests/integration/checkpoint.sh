@@ -398,4 +398,68 @@ test_empty_network_namespace() {
         rt delete -f "$id"
 }
 
+# recv_console NAME: a recvtty listening on $T/NAME.sock, copying the pty
+# master it gets to $T/NAME.out
+recv_console() {
+        local recvtty pid
+        recvtty=$(need_helper recvtty)
+        "$recvtty" "$T/$1.sock" "$T/$1.out" &
+        pid=$!
+        defer "kill $pid 2>/dev/null"
+        retry 50 test -S "$T/$1.sock" || fail "recvtty did not start"
+}
+
+# terminal_counter_bundle: the counter with process.terminal, printing
+# "tick N" and whether fd 0 is a terminal on its controlling tty (/dev/tty)
+terminal_counter_bundle() {
+        counter_bundle
+        cfg_set .process.terminal true
+        cfg_args sh -c 'i=0; while true; do i=$((i+1)); echo $i > /data/count; echo $i >> /data/log; test -t 0 && t=tty || t=notty; echo "tick $i $t" >/dev/tty; sleep 1; done'
+}
+
+# a container with a terminal (docker run -t): checkpoint, then restore
+# with a new console socket; the process goes on and writes to the new pty
+test_terminal_checkpoint_restore_with_console_socket() {
+        need_criu_any
+        terminal_counter_bundle
+        id=$(new_id)
+        recv_console first
+        rt run -d --console-socket "$T/first.sock" -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+        defer "rt delete -f $id"
+        retry 100 count_at_least 3 || fail "counter did not start"
+        retry 50 grep -q "tick 2 tty" "$T/first.out" || fail "no output on the first console: $(cat "$T/first.out")"
+        run rt checkpoint --image-path "$T/img" "$id"
+        assert_success
+        n=$(count)
+        recv_console second
+        run rt restore -d --console-socket "$T/second.sock" --image-path "$T/img" -b "$BUNDLE" "$id"
+        assert_success
+        track_pid "$(state_field "$id" .pid)"
+        assert_log_continues "$n"
+        k=$((n + 2))
+        retry 100 grep -q "tick $k tty" "$T/second.out" ||
+                fail "no \"tick $k tty\" on the new console: [$(cat "$T/second.out")]"
+        grep -q "tick 1 " "$T/second.out" && fail "the new console got output from before the checkpoint"
+        assert_eq "$(state_field "$id" .status)" running
+        rt delete -f "$id"
+}
+
+# without --console-socket a terminal container cannot be restored detached
+# (runc: the same); nothing is left
+test_terminal_restore_needs_a_console_socket() {
+        need_criu_any
+        terminal_counter_bundle
+        id=$(new_id)
+        recv_console first
+        rt run -d --console-socket "$T/first.sock" -b "$BUNDLE" "$id" </dev/null >/dev/null 2>&1
+        defer "rt delete -f $id"
+        retry 100 count_at_least 3 || fail "counter did not start"
+        run rt checkpoint --image-path "$T/img" "$id"
+        assert_success
+        run rt restore -d --image-path "$T/img" -b "$BUNDLE" "$id"
+        assert_failure
+        is_cella && assert_contains "$stderr" "console-socket"
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left after a failed restore"
+}
+
 run_tests "$@"

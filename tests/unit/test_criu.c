@@ -1,9 +1,15 @@
 /* runtime/criu.c: which CRIU is picked, what an old or missing one says,
- * and what is kept from a CRIU log for an error message. */
+ * and what is kept from a CRIU log for an error message. The checkpoint's
+ * terminal (checkpoint_tty.c): which ptys are external, and that the
+ * metadata keeps them. */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "runtime/checkpoint_internal.h"
 #include "runtime/criu.h"
 #include "runtime/util.h"
 #include "unit.h"
@@ -106,6 +112,90 @@ static void test_log_errors_keep_the_last_three(void)
         free(log);
 }
 
+/* a pty of this process: master and slave fds */
+static void open_pty(int *master, int *slave)
+{
+        *master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+        int unlock = 0;
+        ioctl(*master, TIOCSPTLCK, &unlock);
+        *slave = ioctl(*master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC);
+}
+
+static void scan(int fd, struct tty_scan *s)
+{
+        char name[16];
+        snprintf(name, sizeof name, "%d", fd);
+        tty_scan_fd(getpid(), name, s);
+}
+
+static void test_tty_slave_without_master_is_external(void)
+{
+        int ptm, pts;
+        open_pty(&ptm, &pts);
+        CHECK(ptm >= 0 && pts >= 0);
+        struct stat st;
+        CHECK(fstat(pts, &st) == 0);
+        char want[64];
+        snprintf(want, sizeof want, "tty[%llx:%llx]", (unsigned long long)st.st_rdev, (unsigned long long)st.st_dev);
+
+        /* the slave twice (two fds, one key), no master: one external tty */
+        struct tty_scan s = { 0 };
+        struct meta m = { 0 };
+        struct cella_error err = { 0 };
+        scan(pts, &s);
+        scan(pts, &s);
+        CHECK(tty_scan_finish(&s, &m, &err) == 0);
+        CHECK(m.n_ttys == 1);
+        if (m.n_ttys == 1)
+                CHECK_STREQ(m.ttys[0], want);
+        meta_clear(&m);
+
+        /* with its master among the scanned fds, the pair is the container's own */
+        scan(pts, &s);
+        scan(ptm, &s);
+        CHECK(tty_scan_finish(&s, &m, &err) == 0);
+        CHECK(m.n_ttys == 0);
+        meta_clear(&m);
+
+        /* two ptys whose masters are outside: refused */
+        int ptm2, pts2;
+        open_pty(&ptm2, &pts2);
+        scan(pts, &s);
+        scan(pts2, &s);
+        CHECK(tty_scan_finish(&s, &m, &err) < 0);
+        CHECK(err.errnum == ENOTSUP);
+        meta_clear(&m);
+        close(ptm);
+        close(pts);
+        close(ptm2);
+        close(pts2);
+}
+
+static void test_tty_slave_bind_and_meta_round_trip(void)
+{
+        CHECK(tty_is_slave_bind("devpts", "/0"));
+        CHECK(!tty_is_slave_bind("devpts", "/"));
+        CHECK(!tty_is_slave_bind("devpts", "/ptmx"));
+        CHECK(!tty_is_slave_bind("tmpfs", "/0"));
+
+        struct meta m = { .id = xstrdup("c1"), .bundle = xstrdup("/b"), .rootfs = xstrdup("/b/rootfs") };
+        push(&m.ttys, &m.n_ttys, "tty[8800:2e]");
+        push(&m.tty_mounts, &m.n_tty_mounts, "/dev/console");
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct cella_error err = { 0 };
+        CHECK(meta_write(fd, &m, &err) == 0);
+        struct meta back;
+        CHECK(meta_read(fd, dir, &back, &err) == 0);
+        CHECK(back.n_ttys == 1 && back.n_tty_mounts == 1);
+        if (back.n_ttys == 1 && back.n_tty_mounts == 1) {
+                CHECK_STREQ(back.ttys[0], "tty[8800:2e]");
+                CHECK_STREQ(back.tty_mounts[0], "/dev/console");
+        }
+        meta_clear(&back);
+        meta_clear(&m);
+        close(fd);
+}
+
 int main(void)
 {
         if (!mkdtemp(dir))
@@ -116,6 +206,8 @@ int main(void)
         RUN(test_env_is_second);
         RUN(test_run_status);
         RUN(test_log_errors_keep_the_last_three);
+        RUN(test_tty_slave_without_master_is_external);
+        RUN(test_tty_slave_bind_and_meta_round_trip);
         char *cmd = xasprintf("rm -rf %s", dir);
         if (system(cmd) != 0)
                 unit_failures++;
