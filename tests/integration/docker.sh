@@ -184,8 +184,10 @@ ct_cgroup_file() {
 
 ct_state() { dk inspect -f "{{.State.$2}}" "$1"; }
 
-log_lines_at_least() { [ "$(dk logs "$1" 2>/dev/null | wc -l)" -ge "$2" ]; }
-last_log_at_least() { [ "$(dk logs "$1" 2>/dev/null | tail -n1)" -ge "$2" ]; }
+# a -t container's log has the terminal's CRLF line ends
+ct_logs() { dk logs "$1" 2>/dev/null | tr -d '\r'; }
+log_lines_at_least() { [ "$(ct_logs "$1" | wc -l)" -ge "$2" ]; }
+last_log_at_least() { [ "$(ct_logs "$1" | tail -n1)" -ge "$2" ]; }
 
 # ----------------------------------------------------------------- the steps
 
@@ -345,7 +347,9 @@ test_cap_drop_all() {
 # containerd pauses the task, the runtime checkpoints it (CRIU), containerd
 # resumes or (without --leave-running) the container exits; `start
 # --checkpoint` restores it: the counter goes on instead of starting again.
-test_checkpoint_create_and_start_from_it() {
+# checkpoint_counter [-t]: with -t the container has a terminal, which
+# restore hands back to the shim through --console-socket.
+checkpoint_counter() {
         docker_up
         local criu=/opt/cella-criu/criu
         [ -x "$criu" ] || criu=$(command -v criu || true)
@@ -356,9 +360,9 @@ test_checkpoint_create_and_start_from_it() {
                 skip "dockerd finds criu on its PATH only"
         for r in $RUNTIMES; do
                 n=$(dk_name)
-                run dk run -d --name "$n" --network none --runtime "$r" "$IMAGE" \
+                run dk run -d $1 --name "$n" --network none --runtime "$r" "$IMAGE" \
                         sh -c 'i=0; while true; do echo $i; i=$((i+1)); sleep 0.2; done'
-                assert_success "$r: run -d"
+                assert_success "$r: run -d $1"
                 track_ct "$n"
                 pid=$(ct_state "$n" Pid)
                 retry 100 log_lines_at_least "$n" 3 ||
@@ -367,7 +371,7 @@ test_checkpoint_create_and_start_from_it() {
                 assert_success "$r: checkpoint create"
                 assert_eq "$(ct_state "$n" Status)" exited "$r: the checkpoint stops the container"
                 ! kill -0 "$pid" 2>/dev/null || fail "$r: init $pid alive after the checkpoint"
-                before=$(dk logs "$n" | tail -n1)
+                before=$(ct_logs "$n" | tail -n1)
                 run dk checkpoint ls "$n"
                 assert_contains "$stdout" cp1 "$r: checkpoint ls"
 
@@ -377,16 +381,22 @@ test_checkpoint_create_and_start_from_it() {
                 track_ct "$n"
                 retry 100 last_log_at_least "$n" $((before + 3)) ||
                         fail "$r: the restored counter did not go on past $before"
-                logs=$(dk logs "$n")
+                logs=$(ct_logs "$n")
                 last=$(printf '%s\n' "$logs" | tail -n1)
                 assert_eq "$logs" "$(seq 0 "$last")" "$r: one count from 0 to $last, no restart"
                 run dk exec "$n" sh -c 'tr "\0" " " </proc/1/cmdline'
                 assert_success "$r: exec into the restored container"
                 assert_contains "$stdout" "while true"
+                if [ "$1" = -t ]; then
+                        run dk exec "$n" sh -c 'test -t 0 </proc/1/fd/0 && echo init-has-a-tty'
+                        assert_contains "$stdout" init-has-a-tty "$r: the restored init's stdin is a terminal"
+                fi
                 run dk rm -f "$n"
                 assert_success "$r: rm -f"
         done
 }
+test_checkpoint_create_and_start_from_it() { checkpoint_counter; }
+test_checkpoint_with_a_terminal() { checkpoint_counter -t; }
 
 # last: the daemon has changed no host network setting
 test_host_network_settings_untouched() {
