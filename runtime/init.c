@@ -142,6 +142,20 @@ static int enter_rootfs(const struct init_ctx *c, struct rootfs_ctx *rctx, bool 
         return 0;
 }
 
+/* createContainer hooks, in the container's namespaces before the pivot,
+ * with the rootfs as their cwd: entered through the bound rootfs's fd
+ * (rootfd; -1 without a mount namespace of our own), as its path may be out
+ * of our reach in a user namespace. */
+static int run_create_container_hooks(const struct init_ctx *c, int rootfd, struct cella_error *err)
+{
+        struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
+                                   .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
+        _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATING, false);
+        if (rootfd >= 0 && fchdir(rootfd) < 0)
+                return cella_error_sys(err, "chdir %s", c->rootfs);
+        return hooks_run_at(c->spec, CELLA_HOOK_CREATE_CONTAINER, json, rootfd >= 0 ? NULL : c->rootfs, err);
+}
+
 /* After SYNC_READY, `create` has returned: the container's stderr (the
  * client's log) is the only place left to say why `start` will fail. */
 static __attribute__((noreturn)) void fail_after_create(const struct cella_error *err)
@@ -229,18 +243,8 @@ int init_main(void *arg)
                 sync_send(c->sync_fd, SYNC_HOOKS, -1, NULL);
                 TRY(sync_expect(c->sync_fd, SYNC_HOOKS_DONE, NULL, &err));
         }
-        if (spec->hooks[CELLA_HOOK_CREATE_CONTAINER].n) {
-                struct cella_state st = { .id = (char *)c->id, .pid = getpid(), .bundle = (char *)c->bundle,
-                                           .rootfs = (char *)c->rootfs, .annotations = c->spec->annotations };
-                _cleanup_free_ char *json = state_to_oci_json(&st, CELLA_STATUS_CREATING, false);
-                /* the hooks' cwd is the bound rootfs: entered through its
-                 * fd, as its path may be out of our reach (user namespace) */
-                if (own_mounts && fchdir(rctx.rootfd) < 0) {
-                        cella_error_sys(&err, "chdir %s", c->rootfs);
-                        init_fail(c, &err);
-                }
-                TRY(hooks_run_at(spec, CELLA_HOOK_CREATE_CONTAINER, json, own_mounts ? NULL : c->rootfs, &err));
-        }
+        if (spec->hooks[CELLA_HOOK_CREATE_CONTAINER].n)
+                TRY(run_create_container_hooks(c, own_mounts ? rctx.rootfd : -1, &err));
 
         _cleanup_close_ int proc_fd = -1;
         int entered = enter_rootfs(c, &rctx, own_mounts, srcs.rootfs, &proc_fd, &err);
