@@ -15,8 +15,8 @@ vm_kernel() {
 }
 
 # vm_boot KDIR TIMEOUT [QEMU ARGS...]: boot $out/initramfs.cpio on a
-# microvm; the guest's console goes to $out/console.log and its TAP port to
-# $out/tap.log. Returns QEMU's status.
+# microvm with ${vm_mem:-384} MiB; the guest's console goes to
+# $out/console.log and its TAP port to $out/tap.log. Returns QEMU's status.
 vm_boot() {
 	local kdir=$1 timeout_s=$2 mhz cmdline qrc
 	shift 2
@@ -29,7 +29,7 @@ vm_boot() {
 	cmdline+=" cryptomgr.notests random.trust_cpu=on nowatchdog audit=0"
 	[ -n "$mhz" ] && cmdline+=" tsc_early_khz=$(awk -v m="$mhz" 'BEGIN {printf "%d", m * 1000}')"
 	# microvm has no PCI: virtio-mmio devices, found through ACPI (keep it on).
-	timeout -k 5 "$timeout_s" "$qemu" -M microvm -accel tcg -smp 2 -m 384 \
+	timeout -k 5 "$timeout_s" "$qemu" -M microvm -accel tcg -smp 2 -m "${vm_mem:-384}" \
 		-nodefaults -no-user-config -display none -no-reboot \
 		-kernel "$kdir/vmlinux" -initrd "$out/initramfs.cpio" -append "$cmdline" \
 		-serial "file:$out/console.log" \

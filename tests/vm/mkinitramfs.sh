@@ -1,14 +1,15 @@
 #!/bin/bash
 # mkinitramfs.sh - pack the cgroup test VM's initramfs.
 #
-# Usage: mkinitramfs.sh KERNEL_DIR OUTPUT TEST_BINARY...
+# Usage: mkinitramfs.sh KERNEL_DIR OUTPUT [TEST_BINARY...]
 #   KERNEL_DIR   from prepare-kernel.sh (modules/ and load-order are packed)
 #   TEST_BINARY  static programs, installed as /tests/NAME.test and run in
 #                order by /init (guest-init.sh)
+# VM_INIT=FILE packs FILE as /init instead of guest-init.sh.
 # Needs: a static busybox (busybox-static), cpio.
 set -euo pipefail
 
-[ $# -ge 3 ] || { sed -n '2,9p' "$0" >&2; exit 2; }
+[ $# -ge 2 ] || { sed -n '2,10p' "$0" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 kdir=$1 out=$2
 shift 2
@@ -25,7 +26,7 @@ cp "$busybox" "$root/bin/busybox"
 for applet in $("$busybox" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
 done
-install -m 755 "$here/guest-init.sh" "$root/init"
+install -m 755 "${VM_INIT:-$here/guest-init.sh}" "$root/init"
 cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/lib/modules/"
 n=0
 for t in "$@"; do

@@ -7,7 +7,8 @@
 #             decompression, which costs seconds under TCG)
 #   release   e.g. 6.1.0-26-amd64
 #   modules/  only the .ko files the VM loads (see VM_MODULES), dependencies
-#             resolved, plus load-order
+#             resolved, plus load-order and requested (the VM_MODULES asked
+#             for: a cached kernel missing one of today's modules is redone)
 # Source: CELLA_VM_KERNEL_DEB=/path/linux-image-*.deb, else `apt-get download`
 # of the package the linux-image-amd64 metapackage depends on. The package is
 # downloaded and unpacked, never installed.
@@ -15,10 +16,21 @@
 set -euo pipefail
 
 cache=${1:-${CELLA_VM_CACHE:-/var/cache/cella-vm}}
-modules=${VM_MODULES:-virtio_mmio virtio_console virtio_blk}
+# virtio_blk: io.max in run-cgroup-v2.sh; 9p: the shared /usr, /etc and
+# checkout of run-suites-v2.sh; overlay: image runs (the overlay driver)
+modules=${VM_MODULES:-virtio_mmio virtio_console virtio_blk 9pnet_virtio 9p overlay}
 mkdir -p "$cache"
 
 skip() { echo "prepare-kernel: $*" >&2; exit 77; }
+
+# cached DIR: DIR holds a kernel and every module asked for
+cached() {
+	local m
+	[ -s "$1/vmlinux" ] && [ -s "$1/modules/load-order" ] || return 1
+	for m in $modules; do
+		grep -qx "${m//-/_}" "$1/modules/requested" 2>/dev/null || return 1
+	done
+}
 
 deb=${CELLA_VM_KERNEL_DEB:-}
 if [ -z "$deb" ]; then
@@ -32,7 +44,7 @@ if [ -z "$deb" ]; then
 	fi
 	[ -n "$pkg" ] || skip "cannot resolve linux-image-amd64"
 	release=${pkg#linux-image-}
-	if [ -s "$cache/kernel-$release/vmlinux" ] && [ -s "$cache/kernel-$release/modules/load-order" ]; then
+	if cached "$cache/kernel-$release"; then
 		echo "$cache/kernel-$release"
 		exit 0
 	fi
@@ -55,7 +67,7 @@ dpkg-deb -x "$deb" "$work/x"
 vmlinuz=$(ls "$work"/x/boot/vmlinuz-* | head -1)
 release=${vmlinuz##*/vmlinuz-}
 dest=$cache/kernel-$release
-if [ -s "$dest/vmlinux" ] && [ -s "$dest/modules/load-order" ]; then
+if cached "$dest"; then
 	echo "$dest"
 	exit 0
 fi
@@ -105,6 +117,7 @@ add() {
 }
 for m in $modules; do add "$m"; done
 printf '%s\n' "${order[@]}" > "$work/out/modules/load-order"
+for m in $modules; do echo "${m//-/_}"; done > "$work/out/modules/requested"
 
 rm -rf "$dest.tmp"
 mv "$work/out" "$dest.tmp"
