@@ -5,6 +5,8 @@
 #   (b) integration suites  tests/integration/*.sh  (TAP lines counted)
 #   (c) VM suites           tests/vm/run-*.sh       (exit 0 pass, 77 skip,
 #                                                    else fail; TAP counted)
+#       among them run-suites-v2.sh: integration suites inside a pure
+#       cgroup v2 VM, their TAP lines labelled vm-v2/SUITE/NAME
 # plus a sample of integration suites again against RUNTIME_ASAN.
 #
 # The last line is exactly "N passed, N failed, N skipped"; the exit status is
@@ -16,7 +18,9 @@
 #                 when RUNTIME is the default; empty disables)
 #   ASAN_SUITES   integration suites run again with RUNTIME_ASAN
 #                 (default "lifecycle process concurrency")
-#   TESTS         glob filter over "suite/name", "suite" or "name"
+#   TESTS         glob filter over "suite/name", "suite" or "name"; the VM
+#                 scripts match by file name (run-cgroup-v2), and
+#                 vm-v2[/SUITE[/NAME]] selects the suites in the v2 VM
 #   TEST_TIMEOUT  seconds allowed per integration test (default 90)
 #   RT_TIMEOUT    seconds allowed per runtime call in a test (default 30)
 #   KEEP_TMP=1    keep the temp dirs of failed tests
@@ -108,7 +112,9 @@ fi
 # (c) VM suites
 for f in tests/vm/run-*.sh; do
         name=vm/$(basename "$f" .sh)
-        suite_selected "$name" || suite_selected "$(basename "$f" .sh)" || continue
+        if ! suite_selected "$name" && ! suite_selected "$(basename "$f" .sh)"; then
+                [ "$f" = tests/vm/run-suites-v2.sh ] && [[ "$TESTS" == vm-v2* ]] || continue
+        fi
         tally "$name" 77 timeout -k 10 1800 bash "$f"
 done
 
