@@ -8,13 +8,21 @@ need_update() {
         "$RUNTIME" update --help >/dev/null 2>&1 || skip "$RUNTIME has no update command"
 }
 
-# cg_file ID CONTROLLER FILE: path of a v1 controller file of the container
+# cg_file ID CONTROLLER V1FILE [V2FILE]: path of a controller file of the
+# container: in CONTROLLER's v1 hierarchy, else in its cgroup2 directory when
+# the host is pure v2 (V2FILE, default V1FILE)
 cg_file() {
         local pid dir
         pid=$(state_field "$1" .pid)
         dir=$(awk -F: -v c="$2" '$2 == c { print $3 }' "/proc/$pid/cgroup")
-        echo "/sys/fs/cgroup/$2$dir/$3"
+        if [ -n "$dir" ]; then
+                echo "/sys/fs/cgroup/$2$dir/$3"
+        elif [ -f /sys/fs/cgroup/cgroup.controllers ]; then
+                dir=$(awk -F: '$1 == 0 { print $3 }' "/proc/$pid/cgroup")
+                echo "/sys/fs/cgroup$dir/${4:-$3}"
+        fi
 }
+mem_file() { cg_file "$1" memory memory.limit_in_bytes memory.max; }
 
 test_update_resources_stdin() {
         need_update
@@ -22,11 +30,14 @@ test_update_resources_stdin() {
         cfg_args sleep 1000
         id=$(new_id)
         rt run -d -b "$BUNDLE" "$id"
-        [ -f "$(cg_file "$id" pids pids.max)" ] || skip "no v1 pids controller here"
+        if [ ! -f "$(cg_file "$id" pids pids.max)" ]; then
+                rt delete -f "$id"
+                skip "no pids controller here"
+        fi
         run rt update --resources - "$id" <<<'{"memory":{"limit":67108864},"pids":{"limit":55}}'
         assert_success
         assert_eq "$(cat "$(cg_file "$id" pids pids.max)")" 55
-        assert_eq "$(cat "$(cg_file "$id" memory memory.limit_in_bytes)")" 67108864
+        assert_eq "$(cat "$(mem_file "$id")")" 67108864
         rt delete -f "$id"
 }
 
@@ -36,11 +47,14 @@ test_update_flags() {
         cfg_args sleep 1000
         id=$(new_id)
         rt run -d -b "$BUNDLE" "$id"
-        [ -f "$(cg_file "$id" pids pids.max)" ] || skip "no v1 pids controller here"
+        if [ ! -f "$(cg_file "$id" pids pids.max)" ]; then
+                rt delete -f "$id"
+                skip "no pids controller here"
+        fi
         run rt update --pids-limit 77 --memory 33554432 "$id"
         assert_success
         assert_eq "$(cat "$(cg_file "$id" pids pids.max)")" 77
-        assert_eq "$(cat "$(cg_file "$id" memory memory.limit_in_bytes)")" 33554432
+        assert_eq "$(cat "$(mem_file "$id")")" 33554432
         rt delete -f "$id"
 }
 
