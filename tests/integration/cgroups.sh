@@ -535,4 +535,21 @@ test_v2_cpu_shares_to_weight() {
         done
 }
 
+# Inside the container (its own cgroup namespace and cgroup mount): its
+# cgroup is the root, and /sys/fs/cgroup shows its own limits (v1: the
+# memory hierarchy, v2: the unified directory)
+test_container_sees_its_own_cgroup() {
+        make_bundle
+        set_limits '{"memory": {"limit": 67108864}}'
+        run_sh 'cat /proc/self/cgroup; echo limit=$(cat /sys/fs/cgroup/memory.max 2>/dev/null || cat /sys/fs/cgroup/memory/memory.limit_in_bytes)'
+        assert_success
+        assert_contains "$stdout" "limit=67108864"
+        if is_runc && [ ! -f /sys/fs/cgroup/cgroup.controllers ]; then
+                skip "runc 1.1 on a v1/hybrid host makes the cgroup namespace before it joins the cgroups"
+        fi
+        printf '%s\n' "$stdout" | grep -q '^0::/$' || fail "no cgroup2 entry at the namespace root"
+        bad=$(printf '%s\n' "$stdout" | grep -v '^limit=' | grep -v ':/$' || true)
+        assert_eq "$bad" "" "every hierarchy at the namespace root"
+}
+
 run_tests "$@"
