@@ -13,7 +13,7 @@ data=${1:-/var/lib/cella/vm}
 mkdir -p "$data"
 # reuse an already downloaded package from the test harness's cache
 if [ -z "${CELLA_VM_KERNEL_DEB:-}" ]; then
-	deb=$(ls /var/cache/cella-vm/debs/linux-image-*.deb 2>/dev/null | head -1 || true)
+	deb=$(ls "${CELLA_VM_CACHE:-/var/cache/cella-vm}"/debs/linux-image-*.deb 2>/dev/null | head -1 || true)
 	[ -n "$deb" ] && export CELLA_VM_KERNEL_DEB=$deb
 fi
 dir=$(VM_MODULES="virtio_mmio virtio_console 9pnet_virtio 9p overlay" \
