@@ -552,4 +552,32 @@ test_container_sees_its_own_cgroup() {
         assert_eq "$bad" "" "every hierarchy at the namespace root"
 }
 
+# On a systemd host a login shell sits in a leaf cgroup (session-N.scope)
+# that has processes, and cgroup v2 enables no controller below such a
+# cgroup: a container with no cgroupsPath goes beside the caller's cgroup,
+# as runc does (fs2: the parent of the caller's cgroup), and gets its limits.
+test_v2_default_cgroup_beside_a_busy_caller() {
+        [ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v2"
+        is_cella && skip "known v2 bug: a container without cgroupsPath goes below the caller's own cgroup (cgroup/cgroup.c cg_logical_path), where v2 enables no controller"
+        make_bundle
+        cfg_args sleep 1000
+        cfg_del .linux.cgroupsPath
+        set_limits '{"memory": {"limit": 67108864}, "pids": {"limit": 32}}'
+        id=$(new_id)
+        slice=/sys/fs/cgroup/$id.slice
+        mkdir "$slice"
+        defer "rmdir $slice"
+        sed 's/[^ ]*/+&/g' "$slice/cgroup.controllers" >"$slice/cgroup.subtree_control"
+        mkdir "$slice/caller.scope"
+        defer "rmdir $slice/caller.scope"
+        # the caller: a shell that moved itself into the leaf
+        (echo 0 >"$slice/caller.scope/cgroup.procs" && rt create -b "$BUNDLE" "$id")
+        pid=$(state_field "$id" .pid)
+        assert_eq "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" "/$id.slice/$id" "the container's cgroup"
+        assert_eq "$(cat "$slice/$id/memory.max")" 67108864
+        assert_eq "$(cat "$slice/$id/pids.max")" 32
+        rt delete -f "$id"
+        [ ! -e "$slice/$id" ] || fail "delete left $slice/$id"
+}
+
 run_tests "$@"
