@@ -17,6 +17,9 @@
 #                 checkout or /usr, the trees the guest sees
 #   TEST_TIMEOUT  per test in the guest (default 300: TCG is ~7x slower)
 #   RT_TIMEOUT    per runtime call in the guest (default 120)
+#   VM_V2_RUNNER_CGROUP  e.g. /user.slice/session-1.scope: the tests run from
+#                 that leaf cgroup, as from a login shell on a systemd host
+#                 (default: the root cgroup)
 #   VM_TIMEOUT    the whole VM (default 1500 s), VM_MEM MiB (default 1024),
 #   VM_VERBOSE=1  the guest console on stderr; CELLA_VM_CACHE, QEMU as in
 #                 run-cgroup-v2.sh
@@ -92,6 +95,7 @@ trap 'rm -rf "$conf"' EXIT
 	echo "TEST_TIMEOUT=$(q "${TEST_TIMEOUT:-300}")"
 	echo "RT_TIMEOUT=$(q "${RT_TIMEOUT:-120}")"
 	echo "KEEP_TMP=$(q "${KEEP_TMP:-}")"
+	echo "RUNNER_CGROUP=$(q "${VM_V2_RUNNER_CGROUP:-}")"
 } >"$conf/config"
 VM_INIT=$here/suites-init.sh "$here/mkinitramfs.sh" "$kdir" "$out/base.cpio" ||
 	{ echo "Bail out! mkinitramfs failed"; exit 1; }

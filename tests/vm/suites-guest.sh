@@ -64,9 +64,21 @@ cg=/sys/fs/cgroup
 for c in $(cat $cg/cgroup.controllers); do
 	echo "+$c" >$cg/cgroup.subtree_control || echo "# cannot enable $c"
 done
+# RUNNER_CGROUP=/user.slice/session-1.scope: run the tests from a leaf cgroup,
+# as from a login shell on a systemd host (the controllers enabled down to its parent)
+if [ -n "${RUNNER_CGROUP:-}" ]; then
+	d=$cg
+	IFS=/ read -ra parts <<<"${RUNNER_CGROUP#/}"
+	for p in "${parts[@]}"; do
+		[ "$d" = $cg ] || sed 's/[^ ]*/+&/g' $d/cgroup.controllers >$d/cgroup.subtree_control
+		d=$d/$p
+		mkdir -p "$d"
+	done
+	echo $$ >"$d/cgroup.procs" || echo "Bail out! cannot move the runner into $RUNNER_CGROUP"
+fi
 
 echo "# vm-v2 kernel $(uname -r), $(nproc) cpus, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB," \
-	"controllers: $(cat $cg/cgroup.subtree_control)"
+	"controllers: $(cat $cg/cgroup.subtree_control), tests run in $(cut -d: -f3 /proc/self/cgroup)"
 cd "$SRC" || { echo "Bail out! no checkout at $SRC"; exit 1; }
 export RUNTIME TESTS TEST_TIMEOUT RT_TIMEOUT
 . tests/lib.sh
