@@ -108,32 +108,45 @@ rm -f "$out/tap.log"
 : >"$out/tap.log"
 vm_boot "$kdir" "$timeout_s" "${qargs[@]}" &
 vm=$!
+# interrupted (Ctrl-C, tests/run.sh's timeout): stop the VM too; QEMU runs
+# under vm_boot's timeout, in a process group of its own
+stop_vm() {
+	local p
+	for p in $(ps -o pid= --ppid "$vm" 2>/dev/null); do kill "$p" 2>/dev/null; done
+}
+trap 'stop_vm; exit 130' INT
+trap 'stop_vm; exit 143' TERM
 
 # Stream the guest's TAP as it comes, labelled vm-v2/. A suite that exits
 # non-zero without a "not ok" (a crash) counts as one failure, and so does
 # a VM that never said it was done.
-suite_bad=0
-tail -n +1 -F --pid=$vm "$out/tap.log" 2>/dev/null | while IFS= read -r line; do
-	case "$line" in
-	"#vm: suite "*) suite_bad=0; echo "# vm-v2/${line#\#vm: suite }" ;;
-	"#vm: time "*) set -- $line; echo "# vm-v2/$3: $4 s" ;;
-	"#vm: exit "*)
-		set -- $line
-		if [ "$4" != 0 ] && [ $suite_bad = 0 ]; then
-			echo "not ok - vm-v2/$3 exited with status $4"
-		fi
-		;;
-	"#vm: done") ;;
-	"ok "* | "not ok "*)
-		[ "${line#not }" != "$line" ] && suite_bad=1
-		if [[ $line =~ ^((not )?ok [0-9]+ - )(.*)$ ]]; then
-			line=${BASH_REMATCH[1]}vm-v2/${BASH_REMATCH[3]}
-		fi
-		echo "$line"
-		;;
-	*) echo "$line" ;;
-	esac
-done
+stream() {
+	local line suite_bad=0
+	tail -n +1 -F --pid=$vm "$out/tap.log" 2>/dev/null | while IFS= read -r line; do
+		case "$line" in
+		"#vm: suite "*) suite_bad=0; echo "# vm-v2/${line#\#vm: suite }" ;;
+		"#vm: time "*) set -- $line; echo "# vm-v2/$3: $4 s" ;;
+		"#vm: exit "*)
+			set -- $line
+			if [ "$4" != 0 ] && [ $suite_bad = 0 ]; then
+				echo "not ok - vm-v2/$3 exited with status $4"
+			fi
+			;;
+		"#vm: done") ;;
+		"ok "* | "not ok "*)
+			[ "${line#not }" != "$line" ] && suite_bad=1
+			if [[ $line =~ ^((not )?ok [0-9]+ - )(.*)$ ]]; then
+				line=${BASH_REMATCH[1]}vm-v2/${BASH_REMATCH[3]}
+			fi
+			echo "$line"
+			;;
+		*) echo "$line" ;;
+		esac
+	done
+}
+# in the background: a signal interrupts `wait`, not a foreground pipeline
+stream &
+wait $!
 wait $vm
 qrc=$?
 grep -qx '#vm: done' "$out/tap.log" || {
