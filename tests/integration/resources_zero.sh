@@ -39,12 +39,18 @@ cg_value() {
 }
 
 # the value a fresh cgroup next to the container's would have: its parent's
-# default for files that are inherited, read from the parent directory
+# default for files that are inherited, read from the parent directory (the
+# v2 root cgroup has no limit files: unlimited, "max")
 parent_value() {
-        local f
+        local f p
         f=$(cg_path "$@")
         [ -n "$f" ] || skip "no $2 controller file here"
-        cat "$(dirname "$(dirname "$f")")/$(basename "$f")"
+        p=$(dirname "$(dirname "$f")")/$(basename "$f")
+        if [ ! -e "$p" ] && [ "$(dirname "$(dirname "$f")")" = /sys/fs/cgroup ]; then
+                echo max
+        else
+                cat "$p"
+        fi
 }
 
 start_sleeper() {

@@ -8,7 +8,8 @@
 #   ok 3 - vm-v2/cgroups/pause_resume
 #
 # Usage: tests/vm/run-suites-v2.sh [SUITE...]   (as root, after `make`)
-#   SUITE     default $VM_V2_SUITES, else "cgroups exec lifecycle update"
+#   SUITE     default $VM_V2_SUITES, else "cgroups exec lifecycle update
+#             resources_zero"
 # Environment:
 #   TESTS         glob as in tests/run.sh; only a TESTS starting with vm-v2
 #                 filters here (vm-v2/cgroups/pause_*, vm-v2/exec), any other
@@ -34,7 +35,7 @@ out=$top/build/vm-suites
 timeout_s=${VM_TIMEOUT:-1500}
 vm_mem=${VM_MEM:-1024}
 busybox=${BUSYBOX:-/bin/busybox}
-suites=${*:-${VM_V2_SUITES:-cgroups exec lifecycle update}}
+suites=${*:-${VM_V2_SUITES:-cgroups exec lifecycle update resources_zero}}
 . "$here/lib.sh"
 
 command -v "$qemu" >/dev/null || skip "$qemu not found (apt-get install qemu-system-x86)"
