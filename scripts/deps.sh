@@ -54,9 +54,11 @@ for p in $PKGS; do
 done
 
 # guest kernels, unpacked from Debian's linux-image package (downloaded, not
-# installed): tests/vm/ wants one with the 9p modules, --sandbox vm its own
-kernels=""
-grep -qsx 9p "$vm_cache"/kernel-*/modules/requested || kernels="$kernels tests/vm"
+# installed): tests/vm/ wants one with the 9p and overlay modules, --sandbox vm its own
+kernels=" tests/vm"
+for f in "$vm_cache"/kernel-*/modules/requested; do
+        grep -qx 9p "$f" 2>/dev/null && grep -qx overlay "$f" && kernels=""
+done
 [ -s "$vm_data/kernel/vmlinux" ] || kernels="$kernels sandbox"
 
 if [ -n "$dry" ]; then

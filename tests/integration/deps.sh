@@ -35,7 +35,7 @@ exit 0
 EOF
         printf '#!/bin/sh\necho "Version: 4.2"\n' >"$T/criu/criu"
         chmod 755 "$T/bin/dpkg-query" "$T/bin/apt-get" "$T/criu/criu"
-        echo 9p >"$T/cache/kernel-x/modules/requested"
+        printf '9p\noverlay\n' >"$T/cache/kernel-x/modules/requested"
         echo x >"$T/cache/kernel-x/vmlinux"
         echo x >"$T/data/kernel/vmlinux"
 }
@@ -108,10 +108,10 @@ cella: preparing the guest kernel for sandbox"
         [ ! -e "$T/apt.log" ] || fail "apt-get called: $(cat "$T/apt.log")"
 }
 
-test_a_kernel_without_9p_is_prepared_again() {
+test_a_kernel_without_9p_or_overlay_is_prepared_again() {
         need_root
         fakes
-        echo virtio_blk >"$T/cache/kernel-x/modules/requested"
+        printf 'virtio_blk\n9p\n' >"$T/cache/kernel-x/modules/requested"
         deps CELLA_DEPS_DRY_RUN=1
         assert_success
         assert_eq "$stdout" "cella: would prepare guest kernels: tests/vm"
