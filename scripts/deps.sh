@@ -24,6 +24,8 @@ PKGS="gcc make pkg-config libcap-dev libseccomp-dev libyajl-dev libmnl-dev libar
 # tests and demo: a static busybox for bundles, newuidmap for rootless,
 # iproute2 to inspect what cella did, runc/crun as references for bench/
 PKGS="$PKGS busybox-static uidmap iproute2 util-linux procps runc crun python3 valgrind"
+# setcap/getcap: file capabilities in image layers (image.sh)
+PKGS="$PKGS libcap2-bin"
 # real clients that drive cella in tests/integration/{containerd,podman,docker}.sh
 PKGS="$PKGS containerd podman docker.io"
 # images: zstd layers, umoci/skopeo-made archives, bench arithmetic
