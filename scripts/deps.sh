@@ -38,6 +38,16 @@ PKGS="$PKGS qemu-system-x86 cpio xz-utils"
 # the containerd shim (Go, ttrpc/protobuf) and the CNI plugins it calls
 PKGS="$PKGS golang-go protobuf-c-compiler libprotobuf-c-dev golang-github-containerd-containerd-dev"
 PKGS="$PKGS containernetworking-plugins"
+# the CRI client of tests/integration/cri.sh (tests/helpers/cri/build.sh):
+# Debian's Go packages for gRPC, protobuf and the k8s libraries cri-api uses
+PKGS="$PKGS golang-google-grpc-dev golang-google-genproto-dev golang-github-golang-protobuf-1-3-dev"
+PKGS="$PKGS golang-github-gogo-protobuf-dev golang-k8s-klog-dev golang-k8s-sigs-structured-merge-diff-dev"
+PKGS="$PKGS golang-k8s-sigs-yaml-dev golang-github-json-iterator-go-dev golang-github-modern-go-reflect2-dev"
+PKGS="$PKGS golang-github-modern-go-concurrent-dev golang-github-docker-spdystream-dev"
+PKGS="$PKGS golang-github-google-gofuzz-dev golang-github-google-go-cmp-dev golang-github-davecgh-go-spew-dev"
+PKGS="$PKGS golang-github-go-logr-logr-dev golang-gopkg-inf.v0-dev golang-gopkg-yaml.v2-dev"
+PKGS="$PKGS golang-golang-x-net-dev golang-golang-x-oauth2-dev golang-golang-x-sys-dev golang-golang-x-term-dev"
+PKGS="$PKGS golang-golang-x-text-dev golang-golang-x-time-dev"
 PKGS="$PKGS ${CELLA_EXTRA_PKGS:-}"
 
 dry=${CELLA_DEPS_DRY_RUN:-}
