@@ -153,6 +153,21 @@ int cg_logical_path(const char *cgroups_path, const char *id, const char *own, c
         return 0;
 }
 
+/* On pure v2 the caller's own cgroup is most likely a busy leaf (a login
+ * session's scope): v2 enables controllers only in a cgroup without processes
+ * of its own, so a child of it could get no limit. As runc's fs2 driver, start
+ * from its parent: the container goes beside the caller. v1 (and the cgroup2
+ * mount of a hybrid host) keep runc's fs driver's rule: below the caller. */
+char *cg_relative_base(enum cella_cgroup_mode mode, const char *own)
+{
+        if (mode != CELLA_CGROUP_V2)
+                return xstrdup(own);
+        const char *slash = strrchr(own, '/');
+        if (!slash || slash == own)
+                return xstrdup("/");
+        return xstrndup(own, (size_t)(slash - own));
+}
+
 /* mountpoint + logical, with duplicate and trailing slashes squeezed. */
 static char *host_path(const char *mountpoint, const char *logical)
 {
@@ -375,11 +390,12 @@ int cgroup_plan(const char *cgroups_path, const char *id, struct cella_cgroup **
         cg->dirs = xcalloc(n, sizeof *cg->dirs);
         for (size_t i = 0; i < n; i++) {
                 const struct cg_mount *m = i < h->n_v1 ? &h->v1[i] : h->v2;
-                _cleanup_free_ char *own = NULL, *logical = NULL;
+                _cleanup_free_ char *own = NULL, *base = NULL, *logical = NULL;
                 r = own_cgroup(self, m, &own, err);
                 if (r < 0)
                         return r;
-                r = cg_logical_path(cgroups_path, id, own, &logical, err);
+                base = cg_relative_base(h->mode, own);
+                r = cg_logical_path(cgroups_path, id, base, &logical, err);
                 if (r < 0)
                         return r;
                 if (streq(logical, "/") || !*logical)

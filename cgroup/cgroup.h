@@ -6,6 +6,7 @@
  * Placement follows runc's cgroupfs driver:
  *   - cgroupsPath absent     -> "<cgroup cella runs in>/<id>" in every hierarchy
  *   - relative cgroupsPath   -> "<cgroup cella runs in>/<path>"
+ *     (pure v2: from the parent of the cgroup cella runs in, as runc's fs2)
  *   - absolute cgroupsPath   -> "<hierarchy root><path>"
  *   - "slice:prefix:name"    -> systemd-style, mapped to a cgroupfs path (see docs/cgroups.md)
  * With cgroup_use_systemd(true) (--systemd-cgroup) systemd makes the cgroup

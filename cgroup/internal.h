@@ -35,6 +35,10 @@ bool cg_list_has(const char *list, const char *ctrl);
  * placement rules of cgroup.h; own = this process's cgroup there. */
 int cg_logical_path(const char *cgroups_path, const char *id, const char *own, char **out,
                     struct cella_error *err);
+/* Where an empty or relative cgroupsPath starts, given this process's cgroup
+ * own in a hierarchy: own itself, or on a pure v2 host its parent (runc's
+ * fs2). malloc'd. */
+char *cg_relative_base(enum cella_cgroup_mode mode, const char *own);
 
 /* ---- files ---- */
 

@@ -558,7 +558,6 @@ test_container_sees_its_own_cgroup() {
 # as runc does (fs2: the parent of the caller's cgroup), and gets its limits.
 test_v2_default_cgroup_beside_a_busy_caller() {
         [ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v2"
-        is_cella && skip "known v2 bug: a container without cgroupsPath goes below the caller's own cgroup (cgroup/cgroup.c cg_logical_path), where v2 enables no controller"
         make_bundle
         cfg_args sleep 1000
         cfg_del .linux.cgroupsPath
@@ -578,6 +577,29 @@ test_v2_default_cgroup_beside_a_busy_caller() {
         assert_eq "$(cat "$slice/$id/pids.max")" 32
         rt delete -f "$id"
         [ ! -e "$slice/$id" ] || fail "delete left $slice/$id"
+}
+
+# runc's fs2 treats a relative cgroupsPath the same way: from the caller's parent
+test_v2_relative_cgroup_beside_a_busy_caller() {
+        [ -f /sys/fs/cgroup/cgroup.controllers ] || skip "needs cgroup v2"
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        cfg_set .linux.cgroupsPath "\"sub/$id\""
+        set_limits '{"pids": {"limit": 32}}'
+        slice=/sys/fs/cgroup/$id.slice
+        mkdir "$slice"
+        defer "rmdir $slice"
+        sed 's/[^ ]*/+&/g' "$slice/cgroup.controllers" >"$slice/cgroup.subtree_control"
+        mkdir "$slice/caller.scope"
+        defer "rmdir $slice/caller.scope"
+        defer "rmdir $slice/sub"
+        (echo 0 >"$slice/caller.scope/cgroup.procs" && rt create -b "$BUNDLE" "$id")
+        pid=$(state_field "$id" .pid)
+        assert_eq "$(sed -n 's/^0:://p' "/proc/$pid/cgroup")" "/$id.slice/sub/$id" "the container's cgroup"
+        assert_eq "$(cat "$slice/sub/$id/pids.max")" 32
+        rt delete -f "$id"
+        [ ! -e "$slice/sub/$id" ] || fail "delete left $slice/sub/$id"
 }
 
 run_tests "$@"

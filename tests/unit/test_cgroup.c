@@ -282,6 +282,27 @@ static void test_placement_rules(void)
         CHECK(cg_logical_path("a:b:c:d", "c1", "/own", &p, &err) < 0);
 }
 
+/* pure v2: relative paths start beside the caller's (busy) cgroup, as runc's
+ * fs2; v1 and hybrid: below it, as runc's fs */
+static void test_relative_base(void)
+{
+        static const struct {
+                enum cella_cgroup_mode mode;
+                const char *own, *want;
+        } cases[] = {
+                { CELLA_CGROUP_V2, "/user.slice/session-1.scope", "/user.slice" },
+                { CELLA_CGROUP_V2, "/a.slice", "/" },
+                { CELLA_CGROUP_V2, "/", "/" },
+                { CELLA_CGROUP_V2, "", "/" },
+                { CELLA_CGROUP_HYBRID, "/user.slice/session-1.scope", "/user.slice/session-1.scope" },
+                { CELLA_CGROUP_V1, "/process_api/abc", "/process_api/abc" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(cases); i++) {
+                _cleanup_free_ char *b = cg_relative_base(cases[i].mode, cases[i].own);
+                CHECK_STREQ(b, cases[i].want);
+        }
+}
+
 /* ---- validation ---- */
 
 static bool rejects(const struct cella_resources *r, const char *needle)
@@ -1198,6 +1219,7 @@ int main(void)
         RUN(test_list_parse);
         RUN(test_mountinfo);
         RUN(test_placement_rules);
+        RUN(test_relative_base);
         RUN(test_check_resources);
         RUN(test_bad_input_creates_nothing);
         RUN(test_ebpf_device_program);
