@@ -987,20 +987,41 @@ int container_pause(const char *root, const char *id, bool pause, struct cella_e
         return r;
 }
 
-static void kill_everything(const struct cella_state *st)
+/* SIGKILL the init (first, so that a frozen one dies as it thaws, as runc),
+ * thaw, and with whole_cgroup every process in the cgroup: without a pid
+ * namespace of its own the init takes nothing with it (runc kills the cgroup
+ * then too), with one the cgroup may hold processes that are not the
+ * container's (a shared cgroupsPath) and the kernel kills the container's. */
+static void kill_everything(const struct cella_state *st, bool whole_cgroup)
 {
         struct cella_error ignored;
+        bool init_alive = st->pid > 0 && proc_start_time(st->pid) == st->pid_start && st->pid_start;
+        if (init_alive)
+                signal_pid(st, SIGKILL, &ignored);
         if (st->has_cgroup) {
                 struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
                 bool frozen = false;
                 if (cgroup_is_frozen(&cg, &frozen, &ignored) == 0 && frozen)
                         cgroup_set_frozen(&cg, false, &ignored);
-                cgroup_kill_all(&cg, SIGKILL, &ignored);
+                if (whole_cgroup)
+                        cgroup_kill_all(&cg, SIGKILL, &ignored);
         }
-        if (st->pid > 0 && proc_start_time(st->pid) == st->pid_start && st->pid_start) {
-                signal_pid(st, SIGKILL, &ignored);
+        if (init_alive)
                 wait_gone(st->pid, 5000);
-        }
+}
+
+/* Once the init of its own pid namespace is gone, whatever is left in the
+ * cgroup is not the container's: the cgroup is shared, leave it (runc fails
+ * to remove it, logs that and goes on). */
+static bool cgroup_kept_for_others(const struct cella_cgroup *cg, const char *id)
+{
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        struct cella_error ignored = { 0 };
+        if (cgroup_read_pids(cg, &pids, &n, &ignored) < 0 || n == 0)
+                return false;
+        log_warn("%s: cgroup left in place: it holds %zu process(es) that are not the container's", id, n);
+        return true;
 }
 
 void container_release_image_rootfs(const char *store_root, const char *id)
@@ -1029,7 +1050,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
         const struct cella_namespace *pidns = spec ? &spec->linux_.namespaces[CELLA_NS_PID] : NULL;
         bool init_took_all = st->pid > 0 && pidns && pidns->present && !pidns->path;
         if (status != CELLA_STATUS_STOPPED || (st->has_cgroup && !init_took_all))
-                kill_everything(st);
+                kill_everything(st, !init_took_all);
         fault_point("in-delete-after-kill");
         if (spec && spec->hooks[CELLA_HOOK_POSTSTOP].n) {
                 _cleanup_free_ char *json = state_to_oci_json(st, CELLA_STATUS_STOPPED, false);
@@ -1042,7 +1063,7 @@ static int delete_locked(int rootfd, int dirfd, const char *id, struct cella_sta
                 container_release_image_rootfs(st->image_rootfs, id);
         if (st->has_cgroup) {
                 struct cella_cgroup cg = { st->cgroup_mode, st->cgroup_dirs, st->n_cgroup_dirs, st->cgroup_unit, NULL };
-                if (cgroup_destroy(&cg, err) < 0)
+                if (!(init_took_all && cgroup_kept_for_others(&cg, id)) && cgroup_destroy(&cg, err) < 0)
                         return cella_error_prefix(err, "delete %s", id);
         }
         fault_point("in-delete-after-cgroup");

@@ -513,6 +513,35 @@ test_non_empty_cgroup_warning() {
         rt delete --force "$id"
 }
 
+# delete of a container in a cgroup that held a process before it (a shared
+# cgroupsPath) kills the container, not that process, running or stopped
+# (runc 1.1: its init only, the pid namespace takes the rest); the cgroup
+# stays while it is busy and the container is gone
+test_delete_spares_strangers_in_a_shared_cgroup() {
+        make_bundle
+        local id sp state
+        id=$(new_id)
+        cfg_set .linux.cgroupsPath "\"/$id\""
+        sleep 1000 &
+        sp=$!
+        defer "kill -9 $sp; cgroup_rmdir_everywhere '$id'"
+        cgroup_mkdir_everywhere "$id" "$sp"
+        for state in running stopped; do
+                if [ $state = running ]; then cfg_args sh -c 'sleep 1000 & exec sleep 1000'; else cfg_args true; fi
+                rt run -d -b "$BUNDLE" "$id-$state" 2>/dev/null || fail "run -d $state"
+                defer "rt delete --force '$id-$state'"
+                [ $state = running ] || wait_status "$id-$state" stopped
+                run rt delete --force "$id-$state"
+                assert_success "delete --force ($state) beside a stranger"
+                kill -0 "$sp" 2>/dev/null || fail "delete --force ($state) killed a process that is not the container's"
+                while read -r ctrls mnt; do
+                        assert_eq "$(cat "$mnt/$id/cgroup.procs")" "$sp" "$mnt/$id after delete ($state)"
+                done < <(cgroup_hierarchies)
+                run rt state "$id-$state"
+                assert_failure "the $state container is gone"
+        done
+}
+
 # cgroup v2: cpu.shares becomes cpu.weight by current runc's formula
 # (opencontainers/cgroups ConvertCPUSharesToCgroupV2Value, runc >= 1.3.2;
 # runc 1.1's linear map gives 4 for 100 and 39 for 1024)
