@@ -36,8 +36,8 @@ ASAN_CFLAGS := $(BASE_CFLAGS) -O1 -g -fno-omit-frame-pointer -fsanitize=address,
 	-fno-sanitize-recover=undefined
 LDFLAGS_REL := -Wl,-O1 -Wl,--as-needed -Wl,-z,relro -Wl,-z,now
 
-LIB_SRCS := $(wildcard runtime/*.c cgroup/*.c netns/*.c image/*.c sandbox/*.c)
-CLI_SRCS := $(wildcard cli/*.c)
+LIB_SRCS := $(wildcard base/*.c oci/*.c cgroup/*.c netns/*.c image/*.c criu/*.c sandbox/*.c runtime/*.c backend/*.c)
+CLI_SRCS := $(wildcard cli/*.c agent/*.c)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 
 REL_LIB_OBJS  := $(LIB_SRCS:%.c=build/rel/%.o)

@@ -6,8 +6,8 @@
 
 #include <errno.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static bool want_memory(const struct cella_resources *r)
 {

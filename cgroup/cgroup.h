@@ -19,8 +19,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "../runtime/error.h"
-#include "../runtime/spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 enum cella_cgroup_mode {
         CELLA_CGROUP_V1,        /* only v1 hierarchies */

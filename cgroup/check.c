@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "../runtime/util.h"
+#include "base/util.h"
 
 /* The CPUs (or memory nodes) this host lets a new cgroup use, as text and bits. */
 static int host_list(bool cpus, char **text, unsigned char *bits, struct cella_error *err)

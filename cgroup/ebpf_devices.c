@@ -21,8 +21,8 @@
 #include <linux/bpf.h>
 #include <sys/syscall.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static struct bpf_insn insn(uint8_t code, uint8_t dst, uint8_t src, int16_t off, int32_t imm)
 {

@@ -7,9 +7,9 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
-#include "runtime/trace.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 int cg_read(const char *dir, const char *file, char **out, struct cella_error *err)
 {

@@ -3,7 +3,7 @@
 
 #include <errno.h>
 
-#include "../runtime/util.h"
+#include "base/util.h"
 
 static const char *const v1_known[] = {
         "cpuset", "cpu", "cpuacct", "blkio", "memory", "devices", "freezer", "net_cls",

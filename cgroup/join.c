@@ -17,9 +17,9 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
-#include "runtime/trace.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 void cgroup_join_init(struct cella_cgroup_join *j)
 {

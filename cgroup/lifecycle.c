@@ -5,8 +5,8 @@
 #include <errno.h>
 #include <signal.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* Freezing waits for every task to reach the refrigerator; a task in an
  * uninterruptible sleep can hold that up. Bound the wait. */

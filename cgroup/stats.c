@@ -4,7 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "../runtime/util.h"
+#include "base/util.h"
 
 static uint64_t u64_or(const char *dir, const char *file, uint64_t dflt)
 {

@@ -9,7 +9,7 @@
 
 #include <errno.h>
 
-#include "../runtime/util.h"
+#include "base/util.h"
 
 struct sub_arg {
         const char *ctrl;       /* "" = every hierarchy */

@@ -29,9 +29,9 @@
 #include <unistd.h>
 
 #include "internal.h"
-#include "../runtime/log.h"
-#include "../runtime/util.h"
-#include "runtime/trace.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 #define FALLBACK_ENV "CELLA_SYSTEMD_CGROUP_FALLBACK"
 

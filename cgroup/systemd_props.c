@@ -15,8 +15,8 @@
 #include <stdio.h>
 
 #include "internal.h"
-#include "../runtime/log.h"
-#include "../runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* ---- names ---- */
 

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks
  * until they are set: copy them down from the nearest ancestor, level by

@@ -4,8 +4,8 @@
 #include <errno.h>
 #include <inttypes.h>
 
-#include "../runtime/log.h"
-#include "../runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* A controller's files exist only when the parent enabled it in
  * cgroup.subtree_control. Say so instead of a bare ENOENT. */

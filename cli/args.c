@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
-#include "runtime/log.h"
-#include "runtime/trace.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/trace.h"
+#include "base/util.h"
 
 /* ---- the global flags ---- */
 

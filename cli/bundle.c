@@ -6,7 +6,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "image/image.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static int parse_volume(const char *arg, struct cella_spec_mount_request *m)
 {

@@ -6,7 +6,7 @@
 
 #include <stdbool.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct cella_cli {
         const char *root;               /* --root: state directory */

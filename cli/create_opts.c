@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "cli/args.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 /* "64M", "1g", "512k", "1048576" -> bytes; -1 when malformed */
 static int64_t parse_size(const char *s)

@@ -6,7 +6,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "runtime/container.h"
-#include "runtime/image_run.h"
+#include "backend/image_run.h"
 
 struct cli_image_flags {
         bool used;                      /* --image given */

@@ -7,7 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/monitor.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 /* OOM counters are polled this often, whatever the stats interval: the
  * event must be seen before a `run` that ends deletes the cgroup */

@@ -5,7 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/exec.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 /* runc's status for its own failures in exec: a caller tells them from the
  * process's own status (which exec returns) */

@@ -3,7 +3,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/features.h"
+#include "oci/features.h"
 
 int cmd_features(const struct cella_cli *cli, int argc, char **argv)
 {

@@ -9,7 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "image/image.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define IMAGE_COMMANDS                                                                      \
         "   import PATH [--name NAME[:TAG]]      import an OCI layout or archive, or a docker save\n" \

@@ -5,7 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 int cmd_list(const struct cella_cli *cli, int argc, char **argv)
 {

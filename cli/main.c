@@ -8,8 +8,8 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 int cli_fail(const struct cella_cli *cli, const struct cella_error *err)
 {

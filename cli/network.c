@@ -19,7 +19,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "netns/netns.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static const char network_usage[] =
         "Container networks (bridge mode by hand, for hooks and tests).\n\ncommands:\n"

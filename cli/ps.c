@@ -5,7 +5,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/container.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static bool contains(const pid_t *pids, size_t n, long pid)
 {

@@ -6,9 +6,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/fileutil.h"
-#include "runtime/spec.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "oci/spec.h"
+#include "base/util.h"
 
 int cmd_spec(const struct cella_cli *cli, int argc, char **argv)
 {

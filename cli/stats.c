@@ -7,7 +7,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "runtime/monitor.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static uint64_t now_ns(void)
 {

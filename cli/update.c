@@ -8,9 +8,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/fileutil.h"
+#include "base/fileutil.h"
 #include "runtime/update.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 enum kind { K_U64, K_I64, K_MEM, K_STR };
 

@@ -6,7 +6,7 @@
 #include <sys/stat.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 /* runtime/spec.c provides this; weak so that image/ links (and its unit
  * tests run) in a tree where the spec generator is not built. */

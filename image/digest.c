@@ -5,7 +5,7 @@
 
 #include "image/internal.h"
 #include "runtime/security_internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 int image_sha256_init(struct image_sha256 *h)
 {

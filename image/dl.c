@@ -4,7 +4,7 @@
 #include <dlfcn.h>
 #include <stddef.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 struct image_dl image_dl_;
 static bool loaded;

@@ -12,7 +12,7 @@
 #include <archive_entry.h>
 #include <openssl/evp.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct image_dl {
         __typeof__(archive_error_string) *archive_error_string;

@@ -8,7 +8,7 @@
 #include <sys/syscall.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static int openat2_flags(int dirfd, const char *path, int flags, mode_t mode, uint64_t resolve)
 {

@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 struct hexset {
         char **v;

@@ -21,8 +21,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "runtime/error.h"
-#include "runtime/spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 #define IMAGE_DEFAULT_MAX_ENTRIES 1000000ULL
 #define IMAGE_DEFAULT_MAX_BYTES (64ULL << 30)

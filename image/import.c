@@ -13,9 +13,9 @@
 #include <time.h>
 
 #include "image/internal.h"
-#include "runtime/fault.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/fault.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
 #define MT_DOCKER_LIST "application/vnd.docker.distribution.manifest.list.v2+json"

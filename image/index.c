@@ -6,7 +6,7 @@
 #include <fcntl.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static void strv_clear(char ***v, size_t n)
 {

@@ -12,7 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "image/image.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct image_store {
         char *root;

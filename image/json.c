@@ -1,6 +1,6 @@
 /* image/: small yajl helpers for the OCI/docker JSON documents. */
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 yajl_val image_json_get(yajl_val obj, const char *key)
 {

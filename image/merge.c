@@ -10,7 +10,7 @@
 #include <sys/xattr.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 struct inode_link {
         dev_t dev;

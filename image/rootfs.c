@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 
 #include "image/internal.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static int check_container_id(const char *id, struct cella_error *err)
 {

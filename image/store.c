@@ -5,7 +5,7 @@
 #include <sys/stat.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static const char *const store_dirs[] = { "blobs", "blobs/sha256", "layers", "containers", "tmp" };
 

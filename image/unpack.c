@@ -18,8 +18,8 @@
 #include <sys/xattr.h>
 
 #include "image/internal.h" /* after archive.h: dl.h turns archive_* into dlopen'd calls */
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define INNER_BUF (256 * 1024)
 #define OUTER_BUF (1024 * 1024)

@@ -4,7 +4,7 @@
 #include <fcntl.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static bool parse_id(const char *s, uint32_t *out)
 {

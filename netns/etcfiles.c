@@ -9,8 +9,8 @@
 #include <sys/syscall.h>
 
 #include "netns/netns.h"
-#include "runtime/fileutil.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 char *cella_net_hosts_text(const char *hostname, const struct in_addr *addr)
 {

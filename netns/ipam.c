@@ -22,8 +22,8 @@
 #include <sys/stat.h>
 
 #include "netns/netns.h"
-#include "runtime/fileutil.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 struct ipam_paths {
         char dir[1024];

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "netns/nl_internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static int check_ifname(const char *name, struct cella_error *err)
 {

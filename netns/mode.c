@@ -7,7 +7,7 @@
 #include <sys/socket.h>
 
 #include "netns/netns.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 int cella_net_mode_parse(const char *s, enum cella_net_mode *mode, const char **ns_path, struct cella_error *err)
 {

@@ -25,7 +25,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define CELLA_NET_DEFAULT_BRIDGE "cella0"
 #define CELLA_NET_DEFAULT_SUBNET "10.88.0.0/16"

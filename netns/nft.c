@@ -19,7 +19,7 @@
 #include <string.h>
 
 #include "netns/nl_internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define NFT_TABLE CELLA_NET_NFT_TABLE
 #define UDATA_COMMENT 0         /* NFTNL_UDATA_RULE_COMMENT, what nft(8) prints */

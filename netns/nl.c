@@ -11,7 +11,7 @@
 #include <time.h>
 
 #include "netns/nl_internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 /* Wait for a forked helper; returns its exit status as -errno. */
 static int wait_helper(pid_t pid)

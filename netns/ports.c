@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "netns/netns.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define PORT_FORMAT "[HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]"
 

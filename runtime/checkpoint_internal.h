@@ -9,8 +9,8 @@
 #include <sys/types.h>
 
 #include "checkpoint.h"
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 #define META_FILE "cella-checkpoint.txt"
 #define MAX_KEEP 16

@@ -22,8 +22,8 @@
 #include <unistd.h>
 
 #include "checkpoint_internal.h"
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define PTY_SLAVE_MAJOR_FIRST 136       /* UNIX98_PTY_SLAVE_MAJOR .. +7 */
 #define PTY_SLAVE_MAJOR_LAST 143

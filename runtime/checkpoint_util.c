@@ -15,11 +15,11 @@
 
 #include "cgroup/cgroup.h"
 #include "container.h"
-#include "criu.h"
-#include "fileutil.h"
-#include "spec.h"
+#include "criu/criu.h"
+#include "base/fileutil.h"
+#include "oci/spec.h"
 #include "state.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ------------------------------------------------------------ argv */
 

@@ -20,12 +20,12 @@
 #include <unistd.h>
 
 #include "cgroup/cgroup.h"
-#include "fileutil.h"
+#include "base/fileutil.h"
 #include "image/image.h"
-#include "fault.h"
+#include "base/fault.h"
 #include "hooks.h"
 #include "init.h"
-#include "log.h"
+#include "base/log.h"
 #include "mounts.h"
 #include "namespaces.h"
 #include "netns/netns.h"
@@ -34,8 +34,8 @@
 #include "security.h"
 #include "sync.h"
 #include "terminal.h"
-#include "util.h"
-#include "trace.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 /* What create leaves for run (and for its own clean-up on failure). */
 struct created {

@@ -1,5 +1,5 @@
 #include "exec.h"
-#include "cwd.h"
+#include "base/cwd.h"
 #include "lsm.h"
 
 #include <errno.h>
@@ -17,19 +17,19 @@
 
 #include "cgroup/cgroup.h"
 #include "container.h"
-#include "fileutil.h"
-#include "log.h"
+#include "base/fileutil.h"
+#include "base/log.h"
 #include "namespaces.h"
 #include "process.h"
 #include "relay.h"
 #include "sandbox/sandbox.h"
 #include "security.h"
-#include "spec.h"
+#include "oci/spec.h"
 #include "state.h"
 #include "sync.h"
 #include "terminal.h"
-#include "util.h"
-#include "trace.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 struct exec_child {
         const struct ns_plan *plan;

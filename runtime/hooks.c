@@ -9,10 +9,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cwd.h"
-#include "fileutil.h"
-#include "log.h"
-#include "util.h"
+#include "base/cwd.h"
+#include "base/fileutil.h"
+#include "base/log.h"
+#include "base/util.h"
 
 static int pidfd_open_(pid_t pid)
 {

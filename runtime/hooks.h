@@ -4,8 +4,8 @@
 #ifndef CELLA_HOOKS_H
 #define CELLA_HOOKS_H
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 /* Run the hooks of one kind in order; the first failure stops and is
  * returned ("hook createRuntime[0] /bin/x: exited with status 1"). For

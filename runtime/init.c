@@ -1,5 +1,5 @@
 #include "init.h"
-#include "cwd.h"
+#include "base/cwd.h"
 #include "lsm.h"
 
 #include <fcntl.h>
@@ -17,15 +17,15 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fileutil.h"
+#include "base/fileutil.h"
 #include "hooks.h"
-#include "log.h"
+#include "base/log.h"
 #include "mounts.h"
 #include "process.h"
 #include "state.h"
 #include "sync.h"
-#include "util.h"
-#include "trace.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 
 static __attribute__((noreturn)) void init_fail(struct init_ctx *c, struct cella_error *err)

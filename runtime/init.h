@@ -9,7 +9,7 @@
 #include "cgroup/cgroup.h"
 #include "namespaces.h"
 #include "security.h"
-#include "spec.h"
+#include "oci/spec.h"
 
 struct init_ctx {
         const struct cella_spec *spec;

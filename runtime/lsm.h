@@ -3,8 +3,8 @@
 
 #include <stdbool.h>
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 /* Which Linux security modules are active, as seen from this process. */
 bool lsm_apparmor_enabled(void);

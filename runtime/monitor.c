@@ -9,7 +9,7 @@
 #include "container.h"
 #include "monitor.h"
 #include "state.h"
-#include "util.h"
+#include "base/util.h"
 
 int monitor_open(const char *root, const char *id, struct cella_monitor **out, struct cella_error *err)
 {

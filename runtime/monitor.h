@@ -12,7 +12,7 @@
 #include <sys/types.h>
 
 #include "cgroup/cgroup.h"
-#include "error.h"
+#include "base/error.h"
 
 struct cella_monitor {
         char *id;

@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "sync.h"
-#include "util.h"
+#include "base/util.h"
 
 static bool is_bind_mount(const struct cella_mount *m)
 {

@@ -11,10 +11,10 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "safepath.h"
-#include "util.h"
-#include "trace.h"
+#include "base/log.h"
+#include "base/safepath.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 #ifndef MOUNT_ATTR_SIZE_VER0
 struct mount_attr {

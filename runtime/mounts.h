@@ -7,8 +7,8 @@
 #include <stdbool.h>
 
 #include "cgroup/cgroup.h"
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 struct rootfs_ctx {
         const struct cella_spec *spec;

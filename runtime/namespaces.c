@@ -16,10 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "log.h"
-#include "util.h"
-#include "trace.h"
+#include "base/fileutil.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

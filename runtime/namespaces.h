@@ -13,8 +13,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 struct ns_plan {
         int join_fds[CELLA_NS__COUNT];  /* -1 = not joined */

@@ -14,9 +14,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "cwd.h"
-#include "fileutil.h"
-#include "util.h"
+#include "base/cwd.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 #ifndef TIOCGPTPEER
 #define TIOCGPTPEER _IO('T', 0x41)

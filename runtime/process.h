@@ -7,8 +7,8 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 int process_set_rlimits(const struct cella_process *p, struct cella_error *err);
 

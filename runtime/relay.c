@@ -9,9 +9,9 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "fileutil.h"
+#include "base/fileutil.h"
 #include "terminal.h"
-#include "util.h"
+#include "base/util.h"
 
 int relay_exit_code(int status)
 {

@@ -16,12 +16,12 @@
 #include "cgroup/cgroup.h"
 #include "checkpoint_internal.h"
 #include "container.h"
-#include "criu.h"
-#include "fileutil.h"
-#include "spec.h"
+#include "criu/criu.h"
+#include "base/fileutil.h"
+#include "oci/spec.h"
 #include "state.h"
 #include "terminal.h"
-#include "util.h"
+#include "base/util.h"
 
 /* ------------------------------------------------------------ restore */
 

@@ -1,8 +1,8 @@
 #ifndef CELLA_ROOTLESS_H
 #define CELLA_ROOTLESS_H
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 /* The first linux.resources setting that needs a cgroup
  * ("linux.resources.memory.limit", ...), or NULL when none is set. */

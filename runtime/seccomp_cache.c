@@ -20,9 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileutil.h"
-#include "log.h"
-#include "util.h"
+#include "base/fileutil.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* ---- SHA-256 (FIPS 180-4), small and self-contained ------------------ */
 

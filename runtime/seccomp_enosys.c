@@ -37,8 +37,8 @@
 #include <seccomp.h>
 #include <string.h>
 
-#include "log.h"
-#include "util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
 

@@ -14,7 +14,7 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int security_seccomp_send_listener(const char *listener_path, int listener_fd,
                                    const char *process_state_json, struct cella_error *err)

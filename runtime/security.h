@@ -6,8 +6,8 @@
 
 #include <stdbool.h>
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 /* Step 1, while still root in the container: drop everything outside the
  * bounding set and ask the kernel to keep permitted caps across setuid. */

@@ -25,9 +25,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "log.h"
-#include "util.h"
-#include "trace.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "base/trace.h"
 
 #define CAP_BIT(c) (UINT64_C(1) << (c))
 

@@ -8,8 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 struct cella_seccomp_filter {
         struct sock_filter *insns;      /* the BPF program libseccomp generated */

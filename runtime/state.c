@@ -11,8 +11,8 @@
 #include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
-#include "fileutil.h"
-#include "util.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 const char *cella_status_name(enum cella_status s)
 {

@@ -15,8 +15,8 @@
 #include <sys/types.h>
 
 #include "cgroup/cgroup.h"
-#include "error.h"
-#include "spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 enum cella_status {
         CELLA_STATUS_CREATING,

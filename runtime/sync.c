@@ -5,7 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int sync_send(int fd, enum sync_type type, int passfd, const struct cella_error *e)
 {

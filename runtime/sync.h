@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 enum sync_type {
         SYNC_GO = 1,            /* runtime -> init: maps written, cgroup joined */

@@ -6,7 +6,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 int terminal_send_to_socket(const char *socket_path, int master, struct cella_error *err)
 {

@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <termios.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* Connect to the unix socket and send the pty master with SCM_RIGHTS. */
 int terminal_send_to_socket(const char *socket_path, int master, struct cella_error *err);

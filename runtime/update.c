@@ -5,14 +5,14 @@
 #include <string.h>
 
 #include "cgroup/cgroup.h"
-#include "arena.h"
-#include "fileutil.h"
-#include "json.h"
-#include "log.h"
-#include "spec.h"
+#include "base/arena.h"
+#include "base/fileutil.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "oci/spec.h"
 #include "state.h"
 #include "update.h"
-#include "util.h"
+#include "base/util.h"
 
 int parse_mem_size(const char *s, int64_t *out)
 {

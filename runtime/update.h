@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* Validate (cgroup_check_resources), apply (cgroup_apply), then save.
  * A stopped container is refused: "container ID is stopped: nothing to update". */

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fileutil.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 void cpio_init(struct cpio *c, int fd)
 {

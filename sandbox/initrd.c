@@ -13,8 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fileutil.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 static int elf_interpreter(const char *path, char *out, size_t size)
 {

@@ -6,8 +6,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-#include "runtime/error.h"
-#include "runtime/spec.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 /* Names of the virtio-serial ports (the guest finds them in
  * /sys/class/virtio-ports/ * /name) and of the 9p share. */

@@ -13,7 +13,7 @@
 #include <stdbool.h>
 
 #include "runtime/container.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 /* --sandbox vm, or io.cella.sandbox=vm in o->spec (the runtime parses
  * config.json before asking) */

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/fileutil.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define DEFAULT_DATA_DIR "/var/lib/cella/vm"
 

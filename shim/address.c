@@ -12,7 +12,7 @@
 #include <unistd.h>
 #include <yajl/yajl_tree.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "sha256.h"
 
 /* config.json is read whole; anything larger is not a bundle's */

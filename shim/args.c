@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "shim.h"
 
 struct flag {

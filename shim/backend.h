@@ -24,7 +24,7 @@
 #define CELLA_SHIM_BACKEND_H
 
 #include "proto.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 struct ttrpc_call;
 struct shim_publisher;

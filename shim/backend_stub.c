@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 static int unimplemented(const char *method, struct cella_error *err)
 {

@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "backend.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 /* The bundle's shim socket, removed if no server answers on it. */
 static void remove_stale_socket(const char *bundle)

@@ -7,7 +7,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define LOOP_BATCH 32
 

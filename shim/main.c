@@ -3,8 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "shim.h"
 
 #ifndef CELLA_VERSION

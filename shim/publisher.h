@@ -16,7 +16,7 @@
 
 #include "loop.h"
 #include "proto.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define SHIM_TOPIC_TASK_CREATE "/tasks/create"
 #define SHIM_TOPIC_TASK_START "/tasks/start"

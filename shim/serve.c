@@ -23,8 +23,8 @@
 
 #include "backend.h"
 #include "publisher.h"
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 #include "task_service.h"
 #include "ttrpc.h"
 

@@ -12,7 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define SHIM_NAME "containerd-shim-cella-v2"
 /* containerd's defaults.DefaultStateDir + "/s": where every v2 shim's

@@ -23,7 +23,7 @@
 #include <unistd.h>
 
 #include "proto.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define OPTIONS_MAX (1u << 20)
 

@@ -11,8 +11,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 typedef int (*invoke_fn)(struct shim_backend *b, struct ttrpc_call *call, const ProtobufCMessage *in,
                          ProtobufCMessage *out, struct cella_error *err);

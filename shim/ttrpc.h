@@ -25,7 +25,7 @@
 #include <stdint.h>
 
 #include "loop.h"
-#include "runtime/error.h"
+#include "base/error.h"
 
 #define TTRPC_HEADER_LEN 10
 #define TTRPC_MESSAGE_MAX (4u << 20)

@@ -17,8 +17,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/log.h"
-#include "runtime/util.h"
+#include "base/log.h"
+#include "base/util.h"
 
 #define TTRPC_MAX_SERVICES 8
 /* stop reading a peer whose unread answers pass this (it reads nothing) */

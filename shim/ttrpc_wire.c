@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/util.h"
+#include "base/util.h"
 #include "ttrpc.pb-c.h"
 
 /* Buffers larger than this are given back once empty, so one 4 MiB

@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/fuzz/shm_dir.h"
 #include "tests/fuzz/tar_fixup.h"
 

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "runtime/error.h"
+#include "base/error.h"
 #include "runtime/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include "runtime/log.h"
+#include "base/log.h"
 #include "shim/backend.h"
 #include "shim/task_service.h"
 #include "shim/ttrpc.h"

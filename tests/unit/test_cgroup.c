@@ -14,7 +14,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 /* ---- bookkeeping: nothing may outlive the test ---- */

@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "runtime/checkpoint_internal.h"
-#include "runtime/criu.h"
-#include "runtime/util.h"
+#include "criu/criu.h"
+#include "base/util.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/cella-unit-criu.XXXXXX";

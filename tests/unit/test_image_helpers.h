@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "image/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 static inline char *tmpdir_new(void)
 {

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "runtime/arena.h"
-#include "runtime/json.h"
-#include "runtime/util.h"
+#include "base/arena.h"
+#include "base/json.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static void test_tree_shapes(void)

@@ -4,7 +4,7 @@
 
 #include "runtime/monitor.h"
 #include "runtime/update.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "unit.h"
 
 static void test_mem_sizes(void)

@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "netns/netns.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static const char *port_error(const char *spec)

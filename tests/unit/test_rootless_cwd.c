@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "runtime/cwd.h"
+#include "base/cwd.h"
 #include "runtime/rootless.h"
 #include "unit.h"
 

@@ -6,8 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "runtime/spec.h"
-#include "runtime/util.h"
+#include "oci/spec.h"
+#include "base/util.h"
 #include "sandbox/internal.h"
 #include "tests/unit/unit.h"
 

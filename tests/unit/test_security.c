@@ -26,7 +26,7 @@
 
 #include "runtime/security.h"
 #include "runtime/security_internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 #define BIT(c) (UINT64_C(1) << (c))

@@ -11,9 +11,9 @@
 #include <unistd.h>
 
 #include "runtime/security.h"
-#include "runtime/spec.h"
-#include "runtime/spec_internal.h"
-#include "runtime/util.h"
+#include "oci/spec.h"
+#include "oci/spec_internal.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static char *q(const char *s)

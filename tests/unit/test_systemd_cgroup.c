@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "cgroup/systemd.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "unit.h"
 
 static void names_ok(const char *path, const char *id, const char *slice, const char *unit, const char *cg)

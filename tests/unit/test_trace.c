@@ -5,7 +5,7 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "runtime/trace.h"
+#include "base/trace.h"
 #include "tests/unit/unit.h"
 
 static int evaluated;

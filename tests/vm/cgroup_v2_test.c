@@ -13,7 +13,7 @@
 
 #include "cgroup/cgroup.h"
 #include "cgroup/internal.h"
-#include "runtime/util.h"
+#include "base/util.h"
 #include "tests/unit/unit.h"
 
 static struct cella_cgroup *current;

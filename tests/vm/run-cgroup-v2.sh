@@ -28,7 +28,7 @@ vm_kernel
 mkdir -p "$out"
 cflags=(-std=gnu11 -D_GNU_SOURCE -O2 -g0 -static -I"$top" -Wall -Wextra -Werror -Wno-unused-parameter
 	-Wno-format-truncation)
-lib=("$top"/cgroup/*.c "$top/runtime/error.c" "$top/runtime/util.c" "$top/runtime/log.c" "$top/runtime/trace.c" "$top/runtime/capnames.c" "$top/runtime/fileutil.c")
+lib=("$top"/cgroup/*.c "$top/base/error.c" "$top/base/util.c" "$top/base/log.c" "$top/base/trace.c" "$top/oci/capnames.c" "$top/base/fileutil.c")
 ${CC:-cc} "${cflags[@]}" -o "$out/cgroup_v2_test" "$here/cgroup_v2_test.c" "${lib[@]}" ||
 	{ echo "Bail out! cannot build cgroup_v2_test statically"; exit 1; }
 ${CC:-cc} "${cflags[@]}" -o "$out/test_cgroup" "$top/tests/unit/test_cgroup.c" "${lib[@]}" ||

@@ -1,5 +1,5 @@
 /* cella sandbox, host side: `run --sandbox vm`. */
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 #include <elf.h>
 #include <errno.h>
@@ -21,12 +21,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "sandbox/internal.h"
 #include "runtime/exec.h"
-#include "runtime/fileutil.h"
-#include "runtime/log.h"
+#include "base/fileutil.h"
+#include "base/log.h"
 #include "runtime/state.h"
-#include "runtime/util.h"
+#include "base/util.h"
 
 #define BOOT_TIMEOUT_S_DEFAULT 60
 

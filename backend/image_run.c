@@ -7,11 +7,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "fileutil.h"
+#include "base/fileutil.h"
 #include "image/image.h"
 #include "netns/netns.h"
-#include "state.h"
-#include "util.h"
+#include "runtime/state.h"
+#include "base/util.h"
 
 /* What `docker run` grants: an image run should behave as users of
  * docker and podman expect (ping needs CAP_NET_RAW). */

@@ -4,10 +4,10 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "json.h"
-#include "security.h"
+#include "base/json.h"
+#include "runtime/security.h"
 #include "spec.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const default_args[] = { "sh", NULL };
 static const char *const default_env[] = {

@@ -2,7 +2,7 @@
 #include <inttypes.h>
 
 #include "spec_internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #define OPT(call, field)                                                                   \
         do {                                                                               \

@@ -7,9 +7,9 @@
 #include <stddef.h>
 #include <sys/stat.h>
 
-#include "fileutil.h"
+#include "base/fileutil.h"
 #include "spec_internal.h"
-#include "util.h"
+#include "base/util.h"
 
 #ifndef CLONE_NEWTIME
 #define CLONE_NEWTIME 0x00000080

@@ -3,7 +3,7 @@
 #include <sys/resource.h>
 
 #include "spec_internal.h"
-#include "util.h"
+#include "base/util.h"
 
 static const struct {
         const char *name;

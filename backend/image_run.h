@@ -8,9 +8,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "container.h"
-#include "error.h"
-#include "spec.h"
+#include "runtime/container.h"
+#include "base/error.h"
+#include "oci/spec.h"
 
 struct cella_image_run {
         const char *image_root;                 /* the store */

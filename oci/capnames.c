@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "spec.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const cap_names[] = {
         "CAP_CHOWN",            "CAP_DAC_OVERRIDE",     "CAP_DAC_READ_SEARCH",

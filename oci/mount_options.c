@@ -5,7 +5,7 @@
 #include <sys/mount.h>
 
 #include "spec_internal.h"
-#include "util.h"
+#include "base/util.h"
 
 enum opt_kind { OPT_FLAG, OPT_PROPAGATION, OPT_REC_ATTR, OPT_RUNTIME };
 

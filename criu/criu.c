@@ -8,7 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "util.h"
+#include "base/util.h"
 
 /* Run criu with stdout captured into buf (for --version). */
 static int capture(const char *criu, char *const argv[], char *buf, size_t size)

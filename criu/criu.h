@@ -7,7 +7,7 @@
 #include <sys/types.h>
 
 #include "cgroup/cgroup.h"
-#include "error.h"
+#include "base/error.h"
 
 #define CELLA_CRIU_MIN_VERSION 40000    /* 3.17 cannot parse the vDSO of kernels >= 6.18 */
 #define CELLA_CRIU_DEFAULT_PATH "/opt/cella-criu/criu"

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "error.h"
+#include "base/error.h"
 
 /* Optional scalars: .set says whether the key was present. */
 typedef struct { bool set; int64_t value; } cella_opt_i64;

@@ -1,7 +1,7 @@
 /* linux.seccomp: checked here so a bad profile fails at parse time, not in
  * the container's init; compiled by runtime/security. */
 #include "spec_internal.h"
-#include "util.h"
+#include "base/util.h"
 
 static const struct {
         const char *name;

@@ -5,7 +5,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "spec.h"
-#include "util.h"
+#include "base/util.h"
 
 #define S(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 

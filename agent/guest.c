@@ -5,7 +5,7 @@
  * container with the normal runtime code. The container's stdio are the
  * virtio-serial ports themselves, so bytes are passed through untouched;
  * the ctl port carries "booted", "exit N" and "kill SIG". */
-#include "sandbox.h"
+#include "sandbox/sandbox.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -25,10 +25,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "sandbox/internal.h"
 #include "runtime/exec.h"
-#include "runtime/fileutil.h"
-#include "runtime/util.h"
+#include "base/fileutil.h"
+#include "base/util.h"
 
 #define STATE_ROOT "/run/cella-guest"
 #define WORK       "/run/sandbox"

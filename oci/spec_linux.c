@@ -4,7 +4,7 @@
 #include <sys/personality.h>
 
 #include "spec_internal.h"
-#include "util.h"
+#include "base/util.h"
 
 static const char *const ns_names[CELLA_NS__COUNT] = {
         [CELLA_NS_PID] = "pid",       [CELLA_NS_NET] = "network", [CELLA_NS_IPC] = "ipc",

@@ -2,7 +2,7 @@
 #ifndef CELLA_SPEC_INTERNAL_H
 #define CELLA_SPEC_INTERNAL_H
 
-#include "json.h"
+#include "base/json.h"
 #include "spec.h"
 
 /* Return from the calling parser when call failed. */

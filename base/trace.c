@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "fileutil.h"
-#include "spec.h"
+#include "oci/spec.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME

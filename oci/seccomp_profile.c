@@ -26,7 +26,7 @@
  * on its own, so the profile also works on aarch64 (its own syscall names
  * are in the list). Names libseccomp does not know are skipped at compile
  * time and stay denied. */
-#include "security.h"
+#include "runtime/security.h"
 
 static const char default_profile[] =
 "{\n"
