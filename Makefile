@@ -24,9 +24,9 @@ REL_LIBS := $(STATIC_ARCHIVES) $(filter-out -lseccomp -lcap -lyajl,$(PKG_LIBS))
 else
 REL_LIBS := $(PKG_LIBS)
 endif
-# image/ dlopen()s libarchive and libcrypto on first use (image/dl.h): only
-# the unit tests, which build archives themselves, link them.
-TEST_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null || echo -larchive) -lcrypto
+# image/ dlopen()s libarchive on first use (image/dl.h), base/sha256.c
+# libcrypto: only the unit tests, which build archives themselves, link one.
+TEST_LIBS := $(shell pkg-config --libs libarchive 2>/dev/null || echo -larchive)
 
 WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
 BASE_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(PKG_CFLAGS) \

@@ -1,69 +1,10 @@
-/* image/: SHA-256 (libcrypto) and the blob writer that refuses to keep
+/* image/: digests (base/sha256.h) and the blob writer that refuses to keep
  * anything whose digest is not the one expected. */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "image/internal.h"
-#include "runtime/security_internal.h"
 #include "base/util.h"
-
-int image_sha256_init(struct image_sha256 *h)
-{
-        struct cella_error err;
-        h->ctx = NULL;
-        if (image_dl_load(&err) < 0)
-                return cella_error_code(&err);
-        h->ctx = EVP_MD_CTX_new();
-        if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
-                EVP_MD_CTX_free(h->ctx);
-                h->ctx = NULL;
-                return -ENOMEM;
-        }
-        return 0;
-}
-
-void image_sha256_update(struct image_sha256 *h, const void *p, size_t n)
-{
-        EVP_DigestUpdate(h->ctx, p, n);
-}
-
-static void to_hex(const unsigned char *md, unsigned n, char *hex)
-{
-        static const char digits[] = "0123456789abcdef";
-        for (unsigned i = 0; i < n; i++) {
-                hex[2 * i] = digits[md[i] >> 4];
-                hex[2 * i + 1] = digits[md[i] & 15];
-        }
-        hex[2 * n] = '\0';
-}
-
-void image_sha256_final(struct image_sha256 *h, char *hex)
-{
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned n = 0;
-        EVP_DigestFinal_ex(h->ctx, md, &n);
-        to_hex(md, n, hex);
-        image_sha256_free(h);
-}
-
-void image_sha256_free(struct image_sha256 *h)
-{
-        EVP_MD_CTX_free(h->ctx);
-        h->ctx = NULL;
-}
-
-void image_sha256_hex(const void *p, size_t n, char *hex)
-{
-        struct cella_error err;
-        if (image_dl_load(&err) < 0) {
-                cella_sha256_hex(p, n, hex);   /* the runtime's own, slower: never wrong */
-                return;
-        }
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned len = 0;
-        EVP_Digest(p, n, md, &len, EVP_sha256(), NULL);
-        to_hex(md, len, hex);
-}
 
 bool image_hex_valid(const char *hex)
 {
@@ -101,17 +42,14 @@ int image_blob_writer_begin(struct image_store *store, const char *expect_digest
         w->fd = openat(store->root_fd, w->tmp_name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (w->fd < 0)
                 return cella_error_sys(err, "create %s/%s", store->root, w->tmp_name);
-        if (image_sha256_init(&w->hash) < 0) {
-                image_blob_writer_abort(w);
-                return cella_error_set(err, ENOMEM, "sha256 init");
-        }
+        cella_sha256_init(&w->hash, true);
         return 0;
 }
 
 int image_blob_writer_write(struct image_blob_writer *w, const void *p, size_t n,
                             struct cella_error *err)
 {
-        image_sha256_update(&w->hash, p, n);
+        cella_sha256_update(&w->hash, p, n);
         w->size += n;
         const char *c = p;
         while (n > 0) {
@@ -134,13 +72,13 @@ void image_blob_writer_abort(struct image_blob_writer *w)
                 w->fd = -1;
                 unlinkat(w->store->root_fd, w->tmp_name, 0);
         }
-        image_sha256_free(&w->hash);
+        cella_sha256_release(&w->hash);
 }
 
 int image_blob_writer_commit(struct image_blob_writer *w, char *hex_out, struct cella_error *err)
 {
         char hex[IMAGE_HEX_LEN + 1];
-        image_sha256_final(&w->hash, hex);
+        cella_sha256_final_hex(&w->hash, hex);
         if (w->expect_hex[0] && !streq(hex, w->expect_hex)) {
                 image_blob_writer_abort(w);
                 return cella_error_msg(err, EBADMSG, "blob sha256:%s: digest mismatch (content is sha256:%s)",

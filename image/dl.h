@@ -1,8 +1,8 @@
-/* image/: libarchive and libcrypto are loaded with dlopen() the first time
- * image code needs them (unpacking a layer, hashing a blob), so a plain
- * `cella run` never maps them: together they pull in twenty libraries
- * (ICU, libxml2, compressors...) whose loading would dominate container
- * start-up and peak RSS. Every image file includes this header after the
+/* image/: libarchive is loaded with dlopen() the first time image code
+ * needs it (unpacking a layer), so a plain `cella run` never maps it: it
+ * pulls in a dozen libraries (ICU, libxml2, compressors...) whose loading
+ * would dominate container start-up and peak RSS. (libcrypto, for bulk
+ * SHA-256, is base/sha256.c's business, loaded the same way.) Every image file includes this header after the
  * library headers; the macros below turn calls into calls through the
  * pointers image_dl_load() fills. */
 #ifndef CELLA_IMAGE_DL_H
@@ -10,7 +10,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-#include <openssl/evp.h>
 
 #include "base/error.h"
 
@@ -45,18 +44,11 @@ struct image_dl {
         __typeof__(archive_entry_atime_nsec) *archive_entry_atime_nsec;
         __typeof__(archive_entry_atime_is_set) *archive_entry_atime_is_set;
         __typeof__(archive_entry_atime) *archive_entry_atime;
-        __typeof__(EVP_Digest) *EVP_Digest;
-        __typeof__(EVP_DigestFinal_ex) *EVP_DigestFinal_ex;
-        __typeof__(EVP_DigestInit_ex) *EVP_DigestInit_ex;
-        __typeof__(EVP_DigestUpdate) *EVP_DigestUpdate;
-        __typeof__(EVP_MD_CTX_free) *EVP_MD_CTX_free;
-        __typeof__(EVP_MD_CTX_new) *EVP_MD_CTX_new;
-        __typeof__(EVP_sha256) *EVP_sha256;
 };
 
 extern struct image_dl image_dl_;
 
-/* Load both libraries once (thread-unsafe, as the rest of cella). Errors
+/* Load the library once (thread-unsafe, as the rest of cella). Errors
  * name the library and the package that ships it. */
 int image_dl_load(struct cella_error *err);
 
@@ -91,13 +83,6 @@ int image_dl_load(struct cella_error *err);
 #define archive_entry_atime_nsec (image_dl_.archive_entry_atime_nsec)
 #define archive_entry_atime_is_set (image_dl_.archive_entry_atime_is_set)
 #define archive_entry_atime (image_dl_.archive_entry_atime)
-#define EVP_Digest (image_dl_.EVP_Digest)
-#define EVP_DigestFinal_ex (image_dl_.EVP_DigestFinal_ex)
-#define EVP_DigestInit_ex (image_dl_.EVP_DigestInit_ex)
-#define EVP_DigestUpdate (image_dl_.EVP_DigestUpdate)
-#define EVP_MD_CTX_free (image_dl_.EVP_MD_CTX_free)
-#define EVP_MD_CTX_new (image_dl_.EVP_MD_CTX_new)
-#define EVP_sha256 (image_dl_.EVP_sha256)
 
 #endif /* CELLA_IMAGE_DL_NO_MACROS */
 

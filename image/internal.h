@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "image/image.h"
+#include "base/sha256.h"
 #include "base/error.h"
 
 struct image_store {
@@ -78,15 +79,6 @@ bool image_is_opaque_fd(int dirfd);
 
 #define IMAGE_HEX_LEN 64
 
-struct image_sha256 {
-        EVP_MD_CTX *ctx;
-};
-int image_sha256_init(struct image_sha256 *h);
-void image_sha256_update(struct image_sha256 *h, const void *p, size_t n);
-/* hex: IMAGE_HEX_LEN + 1 bytes. Releases the context. */
-void image_sha256_final(struct image_sha256 *h, char *hex);
-void image_sha256_free(struct image_sha256 *h);
-void image_sha256_hex(const void *p, size_t n, char *hex);
 /* "sha256:<64 lowercase hex>" -> pointer to the hex, else NULL. */
 const char *image_digest_hex(const char *digest);
 bool image_hex_valid(const char *hex);
@@ -97,7 +89,7 @@ struct image_blob_writer {
         struct image_store *store;
         int fd;
         char tmp_name[64];
-        struct image_sha256 hash;
+        struct cella_sha256 hash;
         uint64_t size;
         char expect_hex[IMAGE_HEX_LEN + 1];     /* "" = accept any */
 };

@@ -48,7 +48,7 @@ struct unpacker {
         /* the source pipeline */
         const struct image_unpack_source *src;
         struct archive *outer;
-        struct image_sha256 diff_hash;
+        struct cella_sha256 diff_hash;
         bool hashing;
         char *outer_buf;
         char *inner_buf;
@@ -103,7 +103,7 @@ static ssize_t inner_read(struct archive *a, void *data, const void **buf)
                 return -1;
         }
         if (u->hashing)
-                image_sha256_update(&u->diff_hash, u->inner_buf, (size_t)n);
+                cella_sha256_update(&u->diff_hash, u->inner_buf, (size_t)n);
         *buf = u->inner_buf;
         return n;
 }
@@ -588,7 +588,7 @@ static void unpacker_clear(struct unpacker *u)
         free(u->outer_buf);
         free(u->inner_buf);
         if (u->hashing)
-                image_sha256_free(&u->diff_hash);
+                cella_sha256_release(&u->diff_hash);
         if (u->outer)
                 archive_read_free(u->outer);
 }
@@ -619,10 +619,7 @@ int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd
         u.limits.max_bytes = limits && limits->max_bytes ? limits->max_bytes : IMAGE_DEFAULT_MAX_BYTES;
         u.outer_buf = xmalloc(OUTER_BUF);
         u.inner_buf = xmalloc(INNER_BUF);
-        if (image_sha256_init(&u.diff_hash) < 0) {
-                unpacker_clear(&u);
-                return cella_error_set(err, ENOMEM, "sha256 init");
-        }
+        cella_sha256_init(&u.diff_hash, true);
         u.hashing = true;
 
         int r = 0;
@@ -659,7 +656,7 @@ int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd
                 /* the tar may end before the stream does (padding) */
                 la_ssize_t n;
                 while ((n = archive_read_data(u.outer, u.inner_buf, INNER_BUF)) > 0)
-                        image_sha256_update(&u.diff_hash, u.inner_buf, (size_t)n);
+                        cella_sha256_update(&u.diff_hash, u.inner_buf, (size_t)n);
                 if (n < 0)
                         r = archive_fail(&u, u.outer, "layer");
         }
@@ -676,7 +673,7 @@ int image_unpack_layer_src(const struct image_unpack_source *src, int dest_dirfd
         }
         if (r >= 0) {
                 char hex[IMAGE_HEX_LEN + 1];
-                image_sha256_final(&u.diff_hash, hex);
+                cella_sha256_final_hex(&u.diff_hash, hex);
                 u.hashing = false;
                 if (diff_hex && !streq(hex, diff_hex))
                         r = cella_error_msg(err, EBADMSG, "layer diff_id sha256:%s: mismatch (content is sha256:%s)",

@@ -22,115 +22,8 @@
 
 #include "base/fileutil.h"
 #include "base/log.h"
+#include "base/sha256.h"
 #include "base/util.h"
-
-/* ---- SHA-256 (FIPS 180-4), small and self-contained ------------------ */
-
-struct sha256 {
-        uint32_t h[8];
-        uint64_t len;
-        uint8_t buf[64];
-        size_t fill;
-};
-
-static const uint32_t sha256_k[64] = {
-        0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
-        0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
-        0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
-        0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
-        0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
-        0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
-        0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
-        0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
-};
-
-#define ROR32(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-
-static void sha256_block(struct sha256 *s, const uint8_t *p)
-{
-        uint32_t w[64];
-        for (int i = 0; i < 16; i++)
-                w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-                       (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-        for (int i = 16; i < 64; i++) {
-                uint32_t s0 = ROR32(w[i - 15], 7) ^ ROR32(w[i - 15], 18) ^ (w[i - 15] >> 3);
-                uint32_t s1 = ROR32(w[i - 2], 17) ^ ROR32(w[i - 2], 19) ^ (w[i - 2] >> 10);
-                w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-        }
-        uint32_t a = s->h[0], b = s->h[1], c = s->h[2], d = s->h[3];
-        uint32_t e = s->h[4], f = s->h[5], g = s->h[6], h = s->h[7];
-        for (int i = 0; i < 64; i++) {
-                uint32_t t1 = h + (ROR32(e, 6) ^ ROR32(e, 11) ^ ROR32(e, 25)) + ((e & f) ^ (~e & g)) +
-                              sha256_k[i] + w[i];
-                uint32_t t2 = (ROR32(a, 2) ^ ROR32(a, 13) ^ ROR32(a, 22)) + ((a & b) ^ (a & c) ^ (b & c));
-                h = g;
-                g = f;
-                f = e;
-                e = d + t1;
-                d = c;
-                c = b;
-                b = a;
-                a = t1 + t2;
-        }
-        s->h[0] += a;
-        s->h[1] += b;
-        s->h[2] += c;
-        s->h[3] += d;
-        s->h[4] += e;
-        s->h[5] += f;
-        s->h[6] += g;
-        s->h[7] += h;
-}
-
-static void sha256_init(struct sha256 *s)
-{
-        static const uint32_t iv[8] = { 0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                        0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19 };
-        memcpy(s->h, iv, sizeof iv);
-        s->len = 0;
-        s->fill = 0;
-}
-
-static void sha256_update(struct sha256 *s, const void *data, size_t len)
-{
-        const uint8_t *p = data;
-        s->len += len;
-        while (len) {
-                size_t n = 64 - s->fill < len ? 64 - s->fill : len;
-                memcpy(s->buf + s->fill, p, n);
-                s->fill += n;
-                p += n;
-                len -= n;
-                if (s->fill == 64) {
-                        sha256_block(s, s->buf);
-                        s->fill = 0;
-                }
-        }
-}
-
-static void sha256_final_hex(struct sha256 *s, char out[65])
-{
-        uint64_t bits = s->len * 8;
-        uint8_t pad = 0x80;
-        sha256_update(s, &pad, 1);
-        pad = 0;
-        while (s->fill != 56)
-                sha256_update(s, &pad, 1);
-        uint8_t lenbuf[8];
-        for (int i = 0; i < 8; i++)
-                lenbuf[i] = (uint8_t)(bits >> (56 - 8 * i));
-        sha256_update(s, lenbuf, 8);
-        for (int i = 0; i < 8; i++)
-                snprintf(out + 8 * i, 9, "%08x", s->h[i]);
-}
-
-void cella_sha256_hex(const void *data, size_t len, char out[65])
-{
-        struct sha256 s;
-        sha256_init(&s);
-        sha256_update(&s, data, len);
-        sha256_final_hex(&s, out);
-}
 
 /* ---- the cache ---------------------------------------------------------- */
 
@@ -143,12 +36,12 @@ void seccomp_cache_key(const char *source_json, char key[SECCOMP_CACHE_KEY_LEN])
         int n = snprintf(prefix, sizeof prefix, "cella-seccomp-bpf-v3 libseccomp=%u.%u.%u api=%u arch=%u",
                          v ? v->major : 0, v ? v->minor : 0, v ? v->micro : 0, seccomp_api_get(),
                          seccomp_arch_native());
-        struct sha256 s;
-        sha256_init(&s);
+        struct cella_sha256 s;
+        cella_sha256_init(&s, false);
         /* the NUL separates the prefix from the text unambiguously */
-        sha256_update(&s, prefix, (size_t)n + 1);
-        sha256_update(&s, source_json, strlen(source_json));
-        sha256_final_hex(&s, key);
+        cella_sha256_update(&s, prefix, (size_t)n + 1);
+        cella_sha256_update(&s, source_json, strlen(source_json));
+        cella_sha256_final_hex(&s, key);
 }
 
 int seccomp_cache_read(const char *cache_dir, const char *key, struct sock_filter **insns,

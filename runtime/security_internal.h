@@ -39,7 +39,4 @@ int seccomp_cache_read(const char *cache_dir, const char *key, struct sock_filte
 void seccomp_cache_write(const char *cache_dir, const char *key, const struct sock_filter *insns,
                          size_t n_insns);
 
-/* SHA-256 of a buffer as lowercase hex (65 bytes with NUL). */
-void cella_sha256_hex(const void *data, size_t len, char out[65]);
-
 #endif

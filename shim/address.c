@@ -13,7 +13,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "base/util.h"
-#include "sha256.h"
+#include "base/sha256.h"
 
 /* config.json is read whole; anything larger is not a bundle's */
 #define CONFIG_MAX (16u << 20)
@@ -89,7 +89,7 @@ char *shim_socket_address(const char *containerd_address, const char *ns, const 
 {
         _cleanup_free_ char *key = shim_path_join(containerd_address, ns, group);
         char hex[65];
-        shim_sha256_hex(key, strlen(key), hex);
+        cella_sha256_hex(key, strlen(key), hex);
         return xasprintf("unix://%s/%s", SHIM_SOCKET_DIR, hex);
 }
 

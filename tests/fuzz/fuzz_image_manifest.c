@@ -87,7 +87,7 @@ static void put(int dirfd, const char *name, const void *p, size_t n)
 static void put_blob(int src_fd, const void *p, size_t n, char digest[80])
 {
         char hex[IMAGE_HEX_LEN + 1];
-        image_sha256_hex(p, n, hex);
+        cella_sha256_hex(p, n, hex);
         char path[128];
         snprintf(path, sizeof path, "blobs/sha256/%s", hex);
         put(src_fd, path, p, n);

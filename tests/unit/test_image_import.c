@@ -12,7 +12,7 @@ __attribute__((weak)) char *cella_spec_default_json(const struct cella_spec_defa
 
 static void write_blob(int layout, const void *p, size_t n, char *hex)
 {
-        image_sha256_hex(p, n, hex);
+        cella_sha256_hex(p, n, hex);
         char path[128];
         snprintf(path, sizeof path, "blobs/sha256/%s", hex);
         int fd = openat(layout, path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
@@ -39,7 +39,7 @@ static int make_layout(const char *dir, const char *ref)
         image_read_all_fd(tfd, &tar, &tar_len, NULL, "tar");
         close(tfd);
         char diff[IMAGE_HEX_LEN + 1], layer[IMAGE_HEX_LEN + 1], cfg[IMAGE_HEX_LEN + 1], man[IMAGE_HEX_LEN + 1];
-        image_sha256_hex(tar, tar_len, diff);
+        cella_sha256_hex(tar, tar_len, diff);
         write_blob(fd, tar, tar_len, layer); /* uncompressed: blob digest == diff_id */
 
         _cleanup_free_ char *config = xasprintf(

@@ -30,7 +30,7 @@ static bool dir_has_entries(struct image_store *s, const char *sub)
 static void test_sha256(void)
 {
         char hex[IMAGE_HEX_LEN + 1];
-        image_sha256_hex("hello", 5, hex);
+        cella_sha256_hex("hello", 5, hex);
         CHECK_STREQ(hex, HELLO_SHA);
         CHECK(image_digest_hex("sha256:" HELLO_SHA) != NULL);
         CHECK(image_digest_hex("sha512:" HELLO_SHA) == NULL);

@@ -17,7 +17,7 @@
 #include "base/util.h"
 #include "shim/backend.h"
 #include "shim/publisher.h"
-#include "shim/sha256.h"
+#include "base/sha256.h"
 #include "shim/shim.h"
 #include "shim/task_service.h"
 #include "shim/ttrpc.h"
@@ -734,12 +734,12 @@ static void test_publisher_without_containerd(void)
 static void test_sha256_and_socket_address(void)
 {
         char hex[65];
-        shim_sha256_hex("", 0, hex);
+        cella_sha256_hex("", 0, hex);
         CHECK_STREQ(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-        shim_sha256_hex("abc", 3, hex);
+        cella_sha256_hex("abc", 3, hex);
         CHECK_STREQ(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
         const char *l56 = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-        shim_sha256_hex(l56, strlen(l56), hex);
+        cella_sha256_hex(l56, strlen(l56), hex);
         CHECK_STREQ(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
 
         _cleanup_free_ char *a = shim_path_join("/run/containerd/containerd.sock", "k8s.io", "pod");
@@ -756,7 +756,7 @@ static void test_sha256_and_socket_address(void)
         CHECK_STREQ(f, ".");
 
         _cleanup_free_ char *s = shim_socket_address("/run/containerd/containerd.sock", "default", "c1");
-        shim_sha256_hex("/run/containerd/containerd.sock/default/c1", 42, hex);
+        cella_sha256_hex("/run/containerd/containerd.sock/default/c1", 42, hex);
         _cleanup_free_ char *want = xasprintf("unix:///run/containerd/s/%s", hex);
         CHECK_STREQ(s, want);
         CHECK_STREQ(shim_address_path(s), s + strlen("unix://"));
