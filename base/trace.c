@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include "fileutil.h"
-#include "oci/spec.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -113,23 +112,6 @@ const char *trace_mount_flags(unsigned long f)
                 if (f & fl[i].flag)
                         used += (size_t)snprintf(names_buf + used, sizeof names_buf - used, "%s%s",
                                                  used ? "," : "", fl[i].name);
-        return used ? names_buf : "none";
-}
-
-const char *trace_caps(uint64_t mask)
-{
-        size_t used = 0;
-        names_buf[0] = '\0';
-        for (int c = 0; c < 64 && used < sizeof names_buf; c++) {
-                if (!(mask & (UINT64_C(1) << c)))
-                        continue;
-                const char *name = cella_capability_name(c);
-                int n = name ? snprintf(names_buf + used, sizeof names_buf - used, "%s%s", used ? " " : "", name)
-                             : snprintf(names_buf + used, sizeof names_buf - used, "%scap%d", used ? " " : "", c);
-                if (n < 0)
-                        break;
-                used += (size_t)n;
-        }
         return used ? names_buf : "none";
 }
 

@@ -30,7 +30,6 @@ void cella_trace_write(const char *kind, const char *fmt, ...) __attribute__((fo
  * runtime and its init are single-threaded): use one per trace_step. */
 const char *trace_ns_names(unsigned long clone_flags);  /* "mnt uts ipc pid net" */
 const char *trace_mount_flags(unsigned long ms_flags);  /* "bind,rec,nosuid" or "none" */
-const char *trace_caps(uint64_t mask);                  /* "CAP_CHOWN CAP_KILL" or "none" */
 const char *trace_oneline(const char *s);               /* newlines as " | ", for maps */
 /* "10.88.0.2" from a struct in_addr; two rotating buffers, so two may share a call */
 const char *trace_ip4(const void *in_addr);

@@ -1,6 +1,8 @@
 /* Capability names, as the runtime-spec writes them (CAP_CHOWN ...).
  * Our own table, so the parser does not depend on the libcap version or on
  * what the running kernel knows; the index is the capability number. */
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -97,4 +99,23 @@ const char *cella_capability_name(int cap)
 int cella_capability_last(void)
 {
         return (int)ARRAY_SIZE(cap_names) - 1;
+}
+
+const char *cella_capability_list(uint64_t mask)
+{
+        /* single-threaded, as the trace lines that use it */
+        static char buf[1024];
+        size_t used = 0;
+        buf[0] = '\0';
+        for (int c = 0; c < 64 && used < sizeof buf; c++) {
+                if (!(mask & (UINT64_C(1) << c)))
+                        continue;
+                const char *name = cella_capability_name(c);
+                int n = name ? snprintf(buf + used, sizeof buf - used, "%s%s", used ? " " : "", name)
+                             : snprintf(buf + used, sizeof buf - used, "%scap%d", used ? " " : "", c);
+                if (n < 0)
+                        break;
+                used += (size_t)n;
+        }
+        return used ? buf : "none";
 }

@@ -26,7 +26,7 @@
  * on its own, so the profile also works on aarch64 (its own syscall names
  * are in the list). Names libseccomp does not know are skipped at compile
  * time and stay denied. */
-#include "runtime/security.h"
+#include "oci/spec.h"
 
 static const char default_profile[] =
 "{\n"
@@ -157,7 +157,7 @@ static const char default_profile[] =
 "  ]\n"
 "}\n";
 
-const char *security_default_seccomp_json(void)
+const char *cella_default_seccomp_json(void)
 {
         return default_profile;
 }

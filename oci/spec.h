@@ -412,7 +412,7 @@ struct cella_spec_defaults {
 
 /* The default config as pretty JSON text (malloc'd). d == NULL gives the
  * plain `cella spec` config (as runc's, plus the default seccomp profile of
- * security_default_seccomp_json()). d->rootless gives `cella spec --rootless`. */
+ * cella_default_seccomp_json()). d->rootless gives `cella spec --rootless`. */
 char *cella_spec_default_json(const struct cella_spec_defaults *d);
 
 /* Lookups shared with the rest of the runtime. */
@@ -422,5 +422,13 @@ const char *cella_hook_kind_name(enum cella_hook_kind k);   /* "prestart", "crea
 int cella_capability_from_name(const char *name);          /* "CAP_CHOWN" -> 0; -1 unknown */
 const char *cella_capability_name(int cap);                /* 0 -> "CAP_CHOWN"; NULL unknown */
 int cella_capability_last(void);                            /* highest CAP_* this build knows */
+/* "CAP_CHOWN CAP_KILL" (or "none") for a mask of CAP_* bits: for trace
+ * lines; a static buffer, one use per statement. */
+const char *cella_capability_list(uint64_t mask);
+
+/* The default seccomp profile of `cella spec` (as strict as Docker's
+ * default), as the JSON text of a linux.seccomp object, or NULL when this
+ * build has none. Static storage. (oci/seccomp_profile.c) */
+const char *cella_default_seccomp_json(void);
 
 #endif

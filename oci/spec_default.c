@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "runtime/security.h"
 #include "spec.h"
 #include "base/util.h"
 
@@ -257,7 +256,7 @@ static void put_namespaces(yajl_gen g, const struct cella_spec_defaults *d)
 
 static void put_seccomp(yajl_gen g, const struct cella_spec_defaults *d)
 {
-        const char *text = d->no_seccomp ? NULL : security_default_seccomp_json();
+        const char *text = d->no_seccomp ? NULL : cella_default_seccomp_json();
         if (!text)
                 return;
         struct arena a;

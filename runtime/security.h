@@ -68,9 +68,4 @@ char *security_seccomp_process_state(int pid, const char *metadata, const char *
 int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd,
                               const char *state_json, struct cella_error *err);
 
-/* The default seccomp profile of `cella spec` (as strict as Docker's
- * default), as the JSON text of a linux.seccomp object, or NULL when this
- * build has none. Static storage. */
-const char *security_default_seccomp_json(void);
-
 #endif

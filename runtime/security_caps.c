@@ -153,7 +153,7 @@ int security_caps_prepare(const struct cella_capabilities *caps, struct cella_er
         uint64_t want = caps->present ? caps->bounding : 0;
 
         warn_unavailable("bounding", want & ~current);
-        trace_step("capabilities", "bounding set (the most the container can ever get): %s", trace_caps(want & current));
+        trace_step("capabilities", "bounding set (the most the container can ever get): %s", cella_capability_list(want & current));
         for (int c = 0; c <= last; c++) {
                 if ((want & CAP_BIT(c)) || !(current & CAP_BIT(c)))
                         continue;
@@ -208,7 +208,7 @@ int security_caps_apply(const struct cella_capabilities *caps, struct cella_erro
         r = caps_set(&want, err);
         if (r < 0)
                 return r;
-        trace_step("capabilities", "capset: effective and permitted now: %s", trace_caps(want.effective | want.permitted));
+        trace_step("capabilities", "capset: effective and permitted now: %s", cella_capability_list(want.effective | want.permitted));
         if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
                 return cella_error_sys(err, "prctl(PR_SET_KEEPCAPS, 0)");
 

@@ -956,7 +956,7 @@ static double now_us(void)
 
 static void test_default_profile_compiles(void)
 {
-        const char *json = security_default_seccomp_json();
+        const char *json = cella_default_seccomp_json();
         CHECK(json != NULL);
         if (!json)
                 return;
@@ -1003,7 +1003,7 @@ static void test_default_profile_compiles(void)
 static void test_default_profile_denies(void)
 {
         struct cella_seccomp sc;
-        CHECK(seccomp_struct_from_json(security_default_seccomp_json(), &sc) == 0);
+        CHECK(seccomp_struct_from_json(cella_default_seccomp_json(), &sc) == 0);
 
         /* a process under the profile still runs /bin/true */
         CHECK_CHILD_OK(run_filtered(&sc, exec_true));

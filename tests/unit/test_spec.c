@@ -834,8 +834,8 @@ static void test_default_spec(void)
         CHECK_STREQ(lx->masked_paths.v[9], "/proc/scsi");
         CHECK(lx->readonly_paths.n == 5);
         CHECK_STREQ(lx->readonly_paths.v[4], "/proc/sysrq-trigger");
-        /* security_default_seccomp_json() decides whether a profile is in */
-        CHECK(lx->seccomp.present == (security_default_seccomp_json() != NULL));
+        /* cella_default_seccomp_json() decides whether a profile is in */
+        CHECK(lx->seccomp.present == (cella_default_seccomp_json() != NULL));
         cella_spec_free(s);
 }
 

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "base/trace.h"
+#include "oci/spec.h"
 #include "tests/unit/unit.h"
 
 static int evaluated;
@@ -75,8 +76,8 @@ static void test_helpers(void)
         CHECK_STREQ(trace_ns_names(0), "none (it shares or joins existing ones)");
         CHECK_STREQ(trace_mount_flags(MS_RDONLY | MS_NOSUID | MS_BIND), "ro,nosuid,bind");
         CHECK_STREQ(trace_mount_flags(0), "none");
-        CHECK_STREQ(trace_caps(0), "none");
-        CHECK_STREQ(trace_caps((1u << 0) | (1u << 5)), "CAP_CHOWN CAP_KILL");
+        CHECK_STREQ(cella_capability_list(0), "none");
+        CHECK_STREQ(cella_capability_list((1u << 0) | (1u << 5)), "CAP_CHOWN CAP_KILL");
         CHECK_STREQ(trace_oneline("0 1000 1\n1 100000 65536\n"), "0 1000 1 | 1 100000 65536");
         struct { unsigned char b[4]; } a = { { 10, 88, 0, 2 } }, g = { { 10, 88, 0, 1 } };
         const char *x = trace_ip4(&a), *y = trace_ip4(&g);
