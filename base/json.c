@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_write.h"
 #include "util.h"
 
 /* Map keys such as sysctl names contain dots: those are written
@@ -248,55 +249,11 @@ int j_strv(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key,
         return 1;
 }
 
-yajl_gen_status json_gen_value(yajl_gen g, yajl_val v)
-{
-        yajl_gen_status s;
-        switch (v ? v->type : yajl_t_null) {
-        case yajl_t_string:
-                return yajl_gen_string(g, (const unsigned char *)v->u.string,
-                                       strlen(v->u.string));
-        case yajl_t_number:
-                return yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        case yajl_t_true:
-                return yajl_gen_bool(g, 1);
-        case yajl_t_false:
-                return yajl_gen_bool(g, 0);
-        case yajl_t_object:
-                if ((s = yajl_gen_map_open(g)) != yajl_gen_status_ok)
-                        return s;
-                for (size_t i = 0; i < v->u.object.len; i++) {
-                        const char *k = v->u.object.keys[i];
-                        if ((s = yajl_gen_string(g, (const unsigned char *)k, strlen(k))) !=
-                            yajl_gen_status_ok)
-                                return s;
-                        if ((s = json_gen_value(g, v->u.object.values[i])) != yajl_gen_status_ok)
-                                return s;
-                }
-                return yajl_gen_map_close(g);
-        case yajl_t_array:
-                if ((s = yajl_gen_array_open(g)) != yajl_gen_status_ok)
-                        return s;
-                for (size_t i = 0; i < v->u.array.len; i++)
-                        if ((s = json_gen_value(g, v->u.array.values[i])) != yajl_gen_status_ok)
-                                return s;
-                return yajl_gen_array_close(g);
-        default:
-                return yajl_gen_null(g);
-        }
-}
-
 char *json_compact(struct arena *a, yajl_val v)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
-        if (!g)
-                abort();
-        char *out = NULL;
-        if (json_gen_value(g, v) == yajl_gen_status_ok) {
-                const unsigned char *buf;
-                size_t len;
-                yajl_gen_get_buf(g, &buf, &len);
-                out = arena_strndup(a, (const char *)buf, len);
-        }
-        yajl_gen_free(g);
-        return out;
+        _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_COMPACT);
+        if (json_put_value(g, v) != yajl_gen_status_ok)
+                return NULL;
+        _cleanup_free_ char *text = json_writer_finish(&g, NULL);
+        return arena_strdup(a, text);
 }

@@ -81,9 +81,6 @@ int jreq(struct jctx *c, const struct jpath *p, const char *key, int r);
 int j_strv(struct jctx *c, const struct jpath *p, yajl_val obj, const char *key,
            char ***v, size_t *n);
 
-/* Re-emit a tree through a generator (numbers keep their original text). */
-yajl_gen_status json_gen_value(yajl_gen g, yajl_val v);
-
 /* A compact rendering of v, in the arena. */
 char *json_compact(struct arena *a, yajl_val v);
 

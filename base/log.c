@@ -6,6 +6,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "json_write.h"
 #include "util.h"
 
 static int log_fd = 2;
@@ -35,27 +36,6 @@ static const char *level_name(enum cella_log_level l)
 }
 
 /* JSON string escaping of a message into out (truncating). */
-static size_t json_escape(char *out, size_t cap, const char *s)
-{
-        size_t o = 0;
-        for (; *s && o + 7 < cap; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\') {
-                        out[o++] = '\\';
-                        out[o++] = (char)c;
-                } else if (c == '\n') {
-                        out[o++] = '\\';
-                        out[o++] = 'n';
-                } else if (c < 0x20) {
-                        o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-                } else {
-                        out[o++] = (char)c;
-                }
-        }
-        out[o] = '\0';
-        return o;
-}
-
 void cella_log(enum cella_log_level level, const char *fmt, ...)
 {
         if (!cella_log_enabled(level))
@@ -76,7 +56,7 @@ void cella_log(enum cella_log_level level, const char *fmt, ...)
                 clock_gettime(CLOCK_REALTIME, &ts);
                 gmtime_r(&ts.tv_sec, &tm);
                 strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
-                json_escape(esc, sizeof esc, msg);
+                json_quote(esc, sizeof esc, msg);
                 if (log_format == CELLA_LOG_JSON)
                         n = snprintf(line, sizeof line, "{\"level\":\"%s\",\"msg\":\"%s\",\"time\":\"%s.%09ldZ\"}\n",
                                      level_name(level), esc, when, ts.tv_nsec);

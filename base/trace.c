@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fileutil.h"
+#include "json_write.h"
 #include "util.h"
 
 #ifndef CLONE_NEWTIME
@@ -26,24 +27,6 @@ void cella_trace_setup(int fd, bool json)
         cella_trace_on = fd >= 0;
 }
 
-static size_t json_escape(char *out, size_t cap, const char *s)
-{
-        size_t o = 0;
-        for (; *s && o + 7 < cap; s++) {
-                unsigned char c = (unsigned char)*s;
-                if (c == '"' || c == '\\') {
-                        out[o++] = '\\';
-                        out[o++] = (char)c;
-                } else if (c < 0x20) {
-                        o += (size_t)snprintf(out + o, cap - o, "\\u%04x", c);
-                } else {
-                        out[o++] = (char)c;
-                }
-        }
-        out[o] = '\0';
-        return o;
-}
-
 void cella_trace_write(const char *kind, const char *fmt, ...)
 {
         char msg[1536];
@@ -57,7 +40,7 @@ void cella_trace_write(const char *kind, const char *fmt, ...)
         int n;
         if (trace_json) {
                 char esc[3500];
-                json_escape(esc, sizeof esc, msg);
+                json_quote(esc, sizeof esc, msg);
                 n = snprintf(line, sizeof line, "{\"step\":\"%s\",\"msg\":\"%s\",\"pid\":%d}\n", kind, esc,
                              (int)getpid());
         } else {

@@ -9,6 +9,7 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "image/image.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 #define IMAGE_COMMANDS                                                                      \
@@ -154,78 +155,44 @@ static int image_import_cmd(const struct cella_cli *cli, int argc, char **argv)
 
 /* ---- ls / inspect ---- */
 
-static void gen_str(yajl_gen g, const char *s)
-{
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void gen_value(yajl_gen g, yajl_val v)
-{
-        if (!v || YAJL_IS_NULL(v)) {
-                yajl_gen_null(g);
-        } else if (YAJL_IS_STRING(v)) {
-                gen_str(g, v->u.string);
-        } else if (YAJL_IS_NUMBER(v)) {
-                yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
-        } else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v)) {
-                yajl_gen_bool(g, YAJL_IS_TRUE(v));
-        } else if (YAJL_IS_OBJECT(v)) {
-                yajl_gen_map_open(g);
-                for (size_t i = 0; i < v->u.object.len; i++) {
-                        gen_str(g, v->u.object.keys[i]);
-                        gen_value(g, v->u.object.values[i]);
-                }
-                yajl_gen_map_close(g);
-        } else if (YAJL_IS_ARRAY(v)) {
-                yajl_gen_array_open(g);
-                for (size_t i = 0; i < v->u.array.len; i++)
-                        gen_value(g, v->u.array.values[i]);
-                yajl_gen_array_close(g);
-        }
-}
-
 static void gen_info(yajl_gen g, const struct image_info *in, yajl_val config)
 {
         yajl_gen_map_open(g);
-        gen_str(g, "id");
-        gen_str(g, in->config_digest);
-        gen_str(g, "manifest");
-        gen_str(g, in->manifest_digest);
-        gen_str(g, "names");
+        json_put_str(g, "id");
+        json_put_str(g, in->config_digest);
+        json_put_str(g, "manifest");
+        json_put_str(g, in->manifest_digest);
+        json_put_str(g, "names");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < in->n_names; i++)
-                gen_str(g, in->names[i]);
+                json_put_str(g, in->names[i]);
         yajl_gen_array_close(g);
-        gen_str(g, "layers");
+        json_put_str(g, "layers");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < in->n_layers; i++) {
                 yajl_gen_map_open(g);
-                gen_str(g, "diff_id");
-                gen_str(g, in->diff_ids[i]);
-                gen_str(g, "blob");
-                gen_str(g, in->layer_blobs[i]);
+                json_put_str(g, "diff_id");
+                json_put_str(g, in->diff_ids[i]);
+                json_put_str(g, "blob");
+                json_put_str(g, in->layer_blobs[i]);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
-        gen_str(g, "size");
+        json_put_str(g, "size");
         yajl_gen_integer(g, (long long)in->size);
-        gen_str(g, "imported");
+        json_put_str(g, "imported");
         yajl_gen_integer(g, in->imported);
         if (config) {
-                gen_str(g, "config");
-                gen_value(g, config);
+                json_put_str(g, "config");
+                json_put_value(g, config);
         }
         yajl_gen_map_close(g);
 }
 
 static void gen_print(yajl_gen g)
 {
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen_get_buf(g, &buf, &len);
-        fwrite(buf, 1, len, stdout);
-        putchar('\n');
-        yajl_gen_free(g);
+        _cleanup_free_ char *text = json_writer_finish(&g, NULL);
+        puts(text);
 }
 
 static void human_size(uint64_t n, char *buf, size_t len)
@@ -266,7 +233,7 @@ static int image_ls_cmd(const struct cella_cli *cli, int argc, char **argv)
         if (image_list(store, &list, &err) < 0)
                 return cli_fail(cli, &err);
         if (json) {
-                yajl_gen g = yajl_gen_alloc(NULL);
+                yajl_gen g = json_writer_new(JSON_COMPACT);
                 yajl_gen_array_open(g);
                 for (size_t i = 0; i < list.n; i++)
                         gen_info(g, &list.v[i], NULL);
@@ -308,8 +275,7 @@ static int image_inspect_cmd(const struct cella_cli *cli, int argc, char **argv)
                 return cli_fail(cli, &err);
         }
         yajl_val cfg = yajl_tree_parse(config, NULL, 0);
-        yajl_gen g = yajl_gen_alloc(NULL);
-        yajl_gen_config(g, yajl_gen_beautify, 1);
+        yajl_gen g = json_writer_new(JSON_PRETTY_4);
         gen_info(g, info, cfg);
         gen_print(g);
         yajl_tree_free(cfg);

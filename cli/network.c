@@ -19,6 +19,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "netns/netns.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 static const char network_usage[] =
@@ -40,20 +41,6 @@ struct network_args {
         size_t n_ports;
 };
 
-static void json_string(FILE *f, const char *s)
-{
-        fputc('"', f);
-        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-                if (*p == '"' || *p == '\\')
-                        fprintf(f, "\\%c", *p);
-                else if (*p < 0x20)
-                        fprintf(f, "\\u%04x", *p);
-                else
-                        fputc(*p, f);
-        }
-        fputc('"', f);
-}
-
 static int network_ls(const struct cella_cli *cli, struct network_args *a)
 {
         struct cella_error err = { 0 };
@@ -64,18 +51,24 @@ static int network_ls(const struct cella_cli *cli, struct network_args *a)
         cella_cidr_format(&l.subnet, subnet, sizeof subnet);
         inet_ntop(AF_INET, &l.gateway, gw, sizeof gw);
         if (a->json) {
-                printf("{\"bridge\":");
-                json_string(stdout, l.bridge);
-                printf(",\"subnet\":\"%s\",\"gateway\":\"%s\",\"leases\":[", subnet, gw);
+                yajl_gen g = json_writer_new(JSON_COMPACT);
+                yajl_gen_map_open(g);
+                json_put_key_str(g, "bridge", l.bridge);
+                json_put_key_str(g, "subnet", subnet);
+                json_put_key_str(g, "gateway", gw);
+                json_put_key(g, "leases");
+                yajl_gen_array_open(g);
                 for (size_t i = 0; i < l.n; i++) {
-                        printf("%s{\"id\":", i ? "," : "");
-                        json_string(stdout, l.items[i].id);
-                        printf(",\"address\":\"%s\",\"host_interface\":",
-                               inet_ntop(AF_INET, &l.items[i].addr, addr, sizeof addr));
-                        json_string(stdout, l.items[i].host_ifname);
-                        printf("}");
+                        yajl_gen_map_open(g);
+                        json_put_key_str(g, "id", l.items[i].id);
+                        json_put_key_str(g, "address", inet_ntop(AF_INET, &l.items[i].addr, addr, sizeof addr));
+                        json_put_key_str(g, "host_interface", l.items[i].host_ifname);
+                        yajl_gen_map_close(g);
                 }
-                printf("]}\n");
+                yajl_gen_array_close(g);
+                yajl_gen_map_close(g);
+                _cleanup_free_ char *text = json_writer_finish(&g, NULL);
+                puts(text);
         } else {
                 printf("bridge %s  subnet %s  gateway %s\n", l.bridge, subnet, gw);
                 printf("%-16s %-14s %s\n", "ADDRESS", "HOST-IF", "CONTAINER");

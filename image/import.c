@@ -15,6 +15,7 @@
 #include "image/internal.h"
 #include "base/fault.h"
 #include "base/log.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 #define MT_OCI_INDEX "application/vnd.oci.image.index.v1+json"
@@ -444,39 +445,38 @@ static int import_oci_index(struct importer *im, const char *path, const char *d
 static int docker_synth_manifest(struct importer *im, const char *config_hex, uint64_t config_size,
                                  const struct image_info *info, const uint64_t *sizes, char *hex_out)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
-        image_json_gen_string(g, "schemaVersion");
+        json_put_str(g, "schemaVersion");
         yajl_gen_integer(g, 2);
-        image_json_gen_string(g, "mediaType");
-        image_json_gen_string(g, "application/vnd.oci.image.manifest.v1+json");
-        image_json_gen_string(g, "config");
+        json_put_str(g, "mediaType");
+        json_put_str(g, "application/vnd.oci.image.manifest.v1+json");
+        json_put_str(g, "config");
         yajl_gen_map_open(g);
-        image_json_gen_string(g, "mediaType");
-        image_json_gen_string(g, "application/vnd.oci.image.config.v1+json");
-        image_json_gen_string(g, "digest");
+        json_put_str(g, "mediaType");
+        json_put_str(g, "application/vnd.oci.image.config.v1+json");
+        json_put_str(g, "digest");
         _cleanup_free_ char *cd = xasprintf("sha256:%s", config_hex);
-        image_json_gen_string(g, cd);
-        image_json_gen_string(g, "size");
+        json_put_str(g, cd);
+        json_put_str(g, "size");
         yajl_gen_integer(g, (long long)config_size);
         yajl_gen_map_close(g);
-        image_json_gen_string(g, "layers");
+        json_put_str(g, "layers");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < info->n_layers; i++) {
                 yajl_gen_map_open(g);
-                image_json_gen_string(g, "mediaType");
-                image_json_gen_string(g, "application/vnd.oci.image.layer.v1.tar");
-                image_json_gen_string(g, "digest");
-                image_json_gen_string(g, info->layer_blobs[i]);
-                image_json_gen_string(g, "size");
+                json_put_str(g, "mediaType");
+                json_put_str(g, "application/vnd.oci.image.layer.v1.tar");
+                json_put_str(g, "digest");
+                json_put_str(g, info->layer_blobs[i]);
+                json_put_str(g, "size");
                 yajl_gen_integer(g, (long long)sizes[i]);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         size_t len;
-        _cleanup_free_ char *text = image_json_gen_finish(g, &len);
-        yajl_gen_free(g);
+        _cleanup_free_ char *text = image_json_finish(&g, &len);
         return image_blob_put_mem(im->store, text, len - 1, hex_out, im->err);
 }
 

@@ -6,6 +6,7 @@
 #include <fcntl.h>
 
 #include "image/internal.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 static void strv_clear(char ***v, size_t n)
@@ -148,47 +149,45 @@ int image_index_load(struct image_store *store, struct image_list *list, struct 
 
 int image_index_save(struct image_store *store, const struct image_list *list, struct cella_error *err)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
-        yajl_gen_config(g, yajl_gen_beautify, 1);
+        yajl_gen g = json_writer_new(JSON_PRETTY_4);
         yajl_gen_map_open(g);
-        image_json_gen_string(g, "version");
+        json_put_str(g, "version");
         yajl_gen_integer(g, 1);
-        image_json_gen_string(g, "images");
+        json_put_str(g, "images");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < list->n; i++) {
                 const struct image_info *in = &list->v[i];
                 yajl_gen_map_open(g);
-                image_json_gen_string(g, "manifest");
-                image_json_gen_string(g, in->manifest_digest);
-                image_json_gen_string(g, "config");
-                image_json_gen_string(g, in->config_digest);
-                image_json_gen_string(g, "names");
+                json_put_str(g, "manifest");
+                json_put_str(g, in->manifest_digest);
+                json_put_str(g, "config");
+                json_put_str(g, in->config_digest);
+                json_put_str(g, "names");
                 yajl_gen_array_open(g);
                 for (size_t k = 0; k < in->n_names; k++)
-                        image_json_gen_string(g, in->names[k]);
+                        json_put_str(g, in->names[k]);
                 yajl_gen_array_close(g);
-                image_json_gen_string(g, "layers");
+                json_put_str(g, "layers");
                 yajl_gen_array_open(g);
                 for (size_t k = 0; k < in->n_layers; k++) {
                         yajl_gen_map_open(g);
-                        image_json_gen_string(g, "diff_id");
-                        image_json_gen_string(g, in->diff_ids[k]);
-                        image_json_gen_string(g, "blob");
-                        image_json_gen_string(g, in->layer_blobs[k]);
+                        json_put_str(g, "diff_id");
+                        json_put_str(g, in->diff_ids[k]);
+                        json_put_str(g, "blob");
+                        json_put_str(g, in->layer_blobs[k]);
                         yajl_gen_map_close(g);
                 }
                 yajl_gen_array_close(g);
-                image_json_gen_string(g, "size");
+                json_put_str(g, "size");
                 yajl_gen_integer(g, (long long)in->size);
-                image_json_gen_string(g, "imported");
+                json_put_str(g, "imported");
                 yajl_gen_integer(g, in->imported);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
         size_t len;
-        _cleanup_free_ char *text = image_json_gen_finish(g, &len);
-        yajl_gen_free(g);
+        _cleanup_free_ char *text = image_json_finish(&g, &len);
         int r = image_write_atomic_at(store->root_fd, "images.json", text, len, err);
         if (r < 0)
                 return cella_error_prefix(err, "%s", store->root);

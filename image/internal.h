@@ -137,8 +137,8 @@ void image_index_drop_name(struct image_list *list, const char *name);
 yajl_val image_json_get(yajl_val obj, const char *key);
 const char *image_json_str(yajl_val obj, const char *key);
 int image_json_parse(const char *text, const char *what, yajl_val *out, struct cella_error *err);
-int image_json_gen_string(yajl_gen g, const char *s);
-char *image_json_gen_finish(yajl_gen g, size_t *len);
+/* The writer's text plus a newline; frees *g. */
+char *image_json_finish(yajl_gen *g, size_t *len);
 
 /* ---- gc.c ---- */
 

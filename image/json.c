@@ -1,5 +1,6 @@
 /* image/: small yajl helpers for the OCI/docker JSON documents. */
 #include "image/internal.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 yajl_val image_json_get(yajl_val obj, const char *key)
@@ -64,20 +65,12 @@ int image_json_parse(const char *text, const char *what, yajl_val *out, struct c
         return 0;
 }
 
-int image_json_gen_string(yajl_gen g, const char *s)
+char *image_json_finish(yajl_gen *g, size_t *len)
 {
-        return yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-char *image_json_gen_finish(yajl_gen g, size_t *len)
-{
-        const unsigned char *buf;
+        /* the documents end with a newline (a manifest's digest covers it) */
         size_t n;
-        yajl_gen_get_buf(g, &buf, &n);
-        char *out = xmalloc(n + 2);
-        memcpy(out, buf, n);
-        out[n] = '\n';
-        out[n + 1] = '\0';
+        _cleanup_free_ char *text = json_writer_finish(g, &n);
+        char *out = xasprintf("%s\n", text);
         if (len)
                 *len = n + 1;
         return out;

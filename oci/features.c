@@ -5,9 +5,10 @@
 #include <yajl/yajl_gen.h>
 
 #include "spec.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
-#define S(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+#define S(g, s) json_put_str(g, s)
 
 static void str_array(yajl_gen g, const char *key, const char *const *v)
 {
@@ -46,9 +47,7 @@ char *cella_features_json(void)
                                              "SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM", NULL };
         static const char *const sc_flags[] = { "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
                                                 "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL };
-        yajl_gen g = yajl_gen_alloc(NULL);
-        yajl_gen_config(g, yajl_gen_beautify, 1);
-        yajl_gen_config(g, yajl_gen_indent_string, "  ");
+        yajl_gen g = json_writer_new(JSON_PRETTY);
         yajl_gen_map_open(g);
         S(g, "ociVersionMin");
         S(g, "1.0.0");
@@ -123,11 +122,8 @@ char *cella_features_json(void)
         yajl_gen_array_open(g);
         yajl_gen_array_close(g);
         yajl_gen_map_close(g);
-        const unsigned char *buf;
         size_t len;
-        yajl_gen_get_buf(g, &buf, &len);
-        char *out = xstrndup((const char *)buf, len);
-        yajl_gen_free(g);
+        char *out = json_writer_finish(&g, &len);
         while (len && out[len - 1] == '\n')
                 out[--len] = '\0';
         return out;

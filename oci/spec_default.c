@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/json_write.h"
 #include "spec.h"
 #include "base/util.h"
 
@@ -48,83 +49,58 @@ static const struct default_mount rootless_sys = {
         "/sys", "none", "/sys", { "rbind", "nosuid", "noexec", "nodev", "ro", NULL },
 };
 
-static void put_str(yajl_gen g, const char *s)
-{
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void put_i64(yajl_gen g, int64_t x)
-{
-        yajl_gen_integer(g, x);
-}
-
-static void put_u64(yajl_gen g, uint64_t x)
-{
-        char buf[24];
-        int n = snprintf(buf, sizeof buf, "%" PRIu64, x);
-        yajl_gen_number(g, buf, (size_t)n);
-}
-
-static void put_strv(yajl_gen g, const char *const *v)
-{
-        yajl_gen_array_open(g);
-        for (; v && *v; v++)
-                put_str(g, *v);
-        yajl_gen_array_close(g);
-}
-
 static void put_capabilities(yajl_gen g, const char *const *caps)
 {
-        put_str(g, "capabilities");
+        json_put_str(g, "capabilities");
         yajl_gen_map_open(g);
-        put_str(g, "bounding");
-        put_strv(g, caps);
-        put_str(g, "effective");
-        put_strv(g, caps);
-        put_str(g, "permitted");
-        put_strv(g, caps);
+        json_put_str(g, "bounding");
+        json_put_strv(g, caps);
+        json_put_str(g, "effective");
+        json_put_strv(g, caps);
+        json_put_str(g, "permitted");
+        json_put_strv(g, caps);
         yajl_gen_map_close(g);
 }
 
 static void put_process(yajl_gen g, const struct cella_spec_defaults *d)
 {
-        put_str(g, "process");
+        json_put_str(g, "process");
         yajl_gen_map_open(g);
-        put_str(g, "terminal");
+        json_put_str(g, "terminal");
         yajl_gen_bool(g, d->terminal);
-        put_str(g, "user");
+        json_put_str(g, "user");
         yajl_gen_map_open(g);
-        put_str(g, "uid");
-        put_i64(g, d->uid);
-        put_str(g, "gid");
-        put_i64(g, d->gid);
+        json_put_str(g, "uid");
+        json_put_i64(g, d->uid);
+        json_put_str(g, "gid");
+        json_put_i64(g, d->gid);
         if (d->n_additional_gids) {
-                put_str(g, "additionalGids");
+                json_put_str(g, "additionalGids");
                 yajl_gen_array_open(g);
                 for (size_t i = 0; i < d->n_additional_gids; i++)
-                        put_i64(g, d->additional_gids[i]);
+                        json_put_i64(g, d->additional_gids[i]);
                 yajl_gen_array_close(g);
         }
         yajl_gen_map_close(g);
-        put_str(g, "args");
-        put_strv(g, d->args && d->args[0] ? d->args : default_args);
-        put_str(g, "env");
-        put_strv(g, d->env ? d->env : default_env);
-        put_str(g, "cwd");
-        put_str(g, d->cwd ? d->cwd : "/");
+        json_put_str(g, "args");
+        json_put_strv(g, d->args && d->args[0] ? d->args : default_args);
+        json_put_str(g, "env");
+        json_put_strv(g, d->env ? d->env : default_env);
+        json_put_str(g, "cwd");
+        json_put_str(g, d->cwd ? d->cwd : "/");
         put_capabilities(g, d->capabilities ? d->capabilities : default_caps);
-        put_str(g, "rlimits");
+        json_put_str(g, "rlimits");
         yajl_gen_array_open(g);
         yajl_gen_map_open(g);
-        put_str(g, "type");
-        put_str(g, "RLIMIT_NOFILE");
-        put_str(g, "hard");
-        put_i64(g, 1024);
-        put_str(g, "soft");
-        put_i64(g, 1024);
+        json_put_str(g, "type");
+        json_put_str(g, "RLIMIT_NOFILE");
+        json_put_str(g, "hard");
+        json_put_i64(g, 1024);
+        json_put_str(g, "soft");
+        json_put_i64(g, 1024);
         yajl_gen_map_close(g);
         yajl_gen_array_close(g);
-        put_str(g, "noNewPrivileges");
+        json_put_str(g, "noNewPrivileges");
         yajl_gen_bool(g, 1);
         yajl_gen_map_close(g);
 }
@@ -133,21 +109,21 @@ static void put_mount(yajl_gen g, const char *destination, const char *type, con
                       const char *const *options, bool rootless)
 {
         yajl_gen_map_open(g);
-        put_str(g, "destination");
-        put_str(g, destination);
-        put_str(g, "type");
-        put_str(g, type);
-        put_str(g, "source");
-        put_str(g, source);
+        json_put_str(g, "destination");
+        json_put_str(g, destination);
+        json_put_str(g, "type");
+        json_put_str(g, type);
+        json_put_str(g, "source");
+        json_put_str(g, source);
         if (options && options[0]) {
-                put_str(g, "options");
+                json_put_str(g, "options");
                 yajl_gen_array_open(g);
                 for (; *options; options++) {
                         /* an unprivileged user cannot pick the owner */
                         if (rootless && (str_has_prefix(*options, "gid=") ||
                                          str_has_prefix(*options, "uid=")))
                                 continue;
-                        put_str(g, *options);
+                        json_put_str(g, *options);
                 }
                 yajl_gen_array_close(g);
         }
@@ -156,7 +132,7 @@ static void put_mount(yajl_gen g, const char *destination, const char *type, con
 
 static void put_mounts(yajl_gen g, const struct cella_spec_defaults *d)
 {
-        put_str(g, "mounts");
+        json_put_str(g, "mounts");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < ARRAY_SIZE(default_mounts); i++) {
                 const struct default_mount *m = &default_mounts[i];
@@ -176,15 +152,15 @@ static void put_mounts(yajl_gen g, const struct cella_spec_defaults *d)
 
 static void put_id_mapping(yajl_gen g, const char *key, uint32_t host_id)
 {
-        put_str(g, key);
+        json_put_str(g, key);
         yajl_gen_array_open(g);
         yajl_gen_map_open(g);
-        put_str(g, "containerID");
-        put_i64(g, 0);
-        put_str(g, "hostID");
-        put_i64(g, host_id);
-        put_str(g, "size");
-        put_i64(g, 1);
+        json_put_str(g, "containerID");
+        json_put_i64(g, 0);
+        json_put_str(g, "hostID");
+        json_put_i64(g, host_id);
+        json_put_str(g, "size");
+        json_put_i64(g, 1);
         yajl_gen_map_close(g);
         yajl_gen_array_close(g);
 }
@@ -197,40 +173,40 @@ static void put_resources(yajl_gen g, const struct cella_spec_defaults *d)
          * are still written when asked for (cgroup v2 delegation). */
         if (d->rootless && !limits)
                 return;
-        put_str(g, "resources");
+        json_put_str(g, "resources");
         yajl_gen_map_open(g);
         if (!d->rootless) {
-                put_str(g, "devices");
+                json_put_str(g, "devices");
                 yajl_gen_array_open(g);
                 yajl_gen_map_open(g);
-                put_str(g, "allow");
+                json_put_str(g, "allow");
                 yajl_gen_bool(g, 0);
-                put_str(g, "access");
-                put_str(g, "rwm");
+                json_put_str(g, "access");
+                json_put_str(g, "rwm");
                 yajl_gen_map_close(g);
                 yajl_gen_array_close(g);
         }
         if (d->memory_limit) {
-                put_str(g, "memory");
+                json_put_str(g, "memory");
                 yajl_gen_map_open(g);
-                put_str(g, "limit");
-                put_i64(g, d->memory_limit);
+                json_put_str(g, "limit");
+                json_put_i64(g, d->memory_limit);
                 yajl_gen_map_close(g);
         }
         if (d->cpu_quota) {
-                put_str(g, "cpu");
+                json_put_str(g, "cpu");
                 yajl_gen_map_open(g);
-                put_str(g, "quota");
-                put_i64(g, d->cpu_quota);
-                put_str(g, "period");
-                put_u64(g, d->cpu_period ? d->cpu_period : 100000);
+                json_put_str(g, "quota");
+                json_put_i64(g, d->cpu_quota);
+                json_put_str(g, "period");
+                json_put_u64(g, d->cpu_period ? d->cpu_period : 100000);
                 yajl_gen_map_close(g);
         }
         if (d->pids_limit) {
-                put_str(g, "pids");
+                json_put_str(g, "pids");
                 yajl_gen_map_open(g);
-                put_str(g, "limit");
-                put_i64(g, d->pids_limit);
+                json_put_str(g, "limit");
+                json_put_i64(g, d->pids_limit);
                 yajl_gen_map_close(g);
         }
         yajl_gen_map_close(g);
@@ -239,7 +215,7 @@ static void put_resources(yajl_gen g, const struct cella_spec_defaults *d)
 static void put_namespaces(yajl_gen g, const struct cella_spec_defaults *d)
 {
         const char *names[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", "user" };
-        put_str(g, "namespaces");
+        json_put_str(g, "namespaces");
         yajl_gen_array_open(g);
         for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
                 if (streq(names[i], "network") && (d->rootless || d->no_network_namespace))
@@ -247,8 +223,8 @@ static void put_namespaces(yajl_gen g, const struct cella_spec_defaults *d)
                 if (streq(names[i], "user") && !d->rootless)
                         continue;
                 yajl_gen_map_open(g);
-                put_str(g, "type");
-                put_str(g, names[i]);
+                json_put_str(g, "type");
+                json_put_str(g, names[i]);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
@@ -263,15 +239,15 @@ static void put_seccomp(yajl_gen g, const struct cella_spec_defaults *d)
         arena_init(&a, 8 * strlen(text));
         yajl_val tree = json_parse(&a, text, strlen(text), "default seccomp profile", NULL);
         if (tree) {     /* else a build bug: better no profile than bad JSON */
-                put_str(g, "seccomp");
-                json_gen_value(g, tree);
+                json_put_str(g, "seccomp");
+                json_put_value(g, tree);
         }
         arena_release(&a);
 }
 
 static void put_linux(yajl_gen g, const struct cella_spec_defaults *d)
 {
-        put_str(g, "linux");
+        json_put_str(g, "linux");
         yajl_gen_map_open(g);
         if (d->rootless) {
                 put_id_mapping(g, "uidMappings", d->rootless_uid);
@@ -279,10 +255,10 @@ static void put_linux(yajl_gen g, const struct cella_spec_defaults *d)
         }
         put_resources(g, d);
         put_namespaces(g, d);
-        put_str(g, "maskedPaths");
-        put_strv(g, masked_paths);
-        put_str(g, "readonlyPaths");
-        put_strv(g, readonly_paths);
+        json_put_str(g, "maskedPaths");
+        json_put_strv(g, masked_paths);
+        json_put_str(g, "readonlyPaths");
+        json_put_strv(g, readonly_paths);
         put_seccomp(g, d);
         yajl_gen_map_close(g);
 }
@@ -292,42 +268,33 @@ char *cella_spec_default_json(const struct cella_spec_defaults *defaults)
         static const struct cella_spec_defaults zero = { 0 };
         const struct cella_spec_defaults *d = defaults ? defaults : &zero;
 
-        yajl_gen g = yajl_gen_alloc(NULL);
-        if (!g)
-                abort();
-        yajl_gen_config(g, yajl_gen_beautify, 1);
-        yajl_gen_config(g, yajl_gen_indent_string, "\t");
+        yajl_gen g = json_writer_new(JSON_PRETTY_TAB);
 
         yajl_gen_map_open(g);
-        put_str(g, "ociVersion");
-        put_str(g, "1.2.0");
+        json_put_str(g, "ociVersion");
+        json_put_str(g, "1.2.0");
         put_process(g, d);
-        put_str(g, "root");
+        json_put_str(g, "root");
         yajl_gen_map_open(g);
-        put_str(g, "path");
-        put_str(g, d->root_path ? d->root_path : "rootfs");
-        put_str(g, "readonly");
+        json_put_str(g, "path");
+        json_put_str(g, d->root_path ? d->root_path : "rootfs");
+        json_put_str(g, "readonly");
         yajl_gen_bool(g, defaults ? d->root_readonly : true);
         yajl_gen_map_close(g);
-        put_str(g, "hostname");
-        put_str(g, d->hostname ? d->hostname : "cella");
+        json_put_str(g, "hostname");
+        json_put_str(g, d->hostname ? d->hostname : "cella");
         put_mounts(g, d);
         if (d->n_annotations) {
-                put_str(g, "annotations");
+                json_put_str(g, "annotations");
                 yajl_gen_map_open(g);
                 for (size_t i = 0; i < d->n_annotations; i++) {
-                        put_str(g, d->annotations[i].key);
-                        put_str(g, d->annotations[i].value);
+                        json_put_str(g, d->annotations[i].key);
+                        json_put_str(g, d->annotations[i].value);
                 }
                 yajl_gen_map_close(g);
         }
         put_linux(g, d);
         yajl_gen_map_close(g);
 
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen_get_buf(g, &buf, &len);
-        char *out = xstrndup((const char *)buf, len);
-        yajl_gen_free(g);
-        return out;
+        return json_writer_finish(&g, NULL);
 }

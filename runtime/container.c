@@ -456,8 +456,8 @@ static int converse(struct created *c, const struct cella_create_opts *o, bool r
                         break;
                 case SYNC_SECCOMP: {
                         c->st.pid = c->pid;
-                        _cleanup_free_ char *st = state_to_oci_json(&c->st, CELLA_STATUS_CREATING, false);
-                        int r = security_seccomp_to_agent(&c->spec->linux_.seccomp, c->pid, fd, st, err);
+                        int r = security_seccomp_to_agent(&c->spec->linux_.seccomp, c->pid, fd, &c->st,
+                                                          CELLA_STATUS_CREATING, err);
                         if (fd >= 0)
                                 close(fd);
                         if (r < 0)

@@ -338,8 +338,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                                 master = fd;
                         }
                 } else if (m.type == SYNC_SECCOMP) {
-                        _cleanup_free_ char *state = state_to_oci_json(&st, status, false);
-                        int sr = security_seccomp_to_agent(&spec->linux_.seccomp, pid, fd, state, err);
+                        int sr = security_seccomp_to_agent(&spec->linux_.seccomp, pid, fd, &st, status, err);
                         if (fd >= 0)
                                 close(fd);
                         if (sr < 0)

@@ -9,6 +9,7 @@
 #include "container.h"
 #include "monitor.h"
 #include "state.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 int monitor_open(const char *root, const char *id, struct cella_monitor **out, struct cella_error *err)
@@ -83,55 +84,9 @@ int monitor_sample(struct cella_monitor *m, struct cella_cgroup_stats *st, uint6
 
 /* ---- JSON ---- */
 
-static void gen_freep(yajl_gen *g)
-{
-        if (*g)
-                yajl_gen_free(*g);
-}
-
-static void key(yajl_gen g, const char *k)
-{
-        yajl_gen_string(g, (const unsigned char *)k, strlen(k));
-}
-
-static void str(yajl_gen g, const char *s)
-{
-        yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-/* uint64 does not fit yajl_gen_integer (long long) */
-static void u64(yajl_gen g, uint64_t v)
-{
-        char buf[24];
-        int n = snprintf(buf, sizeof buf, "%" PRIu64, v);
-        yajl_gen_number(g, buf, (size_t)n);
-}
-
-static void kv_u64(yajl_gen g, const char *k, uint64_t v)
-{
-        key(g, k);
-        u64(g, v);
-}
-
-static char *gen_take(yajl_gen g)
-{
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen_get_buf(g, &buf, &len);
-        return xstrndup((const char *)buf, len);
-}
-
-static yajl_gen gen_new(void)
-{
-        yajl_gen g = yajl_gen_alloc(NULL);
-        if (!g)
-                abort();
-        return g;
-}
-
 static void gen_percpu(yajl_gen g, const struct cella_monitor *m)
 {
-        key(g, "percpu");
+        json_put_key(g, "percpu");
         yajl_gen_array_open(g);
         const char *dir = cgroup_dir_for(m->cg, "cpuacct");
         _cleanup_free_ char *path = dir && m->cg->mode != CELLA_CGROUP_V2
@@ -139,14 +94,14 @@ static void gen_percpu(yajl_gen g, const struct cella_monitor *m)
         _cleanup_fclose_ FILE *f = path ? fopen(path, "re") : NULL;
         unsigned long long v;
         while (f && fscanf(f, "%llu", &v) == 1)
-                u64(g, v);
+                json_put_u64(g, v);
         yajl_gen_array_close(g);
 }
 
 /* memory.stat as a map of numbers, as runc's memory.raw */
 static void gen_memory_raw(yajl_gen g, const struct cella_monitor *m)
 {
-        key(g, "raw");
+        json_put_key(g, "raw");
         yajl_gen_map_open(g);
         const char *dir = cgroup_dir_for(m->cg, "memory");
         _cleanup_free_ char *path = dir ? xasprintf("%s/memory.stat", dir) : NULL;
@@ -154,34 +109,34 @@ static void gen_memory_raw(yajl_gen g, const struct cella_monitor *m)
         char name[128];
         unsigned long long v;
         while (f && fscanf(f, "%127s %llu", name, &v) == 2)
-                kv_u64(g, name, v);
+                json_put_key_u64(g, name, v);
         yajl_gen_map_close(g);
 }
 
 static void gen_mem_entry(yajl_gen g, const char *k, uint64_t usage, uint64_t max, uint64_t limit, uint64_t failcnt)
 {
-        key(g, k);
+        json_put_key(g, k);
         yajl_gen_map_open(g);
-        kv_u64(g, "usage", usage);
-        kv_u64(g, "max", max);
-        kv_u64(g, "limit", limit);
-        kv_u64(g, "failcnt", failcnt);
+        json_put_key_u64(g, "usage", usage);
+        json_put_key_u64(g, "max", max);
+        json_put_key_u64(g, "limit", limit);
+        json_put_key_u64(g, "failcnt", failcnt);
         yajl_gen_map_close(g);
 }
 
 static void gen_blkio_pair(yajl_gen g, const char *k, uint64_t rd, uint64_t wr)
 {
-        key(g, k);
+        json_put_key(g, k);
         yajl_gen_array_open(g);
         const char *ops[] = { "Read", "Write", "Total" };
         uint64_t vals[] = { rd, wr, rd + wr };
         for (size_t i = 0; i < 3; i++) {
                 yajl_gen_map_open(g);
-                kv_u64(g, "major", 0);
-                kv_u64(g, "minor", 0);
-                key(g, "op");
-                str(g, ops[i]);
-                kv_u64(g, "value", vals[i]);
+                json_put_key_u64(g, "major", 0);
+                json_put_key_u64(g, "minor", 0);
+                json_put_key(g, "op");
+                json_put_str(g, ops[i]);
+                json_put_key_u64(g, "value", vals[i]);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);
@@ -189,48 +144,48 @@ static void gen_blkio_pair(yajl_gen g, const char *k, uint64_t rd, uint64_t wr)
 
 char *monitor_stats_event(const struct cella_monitor *m, const struct cella_cgroup_stats *st)
 {
-        _cleanup_(gen_freep) yajl_gen g = gen_new();
+        _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
-        key(g, "type");
-        str(g, "stats");
-        key(g, "id");
-        str(g, m->id);
-        key(g, "data");
+        json_put_key(g, "type");
+        json_put_str(g, "stats");
+        json_put_key(g, "id");
+        json_put_str(g, m->id);
+        json_put_key(g, "data");
         yajl_gen_map_open(g);
 
-        key(g, "cpu");
+        json_put_key(g, "cpu");
         yajl_gen_map_open(g);
-        key(g, "usage");
+        json_put_key(g, "usage");
         yajl_gen_map_open(g);
-        kv_u64(g, "total", st->cpu_usage_ns);
+        json_put_key_u64(g, "total", st->cpu_usage_ns);
         gen_percpu(g, m);
-        kv_u64(g, "kernel", st->cpu_system_ns);
-        kv_u64(g, "user", st->cpu_user_ns);
+        json_put_key_u64(g, "kernel", st->cpu_system_ns);
+        json_put_key_u64(g, "user", st->cpu_user_ns);
         yajl_gen_map_close(g);
-        key(g, "throttling");
+        json_put_key(g, "throttling");
         yajl_gen_map_open(g);
-        kv_u64(g, "periods", st->cpu_nr_periods);
-        kv_u64(g, "throttledPeriods", st->cpu_nr_throttled);
-        kv_u64(g, "throttledTime", st->cpu_throttled_ns);
+        json_put_key_u64(g, "periods", st->cpu_nr_periods);
+        json_put_key_u64(g, "throttledPeriods", st->cpu_nr_throttled);
+        json_put_key_u64(g, "throttledTime", st->cpu_throttled_ns);
         yajl_gen_map_close(g);
         yajl_gen_map_close(g);
 
-        key(g, "memory");
+        json_put_key(g, "memory");
         yajl_gen_map_open(g);
-        kv_u64(g, "cache", st->memory_cache);
+        json_put_key_u64(g, "cache", st->memory_cache);
         gen_mem_entry(g, "usage", st->memory_usage, st->memory_max_usage, st->memory_limit, st->memory_failcnt);
         gen_mem_entry(g, "swap", st->memory_swap_usage, 0, st->memory_swap_limit, 0);
         gen_memory_raw(g, m);
         yajl_gen_map_close(g);
 
-        key(g, "pids");
+        json_put_key(g, "pids");
         yajl_gen_map_open(g);
-        kv_u64(g, "current", st->pids_current);
+        json_put_key_u64(g, "current", st->pids_current);
         /* runc reports "no limit" as 0 */
-        kv_u64(g, "limit", st->pids_limit == UINT64_MAX ? 0 : st->pids_limit);
+        json_put_key_u64(g, "limit", st->pids_limit == UINT64_MAX ? 0 : st->pids_limit);
         yajl_gen_map_close(g);
 
-        key(g, "blkio");
+        json_put_key(g, "blkio");
         yajl_gen_map_open(g);
         gen_blkio_pair(g, "ioServiceBytesRecursive", st->io_read_bytes, st->io_write_bytes);
         gen_blkio_pair(g, "ioServicedRecursive", st->io_read_ops, st->io_write_ops);
@@ -238,19 +193,19 @@ char *monitor_stats_event(const struct cella_monitor *m, const struct cella_cgro
 
         yajl_gen_map_close(g);
         yajl_gen_map_close(g);
-        return gen_take(g);
+        return json_writer_finish(&g, NULL);
 }
 
 char *monitor_oom_event(const struct cella_monitor *m)
 {
-        _cleanup_(gen_freep) yajl_gen g = gen_new();
+        _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
-        key(g, "type");
-        str(g, "oom");
-        key(g, "id");
-        str(g, m->id);
+        json_put_key(g, "type");
+        json_put_str(g, "oom");
+        json_put_key(g, "id");
+        json_put_str(g, m->id);
         yajl_gen_map_close(g);
-        return gen_take(g);
+        return json_writer_finish(&g, NULL);
 }
 
 void monitor_usage(const struct cella_cgroup_stats *prev, const struct cella_cgroup_stats *cur,
@@ -274,16 +229,16 @@ void monitor_usage(const struct cella_cgroup_stats *prev, const struct cella_cgr
 
 static void kv_limit(yajl_gen g, const char *k, uint64_t v)
 {
-        key(g, k);
+        json_put_key(g, k);
         if (v == UINT64_MAX)
                 yajl_gen_null(g);
         else
-                u64(g, v);
+                json_put_u64(g, v);
 }
 
 static void kv_percent(yajl_gen g, const char *k, double v)
 {
-        key(g, k);
+        json_put_key(g, k);
         if (v < 0) {
                 yajl_gen_null(g);
                 return;
@@ -295,34 +250,34 @@ static void kv_percent(yajl_gen g, const char *k, double v)
 
 char *monitor_usage_json(const struct cella_monitor *m, const struct cella_usage *u)
 {
-        _cleanup_(gen_freep) yajl_gen g = gen_new();
+        _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
-        key(g, "id");
-        str(g, m->id);
-        key(g, "memory");
+        json_put_key(g, "id");
+        json_put_str(g, m->id);
+        json_put_key(g, "memory");
         yajl_gen_map_open(g);
-        kv_u64(g, "usage", u->memory_usage);
+        json_put_key_u64(g, "usage", u->memory_usage);
         kv_limit(g, "limit", u->memory_limit);
         kv_percent(g, "percent", u->memory_percent);
         yajl_gen_map_close(g);
-        key(g, "cpu");
+        json_put_key(g, "cpu");
         yajl_gen_map_open(g);
         kv_percent(g, "percent", u->cpu_percent);
-        kv_u64(g, "total_ns", u->cpu_total_ns);
+        json_put_key_u64(g, "total_ns", u->cpu_total_ns);
         yajl_gen_map_close(g);
-        key(g, "pids");
+        json_put_key(g, "pids");
         yajl_gen_map_open(g);
-        kv_u64(g, "current", u->pids_current);
+        json_put_key_u64(g, "current", u->pids_current);
         kv_limit(g, "limit", u->pids_limit);
         yajl_gen_map_close(g);
-        key(g, "io");
+        json_put_key(g, "io");
         yajl_gen_map_open(g);
-        kv_u64(g, "read_bytes", u->io_read_bytes);
-        kv_u64(g, "write_bytes", u->io_write_bytes);
+        json_put_key_u64(g, "read_bytes", u->io_read_bytes);
+        json_put_key_u64(g, "write_bytes", u->io_write_bytes);
         yajl_gen_map_close(g);
-        kv_u64(g, "oom_kills", u->oom_kills);
+        json_put_key_u64(g, "oom_kills", u->oom_kills);
         yajl_gen_map_close(g);
-        return gen_take(g);
+        return json_writer_finish(&g, NULL);
 }
 
 int monitor_parse_interval(const char *s, uint64_t *ns)

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "base/json_write.h"
 #include "base/util.h"
 
 int security_seccomp_send_listener(const char *listener_path, int listener_fd,
@@ -68,37 +69,29 @@ int security_seccomp_send_listener(const char *listener_path, int listener_fd,
         return 0;
 }
 
-char *security_seccomp_process_state(int pid, const char *metadata, const char *state_json)
+char *security_seccomp_process_state(int pid, const char *metadata, const struct cella_state *st,
+                                     enum cella_status status)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
-#define S(str) yajl_gen_string(g, (const unsigned char *)(str), strlen(str))
+        yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
-        S("ociVersion");
-        S("1.2.0");
-        S("fds");
+        json_put_key_str(g, "ociVersion", "1.2.0");
+        json_put_key(g, "fds");
         yajl_gen_array_open(g);
-        S("seccompFd");
+        json_put_str(g, "seccompFd");
         yajl_gen_array_close(g);
-        S("pid");
-        yajl_gen_integer(g, pid);
-        S("metadata");
-        S(metadata ? metadata : "");
+        json_put_key_i64(g, "pid", pid);
+        json_put_key_str(g, "metadata", metadata ? metadata : "");
+        json_put_key(g, "state");
+        state_put_oci(g, st, status);
         yajl_gen_map_close(g);
-#undef S
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen_get_buf(g, &buf, &len);
-        /* the state is JSON already: it replaces the closing brace */
-        char *out = xasprintf("%.*s,\"state\":%s}", (int)(len - 1), (const char *)buf, state_json);
-        yajl_gen_free(g);
-        return out;
+        return json_writer_finish(&g, NULL);
 }
 
-int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd,
-                              const char *state_json, struct cella_error *err)
+int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd, const struct cella_state *st,
+                              enum cella_status status, struct cella_error *err)
 {
         if (!sc->listener_path)
                 return 0;
-        _cleanup_free_ char *json = security_seccomp_process_state(pid, sc->listener_metadata, state_json);
+        _cleanup_free_ char *json = security_seccomp_process_state(pid, sc->listener_metadata, st, status);
         return security_seccomp_send_listener(sc->listener_path, listener_fd, json, err);
 }

@@ -8,6 +8,7 @@
 
 #include "base/error.h"
 #include "oci/spec.h"
+#include "state.h"
 
 /* Step 1, while still root in the container: drop everything outside the
  * bounding set and ask the kernel to keep permitted caps across setuid. */
@@ -60,12 +61,13 @@ int security_seccomp_send_listener(const char *listener_path, int listener_fd,
 
 /* The containerProcessState JSON (malloc'd) for the process pid, whose
  * listener goes to the agent: {"ociVersion", "fds": ["seccompFd"], "pid",
- * "metadata", "state": state_json (the container's state, as hooks get it)}. */
-char *security_seccomp_process_state(int pid, const char *metadata, const char *state_json);
+ * "metadata", "state": the container's state (st, status), as hooks get it}. */
+char *security_seccomp_process_state(int pid, const char *metadata, const struct cella_state *st,
+                                     enum cella_status status);
 
 /* Hand the listener of process pid to sc->listenerPath (a no-op without
  * one): the runtime's half of `run`, `create` and `exec`. */
-int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd,
-                              const char *state_json, struct cella_error *err);
+int security_seccomp_to_agent(const struct cella_seccomp *sc, int pid, int listener_fd, const struct cella_state *st,
+                              enum cella_status status, struct cella_error *err);
 
 #endif

@@ -12,6 +12,7 @@
 #include <yajl/yajl_tree.h>
 
 #include "base/fileutil.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 const char *cella_status_name(enum cella_status s)
@@ -133,20 +134,16 @@ int state_open_container(const char *root, const char *id, bool exclusive, struc
         return dirfd;
 }
 
-#define GEN_STR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
 static void gen_kv(yajl_gen g, const char *k, const char *v)
 {
-        GEN_STR(g, k);
-        GEN_STR(g, v ? v : "");
+        json_put_key_str(g, k, v ? v : "");
 }
 
 static void gen_common(yajl_gen g, const struct cella_state *st, const char *status)
 {
         gen_kv(g, "ociVersion", "1.2.0");
         gen_kv(g, "id", st->id);
-        GEN_STR(g, "pid");
-        yajl_gen_integer(g, st->pid);
+        json_put_key_i64(g, "pid", st->pid);
         if (status)   /* state.json has none: status is derived on every read */
                 gen_kv(g, "status", status);
         gen_kv(g, "bundle", st->bundle);
@@ -154,7 +151,7 @@ static void gen_common(yajl_gen g, const struct cella_state *st, const char *sta
         gen_kv(g, "created", st->created);
         gen_kv(g, "owner", st->owner);
         if (st->annotations.n) {
-                GEN_STR(g, "annotations");
+                json_put_key(g, "annotations");
                 yajl_gen_map_open(g);
                 for (size_t i = 0; i < st->annotations.n; i++)
                         gen_kv(g, st->annotations.v[i].key, st->annotations.v[i].value);
@@ -162,43 +159,32 @@ static void gen_common(yajl_gen g, const struct cella_state *st, const char *sta
         }
 }
 
-static char *gen_finish(yajl_gen g)
+void state_put_oci(yajl_gen g, const struct cella_state *st, enum cella_status status)
 {
-        const unsigned char *buf;
-        size_t len;
-        yajl_gen_get_buf(g, &buf, &len);
-        char *out = xstrndup((const char *)buf, len);
-        yajl_gen_free(g);
-        return out;
-}
-
-char *state_to_oci_json(const struct cella_state *st, enum cella_status status, bool pretty)
-{
-        yajl_gen g = yajl_gen_alloc(NULL);
-        if (pretty) {
-                yajl_gen_config(g, yajl_gen_beautify, 1);
-                yajl_gen_config(g, yajl_gen_indent_string, "  ");
-        }
         struct cella_state shown = *st;
         if (status == CELLA_STATUS_STOPPED)
                 shown.pid = 0;   /* runc reports no pid for a stopped container */
         yajl_gen_map_open(g);
         gen_common(g, &shown, cella_status_name(status));
         yajl_gen_map_close(g);
-        return gen_finish(g);
+}
+
+char *state_to_oci_json(const struct cella_state *st, enum cella_status status, bool pretty)
+{
+        yajl_gen g = json_writer_new(pretty ? JSON_PRETTY : JSON_COMPACT);
+        state_put_oci(g, st, status);
+        return json_writer_finish(&g, NULL);
 }
 
 int state_write(int dirfd, const struct cella_state *st, struct cella_error *err)
 {
-        yajl_gen g = yajl_gen_alloc(NULL);
+        yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
         gen_common(g, st, NULL);
-        GEN_STR(g, "pid_start");
-        yajl_gen_integer(g, (long long)st->pid_start);
+        json_put_key_i64(g, "pid_start", (int64_t)st->pid_start);
         if (st->has_cgroup) {
-                GEN_STR(g, "cgroup_mode");
-                GEN_STR(g, cgroup_mode_name(st->cgroup_mode));
-                GEN_STR(g, "cgroup");
+                json_put_key_str(g, "cgroup_mode", cgroup_mode_name(st->cgroup_mode));
+                json_put_key(g, "cgroup");
                 yajl_gen_array_open(g);
                 for (size_t i = 0; i < st->n_cgroup_dirs; i++) {
                         yajl_gen_map_open(g);
@@ -211,8 +197,7 @@ int state_write(int dirfd, const struct cella_state *st, struct cella_error *err
                 if (st->cgroup_unit)
                         gen_kv(g, "cgroup_unit", st->cgroup_unit);
         }
-        GEN_STR(g, "rootless");
-        yajl_gen_bool(g, st->rootless);
+        json_put_key_bool(g, "rootless", st->rootless);
         if (st->image_rootfs)
                 gen_kv(g, "image_rootfs", st->image_rootfs);
         if (st->net_mode)
@@ -220,7 +205,7 @@ int state_write(int dirfd, const struct cella_state *st, struct cella_error *err
         if (st->sandbox)
                 gen_kv(g, "sandbox", st->sandbox);
         yajl_gen_map_close(g);
-        _cleanup_free_ char *text = gen_finish(g);
+        _cleanup_free_ char *text = json_writer_finish(&g, NULL);
         return write_file_replace_at(dirfd, "state.json", text, strlen(text), 0600, err);
 }
 

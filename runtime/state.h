@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <sys/types.h>
+#include <yajl/yajl_gen.h>
 
 #include "cgroup/cgroup.h"
 #include "base/error.h"
@@ -82,6 +83,8 @@ enum cella_status state_status(int dirfd, const struct cella_state *st);
 
 /* runc's state JSON for `state` (pretty) or one `list --format json` entry. */
 char *state_to_oci_json(const struct cella_state *st, enum cella_status status, bool pretty);
+/* The same object into a document being written (base/json_write.h). */
+void state_put_oci(yajl_gen g, const struct cella_state *st, enum cella_status status);
 
 /* Remove <root>/<id> after the container is gone. */
 int state_remove_dir(int rootfd, const char *id, struct cella_error *err);

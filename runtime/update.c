@@ -12,6 +12,7 @@
 #include "oci/spec.h"
 #include "state.h"
 #include "update.h"
+#include "base/json_write.h"
 #include "base/util.h"
 
 int parse_mem_size(const char *s, int64_t *out)
@@ -98,9 +99,9 @@ static bool gen_key(yajl_gen g, const char *k)
 static bool gen_merged(yajl_gen g, yajl_val base, yajl_val upd)
 {
         if (!upd)
-                return gen_ok(json_gen_value(g, base));
+                return gen_ok(json_put_value(g, base));
         if (!base || !YAJL_IS_OBJECT(base) || !YAJL_IS_OBJECT(upd))
-                return gen_ok(json_gen_value(g, upd));
+                return gen_ok(json_put_value(g, upd));
         if (!gen_ok(yajl_gen_map_open(g)))
                 return false;
         for (size_t i = 0; i < base->u.object.len; i++) {
@@ -139,12 +140,6 @@ static void arena_releasep(struct arena *a)
         arena_release(a);
 }
 
-static void yajl_gen_freep(yajl_gen *g)
-{
-        if (*g)
-                yajl_gen_free(*g);
-}
-
 /* Merge the update into <dir>/config.json's linux.resources, atomically. */
 static int save_config(int dirfd, const char *json, size_t len, struct cella_error *err)
 {
@@ -166,14 +161,11 @@ static int save_config(int dirfd, const char *json, size_t len, struct cella_err
         if (!upd)
                 return -1;
         yajl_val patch = wrap(&a, "linux", wrap(&a, "resources", upd));
-        _cleanup_(yajl_gen_freep) yajl_gen g = yajl_gen_alloc(NULL);
-        yajl_gen_config(g, yajl_gen_beautify, 1);
-        yajl_gen_config(g, yajl_gen_indent_string, "\t");
+        _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_PRETTY_TAB);
         if (!gen_merged(g, config, patch))
                 return cella_error_msg(err, EINVAL, "saved config.json: cannot render the updated config");
-        const unsigned char *buf;
         size_t buf_len;
-        yajl_gen_get_buf(g, &buf, &buf_len);
+        _cleanup_free_ char *buf = json_writer_finish(&g, &buf_len);
         return write_file_atomic_at(dirfd, "config.json", buf, buf_len, 0600, err);
 }
 

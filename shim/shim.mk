@@ -47,8 +47,8 @@ $(SHIM_GEN_C): $(SHIM_STAMP)
 # shim/main.c holds main(); everything else also links into the unit test
 # and the fuzz target. The base files are the only library code linked now.
 SHIM_SRCS := $(filter-out shim/main.c,$(wildcard shim/*.c))
-SHIM_BASE_SRCS := base/error.c base/log.c base/util.c base/sha256.c
-SHIM_HDRS := $(wildcard shim/*.h) base/error.h base/log.h base/util.h base/sha256.h
+SHIM_BASE_SRCS := base/error.c base/log.c base/util.c base/sha256.c base/json_write.c
+SHIM_HDRS := $(wildcard shim/*.h) base/error.h base/log.h base/util.h base/sha256.h base/json_write.h
 SHIM_INC := -I$(SHIM_GEN)
 
 shim_objs = $(SHIM_SRCS:%.c=build/$(1)/%.o) $(SHIM_BASE_SRCS:%.c=build/$(1)/%.o) \

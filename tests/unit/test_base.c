@@ -1,8 +1,9 @@
 /* base/: the one SHA-256 (both paths: cella's own code and, for bulk data,
- * libcrypto when it is there). */
+ * libcrypto when it is there) and the one JSON writer. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_write.h"
 #include "base/sha256.h"
 #include "base/util.h"
 #include "tests/unit/unit.h"
@@ -75,11 +76,53 @@ static void test_sha256_release_without_final(void)
         cella_sha256_release(&s);
 }
 
+static void test_json_writer(void)
+{
+        _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_COMPACT);
+        yajl_gen_map_open(g);
+        json_put_key_str(g, "s", "a\"b\\c\n\x01");
+        json_put_key_str(g, "null", NULL);
+        json_put_key_u64(g, "max", UINT64_MAX);
+        json_put_key_i64(g, "neg", -5);
+        json_put_key_bool(g, "t", true);
+        json_put_key(g, "v");
+        static const char *const v[] = { "x", "y", NULL };
+        json_put_strv(g, v);
+        yajl_gen_map_close(g);
+        _cleanup_free_ char *text = json_writer_finish(&g, NULL);
+        CHECK(g == NULL);
+        CHECK_STREQ(text, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"null\":null,\"max\":18446744073709551615,"
+                          "\"neg\":-5,\"t\":true,\"v\":[\"x\",\"y\"]}");
+
+        yajl_gen p = json_writer_new(JSON_PRETTY_TAB);
+        yajl_gen_map_open(p);
+        json_put_key_str(p, "k", "v");
+        yajl_gen_map_close(p);
+        _cleanup_free_ char *pretty = json_writer_finish(&p, NULL);
+        CHECK_STREQ(pretty, "{\n\t\"k\": \"v\"\n}\n");
+}
+
+static void test_json_quote(void)
+{
+        /* the fixed-buffer form (log and trace lines) escapes as the writer does */
+        char buf[64];
+        CHECK(json_quote(buf, sizeof buf, "a\"b\\c\n\t\x01") == strlen("a\\\"b\\\\c\\n\\t\\u0001"));
+        CHECK_STREQ(buf, "a\\\"b\\\\c\\n\\t\\u0001");
+        /* cut short at an escape, never in its middle */
+        char small[4];
+        json_quote(small, sizeof small, "ab\"");
+        CHECK_STREQ(small, "ab");
+        json_quote(buf, sizeof buf, NULL);
+        CHECK_STREQ(buf, "");
+}
+
 int main(void)
 {
         printf("# libcrypto for bulk SHA-256: %s\n", cella_sha256_have_libcrypto() ? "yes" : "no");
         RUN(test_sha256_vectors);
         RUN(test_sha256_million_a);
         RUN(test_sha256_release_without_final);
+        RUN(test_json_writer);
+        RUN(test_json_quote);
         UNIT_EXIT();
 }

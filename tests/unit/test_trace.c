@@ -62,7 +62,7 @@ static void test_json_line_is_escaped(void)
         trace_step("userns", "write \"0 0 1\"\n\\");
         char buf[256], want[256];
         drain(p[0], buf, sizeof buf);
-        snprintf(want, sizeof want, "{\"step\":\"userns\",\"msg\":\"write \\\"0 0 1\\\"\\u000a\\\\\",\"pid\":%d}\n",
+        snprintf(want, sizeof want, "{\"step\":\"userns\",\"msg\":\"write \\\"0 0 1\\\"\\n\\\\\",\"pid\":%d}\n",
                  (int)getpid());
         CHECK_STREQ(buf, want);
         cella_trace_setup(-1, false);
