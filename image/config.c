@@ -8,7 +8,7 @@
 #include "image/internal.h"
 #include "base/util.h"
 
-/* runtime/spec.c provides this; weak so that image/ links (and its unit
+/* oci/spec.c provides this; weak so that image/ links (and its unit
  * tests run) in a tree where the spec generator is not built. */
 #pragma weak cella_spec_default_json
 
@@ -268,7 +268,7 @@ int image_runtime_config_json(const char *config_json, const struct image_run_ov
                               int rootfs_dirfd, char **json, struct cella_error *err)
 {
         if (!cella_spec_default_json)
-                return cella_error_msg(err, ENOSYS, "config.json: this build has no spec generator (runtime/spec.c)");
+                return cella_error_msg(err, ENOSYS, "config.json: this build has no spec generator (oci/spec.c)");
         struct image_spec_request req;
         int r = image_spec_request_build(config_json, o, rootfs_dirfd, &req, err);
         if (r < 0)

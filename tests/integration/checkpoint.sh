@@ -2,7 +2,7 @@
 # Checkpoint / restore / migration through CRIU (docs/migration.md).
 . "$(dirname "$0")/../lib.sh"
 
-# The CRIU cella will pick (same order as runtime/criu.c); skip with the
+# The CRIU cella will pick (same order as criu/criu.c); skip with the
 # reason when there is none that works on this kernel.
 need_criu() {
         is_cella || skip "checkpoint tests use cella-only flags (--export/--import)"

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Crash safety: CELLA_FAULT=<point> SIGKILLs cella at a named point of create,
-# run or delete (runtime/fault.c). Whatever such a crash leaves, `list` must
+# run or delete (base/fault.c). Whatever such a crash leaves, `list` must
 # still work and `delete --force` must remove every trace: state dir, cgroups,
 # mounts and processes (the framework's leak check after each test, plus a
 # look for orphaned cella children below).

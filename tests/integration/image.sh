@@ -528,7 +528,7 @@ test_bundle_writes_rootfs_and_config() {
         img image import "$(fx oci)"
         run img bundle localhost/layered "$T/bundle" -- /bin/sh -c 'echo hi'
         if [ $status != 0 ] && grep -q "no spec generator" <<<"$output" && [ -f "$T/bundle/rootfs/bin/busybox" ]; then
-                skip "runtime/spec.c not in this build (rootfs copy checked)"
+                skip "oci/spec.c not in this build (rootfs copy checked)"
         fi
         assert_success
         local bad=""

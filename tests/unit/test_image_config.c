@@ -3,7 +3,7 @@
 #include "tests/unit/test_image_helpers.h"
 #include "tests/unit/unit.h"
 
-/* runtime/spec.c provides the real generator; in a tree without it, this
+/* oci/spec.c provides the real generator; in a tree without it, this
  * stand-in lets image_runtime_config_json() be tested end to end. Weak, so
  * the real one wins when it is linked. */
 __attribute__((weak)) char *cella_spec_default_json(const struct cella_spec_defaults *d)

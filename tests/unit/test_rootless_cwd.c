@@ -1,4 +1,4 @@
-/* runtime/rootless.c (which setting needs a cgroup) and runtime/cwd.c
+/* runtime/rootless.c (which setting needs a cgroup) and base/cwd.c
  * (a cwd outside the root is refused, inherited fds are closed). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-/* Unit tests for the OCI config parser (runtime/spec*.c). JSON fixtures
+/* Unit tests for the OCI config parser (oci/spec*.c). JSON fixtures
  * are written with single quotes and turned into JSON by q(). */
 #include <errno.h>
 #include <fcntl.h>

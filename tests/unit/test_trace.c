@@ -1,4 +1,4 @@
-/* runtime/trace.c: nothing when off (not even the arguments are
+/* base/trace.c: nothing when off (not even the arguments are
  * evaluated), one plain or JSON line per step when on, and the helpers. */
 #include <fcntl.h>
 #include <sched.h>
