@@ -5,7 +5,7 @@
 #include <unistd.h>
 
 #include "sandbox/internal.h"
-#include "sandbox/sandbox.h"
+#include "agent/agent.h"
 
 __attribute__((constructor)) static void sandbox_agent_entry(int argc, char **argv)
 {

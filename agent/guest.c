@@ -5,7 +5,7 @@
  * container with the normal runtime code. The container's stdio are the
  * virtio-serial ports themselves, so bytes are passed through untouched;
  * the ctl port carries "booted", "exit N" and "kill SIG". */
-#include "sandbox/sandbox.h"
+#include "agent/agent.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "sandbox/internal.h"
+#include "runtime/container.h"
 #include "runtime/exec.h"
 #include "base/fileutil.h"
 #include "base/util.h"

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "base/fileutil.h"
 #include "image/image.h"
 #include "netns/netns.h"
@@ -150,8 +151,11 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
                 co.config_path = NULL;
                 co.spec = NULL;
                 co.image_rootfs = image_store_root(store);
-                /* the container's lifecycle now owns the rootfs mount */
-                ret = run ? container_run(&co, exit_status, err) : container_create(&co, err);
+                _cleanup_loaded_config_ struct cella_loaded_config cfg = { 0 };
+                if (cella_request_load(&co, &cfg, err) < 0)
+                        goto out;
+                const struct cella_backend_ops *b = backend_for_request(&co);
+                ret = run ? b->run(&co, exit_status, err) : b->create(&co, err);
                 /* from here the container's lifecycle owns the rootfs mount,
                  * unless it never got a state directory */
                 _cleanup_free_ char *sdir = xasprintf("%s/%s", o->root, id);

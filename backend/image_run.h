@@ -8,8 +8,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "runtime/container.h"
 #include "base/error.h"
+#include "oci/request.h"
 #include "oci/spec.h"
 
 struct cella_image_run {

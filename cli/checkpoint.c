@@ -3,7 +3,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/checkpoint.h"
+#include "backend/backend.h"
 
 int cmd_checkpoint(const struct cella_cli *cli, int argc, char **argv)
 {
@@ -61,7 +61,7 @@ int cmd_checkpoint(const struct cella_cli *cli, int argc, char **argv)
         o.criu = cli->criu;
         o.id = p.args[0];
         struct cella_error err = { 0 };
-        if (container_checkpoint(&o, &err) < 0)
+        if (backend_for_container(o.root, o.id)->checkpoint(&o, &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

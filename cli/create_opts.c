@@ -291,7 +291,12 @@ int cli_create_or_run(const struct cella_cli *cli, int argc, char **argv, bool r
         }
         cli_image_flags_free(&img);
         o.id = p.args[0];
-        if (run ? container_run(&o, &status, &err) < 0 : container_create(&o, &err) < 0)
+        /* the one request: config.json parsed once, then the backend it asks for */
+        _cleanup_loaded_config_ struct cella_loaded_config cfg = { 0 };
+        if (cella_request_load(&o, &cfg, &err) < 0)
+                return cli_fail(cli, &err);
+        const struct cella_backend_ops *b = backend_for_request(&o);
+        if (run ? b->run(&o, &status, &err) < 0 : b->create(&o, &err) < 0)
                 return cli_fail(cli, &err);
         return status;
 }

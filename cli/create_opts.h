@@ -5,7 +5,7 @@
 
 #include "cli/args.h"
 #include "cli/cli.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 #include "backend/image_run.h"
 
 struct cli_image_flags {

@@ -2,7 +2,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 
 int cmd_delete(const struct cella_cli *cli, int argc, char **argv)
 {
@@ -26,7 +26,7 @@ int cmd_delete(const struct cella_cli *cli, int argc, char **argv)
         int rc = 0;
         for (int i = 0; i < p.n_args; i++) {
                 struct cella_error err = { 0 };
-                if (container_delete(cli->root, p.args[i], force, &err) < 0)
+                if (backend_for_container(cli->root, p.args[i])->delete_(cli->root, p.args[i], force, &err) < 0)
                         rc = cli_fail(cli, &err);
         }
         return rc;

@@ -4,7 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/exec.h"
+#include "backend/backend.h"
 #include "base/util.h"
 
 /* runc's status for its own failures in exec: a caller tells them from the
@@ -102,7 +102,7 @@ out:;
                 o.n_additional_gids = n_gids;
                 struct cella_error err = { 0 };
                 int status = 0;
-                if (container_exec(&o, &status, &err) < 0) {
+                if (backend_for_container(o.root, o.id)->exec(&o, &status, &err) < 0) {
                         cli_fail(cli, &err);
                         rc = EXEC_FAILED;
                 } else {

@@ -3,7 +3,8 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
+#include "base/units.h"
 
 int cmd_kill(const struct cella_cli *cli, int argc, char **argv)
 {
@@ -32,7 +33,7 @@ int cmd_kill(const struct cella_cli *cli, int argc, char **argv)
                         return cli_failf(cli, "unknown signal \"%s\"", p.args[1]);
         }
         struct cella_error err = { 0 };
-        if (container_kill(cli->root, p.args[0], sig, all, &err) < 0)
+        if (backend_for_container(cli->root, p.args[0])->kill(cli->root, p.args[0], sig, all, &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

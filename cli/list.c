@@ -4,7 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 #include "base/util.h"
 
 int cmd_list(const struct cella_cli *cli, int argc, char **argv)
@@ -34,42 +34,37 @@ int cmd_list(const struct cella_cli *cli, int argc, char **argv)
                 return p.exit_code;
         if (!streq(format, "table") && !streq(format, "json"))
                 return cli_failf(cli, "--format: expected table or json, not \"%s\"", format);
-        struct cella_list_entry *e = NULL;
+        struct cella_container_info *e = NULL;
         size_t n = 0;
         struct cella_error err = { 0 };
-        if (container_list(cli->root, &e, &n, &err) < 0)
+        if (backend_list(cli->root, &e, &n, &err) < 0)
                 return cli_fail(cli, &err);
         if (quiet) {
                 for (size_t i = 0; i < n; i++)
-                        printf("%s\n", e[i].state.id);
+                        printf("%s\n", e[i].id);
         } else if (streq(format, "json")) {
                 /* runc prints null for no containers */
                 if (n == 0)
                         printf("null\n");
                 else {
                         printf("[");
-                        for (size_t i = 0; i < n; i++) {
-                                char *j = state_to_oci_json(&e[i].state, e[i].status, false);
-                                printf("%s%s", i ? "," : "", j);
-                                free(j);
-                        }
+                        for (size_t i = 0; i < n; i++)
+                                printf("%s%s", i ? "," : "", e[i].oci_json);
                         printf("]\n");
                 }
         } else {
                 size_t w = strlen("ID");
                 for (size_t i = 0; i < n; i++)
-                        if (strlen(e[i].state.id) > w)
-                                w = strlen(e[i].state.id);
+                        if (strlen(e[i].id) > w)
+                                w = strlen(e[i].id);
                 printf("%-*s   %-8s   %-10s  %-40s   %-30s   %s\n", (int)w, "ID", "PID", "STATUS", "BUNDLE", "CREATED",
                        "OWNER");
                 for (size_t i = 0; i < n; i++) {
-                        const struct cella_state *s = &e[i].state;
-                        int pid = e[i].status == CELLA_STATUS_STOPPED ? 0 : s->pid;
-                        printf("%-*s   %-8d   %-10s  %-40s   %-30s   %s\n", (int)w, s->id, pid,
-                               cella_status_name(e[i].status), s->bundle ? s->bundle : "", s->created ? s->created : "",
-                               s->owner && *s->owner ? s->owner : "root");
+                        const struct cella_container_info *s = &e[i];
+                        printf("%-*s   %-8d   %-10s  %-40s   %-30s   %s\n", (int)w, s->id, (int)s->pid,
+                               cella_status_name(s->status), s->bundle, s->created, *s->owner ? s->owner : "root");
                 }
         }
-        container_list_free(e, n);
+        cella_container_info_free_array(e, n);
         return 0;
 }

@@ -2,7 +2,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 
 static int pause_or_resume(const struct cella_cli *cli, int argc, char **argv, bool pause)
 {
@@ -21,7 +21,8 @@ static int pause_or_resume(const struct cella_cli *cli, int argc, char **argv, b
         if (cli_parse_plain(&p) < 0)
                 return p.exit_code;
         struct cella_error err = { 0 };
-        if (container_pause(cli->root, p.args[0], pause, &err) < 0)
+        const struct cella_backend_ops *b = backend_for_container(cli->root, p.args[0]);
+        if ((pause ? b->pause : b->resume)(cli->root, p.args[0], &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

@@ -4,7 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 #include "base/util.h"
 
 static bool contains(const pid_t *pids, size_t n, long pid)
@@ -38,7 +38,7 @@ int cmd_ps(const struct cella_cli *cli, int argc, char **argv)
         pid_t *pids = NULL;
         size_t n = 0;
         struct cella_error err = { 0 };
-        if (container_pids(cli->root, p.args[0], &pids, &n, &err) < 0)
+        if (backend_for_container(cli->root, p.args[0])->pids(cli->root, p.args[0], &pids, &n, &err) < 0)
                 return cli_fail(cli, &err);
         if (streq(format, "json")) {
                 printf("[");

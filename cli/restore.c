@@ -10,7 +10,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/checkpoint.h"
+#include "backend/backend.h"
 
 /* Foreground restore, as runc: wait for the restored init and exit with
  * its status. As a subreaper the init becomes our child when CRIU exits;
@@ -103,7 +103,8 @@ int cmd_restore(const struct cella_cli *cli, int argc, char **argv)
                 prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
         struct cella_error err = { 0 };
         pid_t pid = 0;
-        if (container_restore(&o, &pid, &err) < 0)
+        /* a restored container is a native one: CRIU on this host */
+        if (cella_backend_native.restore(&o, &pid, &err) < 0)
                 return cli_fail(cli, &err);
         if (detach)
                 return 0;

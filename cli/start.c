@@ -2,7 +2,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 
 int cmd_start(const struct cella_cli *cli, int argc, char **argv)
 {
@@ -16,7 +16,7 @@ int cmd_start(const struct cella_cli *cli, int argc, char **argv)
         if (cli_parse_plain(&p) < 0)
                 return p.exit_code;
         struct cella_error err = { 0 };
-        if (container_start(cli->root, p.args[0], &err) < 0)
+        if (backend_for_container(cli->root, p.args[0])->start(cli->root, p.args[0], &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

@@ -4,7 +4,7 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/container.h"
+#include "backend/backend.h"
 
 int cmd_state(const struct cella_cli *cli, int argc, char **argv)
 {
@@ -18,12 +18,13 @@ int cmd_state(const struct cella_cli *cli, int argc, char **argv)
         if (cli_parse_plain(&p) < 0)
                 return p.exit_code;
         struct cella_error err = { 0 };
-        char *json = NULL;
-        if (container_state_json(cli->root, p.args[0], &json, &err) < 0)
+        struct cella_container_info info;
+        if (backend_for_container(cli->root, p.args[0])->state(cli->root, p.args[0], &info, &err) < 0)
                 return cli_fail(cli, &err);
+        const char *json = info.oci_json;
         fputs(json, stdout);
         if (!*json || json[strlen(json) - 1] != '\n')
                 putchar('\n');
-        free(json);
+        cella_container_info_clear(&info);
         return 0;
 }

@@ -6,7 +6,9 @@
 
 #include "cli/args.h"
 #include "cli/commands.h"
-#include "runtime/monitor.h"
+#include "backend/backend.h"
+#include "backend/monitor.h"
+#include "base/units.h"
 #include "base/util.h"
 
 static uint64_t now_ns(void)
@@ -36,10 +38,10 @@ static const char *human(uint64_t v, char *buf, size_t size)
         return buf;
 }
 
-static void print_screen(const struct cella_monitor *m, const struct cella_usage *u)
+static void print_screen(const char *id, const struct cella_usage *u)
 {
         char a[32], b[32];
-        printf("CONTAINER  %s\n", m->id);
+        printf("CONTAINER  %s\n", id);
         if (u->memory_limit == UINT64_MAX)
                 printf("MEMORY     %s / no limit\n", human(u->memory_usage, a, sizeof a));
         else
@@ -59,9 +61,17 @@ static void print_screen(const struct cella_monitor *m, const struct cella_usage
         printf("OOM KILLS  %llu\n", (unsigned long long)u->oom_kills);
 }
 
-static void monitor_freep(struct cella_monitor **m)
+/* --watch ends when the container's init has gone */
+static bool still_running(const struct cella_backend_ops *b, const char *root, const char *id)
 {
-        monitor_free(*m);
+        struct cella_container_info info;
+        struct cella_error err = { 0 };
+        if (b->state(root, id, &info, &err) < 0)
+                return false;
+        bool alive = info.status == CELLA_STATUS_RUNNING || info.status == CELLA_STATUS_PAUSED ||
+                     info.status == CELLA_STATUS_CREATED;
+        cella_container_info_clear(&info);
+        return alive;
 }
 
 int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
@@ -87,7 +97,7 @@ int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
                 case 'j': json = true; break;
                 case 'w': watch = true; break;
                 case 'i':
-                        if (monitor_parse_interval(p.value, &interval) < 0)
+                        if (parse_interval(p.value, &interval) < 0)
                                 return cli_usage_error(&p, "invalid value \"%s\" for flag --interval (seconds or a duration: 2, 500ms)", p.value), 1;
                         break;
                 }
@@ -95,18 +105,17 @@ int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
         if (c < 0)
                 return p.exit_code;
         struct cella_error err = { 0 };
-        _cleanup_(monitor_freep) struct cella_monitor *m = NULL;
-        if (monitor_open(cli->root, p.args[0], &m, &err) < 0)
-                return cli_fail(cli, &err);
+        const char *id = p.args[0];
+        const struct cella_backend_ops *b = backend_for_container(cli->root, id);
         bool tty = isatty(STDOUT_FILENO);
         struct cella_cgroup_stats prev, cur;
-        if (monitor_sample(m, &prev, NULL, &err) < 0)
+        if (b->stats(cli->root, id, &prev, &err) < 0)
                 return cli_fail(cli, &err);
         uint64_t t_prev = now_ns();
         /* cpu % needs two samples: the first screen comes one interval in */
         for (;;) {
                 sleep_ns(interval);
-                if (monitor_sample(m, &cur, NULL, &err) < 0) {
+                if (b->stats(cli->root, id, &cur, &err) < 0) {
                         if (watch)
                                 return 0;   /* the container went away while watched */
                         return cli_fail(cli, &err);
@@ -115,16 +124,16 @@ int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
                 struct cella_usage u;
                 monitor_usage(&prev, &cur, t - t_prev, &u);
                 if (json) {
-                        char *line = monitor_usage_json(m, &u);
+                        char *line = monitor_usage_json(id, &u);
                         puts(line);
                         free(line);
                 } else {
                         if (watch && tty)
                                 fputs("\033[H\033[2J", stdout);
-                        print_screen(m, &u);
+                        print_screen(id, &u);
                 }
                 fflush(stdout);
-                if (!watch || !monitor_alive(m))
+                if (!watch || !still_running(b, cli->root, id))
                         return 0;
                 prev = cur;
                 t_prev = t;

@@ -9,7 +9,8 @@
 #include "cli/args.h"
 #include "cli/commands.h"
 #include "base/fileutil.h"
-#include "runtime/update.h"
+#include "backend/backend.h"
+#include "base/units.h"
 #include "base/util.h"
 
 enum kind { K_U64, K_I64, K_MEM, K_STR };
@@ -179,7 +180,7 @@ int cmd_update(const struct cella_cli *cli, int argc, char **argv)
                 len = strlen(json);
         }
         struct cella_error err = { 0 };
-        if (container_update(cli->root, id, json, len, &err) < 0)
+        if (backend_for_container(cli->root, id)->update(cli->root, id, json, len, &err) < 0)
                 return cli_fail(cli, &err);
         return 0;
 }

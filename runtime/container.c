@@ -30,7 +30,6 @@
 #include "namespaces.h"
 #include "netns/netns.h"
 #include "relay.h"
-#include "sandbox/sandbox.h"
 #include "security.h"
 #include "sync.h"
 #include "terminal.h"
@@ -615,6 +614,7 @@ static int create_internal(const struct cella_create_opts *o, bool run_mode, sig
                 .fifo_fd = fifo_fd,
                 .plan = &plan,
                 .preserve_fds = preserve,
+                .stdio = o->stdio,
                 .no_pivot = o->no_pivot,
                 .no_new_keyring = o->no_new_keyring,
                 .cgroup = c->cgroup,
@@ -686,8 +686,8 @@ static void block_all_signals(sigset_t *saved)
         sigprocmask(SIG_BLOCK, &all, saved);
 }
 
-/* config.json read and parsed once, before choosing where the container
- * runs (the sandbox annotation is in it) and then used by either path. */
+/* config.json read and parsed once (front ends load it before choosing
+ * the backend: cella_request_load; this covers callers that did not). */
 struct preloaded {
         struct cella_create_opts o;
         struct cella_spec *spec;        /* owned; NULL when the caller gave one */
@@ -727,7 +727,7 @@ int container_create(const struct cella_create_opts *o, struct cella_error *err)
         struct preloaded p;
         if (preload_spec(o, &p, err) < 0)
                 return -1;
-        int r = sandbox_wanted(&p.o) ? sandbox_create(&p.o, err) : create_loaded(&p.o, err);
+        int r = create_loaded(&p.o, err);
         preloaded_release(&p);
         return r;
 }
@@ -763,8 +763,6 @@ static struct cella_spec *load_saved_spec(int dirfd)
 
 int container_start(const char *root, const char *id, struct cella_error *err)
 {
-        if (sandbox_owns(root, id))
-                return sandbox_start(root, id, err);
         if (state_check_id(id, err) < 0)
                 return -1;
         struct cella_state st;
@@ -834,7 +832,7 @@ int container_run(const struct cella_create_opts *o, int *exit_status, struct ce
         struct preloaded p;
         if (preload_spec(o, &p, err) < 0)
                 return -1;
-        int r = sandbox_wanted(&p.o) ? sandbox_run(&p.o, exit_status, err) : run_loaded(&p.o, exit_status, err);
+        int r = run_loaded(&p.o, exit_status, err);
         preloaded_release(&p);
         return r;
 }
@@ -923,8 +921,6 @@ static int signal_pid(const struct cella_state *st, int sig, struct cella_error 
 
 int container_kill(const char *root, const char *id, int sig, bool all, struct cella_error *err)
 {
-        if (sandbox_owns(root, id))
-                return sandbox_kill(root, id, sig, err);
         struct cella_state st;
         enum cella_status status;
         if (container_load(root, id, &st, &status, err) < 0)
@@ -1166,44 +1162,4 @@ void container_list_free(struct cella_list_entry *entries, size_t n)
         for (size_t i = 0; i < n; i++)
                 state_clear(&entries[i].state);
         free(entries);
-}
-
-int signal_from_name(const char *name)
-{
-        static const struct {
-                const char *name;
-                int sig;
-        } table[] = {
-                { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
-                { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "IOT", SIGIOT },     { "BUS", SIGBUS },
-                { "FPE", SIGFPE },   { "KILL", SIGKILL },   { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },
-                { "USR2", SIGUSR2 }, { "PIPE", SIGPIPE },   { "ALRM", SIGALRM },   { "TERM", SIGTERM },
-                { "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "STOP", SIGSTOP },
-                { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },   { "URG", SIGURG },
-                { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
-                { "WINCH", SIGWINCH }, { "IO", SIGIO },     { "POLL", SIGPOLL },   { "PWR", SIGPWR },
-                { "SYS", SIGSYS },
-        };
-        if (!name || !*name)
-                return -1;
-        char *end;
-        long v = strtol(name, &end, 10);
-        if (*end == '\0')   /* 0 is kill(2)'s probe: is the container running? (runc accepts it) */
-                return v >= 0 && v < NSIG ? (int)v : -1;
-        const char *n = name;
-        if (strncasecmp(n, "SIG", 3) == 0)
-                n += 3;
-        for (size_t i = 0; i < ARRAY_SIZE(table); i++)
-                if (strcasecmp(n, table[i].name) == 0)
-                        return table[i].sig;
-        if (strncasecmp(n, "RTMIN", 5) == 0 || strncasecmp(n, "RTMAX", 5) == 0) {
-                int base = strncasecmp(n, "RTMIN", 5) == 0 ? SIGRTMIN : SIGRTMAX;
-                const char *off = n + 5;
-                if (!*off)
-                        return base;
-                long k = strtol(off, &end, 10);
-                if (*end == '\0' && base + k >= SIGRTMIN && base + k <= SIGRTMAX)
-                        return (int)(base + k);
-        }
-        return -1;
 }

@@ -9,26 +9,8 @@
 
 #include "base/error.h"
 #include "oci/spec.h"
+#include "oci/request.h"
 #include "state.h"
-
-struct cella_create_opts {
-        const char *root;               /* state root */
-        const char *id;
-        const char *bundle;             /* default "." */
-        const char *config_path;        /* default <bundle>/config.json */
-        struct cella_spec *spec;        /* a config made in memory (--image); else loaded */
-        const char *config_json;        /* its text, kept in the state dir */
-        const char *pid_file;
-        const char *console_socket;
-        bool no_pivot;
-        bool no_new_keyring;
-        int preserve_fds;
-        bool detach;                    /* run -d */
-        bool keep;                      /* run --keep: the stopped container stays until `delete` */
-        const char *seccomp_cache_dir;  /* NULL = <root>/.cache/seccomp */
-        const char *image_rootfs;       /* rootfs is an image mount cella made (removed on delete) */
-        const char *sandbox;            /* "vm" or NULL */
-};
 
 int container_create(const struct cella_create_opts *o, struct cella_error *err);
 int container_start(const char *root, const char *id, struct cella_error *err);
@@ -69,8 +51,5 @@ struct cella_resources resources_for_cgroup(const struct cella_spec *spec);
  * (state's image_rootfs is the store root). Missing is fine; failures are
  * logged. Every path that removes such a container calls this. */
 void container_release_image_rootfs(const char *store_root, const char *id);
-
-/* "SIGKILL", "KILL", "9" -> 9; "0" -> 0 (the probe); -1 when unknown */
-int signal_from_name(const char *name);
 
 #endif

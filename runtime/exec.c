@@ -22,7 +22,6 @@
 #include "namespaces.h"
 #include "process.h"
 #include "relay.h"
-#include "sandbox/sandbox.h"
 #include "security.h"
 #include "oci/spec.h"
 #include "state.h"
@@ -185,8 +184,6 @@ static char **join_env(const struct cella_strv *base, char **extra, size_t n_ext
 int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err)
 {
         *exit_status = 0;
-        if (sandbox_owns(o->root, o->id))
-                return sandbox_exec(o, exit_status, err);
         struct cella_state st;
         enum cella_status status;
         _cleanup_close_ int dirfd = state_open_container(o->root, o->id, false, &st, &status, err);

@@ -22,6 +22,7 @@ struct init_ctx {
         int fifo_fd;                    /* O_PATH exec.fifo; -1: wait for SYNC_START instead */
         const struct ns_plan *plan;
         int preserve_fds;               /* fds 3 .. 3+n-1 pass into the container */
+        const int *stdio;               /* NULL, or the init's 0, 1, 2 (cella_create_opts.stdio) */
         bool no_pivot;
         bool no_new_keyring;
         const struct cella_cgroup *cgroup;

@@ -18,14 +18,8 @@
 #include "cgroup/cgroup.h"
 #include "base/error.h"
 #include "oci/spec.h"
+#include "oci/state.h"
 
-enum cella_status {
-        CELLA_STATUS_CREATING,
-        CELLA_STATUS_CREATED,
-        CELLA_STATUS_RUNNING,
-        CELLA_STATUS_PAUSED,
-        CELLA_STATUS_STOPPED,
-};
 
 struct cella_state {
         char *id;
@@ -46,12 +40,6 @@ struct cella_state {
         char *net_mode;                 /* networking cella set up, NULL = none */
         char *sandbox;                  /* "vm" for sandboxed containers, else NULL */
 };
-
-const char *cella_status_name(enum cella_status s);
-
-/* Validate a container ID: [A-Za-z0-9][A-Za-z0-9_.+-]*, at most 1024
- * bytes, not "." or "..". */
-int state_check_id(const char *id, struct cella_error *err);
 
 /* Open (and create, 0700) the state root; returns a dir fd. */
 int state_open_root(const char *root, bool create, struct cella_error *err);

@@ -1,5 +1,4 @@
 /* cella: `update` (see update.h). */
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -14,51 +13,6 @@
 #include "update.h"
 #include "base/json_write.h"
 #include "base/util.h"
-
-int parse_mem_size(const char *s, int64_t *out)
-{
-        if (!s || !*s)
-                return -EINVAL;
-        if (streq(s, "-1")) {
-                *out = -1;
-                return 0;
-        }
-        errno = 0;
-        char *end = NULL;
-        /* digits and an optional fraction, as units.RAMInBytes ("1.5G") */
-        if (!isdigit((unsigned char)*s))
-                return -EINVAL;
-        double v = strtod(s, &end);
-        if (errno || end == s)
-                return -EINVAL;
-        while (*end == ' ')
-                end++;
-        double mult = 1;
-        switch (tolower((unsigned char)*end)) {
-        case '\0': break;
-        case 'b': mult = 1; break;
-        case 'k': mult = 1024.0; break;
-        case 'm': mult = 1024.0 * 1024; break;
-        case 'g': mult = 1024.0 * 1024 * 1024; break;
-        case 't': mult = 1024.0 * 1024 * 1024 * 1024; break;
-        case 'p': mult = 1024.0 * 1024 * 1024 * 1024 * 1024; break;
-        default: return -EINVAL;
-        }
-        if (*end) {
-                end++;
-                if (mult != 1 && (*end == 'i' || *end == 'I'))
-                        end++;
-                if (mult != 1 && (*end == 'b' || *end == 'B'))
-                        end++;
-                if (*end)
-                        return -EINVAL;
-        }
-        double bytes = v * mult;
-        if (bytes >= 9.2e18)
-                return -ERANGE;
-        *out = (int64_t)bytes;
-        return 0;
-}
 
 /* Keys whose 0 is a real value; elsewhere an update's 0 means "unchanged". */
 static bool zero_is_meaningful(const char *key)

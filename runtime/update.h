@@ -17,8 +17,4 @@
 int container_update(const char *root, const char *id, const char *resources_json, size_t len,
                      struct cella_error *err);
 
-/* "64M", "1g", "4096", "1.5G", "-1" -> bytes (runc's units.RAMInBytes:
- * suffixes b k m g t p, optional trailing "b"/"ib", powers of 1024). */
-int parse_mem_size(const char *s, int64_t *out);
-
 #endif

@@ -2,8 +2,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "runtime/monitor.h"
-#include "runtime/update.h"
+#include "backend/monitor.h"
+#include "base/units.h"
 #include "base/util.h"
 #include "unit.h"
 
@@ -29,14 +29,14 @@ static void test_mem_sizes(void)
 static void test_intervals(void)
 {
         uint64_t ns = 0;
-        CHECK(monitor_parse_interval("5s", &ns) == 0 && ns == 5000000000ULL);
-        CHECK(monitor_parse_interval("200ms", &ns) == 0 && ns == 200000000ULL);
-        CHECK(monitor_parse_interval("2", &ns) == 0 && ns == 2000000000ULL);
-        CHECK(monitor_parse_interval("1m", &ns) == 0 && ns == 60000000000ULL);
-        CHECK(monitor_parse_interval("0", &ns) < 0);
-        CHECK(monitor_parse_interval("-1s", &ns) < 0);
-        CHECK(monitor_parse_interval("5x", &ns) < 0);
-        CHECK(monitor_parse_interval("", &ns) < 0);
+        CHECK(parse_interval("5s", &ns) == 0 && ns == 5000000000ULL);
+        CHECK(parse_interval("200ms", &ns) == 0 && ns == 200000000ULL);
+        CHECK(parse_interval("2", &ns) == 0 && ns == 2000000000ULL);
+        CHECK(parse_interval("1m", &ns) == 0 && ns == 60000000000ULL);
+        CHECK(parse_interval("0", &ns) < 0);
+        CHECK(parse_interval("-1s", &ns) < 0);
+        CHECK(parse_interval("5x", &ns) < 0);
+        CHECK(parse_interval("", &ns) < 0);
 }
 
 static struct cella_monitor *fake_monitor(void)
@@ -88,7 +88,7 @@ static void test_usage(void)
         monitor_usage(&a, &b, 1000000000ULL, &u);
         CHECK(u.memory_percent < 0);
         struct cella_monitor *m = fake_monitor();
-        char *s = monitor_usage_json(m, &u);
+        char *s = monitor_usage_json(m->id, &u);
         CHECK(strstr(s, "\"memory\":{\"usage\":16777216,\"limit\":null,\"percent\":null}") != NULL);
         CHECK(strstr(s, "\"pids\":{\"current\":0,\"limit\":null}") != NULL);
         CHECK(strstr(s, "\"cpu\":{\"percent\":50.00,") != NULL);

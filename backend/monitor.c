@@ -6,9 +6,9 @@
 
 #include <yajl/yajl_gen.h>
 
-#include "container.h"
 #include "monitor.h"
-#include "state.h"
+#include "runtime/container.h"
+#include "runtime/state.h"
 #include "base/json_write.h"
 #include "base/util.h"
 
@@ -248,12 +248,12 @@ static void kv_percent(yajl_gen g, const char *k, double v)
         yajl_gen_number(g, buf, (size_t)n);
 }
 
-char *monitor_usage_json(const struct cella_monitor *m, const struct cella_usage *u)
+char *monitor_usage_json(const char *id, const struct cella_usage *u)
 {
         _cleanup_json_writer_ yajl_gen g = json_writer_new(JSON_COMPACT);
         yajl_gen_map_open(g);
         json_put_key(g, "id");
-        json_put_str(g, m->id);
+        json_put_str(g, id);
         json_put_key(g, "memory");
         yajl_gen_map_open(g);
         json_put_key_u64(g, "usage", u->memory_usage);
@@ -278,28 +278,4 @@ char *monitor_usage_json(const struct cella_monitor *m, const struct cella_usage
         json_put_key_u64(g, "oom_kills", u->oom_kills);
         yajl_gen_map_close(g);
         return json_writer_finish(&g, NULL);
-}
-
-int monitor_parse_interval(const char *s, uint64_t *ns)
-{
-        if (!s || !*s || *s == '-')
-                return -EINVAL;
-        char *end = NULL;
-        errno = 0;
-        double v = strtod(s, &end);
-        if (errno || end == s || v <= 0)
-                return -EINVAL;
-        static const struct { const char *unit; double ns; } units[] = {
-                { "", 1e9 }, { "ns", 1 }, { "us", 1e3 }, { "ms", 1e6 }, { "s", 1e9 }, { "m", 60e9 }, { "h", 3600e9 },
-        };
-        for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
-                if (streq(end, units[i].unit)) {
-                        double r = v * units[i].ns;
-                        if (r < 1 || r > 1e18)
-                                return -EINVAL;
-                        *ns = (uint64_t)r;
-                        return 0;
-                }
-        }
-        return -EINVAL;
 }

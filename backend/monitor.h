@@ -27,6 +27,11 @@ struct cella_monitor {
  * and one without a cgroup. */
 int monitor_open(const char *root, const char *id, struct cella_monitor **out, struct cella_error *err);
 void monitor_free(struct cella_monitor *m);
+static inline void monitor_freep(struct cella_monitor **m)
+{
+        monitor_free(*m);
+}
+#define _cleanup_monitor_ __attribute__((cleanup(monitor_freep)))
 
 /* Is the container's init still the process that was started? */
 bool monitor_alive(const struct cella_monitor *m);
@@ -60,9 +65,6 @@ void monitor_usage(const struct cella_cgroup_stats *prev, const struct cella_cgr
 /* {"id":..,"memory":{"usage","limit","percent"},"cpu":{"percent","total_ns"},
  *  "pids":{"current","limit"},"io":{"read_bytes","write_bytes"},"oom_kills":N}
  * (limits of "no limit" are null), malloc'd, no newline. */
-char *monitor_usage_json(const struct cella_monitor *m, const struct cella_usage *u);
-
-/* "5s", "100ms", "1m", "2" (seconds) -> nanoseconds, > 0; -EINVAL otherwise */
-int monitor_parse_interval(const char *s, uint64_t *ns);
+char *monitor_usage_json(const char *id, const struct cella_usage *u);
 
 #endif
