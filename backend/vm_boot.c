@@ -364,6 +364,36 @@ out:
 }
 
 /* create, run -d: QEMU under a forked shim that outlives this command. */
+/* The shim's reports to the creator: "pid N", then "created" or "error
+ * MSG" or "failed WSTATUS TIMEDOUT". True once created; *qemu is set as
+ * soon as it is known (and recorded in the state). */
+static bool await_created(FILE *f, struct boot *b, pid_t *qemu, struct cella_error *err)
+{
+        char line[2048];
+        while (fgets(line, sizeof line, f)) {
+                line[strcspn(line, "\n")] = 0;
+                if (str_has_prefix(line, "pid ")) {
+                        *qemu = atoi(line + 4);
+                        record_pid(b, *qemu);
+                } else if (streq(line, "created")) {
+                        return true;
+                } else if (str_has_prefix(line, "error ")) {
+                        cella_error_msg(err, EIO, "%s", line + 6);
+                        return false;
+                } else if (str_has_prefix(line, "failed ")) {
+                        struct shim fake;
+                        shim_init(&fake);
+                        int ws = 0, to = 0;
+                        sscanf(line + 7, "%d %d", &ws, &to);
+                        fake.timed_out = to;
+                        vm_failure(&fake, b, ws, err);
+                        shim_close(&fake);
+                        return false;
+                }
+        }
+        return false;
+}
+
 int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
 {
         struct boot b;
@@ -459,34 +489,10 @@ int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
         }
         close(listen_fd);
         listen_fd = -1;
-        /* "pid N", then "created" or "error MSG" or "failed WSTATUS TIMEDOUT" */
         f = fdopen(pipefd[0], "r");
         pipefd[0] = -1;
-        char line[2048];
         pid_t qemu = 0;
-        bool created = false;
-        while (f && fgets(line, sizeof line, f)) {
-                line[strcspn(line, "\n")] = 0;
-                if (str_has_prefix(line, "pid ")) {
-                        qemu = atoi(line + 4);
-                        record_pid(&b, qemu);
-                } else if (streq(line, "created")) {
-                        created = true;
-                        break;
-                } else if (str_has_prefix(line, "error ")) {
-                        cella_error_msg(err, EIO, "%s", line + 6);
-                        break;
-                } else if (str_has_prefix(line, "failed ")) {
-                        struct shim fake;
-                        shim_init(&fake);
-                        int ws = 0, to = 0;
-                        sscanf(line + 7, "%d %d", &ws, &to);
-                        fake.timed_out = to;
-                        vm_failure(&fake, &b, ws, err);
-                        shim_close(&fake);
-                        break;
-                }
-        }
+        bool created = f && await_created(f, &b, &qemu, err);
         if (created) {
                 if (o->pid_file && pid_file_write(o->pid_file, qemu, err) < 0)
                         goto fail;

@@ -181,6 +181,78 @@ static char **join_env(const struct cella_strv *base, char **extra, size_t n_ext
         return env;
 }
 
+/* The process to run: the --process file's, or the container's with the
+ * command line's changes. *p may point into *file_proc and spec. */
+static int exec_process(const struct cella_exec_opts *o, const struct cella_spec *spec, struct cella_process *p,
+                        struct cella_process **file_proc, struct cella_error *err)
+{
+        if (o->process_path) {
+                _cleanup_free_ char *text = NULL;
+                size_t len;
+                if (read_file_at(AT_FDCWD, o->process_path, &text, &len, err) < 0 ||
+                    cella_process_parse(text, len, o->process_path, file_proc, err) < 0)
+                        return -1;
+                *p = **file_proc;
+                /* as the container's process unless the file says (runc 1.1 ignores the file's) */
+                if (!p->oom_score_adj.set)
+                        p->oom_score_adj = spec->process.oom_score_adj;
+                return 0;
+        }
+        *p = spec->process;
+        if (o->n_args == 0)
+                return cella_error_msg(err, EINVAL, "exec: no command given");
+        p->args.v = o->args;
+        p->args.n = o->n_args;
+        p->terminal = o->tty == 1;
+        if (o->cwd)
+                p->cwd = (char *)o->cwd;
+        if (o->no_new_privs >= 0)
+                p->no_new_privileges = o->no_new_privs == 1;
+        if (o->n_additional_gids) {
+                p->user.additional_gids = o->additional_gids;
+                p->user.n_additional_gids = o->n_additional_gids;
+        }
+        return parse_caps_into(&p->capabilities, o->caps, o->n_caps, err);
+}
+
+/* The new process's requests until EOF: its PTY (maybe), the seccomp
+ * listener (maybe), then nothing — EOF means execve succeeded. */
+static int exec_converse(const struct cella_exec_opts *o, const struct cella_spec *spec, const struct cella_state *st,
+                         enum cella_status status, int sync_fd, pid_t pid, int *master, struct cella_error *err)
+{
+        for (;;) {
+                struct sync_msg m;
+                int fd = -1;
+                struct cella_error e2 = { 0 };
+                int rr = sync_recv(sync_fd, &m, &fd, &e2);
+                if (rr < 0) {
+                        if (e2.errnum == EPIPE && m.type != SYNC_ERROR)
+                                return 0;   /* EOF: the process is running its program */
+                        *err = e2;
+                        return -1;
+                }
+                if (m.type == SYNC_PTY && fd >= 0) {
+                        if (o->console_socket) {
+                                int sr = terminal_send_to_socket(o->console_socket, fd, err);
+                                close(fd);
+                                if (sr < 0)
+                                        return -1;
+                        } else {
+                                *master = fd;
+                        }
+                } else if (m.type == SYNC_SECCOMP) {
+                        int sr = security_seccomp_to_agent(&spec->linux_.seccomp, pid, fd, st, status, err);
+                        if (fd >= 0)
+                                close(fd);
+                        if (sr < 0)
+                                return -1;
+                        sync_send(sync_fd, SYNC_SECCOMP_DONE, -1, NULL);
+                } else if (fd >= 0) {
+                        close(fd);
+                }
+        }
+}
+
 int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err)
 {
         *exit_status = 0;
@@ -219,36 +291,8 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 goto out;
 
         struct cella_process p;
-        if (o->process_path) {
-                _cleanup_free_ char *text = NULL;
-                size_t len;
-                if (read_file_at(AT_FDCWD, o->process_path, &text, &len, err) < 0 ||
-                    cella_process_parse(text, len, o->process_path, &file_proc, err) < 0)
-                        goto out;
-                p = *file_proc;
-                /* as the container's process unless the file says (runc 1.1 ignores the file's) */
-                if (!p.oom_score_adj.set)
-                        p.oom_score_adj = spec->process.oom_score_adj;
-        } else {
-                p = spec->process;
-                if (o->n_args == 0) {
-                        cella_error_msg(err, EINVAL, "exec: no command given");
-                        goto out;
-                }
-                p.args.v = o->args;
-                p.args.n = o->n_args;
-                p.terminal = o->tty == 1;
-                if (o->cwd)
-                        p.cwd = (char *)o->cwd;
-                if (o->no_new_privs >= 0)
-                        p.no_new_privileges = o->no_new_privs == 1;
-                if (o->n_additional_gids) {
-                        p.user.additional_gids = o->additional_gids;
-                        p.user.n_additional_gids = o->n_additional_gids;
-                }
-                if (parse_caps_into(&p.capabilities, o->caps, o->n_caps, err) < 0)
-                        goto out;
-        }
+        if (exec_process(o, spec, &p, &file_proc, err) < 0)
+                goto out;
         env = join_env(&p.env, o->env, o->n_env);
         if (p.terminal && o->detach && !o->console_socket) {
                 cella_error_msg(err, EINVAL, "--tty with --detach needs --console-socket");
@@ -313,38 +357,8 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 cella_error_clear(err);
         }
         sync_send(sv[0], SYNC_GO, -1, NULL);
-        /* until EOF: PTY (maybe), then nothing — EOF means execve succeeded */
-        for (;;) {
-                struct sync_msg m;
-                int fd = -1;
-                struct cella_error e2 = { 0 };
-                int rr = sync_recv(sv[0], &m, &fd, &e2);
-                if (rr < 0) {
-                        if (e2.errnum == EPIPE && m.type != SYNC_ERROR)
-                                break;   /* EOF: the process is running its program */
-                        *err = e2;
-                        goto kill_out;
-                }
-                if (m.type == SYNC_PTY && fd >= 0) {
-                        if (o->console_socket) {
-                                int sr = terminal_send_to_socket(o->console_socket, fd, err);
-                                close(fd);
-                                if (sr < 0)
-                                        goto kill_out;
-                        } else {
-                                master = fd;
-                        }
-                } else if (m.type == SYNC_SECCOMP) {
-                        int sr = security_seccomp_to_agent(&spec->linux_.seccomp, pid, fd, &st, status, err);
-                        if (fd >= 0)
-                                close(fd);
-                        if (sr < 0)
-                                goto kill_out;
-                        sync_send(sv[0], SYNC_SECCOMP_DONE, -1, NULL);
-                } else if (fd >= 0) {
-                        close(fd);
-                }
-        }
+        if (exec_converse(o, spec, &st, status, sv[0], pid, &master, err) < 0)
+                goto kill_out;
         if (o->pid_file && pid_file_write(o->pid_file, pid, err) < 0)
                 goto kill_out;
         if (o->detach) {

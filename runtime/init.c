@@ -202,6 +202,41 @@ static int take_stdio(const int *stdio, struct cella_error *err)
         return r;
 }
 
+/* Inside the rootfs, before the user changes: names, sysctls, masked
+ * paths, keyring, rlimits, OOM score, personality, umask. */
+static void init_settings(struct init_ctx *c, struct rootfs_ctx *rctx, bool own_mounts)
+{
+        const struct cella_spec *spec = c->spec;
+        const struct cella_process *proc = c->process;
+        struct cella_error err = { 0 };
+        if (spec->hostname) trace_step("hostname", "sethostname(\"%s\") in the new UTS namespace; the host keeps its own name", spec->hostname);
+        if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
+                cella_error_sys(&err, "sethostname \"%s\"", spec->hostname);
+                init_fail(c, &err);
+        }
+        if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
+                cella_error_sys(&err, "setdomainname \"%s\"", spec->domainname);
+                init_fail(c, &err);
+        }
+        TRY(set_sysctls(spec, &err));
+        if (own_mounts)
+                TRY(rootfs_protect_paths(rctx, &err));
+        if (!c->no_new_keyring)
+                join_session_keyring(c->id);
+        TRY(process_set_rlimits(proc, &err));
+        if (proc->oom_score_adj.set) {
+                char v[32];
+                snprintf(v, sizeof v, "%lld", (long long)proc->oom_score_adj.value);
+                if (write_file_str("/proc/self/oom_score_adj", v, &err) < 0)
+                        init_fail(c, &err);
+        }
+        if (spec->linux_.has_personality && personality(spec->linux_.personality) < 0) {
+                cella_error_sys(&err, "personality");
+                init_fail(c, &err);
+        }
+        umask(proc->user.umask.set ? (mode_t)proc->user.umask.value : 022);
+}
+
 int init_main(void *arg)
 {
         struct init_ctx *c = arg;
@@ -285,32 +320,7 @@ int init_main(void *arg)
         if (own_mounts)
                 TRY(rootfs_finalize(&rctx, &err));
 
-        if (spec->hostname) trace_step("hostname", "sethostname(\"%s\") in the new UTS namespace; the host keeps its own name", spec->hostname);
-        if (spec->hostname && sethostname(spec->hostname, strlen(spec->hostname)) < 0) {
-                cella_error_sys(&err, "sethostname \"%s\"", spec->hostname);
-                init_fail(c, &err);
-        }
-        if (spec->domainname && setdomainname(spec->domainname, strlen(spec->domainname)) < 0) {
-                cella_error_sys(&err, "setdomainname \"%s\"", spec->domainname);
-                init_fail(c, &err);
-        }
-        TRY(set_sysctls(spec, &err));
-        if (own_mounts)
-                TRY(rootfs_protect_paths(&rctx, &err));
-        if (!c->no_new_keyring)
-                join_session_keyring(c->id);
-        TRY(process_set_rlimits(proc, &err));
-        if (proc->oom_score_adj.set) {
-                char v[32];
-                snprintf(v, sizeof v, "%lld", (long long)proc->oom_score_adj.value);
-                if (write_file_str("/proc/self/oom_score_adj", v, &err) < 0)
-                        init_fail(c, &err);
-        }
-        if (spec->linux_.has_personality && personality(spec->linux_.personality) < 0) {
-                cella_error_sys(&err, "personality");
-                init_fail(c, &err);
-        }
-        umask(proc->user.umask.set ? (mode_t)proc->user.umask.value : 022);
+        init_settings(c, &rctx, own_mounts);
 
         /* seccomp goes in last (security.h): without no_new_privs the
          * process holds CAP_SYS_ADMIN until then */
