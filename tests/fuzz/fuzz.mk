@@ -20,7 +20,7 @@ NETLINK_INCLUDED := netns/addr.c netns/link.c netns/route.c
 # the whole library (less to build, and clang-14 need not compile the rest)
 IMAGE_TARGETS := image_index image_manifest unpack
 IMAGE_FUZZ_SRCS := $(wildcard image/*.c) base/error.c base/util.c base/log.c \
-	base/fileutil.c base/sha256.c base/fault.c
+	base/fileutil.c base/sha256.c base/fault.c base/json_write.c
 
 fuzz_srcs = $(if $(filter netlink,$(1)),$(filter-out $(NETLINK_INCLUDED),$(LIB_SRCS)),$(if $(filter $(IMAGE_TARGETS),$(1)),$(IMAGE_FUZZ_SRCS),$(LIB_SRCS)))
 fuzz_lib_objs = $(patsubst %.c,build/fuzz/obj/%.o,$(call fuzz_srcs,$(1)))

@@ -6,7 +6,8 @@
 # Runs in the guest: tests/vm/cgroup_v2_test.c (v2-only behaviour: OOM kill
 # and memory.events, fork bomb vs pids.max, cpu.max throttling, io.max,
 # cpuset, freeze, eBPF devices, unified, update, kill, destroy) and the
-# host unit test tests/unit/test_cgroup.c, both built static.
+# host unit tests tests/unit/test_cgroup.c and test_cgroup_host.c, all
+# built static.
 # Exit: 0 all passed, 1 a test failed or the VM broke, 77 skipped (no QEMU,
 # no kernel). Environment: CELLA_VM_CACHE (default /var/cache/cella-vm),
 # CELLA_VM_KERNEL_DEB, QEMU (default qemu-system-x86_64), VM_TIMEOUT (600 s),
@@ -26,14 +27,20 @@ command -v cpio >/dev/null || skip "cpio not found"
 vm_kernel
 
 mkdir -p "$out"
-cflags=(-std=gnu11 -D_GNU_SOURCE -O2 -g0 -static -I"$top" -Wall -Wextra -Werror -Wno-unused-parameter
+cflags=(-std=gnu11 -D_GNU_SOURCE -O2 -g0 -static -I"$top" -I/usr/include/yajl -Wall -Wextra -Werror -Wno-unused-parameter
 	-Wno-format-truncation)
-lib=("$top"/cgroup/*.c "$top/base/error.c" "$top/base/util.c" "$top/base/log.c" "$top/base/trace.c" "$top/oci/capnames.c" "$top/base/fileutil.c")
+# log and trace lines are written by base/json_write.c, which links yajl
+yajl_a=$(${CC:-cc} -print-file-name=libyajl_s.a)
+[ -f "$yajl_a" ] || yajl_a=-lyajl
+lib=("$top"/cgroup/*.c "$top/base/error.c" "$top/base/util.c" "$top/base/log.c" "$top/base/trace.c" "$top/oci/capnames.c"
+	"$top/base/fileutil.c" "$top/base/json_write.c" "$yajl_a")
 ${CC:-cc} "${cflags[@]}" -o "$out/cgroup_v2_test" "$here/cgroup_v2_test.c" "${lib[@]}" ||
 	{ echo "Bail out! cannot build cgroup_v2_test statically"; exit 1; }
-${CC:-cc} "${cflags[@]}" -o "$out/test_cgroup" "$top/tests/unit/test_cgroup.c" "${lib[@]}" ||
-	{ echo "Bail out! cannot build test_cgroup statically"; exit 1; }
-"$here/mkinitramfs.sh" "$kdir" "$out/initramfs.cpio" "$out/cgroup_v2_test" "$out/test_cgroup" ||
+for t in test_cgroup test_cgroup_host; do
+	${CC:-cc} "${cflags[@]}" -o "$out/$t" "$top/tests/unit/$t.c" "${lib[@]}" ||
+		{ echo "Bail out! cannot build $t statically"; exit 1; }
+done
+"$here/mkinitramfs.sh" "$kdir" "$out/initramfs.cpio" "$out/cgroup_v2_test" "$out/test_cgroup" "$out/test_cgroup_host" ||
 	{ echo "Bail out! mkinitramfs failed"; exit 1; }
 rm -f "$out/disk.img"
 truncate -s 16M "$out/disk.img" # a block device for io.max
