@@ -46,7 +46,7 @@ ASAN_LIB_OBJS := $(LIB_SRCS:%.c=build/asan/%.o)
 ASAN_CLI_OBJS := $(CLI_SRCS:%.c=build/asan/%.o)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all deps demo check unit integration asan clean bench vmtest lab fuzz stress conformance
+.PHONY: all deps demo check check-layers unit integration asan clean bench vmtest lab fuzz stress conformance
 all: cella
 
 cella: $(REL_LIB_OBJS) $(REL_CLI_OBJS)
@@ -78,8 +78,14 @@ demo: deps
 	@sh scripts/demo.sh
 
 check: deps
+	@$(MAKE) --no-print-directory check-layers
 	@$(MAKE) --no-print-directory cella build/cella-asan unit
 	@sh tests/run.sh
+
+# the layer table (docs/layers.txt): every #include goes down it, no file
+# over 1000 lines, no function over 150 (docs/architecture.md)
+check-layers:
+	@python3 scripts/check-layers.py
 
 vmtest: cella
 	@rc=0; for f in tests/vm/run-*.sh; do echo "# $$f"; bash $$f; r=$$?; \
