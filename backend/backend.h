@@ -50,6 +50,7 @@ struct cella_container_info {
         char *oci_json;                 /* runc's state object: pretty from state, compact from list */
 };
 void cella_container_info_clear(struct cella_container_info *info);
+#define _cleanup_container_info_ __attribute__((cleanup(cella_container_info_clear)))
 void cella_container_info_free_array(struct cella_container_info *v, size_t n);
 
 /* `events`: one JSON line of runc's event stream (no newline); the callee

@@ -47,13 +47,12 @@ void backend_info_from_state(const struct cella_state *st, enum cella_status sta
 
 int backend_state(const char *root, const char *id, struct cella_container_info *info, struct cella_error *err)
 {
-        struct cella_state st;
+        _cleanup_state_ struct cella_state st = { 0 };
         enum cella_status status;
         memset(info, 0, sizeof *info);
         if (container_load(root, id, &st, &status, err) < 0)
                 return -1;
         backend_info_from_state(&st, status, true, info);
-        state_clear(&st);
         return 0;
 }
 

@@ -25,5 +25,7 @@ char *arena_strdup(struct arena *a, const char *s);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 
 void arena_release(struct arena *a);
+/* a struct arena on the stack, released when it goes out of scope */
+#define _cleanup_arena_ __attribute__((cleanup(arena_release)))
 
 #endif

@@ -57,13 +57,17 @@ static inline void cella_strv_freep(char ***v)
         cella_strv_free(*v);
 }
 
-static inline void *steal_pointer_(void **pp)
-{
-        void *p = *pp;
-        *pp = NULL;
-        return p;
-}
-#define steal_pointer(pp) steal_pointer_((void **)(pp))
+/* *pp, which is set to NULL; the result has *pp's type, and pp must point
+ * to a pointer (anything else fails to compile: NULL cannot be stored in it,
+ * and the result cannot be assigned to a variable of another pointer type
+ * without a warning). */
+#define steal_pointer(pp)                                       \
+        ({                                                      \
+                __typeof__(*(pp)) *steal_pp_ = (pp);            \
+                __typeof__(*(pp)) steal_p_ = *steal_pp_;        \
+                *steal_pp_ = NULL;                              \
+                steal_p_;                                       \
+        })
 
 static inline int steal_fd(int *fd)
 {

@@ -53,12 +53,6 @@ static int open_store(const struct cella_cli *cli, enum image_driver driver, str
         return 0;
 }
 
-static void image_store_closep(struct image_store **s)
-{
-        image_store_close(*s);
-}
-#define _cleanup_store_ _cleanup_(image_store_closep)
-
 /* ---- import ---- */
 
 struct progress_state {
@@ -128,7 +122,7 @@ static int image_import_cmd(const struct cella_cli *cli, int argc, char **argv)
                 name = p.value;
         if (c < 0)
                 return p.exit_code;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct progress_state ps = { .phase = -1 };
@@ -225,7 +219,7 @@ static int image_ls_cmd(const struct cella_cli *cli, int argc, char **argv)
                 json = true;
         if (c < 0)
                 return p.exit_code;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct image_list list;
@@ -262,7 +256,7 @@ static int image_inspect_cmd(const struct cella_cli *cli, int argc, char **argv)
         int rc = plain_sub(cli, "image inspect", "NAME", 1, 1, &argc, &argv);
         if (rc >= 0)
                 return rc;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct cella_error err = { 0 };
@@ -288,7 +282,7 @@ static int image_rm_cmd(const struct cella_cli *cli, int argc, char **argv)
         int rc = plain_sub(cli, "image rm", "NAME...", 1, -1, &argc, &argv);
         if (rc >= 0)
                 return rc;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         rc = 0;
@@ -307,7 +301,7 @@ static int image_prune_cmd(const struct cella_cli *cli, int argc, char **argv)
         int rc = plain_sub(cli, "image prune", "", 0, 0, &argc, &argv);
         if (rc >= 0)
                 return rc;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct cella_error err = { 0 };
@@ -346,7 +340,7 @@ static int image_mount_cmd(const struct cella_cli *cli, int argc, char **argv)
         }
         if (c < 0)
                 return p.exit_code;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store_opts(cli, &so, &store))
                 return 1;
         struct cella_error err = { 0 };
@@ -362,7 +356,7 @@ static int image_umount_cmd(const struct cella_cli *cli, int argc, char **argv)
         int rc = plain_sub(cli, "image umount", "CONTAINER_ID", 1, 1, &argc, &argv);
         if (rc >= 0)
                 return rc;
-        _cleanup_store_ struct image_store *store = NULL;
+        _cleanup_image_store_ struct image_store *store = NULL;
         if (open_store(cli, IMAGE_DRIVER_OVERLAY, &store))
                 return 1;
         struct cella_error err = { 0 };

@@ -64,14 +64,12 @@ static void print_screen(const char *id, const struct cella_usage *u)
 /* --watch ends when the container's init has gone */
 static bool still_running(const struct cella_backend_ops *b, const char *root, const char *id)
 {
-        struct cella_container_info info;
+        _cleanup_container_info_ struct cella_container_info info = { 0 };
         struct cella_error err = { 0 };
         if (b->state(root, id, &info, &err) < 0)
                 return false;
-        bool alive = info.status == CELLA_STATUS_RUNNING || info.status == CELLA_STATUS_PAUSED ||
-                     info.status == CELLA_STATUS_CREATED;
-        cella_container_info_clear(&info);
-        return alive;
+        return info.status == CELLA_STATUS_RUNNING || info.status == CELLA_STATUS_PAUSED ||
+               info.status == CELLA_STATUS_CREATED;
 }
 
 int cmd_stats(const struct cella_cli *cli, int argc, char **argv)

@@ -51,6 +51,11 @@ struct image_store;
 int image_store_open(const char *root, const struct image_store_opts *opts,
                      struct image_store **out, struct cella_error *err);
 void image_store_close(struct image_store *store);
+static inline void image_store_closep(struct image_store **store)
+{
+        image_store_close(*store);
+}
+#define _cleanup_image_store_ __attribute__((cleanup(image_store_closep)))
 const char *image_store_root(const struct image_store *store);
 
 /* Remove what a crash left behind: tmp/ content, layer directories without
@@ -78,6 +83,11 @@ struct image_list {
 
 void image_info_clear(struct image_info *info);
 void image_info_free(struct image_info *info);
+static inline void image_info_freep(struct image_info **info)
+{
+        image_info_free(*info);
+}
+#define _cleanup_image_info_ __attribute__((cleanup(image_info_freep)))
 void image_list_clear(struct image_list *list);
 
 /* All images, in import order. */
@@ -221,6 +231,7 @@ int image_spec_request_build(const char *config_json, const struct image_run_ove
                              int rootfs_dirfd, struct image_spec_request *req,
                              struct cella_error *err);
 void image_spec_request_clear(struct image_spec_request *req);
+#define _cleanup_image_spec_request_ __attribute__((cleanup(image_spec_request_clear)))
 
 /* The config.json text for running config_json's image with overrides. */
 int image_runtime_config_json(const char *config_json, const struct image_run_overrides *o,

@@ -365,11 +365,21 @@ int cella_spec_load_at(int dirfd, const char *name, const char *source, struct c
                        struct cella_error *err);
 
 void cella_spec_free(struct cella_spec *spec);
+static inline void cella_spec_freep(struct cella_spec **spec)
+{
+        cella_spec_free(*spec);
+}
+#define _cleanup_spec_ __attribute__((cleanup(cella_spec_freep)))
 
 /* A process JSON (runc exec --process FILE). */
 int cella_process_parse(const char *json, size_t len, const char *source,
                         struct cella_process **out, struct cella_error *err);
 void cella_process_free(struct cella_process *p);
+static inline void cella_process_freep(struct cella_process **p)
+{
+        cella_process_free(*p);
+}
+#define _cleanup_process_ __attribute__((cleanup(cella_process_freep)))
 
 /* A linux.resources object alone (runc update --resources FILE). */
 int cella_resources_parse(const char *json, size_t len, const char *source,

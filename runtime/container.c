@@ -48,17 +48,6 @@ int container_load(const char *root, const char *id, struct cella_state *st, enu
         return 0;
 }
 
-int container_state_json(const char *root, const char *id, char **json, struct cella_error *err)
-{
-        struct cella_state st;
-        enum cella_status status;
-        if (container_load(root, id, &st, &status, err) < 0)
-                return -1;
-        *json = state_to_oci_json(&st, status, true);
-        state_clear(&st);
-        return 0;
-}
-
 static int signal_pid(const struct cella_state *st, int sig, struct cella_error *err)
 {
         _cleanup_close_ int pidfd = pidfd_open_(st->pid);

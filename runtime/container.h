@@ -19,9 +19,6 @@ int container_start(const char *root, const char *id, struct cella_error *err);
  * deletes the container, and sets *exit_status (128+N for a signal). */
 int container_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err);
 
-/* runc's state JSON (pretty), malloc'd */
-int container_state_json(const char *root, const char *id, char **json, struct cella_error *err);
-
 int container_kill(const char *root, const char *id, int sig, bool all, struct cella_error *err);
 int container_delete(const char *root, const char *id, bool force, struct cella_error *err);
 

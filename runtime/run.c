@@ -65,6 +65,7 @@ int container_start(const char *root, const char *id, struct cella_error *err)
         if (dirfd < 0)
                 return -1;
         int r = -1;
+        _cleanup_spec_ struct cella_spec *spec = NULL;
         _cleanup_close_ int fifo = -1;
         _cleanup_close_ int pidfd = -1;
         if (status != CELLA_STATUS_CREATED) {
@@ -106,9 +107,8 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                 if (poll(&q, 1, -1) < 0 && errno != EINTR)
                         break;
         }
-        struct cella_spec *spec = load_saved_spec(dirfd);
+        spec = load_saved_spec(dirfd);
         run_poststart(id, spec, &st);
-        cella_spec_free(spec);
         r = 0;
 out:
         state_clear(&st);

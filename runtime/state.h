@@ -64,6 +64,8 @@ int state_write(int dirfd, const struct cella_state *st, struct cella_error *err
  * only st->id set: status creating/stopped, deletable. */
 int state_read(int dirfd, const char *id, struct cella_state *st, struct cella_error *err);
 void state_clear(struct cella_state *st);
+/* a struct cella_state on the stack, cleared when it goes out of scope */
+#define _cleanup_state_ __attribute__((cleanup(state_clear)))
 
 /* Status from the facts: is the init alive (and the same process), does
  * exec.fifo exist, is the cgroup frozen. */

@@ -1,5 +1,5 @@
 /* base/: the one SHA-256 (both paths: cella's own code and, for bulk data,
- * libcrypto when it is there) and the one JSON writer. */
+ * libcrypto when it is there), the one JSON writer, the ownership helpers. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -116,6 +116,23 @@ static void test_json_quote(void)
         CHECK_STREQ(buf, "");
 }
 
+/* steal_pointer hands the pointer on with its own type and leaves NULL
+ * (that a non-pointer does not compile is checked by the compiler: the
+ * macro stores NULL through it) */
+static void test_steal_pointer(void)
+{
+        char *s = xstrdup("x");
+        CHECK(_Generic(steal_pointer(&s), char *: 1, default: 0));
+        CHECK(s != NULL);       /* _Generic does not evaluate its operand */
+        char *t = steal_pointer(&s);
+        CHECK(s == NULL && t && streq(t, "x"));
+        free(t);
+        const int *ip = NULL;
+        CHECK(_Generic(steal_pointer(&ip), const int *: 1, default: 0));
+        int fd = 7;
+        CHECK(steal_fd(&fd) == 7 && fd == -1);
+}
+
 int main(void)
 {
         printf("# libcrypto for bulk SHA-256: %s\n", cella_sha256_have_libcrypto() ? "yes" : "no");
@@ -124,5 +141,6 @@ int main(void)
         RUN(test_sha256_release_without_final);
         RUN(test_json_writer);
         RUN(test_json_quote);
+        RUN(test_steal_pointer);
         UNIT_EXIT();
 }

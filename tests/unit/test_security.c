@@ -631,6 +631,28 @@ static void test_seccomp_cache_hit_identical(void)
         rmdir(dir);
 }
 
+/* listenerMetadata comes from config.json as any string: the agent must get
+ * it back intact from a valid document (one writer escapes it) */
+static void test_seccomp_process_state_escapes_metadata(void)
+{
+        const char *meta = "a \"quoted\" \\ line\nand a tab\t";
+        struct cella_state st = { .id = (char *)"ct", .pid = 42, .bundle = (char *)"/b\"x" };
+        _cleanup_free_ char *json = security_seccomp_process_state(42, meta, &st, CELLA_STATUS_CREATING);
+        char ebuf[256];
+        yajl_val v = yajl_tree_parse(json, ebuf, sizeof ebuf);
+        CHECK(v != NULL);
+        const char *mpath[] = { "metadata", NULL };
+        const char *bpath[] = { "state", "bundle", NULL };
+        const char *spath[] = { "state", "status", NULL };
+        yajl_val m = v ? yajl_tree_get(v, mpath, yajl_t_string) : NULL;
+        yajl_val b = v ? yajl_tree_get(v, bpath, yajl_t_string) : NULL;
+        yajl_val s = v ? yajl_tree_get(v, spath, yajl_t_string) : NULL;
+        CHECK(m && streq(YAJL_GET_STRING(m), meta));
+        CHECK(b && streq(YAJL_GET_STRING(b), "/b\"x"));
+        CHECK(s && streq(YAJL_GET_STRING(s), "creating"));
+        yajl_tree_free(v);
+}
+
 int main(void)
 {
         if (geteuid() != 0)
@@ -655,6 +677,7 @@ int main(void)
         RUN_LOADING(test_seccomp_notify_listener);
         RUN_LOADING(test_seccomp_notify_wait_killable);
         RUN(test_send_listener_errors);
+        RUN(test_seccomp_process_state_escapes_metadata);
         RUN(test_seccomp_cache_hit_identical);
         UNIT_EXIT();
 }
