@@ -196,8 +196,9 @@ static void adapt_spec(struct cella_spec *spec)
 {
         spec->root_path = (char *)"rootfs";
         /* inside the guest the container runs directly, not in another VM */
+        spec->io_cella.sandbox = CELLA_SANDBOX_NONE;
         for (size_t i = 0; i < spec->annotations.n; i++)
-                if (streq(spec->annotations.v[i].key, "io.cella.sandbox"))
+                if (streq(spec->annotations.v[i].key, CELLA_SANDBOX_ANNOTATION))
                         spec->annotations.v[i].value = (char *)"none";
         for (int h = 0; h < CELLA_HOOK__COUNT; h++)
                 spec->hooks[h].n = 0;

@@ -149,11 +149,14 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
                 co.id = id;
                 co.bundle = bundle;
                 co.config_path = NULL;
-                co.spec = NULL;
                 co.image_rootfs = image_store_root(store);
-                _cleanup_loaded_config_ struct cella_loaded_config cfg = { 0 };
-                if (cella_request_load(&co, &cfg, err) < 0)
+                /* the request carries the config parsed here, once, from the
+                 * text just written: create reads nothing back from disk */
+                _cleanup_spec_ struct cella_spec *spec = NULL;
+                if (cella_spec_parse(json, strlen(json), "config.json", &spec, err) < 0)
                         goto out;
+                co.spec = spec;
+                co.config_json = json;
                 const struct cella_backend_ops *b = backend_for_request(&co);
                 ret = run ? b->run(&co, exit_status, err) : b->create(&co, err);
                 /* from here the container's lifecycle owns the rootfs mount,

@@ -29,14 +29,6 @@
 #include "runtime/state.h"
 #include "base/util.h"
 
-static const char *annotation(const struct cella_spec *spec, const char *key)
-{
-        for (size_t i = 0; i < spec->annotations.n; i++)
-                if (streq(spec->annotations.v[i].key, key))
-                        return spec->annotations.v[i].value;
-        return NULL;
-}
-
 static int load_config(const struct cella_create_opts *o, const char *bundle, struct cella_spec **spec,
                        char **text, struct cella_error *err)
 {
@@ -58,8 +50,7 @@ bool sandbox_wanted(const struct cella_create_opts *o)
 {
         if (o->sandbox)
                 return streq(o->sandbox, "vm");
-        const char *a = o->spec ? annotation(o->spec, "io.cella.sandbox") : NULL;
-        return a && streq(a, "vm");
+        return o->spec && o->spec->io_cella.sandbox == CELLA_SANDBOX_VM;
 }
 
 /* ---- booting ---- */

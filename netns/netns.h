@@ -26,6 +26,7 @@
 #include <sys/types.h>
 
 #include "base/error.h"
+#include "oci/spec.h"
 
 #define CELLA_NET_DEFAULT_BRIDGE "cella0"
 #define CELLA_NET_DEFAULT_SUBNET "10.88.0.0/16"
@@ -234,14 +235,7 @@ struct cella_net_result {
         unsigned prefix;
 };
 
-/* The annotations the runtime honours for plain bundles (values may be NULL). */
-#define CELLA_NET_ANNOTATION_MODE "io.cella.net.mode"       /* none|host|bridge|ns:PATH */
-#define CELLA_NET_ANNOTATION_PORTS "io.cella.net.ports"     /* "8080:80,5353:53/udp" */
-#define CELLA_NET_ANNOTATION_SUBNET "io.cella.net.subnet"   /* "10.88.0.0/16" */
-#define CELLA_NET_ANNOTATION_NAT "io.cella.net.nat"         /* "true" | "false" */
-struct cella_net_annotations {
-        const char *mode, *ports, *subnet, *nat;
-};
+/* struct cella_net_annotations and the annotation names: oci/spec.h */
 /* Fill opts (mode, subnet, nat, ports) from annotation values; errors name
  * the annotation. *ports is malloc'd (opts->ports points at it; free it
  * after teardown); *ns_path points into a->mode for ns:PATH. Fields of

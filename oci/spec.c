@@ -190,6 +190,38 @@ static int check_sysctl(struct jctx *c, const struct jpath *p, const struct cell
 }
 
 /* Checks that need more than one section, with runc's wording. */
+static const char *annotation_value(const struct cella_kv_list *a, const char *key)
+{
+        for (size_t i = 0; i < a->n; i++)
+                if (streq(a->v[i].key, key))
+                        return a->v[i].value;
+        return NULL;
+}
+
+/* The io.cella.* annotations into typed fields, once: backend selection
+ * and netns/ read these, not the strings. */
+static int parse_io_cella(struct jctx *c, struct cella_spec *s)
+{
+        const struct cella_kv_list *a = &s->annotations;
+        const char *sandbox = annotation_value(a, CELLA_SANDBOX_ANNOTATION);
+        if (!sandbox || streq(sandbox, "none")) {
+                s->io_cella.sandbox = CELLA_SANDBOX_NONE;
+        } else if (streq(sandbox, "vm")) {
+                s->io_cella.sandbox = CELLA_SANDBOX_VM;
+        } else {
+                struct jpath ap = JKEY(NULL, "annotations");
+                struct jpath kp = JKEY(&ap, CELLA_SANDBOX_ANNOTATION);
+                return jerr(c, &kp, "expected \"vm\" or \"none\", not \"%s\"", sandbox);
+        }
+        s->io_cella.net = (struct cella_net_annotations){
+                .mode = annotation_value(a, CELLA_NET_ANNOTATION_MODE),
+                .ports = annotation_value(a, CELLA_NET_ANNOTATION_PORTS),
+                .subnet = annotation_value(a, CELLA_NET_ANNOTATION_SUBNET),
+                .nat = annotation_value(a, CELLA_NET_ANNOTATION_NAT),
+        };
+        return 0;
+}
+
 static int cross_check(struct jctx *c, const struct cella_spec *s)
 {
         const struct cella_linux *lx = &s->linux_;
@@ -260,6 +292,7 @@ static int parse_spec(struct jctx *c, yajl_val v, struct cella_spec *s)
                 TRY(parse_hooks(c, &kp, o, s));
         }
         TRY(spec_parse_string_map(c, NULL, v, "annotations", &s->annotations));
+        TRY(parse_io_cella(c, s));
         if ((o = json_get(v, "linux"))) {
                 struct jpath kp = JKEY(NULL, "linux");
                 TRY(spec_parse_linux(c, &kp, o, &s->linux_));

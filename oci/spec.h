@@ -337,6 +337,27 @@ struct cella_linux {
 
 /* ---- the whole config ----------------------------------------------- */
 
+/* The io.cella.* annotations, found and checked once by the parser (the
+ * values point into the spec's annotations). */
+#define CELLA_SANDBOX_ANNOTATION "io.cella.sandbox"         /* "vm" | "none" */
+enum cella_sandbox_kind {
+        CELLA_SANDBOX_NONE,
+        CELLA_SANDBOX_VM,
+};
+/* Networking for plain bundles (values may be NULL); netns/ turns them
+ * into its options (cella_net_opts_from_annotations) */
+#define CELLA_NET_ANNOTATION_MODE "io.cella.net.mode"       /* none|host|bridge|ns:PATH */
+#define CELLA_NET_ANNOTATION_PORTS "io.cella.net.ports"     /* "8080:80,5353:53/udp" */
+#define CELLA_NET_ANNOTATION_SUBNET "io.cella.net.subnet"   /* "10.88.0.0/16" */
+#define CELLA_NET_ANNOTATION_NAT "io.cella.net.nat"         /* "true" | "false" */
+struct cella_net_annotations {
+        const char *mode, *ports, *subnet, *nat;
+};
+struct cella_io_cella {
+        enum cella_sandbox_kind sandbox;
+        struct cella_net_annotations net;
+};
+
 struct cella_spec {
         char *oci_version;
         char *root_path;                /* as written (may be relative to the bundle) */
@@ -349,6 +370,7 @@ struct cella_spec {
         size_t n_mounts;
         struct cella_hook_list hooks[CELLA_HOOK__COUNT];
         struct cella_kv_list annotations;
+        struct cella_io_cella io_cella;     /* the io.cella.* annotations, typed */
         struct cella_linux linux_;
 };
 

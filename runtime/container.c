@@ -193,7 +193,7 @@ int delete_locked(int rootfd, int dirfd, const char *id, struct cella_state *st,
                 hooks_run_warn(spec, CELLA_HOOK_POSTSTOP, json, id);
         }
         if (st->net_mode && spec)
-                net_teardown(&spec->annotations, id);
+                net_teardown(&spec->io_cella.net, id);
         cella_spec_free(own);
         if (st->image_rootfs)
                 container_release_image_rootfs(st->image_rootfs, id);

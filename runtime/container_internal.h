@@ -50,7 +50,7 @@ void destroy_half_made(struct created *c, const char *id);
 void block_all_signals(sigset_t *saved);
 int preload_spec(const struct cella_create_opts *o, struct preloaded *p, struct cella_error *err);
 void preloaded_release(struct preloaded *p);
-void net_teardown(const struct cella_kv_list *annotations, const char *id);
+void net_teardown(const struct cella_net_annotations *net, const char *id);
 /* The config kept in the state dir, or NULL (a create that died early). */
 struct cella_spec *load_saved_spec(int dirfd);
 /* delete with <root>/<id> already locked (dirfd) */

@@ -255,42 +255,28 @@ static int check_terminal_opts(const struct cella_spec *spec, const struct cella
         return 0;
 }
 
-static const char *annotation(const struct cella_kv_list *a, const char *key)
-{
-        for (size_t i = 0; i < a->n; i++)
-                if (streq(a->v[i].key, key))
-                        return a->v[i].value;
-        return NULL;
-}
-
 /* Networking a plain bundle asks for with io.cella.net.* annotations (and
  * `run --image --net` writes as annotations). Only bridge needs the
  * runtime: none is a new netns with lo up (the init does it), host and
  * ns:PATH are namespaces of the config. *ports must be freed. */
-static int net_opts_of(const struct cella_kv_list *annotations, struct cella_net_opts *opts,
+static int net_opts_of(const struct cella_net_annotations *a, struct cella_net_opts *opts,
                        struct cella_port **ports, struct cella_error *err)
 {
         memset(opts, 0, sizeof *opts);
         opts->host_netns_fd = -1;
         opts->mode = CELLA_NET_NONE;
         *ports = NULL;
-        struct cella_net_annotations a = {
-                .mode = annotation(annotations, CELLA_NET_ANNOTATION_MODE),
-                .ports = annotation(annotations, CELLA_NET_ANNOTATION_PORTS),
-                .subnet = annotation(annotations, CELLA_NET_ANNOTATION_SUBNET),
-                .nat = annotation(annotations, CELLA_NET_ANNOTATION_NAT),
-        };
-        if (!a.mode)
+        if (!a->mode)
                 return 0;
         const char *ns_path = NULL;
-        return cella_net_opts_from_annotations(&a, opts, ports, &ns_path, err);
+        return cella_net_opts_from_annotations(a, opts, ports, &ns_path, err);
 }
 
 static int net_setup(struct created *c, const char *id, const char *rootfs, struct cella_error *err)
 {
         struct cella_port *ports = NULL;
         struct cella_net_opts opts;
-        if (net_opts_of(&c->spec->annotations, &opts, &ports, err) < 0)
+        if (net_opts_of(&c->spec->io_cella.net, &opts, &ports, err) < 0)
                 return -1;
         int r = 0;
         if (opts.mode == CELLA_NET_BRIDGE) {
@@ -328,12 +314,12 @@ static int net_setup(struct created *c, const char *id, const char *rootfs, stru
 }
 
 /* Called once the container's processes are dead (killed and reaped). */
-void net_teardown(const struct cella_kv_list *annotations, const char *id)
+void net_teardown(const struct cella_net_annotations *net, const char *id)
 {
         struct cella_port *ports = NULL;
         struct cella_net_opts opts;
         struct cella_error e = { 0 };
-        if (net_opts_of(annotations, &opts, &ports, &e) < 0 || opts.mode != CELLA_NET_BRIDGE) {
+        if (net_opts_of(net, &opts, &ports, &e) < 0 || opts.mode != CELLA_NET_BRIDGE) {
                 free(ports);
                 return;
         }
@@ -356,7 +342,7 @@ void destroy_half_made(struct created *c, const char *id)
                 cgroup_destroy(c->cgroup, &ignored);
         }
         if (c->st.net_mode && c->spec)
-                net_teardown(&c->spec->annotations, id);
+                net_teardown(&c->spec->io_cella.net, id);
         if (c->rootfd >= 0)
                 state_remove_dir(c->rootfd, id, &ignored);
 }

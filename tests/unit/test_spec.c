@@ -528,6 +528,27 @@ static void test_rootfs_propagation(void)
         }
 }
 
+/* the io.cella.* annotations are found once, by the parser, into typed
+ * fields (spec->io_cella) that backend selection and netns/ read */
+static void test_io_cella_annotations(void)
+{
+        struct cella_spec *s = parse_ok(BASE ",'annotations':{'io.cella.sandbox':'vm','io.cella.net.mode':'bridge',"
+                                        "'io.cella.net.ports':'8080:80','io.cella.net.nat':'true','other':'x'}}");
+        CHECK(s && s->io_cella.sandbox == CELLA_SANDBOX_VM);
+        CHECK(s && s->io_cella.net.mode && streq(s->io_cella.net.mode, "bridge"));
+        CHECK(s && s->io_cella.net.ports && streq(s->io_cella.net.ports, "8080:80"));
+        CHECK(s && s->io_cella.net.nat && streq(s->io_cella.net.nat, "true") && !s->io_cella.net.subnet);
+        cella_spec_free(s);
+        s = parse_ok(BASE ",'annotations':{'io.cella.sandbox':'none'}}");
+        CHECK(s && s->io_cella.sandbox == CELLA_SANDBOX_NONE && !s->io_cella.net.mode);
+        cella_spec_free(s);
+        s = parse_ok(BASE "}");
+        CHECK(s && s->io_cella.sandbox == CELLA_SANDBOX_NONE);
+        cella_spec_free(s);
+        const char *e = parse_err(BASE ",'annotations':{'io.cella.sandbox':'kvm'}}");
+        CHECK(e && strstr(e, "annotations[\"io.cella.sandbox\"]: expected \"vm\" or \"none\", not \"kvm\""));
+}
+
 static void test_lookups(void)
 {
         CHECK(cella_capability_from_name("CAP_CHOWN") == 0);
@@ -568,5 +589,6 @@ int main(void)
         RUN(test_mount_option_table);
         RUN(test_rootfs_propagation);
         RUN(test_lookups);
+        RUN(test_io_cella_annotations);
         UNIT_EXIT();
 }
