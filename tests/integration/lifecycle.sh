@@ -66,6 +66,47 @@ test_state_annotations() {
         rt delete -f "$id"
 }
 
+# backend-stdio: tests/helpers/backend-stdio.c linked with the library
+# objects `make` built (build/rel/); prints its path.
+backend_stdio() {
+        local bin=$CELLA_RUN_DIR/bin/backend-stdio objs=() d f o
+        if [ ! -x "$bin" ]; then
+                for d in base oci cgroup netns image criu sandbox runtime backend; do
+                        for f in "$REPO_DIR/$d"/*.c; do
+                                o=$REPO_DIR/build/rel/$d/$(basename "$f" .c).o
+                                [ -f "$o" ] || return 1
+                                objs+=("$o")
+                        done
+                done
+                mkdir -p "$CELLA_RUN_DIR/bin"
+                ${CC:-cc} -std=gnu11 -D_GNU_SOURCE -I"$REPO_DIR" $(pkg-config --cflags yajl) -o "$bin.tmp" \
+                        "$HELPERS_DIR/backend-stdio.c" "${objs[@]}" \
+                        $(pkg-config --libs libcap libseccomp yajl libmnl) >&2 || return 1
+                mv "$bin.tmp" "$bin"
+        fi
+        echo "$bin"
+}
+
+# The library's face for a shim: create through the backend table with the
+# init's stdio given as fds, the caller the init's parent (runc create's
+# contract), start, reap, delete.
+test_backend_table_create_with_stdio_fds() {
+        is_cella || skip "cella's library interface (backend/backend.h)"
+        local bin
+        bin=$(backend_stdio) || skip "build/rel/ objects missing: run make first"
+        make_bundle
+        cfg_args sh -c 'echo to-stdout; echo to-stderr >&2; read x; echo "stdin:[$x]"; exit 7'
+        id=$(new_id)
+        run timeout 30 "$bin" "$STATE_ROOT" "$id" "$BUNDLE" "$T/out" "$T/err"
+        assert_success
+        assert_contains "$stdout" "backend native"
+        assert_contains "$stdout" "created created"
+        assert_contains "$stdout" "exit 7"
+        assert_eq "$(cat "$T/out")" "$(printf 'to-stdout\nstdin:[]')"
+        assert_eq "$(cat "$T/err")" "to-stderr"
+        [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left behind"
+}
+
 test_run_prints_output_and_exit_code() {
         make_bundle
         run_sh 'echo hello from inside; exit 3'
