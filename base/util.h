@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -68,6 +69,12 @@ static inline void cella_strv_freep(char ***v)
                 *steal_pp_ = NULL;                              \
                 steal_p_;                                       \
         })
+
+/* A pidfd for pid (close-on-exec), or -1 with errno. */
+static inline int cella_pidfd_open(pid_t pid)
+{
+        return (int)syscall(SYS_pidfd_open, pid, 0);
+}
 
 static inline int steal_fd(int *fd)
 {

@@ -11,26 +11,6 @@
 #include "base/log.h"
 #include "base/util.h"
 
-int cli_fail(const struct cella_cli *cli, const struct cella_error *err)
-{
-        const char *msg = err && err->msg[0] ? err->msg : "unknown error";
-        /* containerd reads the error from the json log; a person reads stderr */
-        if (cli->log_path)
-                log_error("%s", msg);
-        fprintf(stderr, "cella: %s\n", msg);
-        return 1;
-}
-
-int cli_failf(const struct cella_cli *cli, const char *fmt, ...)
-{
-        struct cella_error err = { 0 };
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(err.msg, sizeof err.msg, fmt, ap);
-        va_end(ap);
-        return cli_fail(cli, &err);
-}
-
 static const struct {
         const char *name;
         cella_command_fn fn;

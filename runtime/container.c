@@ -38,6 +38,14 @@
 #include "base/util.h"
 #include "base/trace.h"
 
+/* The config kept in the state dir, or NULL (a create that died early). */
+struct cella_spec *load_saved_spec(int dirfd)
+{
+        struct cella_error ignored = { 0 };
+        struct cella_spec *spec = NULL;
+        return cella_spec_load_at(dirfd, "config.json", "config.json", &spec, &ignored) < 0 ? NULL : spec;
+}
+
 int container_load(const char *root, const char *id, struct cella_state *st, enum cella_status *status,
                    struct cella_error *err)
 {
@@ -50,7 +58,7 @@ int container_load(const char *root, const char *id, struct cella_state *st, enu
 
 static int signal_pid(const struct cella_state *st, int sig, struct cella_error *err)
 {
-        _cleanup_close_ int pidfd = pidfd_open_(st->pid);
+        _cleanup_close_ int pidfd = cella_pidfd_open(st->pid);
         /* the pidfd pins the process: check it is still the init we made */
         if (pidfd < 0 || proc_start_time(st->pid) != st->pid_start)
                 return cella_error_msg(err, ESRCH, "container not running");

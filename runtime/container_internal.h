@@ -38,7 +38,6 @@ struct preloaded {
 };
 
 void created_release(struct created *c);
-int pidfd_open_(pid_t pid);
 /* Wait (bounded) until pid is gone; it may not be our child. */
 void wait_gone(pid_t pid, int timeout_ms);
 /* create's work; run_mode: no exec.fifo, run sends START itself. On

@@ -61,15 +61,10 @@ void created_release(struct created *c)
         c->dirfd = c->rootfd = c->pidfd = c->sync_fd = c->master = -1;
 }
 
-int pidfd_open_(pid_t pid)
-{
-        return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 /* Wait (bounded) until pid is gone; it may not be our child. */
 void wait_gone(pid_t pid, int timeout_ms)
 {
-        int pfd = pidfd_open_(pid);
+        int pfd = cella_pidfd_open(pid);
         if (pfd < 0)
                 return;
         struct pollfd p = { .fd = pfd, .events = POLLIN };

@@ -14,11 +14,6 @@
 #include "base/log.h"
 #include "base/util.h"
 
-static int pidfd_open_(pid_t pid)
-{
-        return (int)syscall(SYS_pidfd_open, pid, 0);
-}
-
 static long long now_ms(void)
 {
         struct timespec ts;
@@ -72,7 +67,7 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
         (void)write_all_nosigpipe(pipefd[1], state_json, strlen(state_json));
         close(pipefd[1]);
 
-        _cleanup_close_ int pidfd = pidfd_open_(pid);
+        _cleanup_close_ int pidfd = cella_pidfd_open(pid);
         long long deadline = h->timeout > 0 ? now_ms() + (long long)h->timeout * 1000 : -1;
         int status = 0;
         for (;;) {

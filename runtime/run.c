@@ -47,14 +47,6 @@ void run_poststart(const char *id, struct cella_spec *spec, const struct cella_s
         hooks_run_warn(spec, CELLA_HOOK_POSTSTART, json, id);
 }
 
-/* The config kept in the state dir, or NULL (a create that died early). */
-struct cella_spec *load_saved_spec(int dirfd)
-{
-        struct cella_error ignored = { 0 };
-        struct cella_spec *spec = NULL;
-        return cella_spec_load_at(dirfd, "config.json", "config.json", &spec, &ignored) < 0 ? NULL : spec;
-}
-
 int container_start(const char *root, const char *id, struct cella_error *err)
 {
         if (state_check_id(id, err) < 0)
@@ -80,7 +72,7 @@ int container_start(const char *root, const char *id, struct cella_error *err)
                 cella_error_sys(err, "open exec.fifo");
                 goto out;
         }
-        pidfd = pidfd_open_(st.pid);
+        pidfd = cella_pidfd_open(st.pid);
         struct pollfd p[2] = { { .fd = fifo, .events = POLLIN }, { .fd = pidfd, .events = POLLIN } };
         for (;;) {
                 int n = poll(p, pidfd >= 0 ? 2 : 1, pidfd >= 0 ? -1 : 100);
