@@ -6,6 +6,10 @@
 #   sh bench/start.sh            N=100 runs per round, ROUNDS=3
 #   N=20 sh bench/start.sh       quicker
 #   CELLA=path/to/cella sh bench/start.sh
+#   CELLA_BASE=path/to/other/cella sh bench/start.sh
+#                                a second cella (say, built from main) in
+#                                the same rounds: a before/after table
+#   BENCH_RUNTIMES="cella base"  only those (of cella base crun runc)
 #
 # Rows (bench/README.md says exactly what each one runs):
 #   run            `run` of /bin/true: cella's default `spec` without the
@@ -161,9 +165,10 @@ floor_parallel() {
 }
 
 RUNTIMES=""
-for r in cella crun runc; do
+for r in ${BENCH_RUNTIMES:-cella base crun runc}; do
         case $r in
         cella) bin=$CELLA; [ -x "$bin" ] || bin="" ;;
+        base) bin=${CELLA_BASE:-}; [ -n "$bin" ] && [ -x "$bin" ] || bin="" ;;
         *) bin=$(command -v $r || true) ;;
         esac
         [ -n "$bin" ] && RUNTIMES="$RUNTIMES $r" && eval "BIN_$r=\$bin"
@@ -242,6 +247,20 @@ row "binary, stripped (KiB)" ssize "-"
 row "shared libraries loaded" libs "-"
 echo
 echo "cella/floor: run $(ratio "$(val run cella)" "$floor_run"), run+netns $(ratio "$(val net cella)" "$floor_net")"
+if [ -n "${BIN_base:-}" ]; then
+        echo
+        echo "before/after: base = $BIN_base ($(version "$BIN_base")), cella = $CELLA, measured in the same rounds"
+        echo
+        echo "| row | base | cella | cella/base |"
+        echo "|---|---:|---:|---:|"
+        for kl in "run:run /bin/true (ms)" "net:run, new netns (ms)" "lc:create+start+delete, detached sleep (ms)" \
+                "par:$PAR parallel runs (ms until all exited)" "rss:peak RSS (KiB)" "size:binary (KiB)" \
+                "ssize:binary, stripped (KiB)"; do
+                k=${kl%%:*} label=${kl#*:}
+                b=$(val "$k" base) c=$(val "$k" cella)
+                echo "| $label | $b | $c | $(ratio "$c" "$b") |"
+        done
+fi
 echo
 echo "| cella network (inside a private netns) | ms per container |"
 echo "|---|---:|"
