@@ -289,7 +289,7 @@ static void child_opens(int out_fd)
 
 static void open_in_cgroup(const char *v2dir, int res[2])
 {
-        int go_fd, out_fd;
+        int go_fd = -1, out_fd = -1;
         pid_t pid = spawn(child_opens, &go_fd, &out_fd);
         char num[16];
         snprintf(num, sizeof num, "%d", (int)pid);

@@ -194,7 +194,7 @@ static void test_apply_readback(void)
 
         /* checkBeforeUpdate refuses a limit below the current usage */
         {
-                int go_fd, out_fd;
+                int go_fd = -1, out_fd = -1;
                 pid_t pid = spawn(child_touch, &go_fd, &out_fd);
                 CHECK(cgroup_enter(cg, pid, &err) == 0);
                 go(&go_fd);
@@ -341,7 +341,7 @@ static void test_pids_limit_and_enter(void)
         r.pids.limit = (cella_opt_i64){ true, 4 };
         struct cella_error err = { 0 };
         CHECK(cgroup_apply(cg, &r, &err) == 0);
-        int go_fd, out_fd;
+        int go_fd = -1, out_fd = -1;
         pid_t pid = spawn(child_forks, &go_fd, &out_fd);
         CHECK(pid > 0);
         int rc = cgroup_enter(cg, pid, &err);
@@ -409,7 +409,7 @@ static void test_freeze_thaw(void)
         if (counter == MAP_FAILED)
                 return;
         *counter = 0;
-        int go_fd, out_fd;
+        int go_fd = -1, out_fd = -1;
         struct cella_error err = { 0 };
         pid_t pid = spawn(child_counts, &go_fd, &out_fd);
         CHECK(cgroup_enter(cg, pid, &err) == 0);
@@ -558,7 +558,7 @@ static void test_kill_all(void)
         struct cella_error err = { 0 };
         pid_t kids[3];
         for (int i = 0; i < 3; i++) {
-                int go_fd, out_fd;
+                int go_fd = -1, out_fd = -1;
                 kids[i] = spawn(child_idle, &go_fd, &out_fd);
                 CHECK(cgroup_enter(cg, kids[i], &err) == 0);
                 go(&go_fd);
@@ -571,7 +571,7 @@ static void test_kill_all(void)
                 CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
         }
         /* SIGKILL, and kill_all also works on a paused container */
-        int go_fd, out_fd;
+        int go_fd = -1, out_fd = -1;
         pid_t k = spawn(child_idle, &go_fd, &out_fd);
         CHECK(cgroup_enter(cg, k, &err) == 0);
         go(&go_fd);
@@ -614,7 +614,7 @@ static void test_memory_oom_and_stats(void)
         r.memory.swap = (cella_opt_i64){ true, 32 << 20 };   /* no swap on top */
         struct cella_error err = { 0 };
         CHECK(cgroup_apply(cg, &r, &err) == 0);
-        int go_fd, out_fd;
+        int go_fd = -1, out_fd = -1;
         pid_t pid = spawn(child_eats_memory, &go_fd, &out_fd);
         CHECK(cgroup_enter(cg, pid, &err) == 0);
         go(&go_fd);
