@@ -270,6 +270,9 @@ static void remove_state_dir(int rootfd, const char *id)
 
 int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cella_error *err)
 {
+        if (o->stdio)
+                return cella_error_msg(err, ENOTSUP, "--sandbox vm: the init's stdio as fds in the request is not "
+                                                     "supported (the VM's ports carry the caller's stdio)");
         if (o->detach) {
                 if (sandbox_create(o, err) < 0)
                         return -1;
@@ -387,6 +390,9 @@ static bool await_created(FILE *f, struct boot *b, pid_t *qemu, struct cella_err
 
 int sandbox_create(const struct cella_create_opts *o, struct cella_error *err)
 {
+        if (o->stdio)
+                return cella_error_msg(err, ENOTSUP, "--sandbox vm: the init's stdio as fds in the request is not "
+                                                     "supported (the VM's ports carry the caller's stdio)");
         struct boot b;
         sigset_t all, saved;
         _cleanup_free_ char *initrd = NULL, *console = NULL;

@@ -139,7 +139,8 @@ static void hex_token(char **line, char kind, const char *s)
 int sandbox_exec(const struct cella_exec_opts *o, int *exit_status, struct cella_error *err)
 {
         *exit_status = 0;
-        if (o->process_path || o->tty > 0 || o->detach || o->user || o->n_caps || o->console_socket)
+        if (o->process_path || o->process_json || o->stdio || o->tty > 0 || o->detach || o->user || o->n_caps ||
+            o->console_socket)
                 return cella_error_msg(err, ENOTSUP,
                                        "--sandbox vm: exec supports a command, --env and --cwd only (not --process, "
                                        "--tty, --detach, --user, --cap)");

@@ -56,6 +56,7 @@ struct cella_exec_opts {
         const char *root;
         const char *id;
         const char *process_path;       /* --process FILE: a process JSON (overrides the rest) */
+        const char *process_json;       /* the same in memory (a shim's ExecProcess spec); wins over process_path */
         char **args;                    /* the command (when no process file) */
         size_t n_args;
         char **env;                     /* --env K=V, appended to the container's env */
@@ -70,6 +71,9 @@ struct cella_exec_opts {
         int tty;                        /* -1 = false (runc) */
         const char *console_socket;
         const char *pid_file;
+        /* NULL: the process inherits the caller's 0, 1, 2; else three fds
+         * (-1: /dev/null), as cella_create_opts.stdio */
+        const int *stdio;
         bool detach;
         bool ignore_paused;
         int preserve_fds;

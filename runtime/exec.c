@@ -39,6 +39,7 @@ struct exec_child {
         int runtime_fd;
         struct cella_seccomp_filter *seccomp;
         int preserve_fds;
+        const int *stdio;               /* NULL, or the process's 0, 1, 2 */
         sigset_t saved_mask;
         struct cella_cgroup_join *cgroup_join;  /* the process moves itself in (cgroup.h) */
 };
@@ -67,6 +68,8 @@ static int exec_main(void *arg)
                         signal(s, SIG_DFL);
         sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
         prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        if (c->stdio)
+                TRY(process_take_stdio(c->stdio, &err));
 
         TRY(sync_expect(c->sync_fd, SYNC_GO, NULL, &err));
         TRY(cgroup_join_self(c->cgroup_join, &err));
@@ -186,11 +189,15 @@ static char **join_env(const struct cella_strv *base, char **extra, size_t n_ext
 static int exec_process(const struct cella_exec_opts *o, const struct cella_spec *spec, struct cella_process *p,
                         struct cella_process **file_proc, struct cella_error *err)
 {
-        if (o->process_path) {
+        if (o->process_json || o->process_path) {
                 _cleanup_free_ char *text = NULL;
-                size_t len;
-                if (read_file_at(AT_FDCWD, o->process_path, &text, &len, err) < 0 ||
-                    cella_process_parse(text, len, o->process_path, file_proc, err) < 0)
+                size_t len = 0;
+                const char *source = o->process_json ? "process" : o->process_path;
+                if (o->process_json)
+                        len = strlen(o->process_json);
+                else if (read_file_at(AT_FDCWD, o->process_path, &text, &len, err) < 0)
+                        return -1;
+                if (cella_process_parse(o->process_json ? o->process_json : text, len, source, file_proc, err) < 0)
                         return -1;
                 *p = **file_proc;
                 /* as the container's process unless the file says (runc 1.1 ignores the file's) */
@@ -334,6 +341,7 @@ int container_exec(const struct cella_exec_opts *o, int *exit_status, struct cel
                 .runtime_fd = dirfd,
                 .seccomp = filter,
                 .preserve_fds = o->preserve_fds,
+                .stdio = o->stdio,
                 .saved_mask = saved,
                 .cgroup_join = &join,
         };

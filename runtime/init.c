@@ -174,34 +174,6 @@ static void exec_failed(const char *path, int e)
         _exit(e == ENOENT ? 127 : 126);
 }
 
-/* The request's stdio fds become 0, 1 and 2 (-1: /dev/null). Each is
- * first copied above 2, so that one landing on another's number cannot be
- * overwritten before it is used. */
-static int take_stdio(const int *stdio, struct cella_error *err)
-{
-        int tmp[3] = { -1, -1, -1 };
-        int r = 0;
-        for (int i = 0; i < 3 && r == 0; i++) {
-                int fd = stdio[i] >= 0 ? stdio[i] : open("/dev/null", O_RDWR | O_CLOEXEC);
-                if (fd < 0) {
-                        r = cella_error_sys(err, "open /dev/null");
-                        break;
-                }
-                tmp[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-                if (stdio[i] < 0)
-                        close(fd);
-                if (tmp[i] < 0)
-                        r = cella_error_sys(err, "dup stdio fd %d", stdio[i]);
-        }
-        for (int i = 0; i < 3 && r == 0; i++)
-                if (dup2(tmp[i], i) < 0)
-                        r = cella_error_sys(err, "dup2 stdio fd %d", stdio[i]);
-        for (int i = 0; i < 3; i++)
-                if (tmp[i] >= 0)
-                        close(tmp[i]);
-        return r;
-}
-
 /* Inside the rootfs, before the user changes: names, sysctls, masked
  * paths, keyring, rlimits, OOM score, personality, umask. */
 static void init_settings(struct init_ctx *c, struct rootfs_ctx *rctx, bool own_mounts)
@@ -255,7 +227,7 @@ int init_main(void *arg)
                         signal(s, SIG_DFL);
         sigprocmask(SIG_SETMASK, &c->saved_mask, NULL);
         if (c->stdio)
-                TRY(take_stdio(c->stdio, &err));
+                TRY(process_take_stdio(c->stdio, &err));
         /* An unprivileged runtime clones us dumpable (ns_spawn) so it can
          * write our uid_map/gid_map; they are in once SYNC_GO arrives, and no
          * container process exists before. From then on nothing in the

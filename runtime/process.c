@@ -286,3 +286,30 @@ int process_exec(const char *exe, char *const *args, char *const *env)
         execve(exe, args, env);
         return -errno;
 }
+
+/* Each is first copied above 2, so that one landing on another's number
+ * cannot be overwritten before it is used. */
+int process_take_stdio(const int *stdio, struct cella_error *err)
+{
+        int tmp[3] = { -1, -1, -1 };
+        int r = 0;
+        for (int i = 0; i < 3 && r == 0; i++) {
+                int fd = stdio[i] >= 0 ? stdio[i] : open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (fd < 0) {
+                        r = cella_error_sys(err, "open /dev/null");
+                        break;
+                }
+                tmp[i] = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+                if (stdio[i] < 0)
+                        close(fd);
+                if (tmp[i] < 0)
+                        r = cella_error_sys(err, "dup stdio fd %d", stdio[i]);
+        }
+        for (int i = 0; i < 3 && r == 0; i++)
+                if (dup2(tmp[i], i) < 0)
+                        r = cella_error_sys(err, "dup2 stdio fd %d", stdio[i]);
+        for (int i = 0; i < 3; i++)
+                if (tmp[i] >= 0)
+                        close(tmp[i]);
+        return r;
+}

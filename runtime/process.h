@@ -10,6 +10,10 @@
 #include "base/error.h"
 #include "oci/spec.h"
 
+/* The request's stdio fds (cella_create_opts.stdio, cella_exec_opts.stdio)
+ * become 0, 1 and 2; -1 is /dev/null. */
+int process_take_stdio(const int *stdio, struct cella_error *err);
+
 int process_set_rlimits(const struct cella_process *p, struct cella_error *err);
 
 /* The stdio's owner (runc's fixStdioPermissions, for the pty and pipes),

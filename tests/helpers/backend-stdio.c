@@ -3,8 +3,12 @@
  * three stdio fds of the caller's for the init, the caller is the init's
  * parent and reaps it, then deletes the container.
  *
- * usage: backend-stdio ROOT ID BUNDLE OUT_FILE ERR_FILE
- * prints "backend NAME", "created STATUS", "exit N"; 1 on a failure. */
+ * While the init runs, a second process is exec'd from an in-memory
+ * process spec (as a shim's Exec) with its stdout and stderr in EXEC_FILE.
+ *
+ * usage: backend-stdio ROOT ID BUNDLE OUT_FILE ERR_FILE EXEC_FILE
+ * prints "backend NAME", "created STATUS", "exec N", "exit N"; 1 on a
+ * failure. */
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
@@ -21,14 +25,15 @@ static int fail(const char *what, const struct cella_error *err)
 
 int main(int argc, char **argv)
 {
-        if (argc != 6) {
-                fprintf(stderr, "usage: backend-stdio ROOT ID BUNDLE OUT_FILE ERR_FILE\n");
+        if (argc != 7) {
+                fprintf(stderr, "usage: backend-stdio ROOT ID BUNDLE OUT_FILE ERR_FILE EXEC_FILE\n");
                 return 2;
         }
         const char *root = argv[1], *id = argv[2];
         int out = open(argv[4], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         int errf = open(argv[5], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (out < 0 || errf < 0) {
+        int xout = open(argv[6], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (out < 0 || errf < 0 || xout < 0) {
                 perror("backend-stdio: open");
                 return 1;
         }
@@ -48,6 +53,20 @@ int main(int argc, char **argv)
         printf("created %s\n", cella_status_name(info.status));
         if (b->start(root, id, &err) < 0)
                 return fail("start", &err);
+        int xstdio[3] = { -1, xout, xout };
+        struct cella_exec_opts x = {
+                .root = root,
+                .id = id,
+                .process_json = "{\"args\":[\"sh\",\"-c\",\"echo exec-out; echo exec-err >&2; exit 3\"],"
+                                "\"cwd\":\"/\",\"env\":[\"PATH=/bin:/usr/bin\"]}",
+                .stdio = xstdio,
+                .no_new_privs = -1,
+                .tty = -1,
+        };
+        int xstatus = -1;
+        if (backend_for_container(root, id)->exec(&x, &xstatus, &err) < 0)
+                return fail("exec", &err);
+        printf("exec %d\n", xstatus);
         int ws = 0;
         /* the init is this process's child, as with runc create */
         if (waitpid(info.pid, &ws, 0) != info.pid) {

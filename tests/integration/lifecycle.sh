@@ -89,19 +89,26 @@ backend_stdio() {
 
 # The library's face for a shim: create through the backend table with the
 # init's stdio given as fds, the caller the init's parent (runc create's
-# contract), start, reap, delete.
+# contract), start, exec from an in-memory process spec with its own stdio
+# fds, reap, delete.
 test_backend_table_create_with_stdio_fds() {
         is_cella || skip "cella's library interface (backend/backend.h)"
         local bin
         bin=$(backend_stdio) || skip "build/rel/ objects missing: run make first"
         make_bundle
-        cfg_args sh -c 'echo to-stdout; echo to-stderr >&2; read x; echo "stdin:[$x]"; exit 7'
+        # the init outlives the exec: it waits for the exec's output
+        cfg_args sh -c 'echo to-stdout; echo to-stderr >&2; read x; echo "stdin:[$x]"
+                while ! grep -q exec-err /exec.out 2>/dev/null && [ $((i += 1)) -lt 100 ]; do sleep 0.1; done; exit 7'
+        cfg_py 'c["mounts"].append({"destination": "/exec.out", "type": "bind", "source": "'"$T"'/xout", "options": ["bind"]})'
+        : >"$T/xout"
         id=$(new_id)
-        run timeout 30 "$bin" "$STATE_ROOT" "$id" "$BUNDLE" "$T/out" "$T/err"
+        run timeout 30 "$bin" "$STATE_ROOT" "$id" "$BUNDLE" "$T/out" "$T/err" "$T/xout"
         assert_success
         assert_contains "$stdout" "backend native"
         assert_contains "$stdout" "created created"
+        assert_contains "$stdout" "exec 3"
         assert_contains "$stdout" "exit 7"
+        assert_eq "$(cat "$T/xout")" "$(printf 'exec-out\nexec-err')"
         assert_eq "$(cat "$T/out")" "$(printf 'to-stdout\nstdin:[]')"
         assert_eq "$(cat "$T/err")" "to-stderr"
         [ ! -e "$STATE_ROOT/$id" ] || fail "state dir left behind"
