@@ -169,6 +169,11 @@ mixed_worker() {
         done
 }
 
+# no_cella_veth_in NETNS: no cella-made veth (cella + 8 hex) in NETNS
+no_cella_veth_in() {
+        ! nsenter --net="/run/netns/$1" ip -o link show | grep -q ': cella[0-9a-f]\{8\}'
+}
+
 test_churn_mixed() {
         local archive=$CELLA_RUN_DIR/busybox-image.tar
         [ -s "$archive" ] || sh "$REPO_DIR/scripts/mkimage.sh" "$archive" busybox:latest
@@ -198,6 +203,9 @@ test_churn_mixed() {
         assert_eq "$(grep -c ' done$' "$T/m1.log")" "$half" "mixed worker 1 cycles"
         assert_eq "$(grep -c ' done$' "$T/m2.log")" $((CHURN_MIX - half)) "mixed worker 2 cycles"
 
+        # the last containers' veths go with their network namespaces, which
+        # the kernel destroys in the background after the delete returns
+        retry 50 no_cella_veth_in "$ns" || true
         assert_eq "$(nsenter --net="/run/netns/$ns" ip -o link show | grep -c ': cella[0-9a-f]\{8\}' || true)" 0 \
                 "no veth left in the namespace"
         run "$RUNTIME" network ls --json
