@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # cella — `make demo` and `make check` are all a newcomer needs (as root on Debian 12).
 
 CC      ?= cc

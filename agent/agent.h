@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the guest agent — cella as PID 1 of a --sandbox vm guest. */
 #ifndef CELLA_AGENT_H
 #define CELLA_AGENT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella as PID 1 of a --sandbox vm guest: the initramfs's /init is cella
  * itself. This runs before main() so no command-line parsing is involved;
  * it only fires for PID 1 started as /init with the sandbox's files present. */

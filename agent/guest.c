@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella sandbox, guest side: cella as PID 1 of the VM (the agent).
  *
  * Sets up the guest (proc, sys, dev, cgroup2, modules), mounts the shared

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the one interface to a container, whatever runs it.
  *
  * A backend runs containers one way: "native" (a Linux container on this

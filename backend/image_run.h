@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: `run --image` / `create --image` — from an image in the store to a
  * running container in one call: an overlay rootfs under the store, a
  * config.json made from the image config plus the user's overrides, then

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: what the backends share (not for front ends: see backend.h). */
 #ifndef CELLA_BACKEND_INTERNAL_H
 #define CELLA_BACKEND_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: watching a container's cgroup — `events` and `stats`.
  *
  * A monitor is the container's cgroup handle plus its init (pid and start

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the native backend — a Linux container on this host, run by
  * runtime/ (namespaces, cgroups, the state store). */
 #include "internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: which backend runs a container (backend.h). */
 #include "backend.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the VM backend's host side — a container inside its own
  * lightweight VM (QEMU microvm).
  *

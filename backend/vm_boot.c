@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: booting a container's VM — `run --sandbox vm` and create (see vm_internal.h). */
 #include "vm_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: start, kill and exec on a running VM, through its shim's ctl.sock
  * (see vm_internal.h); the VM backend's operations table. */
 #include "vm_internal.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the VM backend's host side, shared by its files:
  *   vm_shim.c  the shim: the one process per VM between QEMU's ports and
  *              the rest of the world (stdio, ctl.sock, signals)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the VM backend's shim (see vm_internal.h). */
 #include "vm_internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: a bump allocator for data that lives and dies together.
  *
  * A parsed config is hundreds of small strings and arrays that are all

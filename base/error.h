@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: errors that carry their context up the call chain.
  *
  * Library functions never print or exit. They return a negative int and

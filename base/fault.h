@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: crash-injection points for the crash-safety tests.
  *
  * CELLA_FAULT=<name> in the environment makes the runtime SIGKILL itself

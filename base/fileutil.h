@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: small file helpers. Writes of state are atomic: a temp file in the
  * same directory, fsync, rename. */
 #ifndef CELLA_FILEUTIL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: small helpers over yajl trees for parsers that report errors with
  * the JSON path of the offending value ("linux.namespaces[2].type").
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* A yajl_val tree built by yajl's event parser straight into an arena.
  *
  * yajl_tree_parse() mallocs every node and grows every object key by key;

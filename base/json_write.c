@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the one JSON writer (see json_write.h). */
 #include "json_write.h"
 

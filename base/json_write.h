@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the one JSON writer. Every JSON document cella writes — state.json,
  * `state`/`list` output, config.json from `spec` and images, features,
  * events and stats, the image index, the seccomp agent's process state,

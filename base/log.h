@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the one logging function. The CLI points it at stderr or at
  * --log FILE with --log-format text|json (containerd reads json lines
  * {"level":"error","msg":"...","time":"..."}). Library code may log; it

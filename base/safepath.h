@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: paths inside a container's rootfs, resolved so that nothing the
  * container controls (symlinks, "..") can point them outside the rootfs.
  * Every lookup goes through openat2(RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the one SHA-256 (see sha256.h). */
 #include "sha256.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the one SHA-256 (FIPS 180-4), as 64 lowercase hex digits.
  *
  * Every digest cella makes goes through here: image blobs and layers

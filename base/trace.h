@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella --trace: every isolation step, printed as it happens, in words a
  * student can follow ("mount proc on /proc (type proc, flags nosuid,nodev)").
  * Plain lines "cella trace: [kind] msg" or, with --trace=json, JSON lines

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the quantities users type on a command line. */
 #ifndef CELLA_UNITS_H
 #define CELLA_UNITS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: ownership helpers in the style of systemd and bubblewrap.
  * A variable marked _cleanup_free_ / _cleanup_close_ releases itself when it
  * goes out of scope; steal_pointer()/steal_fd() hand ownership onward. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/checkpoint.sh — checkpoint and restore time of a busybox counter
 # container (sh + sleep, in pid/mnt/uts/ipc/net namespaces and a cgroup):
 #   cella checkpoint / restore -d

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* floor — the least a container start can cost on this machine.
  *
  *   floor [--net] ROOTFS [PROGRAM]

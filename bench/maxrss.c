@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* maxrss — the peak resident set of a command, as wait4(2) reports it.
  *
  *   maxrss K CMD [ARG...]

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* bench/sandbox.sh's floor: the smallest possible guest /init. It prints
  * one line on the console and powers the VM off. */
 #include <sys/reboot.h>

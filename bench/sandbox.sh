@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/sandbox.sh — what `--sandbox vm` costs.
 #
 #   * start: wall time from `cella run --sandbox vm` to the container's first

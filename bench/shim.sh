@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # bench/shim.sh — what a containerd shim costs, per container, in one run and
 # one environment, with a private containerd 1.6:
 #   (a) containerd-shim-runc-v2 (the Go shim) + runc

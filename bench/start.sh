@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # bench/start.sh — cella against crun, runc and a floor program, in one
 # invocation and one environment. Prints markdown tables: the median over
 # ROUNDS rounds of each row, and cella's ratio to crun and to runc.

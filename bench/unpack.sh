@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Import + unpack time of a synthetic 3-layer image (20k files, ~200 MB,
 # gzip): cella vs `umoci unpack` vs plain `tar -xzf` of the same layers
 # (the floor). Prints times and ratios; asserts nothing.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: cgroup_apply sends each group of limits to the hierarchy
  * that holds its controller (v1 dir, or the cgroup2 dir on v2 and, for
  * controllers not bound to v1, on hybrid hosts). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: placement, create, enter, destroy and the handle itself. */
 #include "internal.h"
 #include "systemd.h"

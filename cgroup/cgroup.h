@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: one interface over cgroup v2, v1 and hybrid hosts.
  *
  * Knows nothing of OCI JSON: it takes a struct cella_resources (runtime/spec.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: cgroup_check_resources, run before anything is created. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: the cgroup v2 device controller is an eBPF program of type
  * BPF_PROG_TYPE_CGROUP_DEVICE attached to the cgroup. We assemble it by hand
  * from the rule list; no libbpf, no compiler.

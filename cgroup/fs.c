@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: reading and writing cgroupfs files. */
 #include "internal.h"
 

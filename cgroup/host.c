@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: what the host mounts (v1 hierarchies, cgroup2) and the mode. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup module: helpers shared by the files of cgroup/ only (not a public API). */
 #ifndef CELLA_CGROUP_INTERNAL_H
 #define CELLA_CGROUP_INTERNAL_H

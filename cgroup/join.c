@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: a new process puts itself into the container's cgroup.
  *
  * Writing another process's pid into cgroup.procs write-locks the kernel's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: freeze/thaw, the processes inside, signalling them all. */
 #include "internal.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: usage counters from whichever hierarchy holds each controller. */
 #include "internal.h"
 

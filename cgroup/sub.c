@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: `exec --cgroup`, the sub-cgroups an exec'd process joins.
  *
  * runc's syntax (exec.go getSubCgroupPaths): a single "PATH" applies to

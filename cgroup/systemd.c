@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: the systemd driver (--systemd-cgroup), as runc's.
  *
  * systemd owns the cgroup tree on a host where it is PID 1; a container's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: the systemd driver (--systemd-cgroup). Shared by
  * cgroup/systemd*.c and the hooks in cgroup.c, apply.c and join.c only; not
  * a public API (cgroup/cgroup.h is).

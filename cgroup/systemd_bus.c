@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup, systemd driver: talking to systemd's manager over D-Bus
  * with libsystemd's sd-bus.
  *

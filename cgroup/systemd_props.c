@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup, systemd driver: the names of the unit and its cgroup, and
  * the unit properties that carry linux.resources. No D-Bus here: the
  * property list is plain data that systemd_bus.c serialises, so the

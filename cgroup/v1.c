@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: writing limits into cgroup v1 hierarchies. */
 #include "internal.h"
 

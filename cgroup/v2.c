@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: writing limits into the cgroup v2 (unified) hierarchy. */
 #include "internal.h"
 

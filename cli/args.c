@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The argument convention of every command (see args.h). */
 #include "cli/args.h"
 

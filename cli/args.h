@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The one argument convention of every cella command, as runc's
  * (urfave-cli 1.22 over Go's flag package):
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella bundle NAME DIR: DIR/rootfs (a copy of the merged layers) and
  * DIR/config.json from the image config plus the flags. */
 #include <stdio.h>

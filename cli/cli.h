@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella CLI: global options and the command table. Each command lives in
  * its own file cli/<name>.c, parses its flags and calls one library
  * function; the library never prints, the command does. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #ifndef CELLA_COMMANDS_H
 #define CELLA_COMMANDS_H
 

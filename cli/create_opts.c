@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "cli/create_opts.h"
 
 #include <ctype.h>

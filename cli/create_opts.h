@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Flags shared by `create` and `run`: runc's, plus the image flags
  * (--image NAME and the docker-like options that go with it). */
 #ifndef CELLA_CLI_CREATE_OPTS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella events: runc's JSON event stream (stats every interval, oom when
  * the memory limit kills), or one stats event with --stats. */
 #include <stdio.h>

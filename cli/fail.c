@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: how a command reports a failure — one line on stderr ("cella:
  * MSG") and, with --log, the same in the log (containerd reads it there). */
 #include <stdarg.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella image: import | ls | inspect | rm | prune | mount | umount. */
 #include <stdio.h>
 #include <time.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: global flags and command dispatch. */
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella network: inspect and clean up container networking.
  *
  *   cella network ls [--json]          the bridge, subnet, gateway, leases

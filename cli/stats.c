@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella stats: usage against limits, once or refreshed (--watch). */
 #include <stdio.h>
 #include <stdlib.h>

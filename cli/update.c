@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella update: runc's flags, or a linux.resources JSON (-r FILE, "-" = stdin). */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: finding and running the CRIU binary (its command line, not the
  * swrk RPC: see docs/migration.md for why). */
 #ifndef CELLA_CRIU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: the runtime config.json of a container run from an image: the
  * image config (Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts,
  * Volumes, Labels) merged with what the user asked, handed to

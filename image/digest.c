@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: digests (base/sha256.h) and the blob writer that refuses to keep
  * anything whose digest is not the one expected. */
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #define CELLA_IMAGE_DL_NO_MACROS
 #include "image/dl.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: libarchive is loaded with dlopen() the first time image code
  * needs it (unpacking a layer), so a plain `cella run` never maps it: it
  * pulls in a dozen libraries (ICU, libxml2, compressors...) whose loading

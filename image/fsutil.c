@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: fd-relative file helpers that never follow a symlink they did not
  * mean to. */
 #include <dirent.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: rm and prune. A blob or layer goes once no image in images.json
  * and no container (containers/<id>/layers) refers to it. */
 #include <dirent.h>

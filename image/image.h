@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella image store: content-addressed blobs, images imported from OCI
  * layouts / OCI archives / docker-save archives, layers unpacked once and
  * shared read-only, an overlayfs (or vfs copy) rootfs per container, and the

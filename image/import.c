@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: import OCI layouts, OCI archives and docker-save archives.
  *
  * An archive is first unpacked (by the same safe unpacker as layers) into

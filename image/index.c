@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: images.json, the index of names -> manifest, config and layers.
  *   {"version":1,"images":[{"manifest":"sha256:..","config":"sha256:..",
  *     "names":["busybox:latest"],"layers":[{"diff_id":"sha256:..","blob":"sha256:.."}],

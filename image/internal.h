@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: helpers shared by the files of this module only. */
 #ifndef CELLA_IMAGE_INTERNAL_H
 #define CELLA_IMAGE_INTERNAL_H

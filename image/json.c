@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: small yajl helpers for the OCI/docker JSON documents. */
 #include "image/internal.h"
 #include "base/json_write.h"

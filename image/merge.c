@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: flatten layers into one directory tree (the vfs driver, bundles).
  * Applies the layers bottom first: a whiteout removes what lower layers put
  * there, an opaque directory starts empty, everything else is copied with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: a container's root filesystem from an image: overlayfs over the
  * shared layers (upper/work private to the container) or, with the vfs
  * driver, a private flattened copy. */

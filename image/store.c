@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: the store directory, its lock and its crash recovery. */
 #include <dirent.h>
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: unpack one layer tar into a fresh directory, safely.
  *
  * Every entry is created relative to the layer's directory fd: its parent is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* image/: USER "name[:group]" resolved against the image's own /etc/passwd
  * and /etc/group, opened with RESOLVE_IN_ROOT so a symlinked /etc/passwd
  * cannot point at the host's. */

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # labs/lib.sh — what every lab's run.sh shares: a private workspace (state
 # root, image store, results) under a temp dir, the busybox image imported
 # there, a cleanup that deletes every container the lab made, and a table

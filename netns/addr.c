@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: interface addresses (IPv4 and IPv6) over rtnetlink. */
 #include <errno.h>
 #include <linux/if_addr.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: IPv4/IPv6 prefixes as text and bits. */
 #include <arpa/inet.h>
 #include <errno.h>

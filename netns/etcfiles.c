@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: the container's /etc/hosts, /etc/hostname and /etc/resolv.conf. */
 #include <arpa/inet.h>
 #include <errno.h>

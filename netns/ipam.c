@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: the IP allocator. One line file per bridge, STATE_DIR/BRIDGE.leases:
  *
  *   # cella leases v1

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: links over rtnetlink — lookup, veth and bridge creation, deletion,
  * up/down, MTU, MAC, rename, netns moves and bridge ports. */
 #include <errno.h>

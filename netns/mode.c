@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: the network modes the runtime asks for, and their teardown. */
 #include <arpa/inet.h>
 #include <errno.h>

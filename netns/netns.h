@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella netns: container networking over rtnetlink (libmnl) and nftables.
  *
  * Three layers, each usable alone:

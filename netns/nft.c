@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: port publishing and masquerade through nftables, spoken directly
  * over NETLINK_NETFILTER with libmnl (libnftnl is not on our list).
  *

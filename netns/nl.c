@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: netlink sockets bound to a chosen network namespace, and the
  * request/ACK loop every operation goes through. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns internals shared by the rtnetlink and nftables files. */
 #ifndef CELLA_NETNS_NL_INTERNAL_H
 #define CELLA_NETNS_NL_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: "-p [HOSTIP:]HOSTPORT:CTRPORT[/tcp|udp]" parsing. */
 #include <arpa/inet.h>
 #include <errno.h>

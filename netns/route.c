@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* netns: routes over rtnetlink — add/remove (a default route via a gateway
  * is the common case) and a dump of the main table for overlap checks. */
 #include <errno.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Capability names, as the runtime-spec writes them (CAP_CHOWN ...).
  * Our own table, so the parser does not depend on the libcap version or on
  * what the running kernel knows; the index is the capability number. */

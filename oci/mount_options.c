@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Mount options -> mount(2) flags, propagation and mount_setattr(2)
  * attributes, with the same table as runc (libcontainer/specconv). */
 #include <stdlib.h>

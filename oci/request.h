@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the typed requests a runtime takes — runc's commands and their
  * options as structs. The CLI fills one from its flags (the shim from
  * containerd's request), once; the backends (backend/backend.h) and the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the default seccomp profile of `cella spec`.
  *
  * As strict as Docker's default: everything is EPERM unless allowed. The

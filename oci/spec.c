@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The config model's small helpers: hook kind names and the clone flag of
  * each namespace type (the parser is spec_parse.c and the files it calls). */
 #include <sched.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the OCI runtime-spec (1.2) config for Linux, as typed C structs.
  *
  * oci/spec.c parses config.json (yajl) into these structs. Every field

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* `cella spec`: the default config, written with yajl_gen. It follows
  * runc's specconv.Example() and ToRootless() so tools that post-process
  * `runc spec` output find the same shape. */

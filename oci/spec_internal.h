@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: what the spec parser's files share. Not a public header. */
 #ifndef CELLA_SPEC_INTERNAL_H
 #define CELLA_SPEC_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux: namespaces, id mappings, devices, sysctl, propagation, masked
  * and read-only paths, personality, time offsets (resources and seccomp
  * have their own files). */

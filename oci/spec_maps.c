@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Two small parsers the spec files share: id mappings (uidMappings,
  * gidMappings) and string maps (annotations, sysctl, unified). */
 #include "spec_internal.h"

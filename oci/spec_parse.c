@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* config.json -> struct cella_spec: the top level, mounts, hooks, the
  * io.cella.* annotations, the cross checks and the public entry points.
  * Everything a spec owns lives in one arena that sits in front of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* process: the container's first (or an exec'd) process. */
 #include <inttypes.h>
 #include <sys/resource.h>

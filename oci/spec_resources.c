@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.resources: cgroup limits (also `update --resources`). */
 #include <inttypes.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* linux.seccomp: checked here so a bad profile fails at parse time, not in
  * the container's init; compiled by runtime/security. */
 #include "spec_internal.h"

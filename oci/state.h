@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the OCI state model — a container's status as the runtime spec
  * names it, and the rule for container IDs. The on-disk store of states
  * (state.json, locks) is runtime/state.h's. */

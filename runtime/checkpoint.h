@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: checkpoint a running container to CRIU images, restore it, and
  * carry it to another host as one archive (docs/migration.md).
  *

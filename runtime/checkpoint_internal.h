@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: what checkpoint.c and restore.c share: a growing argv for CRIU,
  * the metadata file kept next to CRIU's images, and small file helpers.
  * Internal to runtime/; see checkpoint.h for the public API. */

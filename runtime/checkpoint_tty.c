@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The container's terminal across checkpoint and restore.
  *
  * The processes of a `terminal: true` container hold the slave of a pty

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the commands on an existing container: state, kill, pids, pause,
  * delete, list. */
 #include "container_internal.h"

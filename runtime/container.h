@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the container lifecycle, as runc's and the OCI runtime spec's.
  * create -> (init blocked on exec.fifo) -> start -> running -> stopped ->
  * delete. `run` is create + start + wait in one process. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: what the files of the container lifecycle share:
  *   create.c     create (and the first half of run): checks, state dir,
  *                cgroup, clone, the init's setup

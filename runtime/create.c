@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: create — from a request to an init waiting for start (see
  * container_internal.h). */
 #include "container_internal.h"

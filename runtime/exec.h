@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: `exec` — a new process in a running container: it joins every
  * namespace of the init and its cgroup, and gets its own user, caps,
  * rlimits, terminal and the container's seccomp filter. */

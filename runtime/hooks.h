@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: OCI hooks. Each hook gets the container state JSON on stdin, its
  * own args and env, stdout and stderr, no other fd, and is killed after its
  * timeout. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the container init, from clone3() to execve(). Runs in the
  * child, talks to the runtime over the sync socket (sync.h). */
 #ifndef CELLA_INIT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The rootfs and the bind-mount sources for an init in a user namespace.
  *
  * The init mounts as root of its user namespace, which is an unprivileged

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the container's root filesystem, built inside its new mount
  * namespace by the init. Every target inside the rootfs is opened with
  * safepath.h and mounted onto through its fd. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: making the container init in its namespaces.
  *
  * The init is a clone3() child of the runtime — never a re-exec of the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the steps that turn a set-up process into the container's
  * process: rlimits, user, terminal, the executable, the final exec. Shared
  * by the container init and by `exec`. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: a foreground `run` or `exec`: forward signals to the container's
  * process, copy its pty to and from our terminal, and return its exit
  * status the way a shell reports it (128+N for signal N). */

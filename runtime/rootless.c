@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 #include "rootless.h"
 
 const char *rootless_resource_named(const struct cella_spec *spec)

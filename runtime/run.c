@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: start, and run (create + start + wait). */
 #include "container_internal.h"
 #include "rootless.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: a cache of compiled seccomp programs.
  *
  * libseccomp needs milliseconds to turn a 400-syscall profile into BPF, on

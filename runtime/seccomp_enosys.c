@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the -ENOSYS stub in front of a compiled seccomp filter.
  *
  * A profile is written against the syscalls of its day. A syscall the

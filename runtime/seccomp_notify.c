@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: hand a seccomp listener fd to the agent at linux.seccomp.listenerPath.
  *
  * runtime-spec config-linux.md, "containerProcessState": one AF_UNIX

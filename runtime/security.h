@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: process security of the container init — capabilities (libcap),
  * seccomp (libseccomp) and no_new_privs. Runs inside the container's init
  * between the uid switch and execve; never prints or exits. */

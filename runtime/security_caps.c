@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: capabilities of the container init.
  *
  * We talk to the kernel with raw capset(2)/prctl(2) instead of libcap's

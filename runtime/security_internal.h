@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: internals shared by the security_*.c / seccomp_*.c files and
  * their unit test. Not a public interface: other modules use security.h. */
 #ifndef CELLA_SECURITY_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: seccomp filters — compile with libseccomp in the runtime, load the
  * raw BPF with seccomp(2) in the init.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the state directory <root>/<id>/ of one container.
  *
  *   state.json   what `state` reports plus what later commands need

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the channel between the runtime and the container init while the
  * container is being set up: a SOCK_SEQPACKET socketpair, one message per
  * step, optionally carrying one fd (SCM_RIGHTS). An EOF means the other

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the container's pty seen from the runtime: hand it to a console
  * socket (runc's --console-socket protocol), or copy it to and from the
  * caller's terminal for `run`. */

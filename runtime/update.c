@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: `update` (see update.h). */
 #include <errno.h>
 #include <fcntl.h>

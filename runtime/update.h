@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella: `update` — change the cgroup limits of a live container.
  *
  * The update is a linux.resources object (runc update -r). Only what it

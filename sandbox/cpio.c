@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella sandbox: a minimal cpio "newc" writer, the format the kernel
  * unpacks as an initramfs. Entries are owned by root. */
 #include "internal.h"

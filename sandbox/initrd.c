@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella sandbox: the initramfs for one VM: cella itself as /init, the
  * shared libraries it runs with, the guest kernel's modules, and the
  * container's config. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella sandbox internals shared by the host side and the guest agent. */
 #ifndef CELLA_SANDBOX_INTERNAL_H
 #define CELLA_SANDBOX_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella sandbox: find the VMM and the guest kernel, pick the accelerator,
  * size the VM, and build QEMU's command line. */
 #include "internal.h"

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """check-layers: the include rules of docs/layers.txt and the size limits.
 
 Reads the layer table (docs/layers.txt), then every .c and .h file of the
@@ -8,7 +9,8 @@ folders it names:
     folder the includer's line does not list fails, and so does "../";
   * no file may have more than max-file-lines lines, no function more than
     max-function-lines (tests/ is held to the size limits too);
-  * JSON is written by one writer: yajl_gen_alloc() only in base/json_write.c.
+  * JSON is written by one writer: yajl_gen_alloc() only in base/json_write.c;
+  * every file's first line is its license (SPDX-License-Identifier).
 Every failure is one line "FILE:LINE: RULE" and the exit status is 1.
 
 Functions are found with a brace-depth scanner: comments, strings, character
@@ -151,6 +153,9 @@ def check(root):
             checked += 1
             with open(os.path.join(root, path), errors="replace") as f:
                 text = f.read()
+            if "SPDX-License-Identifier:" not in text.split("\n", 1)[0]:
+                problems.append("%s:1: the first line must be the license: /* SPDX-License-Identifier: Apache-2.0 */"
+                                % path)
             nlines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
             if nlines > max_file:
                 problems.append("%s:%d: file has %d lines (max-file-lines %d)" % (path, 1, nlines, max_file))

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # demo.sh — from a locally built image to a container in one command, and
 # three things the container cannot see of the host. `make demo` builds
 # ./cella and runs this as root.

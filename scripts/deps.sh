@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Install what cella needs to build and run every test on Debian 12 — only
 # what is missing: the Debian packages below, CRIU 4.x (scripts/get-criu.sh)
 # and the guest kernels of the VM tests. Idempotent: a second run installs

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # Make CRIU >= 4.2 available without touching the host's libc or apt state.
 #
 # Debian 12's criu 3.17 fails on kernel 6.18 (unknown [vvar_vclock] vDSO

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mkbundle.sh DIR [--rootless]
 #
 # Make an OCI bundle in DIR: DIR/rootfs holds one static busybox and a

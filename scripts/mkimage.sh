@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mkimage.sh OUT.tar [NAME[:TAG]] — a busybox OCI image archive (oci-layout,
 # index.json, blobs/sha256/...) made from busybox-static with tar and
 # sha256sum only: no registry, no umoci. Import it with `cella image import`.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # prepare-vm-kernel.sh - the guest kernel for `cella run --sandbox vm`.
 #
 # Usage: prepare-vm-kernel.sh [DATA_DIR]   (default: /var/lib/cella/vm)

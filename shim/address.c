@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/address.c — where a shim listens and who shares it (see shim.h). */
 #include "shim.h"
 

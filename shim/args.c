@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/args.c — the shim's command line, parsed as Go's flag package
  * parses the Go shims' (containerd passes the same words to every shim). */
 #include <errno.h>

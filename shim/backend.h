@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/backend.h — what the Task service asks of the runtime.
  *
  * The Task service (task_service.c) decodes each request of containerd's

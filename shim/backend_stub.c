@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/backend_stub.c — the skeleton's backend (see backend.h): it runs no
  * container yet. Connect and Shutdown work, so containerd can start the
  * shim, reach it, hear a clean Unimplemented from Create and stop it. */

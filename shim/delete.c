@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/delete.c — `containerd-shim-cella-v2 ... -bundle DIR delete`.
  *
  * containerd runs it when it lost the shim of a task (the shim died, or

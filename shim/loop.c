@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/loop.c — epoll loop with deferred frees (see loop.h). */
 #include "loop.h"
 

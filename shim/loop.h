@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/loop.h — the shim's one event loop: epoll, one thread.
  *
  * Every source of work is a file descriptor (listening and connected

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/main.c — containerd-shim-cella-v2: flags, then start, delete or
  * serve (see shim.h). */
 #include <errno.h>

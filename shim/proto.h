@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/proto.h — the generated protobuf-c messages the shim speaks, and
  * short names for the Task service's requests and responses.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/publisher.c — forward task events to containerd (see publisher.h). */
 #include "publisher.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/publisher.h — task events to containerd, as containerd 1.6's shims
  * send them: a ttrpc call containerd.services.events.ttrpc.v1.Events/Forward
  * on containerd's ttrpc socket ($TTRPC_ADDRESS) carrying an Envelope

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/serve.c — the long-running shim server.
  *
  * One thread, one epoll loop (docs/shim.md says why): the listening socket

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/shim.h — containerd-shim-cella-v2: the commands and their helpers.
  *
  * containerd runs the binary three ways (runtime/v2/README.md):

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # shim/shim.mk — containerd-shim-cella-v2, included by the top Makefile.
 #
 # The message code is generated at build time by protoc-c (protobuf-c-compiler)

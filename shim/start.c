@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/start.c — `containerd-shim-cella-v2 ... start`.
  *
  * containerd runs it in the new task's bundle and reads its output (stdout

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/task_service.c — the Task service: decode, call the backend, encode.
  *
  * The method names and their request and response types come from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/task_service.h — containerd.task.v2.Task over ttrpc, on a backend. */
 #ifndef CELLA_SHIM_TASK_SERVICE_H
 #define CELLA_SHIM_TASK_SERVICE_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/ttrpc.h — ttrpc, containerd's GRPC-for-low-memory, in C.
  *
  * The wire (github.com/containerd/ttrpc): a stream of frames over a unix

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/ttrpc_client.c — the ttrpc client on the epoll loop (see ttrpc.h).
  *
  * The shim is a client of one service: containerd's events service, to

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/ttrpc_server.c — the ttrpc server on the epoll loop (see ttrpc.h).
  *
  * A connection reads what the socket has, cuts it into frames and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* shim/ttrpc_wire.c — ttrpc frames and envelope messages (see ttrpc.h):
  * status codes, the 10-byte header, the frame reader and write buffer,
  * and ttrpc.Request / ttrpc.Response through the code protoc-c generates

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/lib.sh — a bats-like mini framework for cella's integration tests.
 #
 # A test file is a bash script:

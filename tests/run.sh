@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # tests/run.sh — run every test cella has and print one summary line.
 #
 #   (a) unit test binaries  build/asan/tests/*      (TAP lines counted)

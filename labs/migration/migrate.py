@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """The migration lab's moving parts (run.sh calls this).
 
   migrate.py run      inside the lab's private network namespace: start the

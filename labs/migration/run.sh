@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # labs/migration: a web service in a container, a client measuring latency,
 # and a policy that moves the container to a second (simulated) host with
 # checkpoint/restore when its CPU use crosses a threshold, then follows it

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # labs/namespaces: what a container sees and what it does not, side by side
 # with the host; then the same container started with --trace.
 . "$(dirname "$0")/../lib.sh"

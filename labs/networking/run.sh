@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # labs/networking: two containers on a bridge, a published port, and what
 # `ip addr` / `ip route` show inside each. Everything happens inside a
 # network namespace this script makes (unshare --net): the host's network

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # labs/overhead: four micro-benchmarks in four places — the host, a container
 # (cella), cella's VM sandbox (cella run --sandbox vm) and a plain QEMU VM
 # (the same guest kernel, the benchmarks run by a tiny static init, no

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # labs/resources: cgroup limits at work — a memory limit and the OOM kill,
 # a fork bomb stopped by the pids limit, a CPU quota measured as throttling.
 . "$(dirname "$0")/../lib.sh"

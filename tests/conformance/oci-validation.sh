@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # tests/conformance/oci-validation.sh — run the OCI runtime-tools validation
 # suite (opencontainers/runtime-tools, validation/*/*.go) against a runtime and
 # print TAP: one line per validation test, then a summary line.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/fuzz/fuzz.mk — the fuzz targets. Run from the top directory:
 #   make fuzz                     (= make -f tests/fuzz/fuzz.mk fuzz-run)
 #   make -f tests/fuzz/fuzz.mk fuzz-replay   build the replay binaries only

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the image store's index parser (image/index.c). The
  * input is written as <store>/images.json of a store on /dev/shm (tmpfs:
  * the atomic writes' fsyncs cost nothing there), then read back by

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the OCI index / OCI manifest / docker manifest.json
  * parsing of image/import.c, driven the way `cella image import` drives it:
  * the input becomes a small source directory on /dev/shm that image_import

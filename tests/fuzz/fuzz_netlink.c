@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the rtnetlink reply parsers of netns/ (the link, address
  * and route callbacks nl_talk hands each reply message to). They are static,
  * so this file includes their sources; the fuzz build links the library

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the process JSON of `exec --process` (cella_process_parse). */
 #include <stddef.h>
 #include <stdint.h>

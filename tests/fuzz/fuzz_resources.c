@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the resources JSON of `update --resources`
  * (cella_resources_parse). */
 #include <stddef.h>

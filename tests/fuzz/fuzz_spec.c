@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: config.json (cella_spec_parse) and, for configs it
  * accepts, the state JSON built from it. */
 #include <stddef.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: state.json as `state`, `list` and `delete` read it
  * (state_read), then the OCI state JSON made from what was read. The input
  * is written to <tmp>/state.json of a private temp dir made once. */

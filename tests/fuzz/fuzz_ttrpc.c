@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the shim's ttrpc frame and message decoders.
  *
  * Input: byte 0 picks how the rest is cut into reads (1 to 256 bytes each),

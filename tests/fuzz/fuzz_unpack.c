@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: the layer unpacker (image_unpack_layer), fed the input
  * as a layer (any compression libarchive detects) into a fresh directory
  * <base>/root on /dev/shm. After each run it asserts that nothing landed

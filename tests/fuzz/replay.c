@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Replay driver: feeds every file named on the command line (directories:
  * every regular file in them) to LLVMFuzzerTestOneInput once, so `make check`
  * runs the corpora and the crash regressions through a sanitizer build

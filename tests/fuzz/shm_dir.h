@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the image fuzz targets: a scratch directory
  * /dev/shm/cella-fuzz-<what>.<pid> (tmpfs: their fsyncs cost nothing).
  * A normal exit (the replay driver) removes it; libFuzzer ends a run with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the fuzz targets that feed tar streams: libarchive drops a
  * header whose checksum is wrong, so almost every mutation of a tar would
  * die there and never reach the unpacker. tar_fixup walks the headers of an

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # argv-logger.sh: stands in for the runtime binary a client is told to use,
 # appends the exact argv it was called with to $ARGV_LOG (one line per call,
 # each argument in brackets) and execs the real runtime.

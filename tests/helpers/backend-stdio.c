@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tests/helpers/backend-stdio.c: drives the backend table (backend/backend.h)
  * the way a containerd shim does, in-process: the create request carries
  * three stdio fds of the caller's for the init, the caller is the init's

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/helpers/cgroupfs.sh — sourced by the cgroup tests: where a process's
 # cgroups are on the host, read from /proc/PID/cgroup and the host's mounts
 # (not from a runtime's state files), so one test checks runc and cella alike.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* clone3-probe: what a seccomp filter answers a program built against a
  * newer kernel than its profile. Built static, so it runs in the busybox
  * rootfs. Prints one line per probe:

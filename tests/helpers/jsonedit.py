@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Tiny JSON editor for the shell tests (lib.sh wraps it).
 
   jsonedit.py get FILE|- PATH         print the value (strings raw, others as JSON)

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mkimage.sh OUTDIR
 #
 # Build a busybox OCI image locally (no registry is reachable) with umoci and

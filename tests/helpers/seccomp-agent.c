@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* seccomp-agent SOCKET STATEFILE errno:N|value:N
  *
  * A minimal seccomp notify agent for the tests: listens on SOCKET and takes

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Bad input: every broken bundle or argument fails with a non-zero exit and
 # one line on stderr that names the problem, and leaves no state behind.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --net bridge: containers on the cella0 bridge, reaching each other and a
 # published port. Every test runs inside its own network namespace
 # (unshare --net), so the bridge, veths and nft rules never touch the host's

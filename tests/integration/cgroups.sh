@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # cgroups: limits from config.json in the container's cgroup files, update,
 # events, stats, OOM, pause/resume, kill --all, and validation before create.
 # Runs on whatever the host mounts (v1, hybrid, v2): each check reads the

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Checkpoint / restore / migration through CRIU (docs/migration.md).
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Churn: CHURN (default 50) create/start/kill/delete cycles, two workers in
 # parallel, each reusing one ID. Afterwards nothing is left (leak check:
 # mounts, cgroups, state dirs, processes) and no descriptor leaked:

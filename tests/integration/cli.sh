@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The command line: --version, --log/--log-format, spec, global flags.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Concurrency: many cella commands on one container ID at once. The state
 # dir's flock must serialise them: one create wins, deletes and kills never
 # report a wrong error, and the state stays readable and consistent.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # containerd drives cella: a private containerd 1.6 per test, its runc v2 shim
 # told to use cella (`ctr run --runc-binary`), a local busybox image.
 #

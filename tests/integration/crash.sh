@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Crash safety: CELLA_FAULT=<point> SIGKILLs cella at a named point of create,
 # run or delete (base/fault.c). Whatever such a crash leaves, `list` must
 # still work and `delete --force` must remove every trace: state dir, cgroups,

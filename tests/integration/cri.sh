@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # CRI (the Kubernetes path) drives cella: our own CRI client
 # (tests/helpers/cri/*.go, built at test time by build.sh and cached per
 # machine) against a private containerd 1.6 with its CRI plugin, two runtime

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # deps: scripts/deps.sh installs only what is missing, with no service
 # started by the packages' maintainer scripts, and prepares the VM tests'
 # guest kernels only when they are missing. Runs against fakes: dpkg-query

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Docker drives cella: Debian's docker.io 20.10 (dockerd + its own
 # containerd + containerd-shim-runc-v2) with cella added as a runtime
 # (`--add-runtime cella=$RUNTIME`) next to Docker's own runc, which every

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # exec: a new process in a running container, with runc's flags, and the
 # bad input a client may send.
 . "$(dirname "$0")/../lib.sh"

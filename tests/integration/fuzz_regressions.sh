@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Fuzz regressions: every seed in tests/fuzz/corpus/<target>/ and every
 # crash input in tests/fuzz/regressions/<target>/ replayed once through its
 # harness, built with ASan+UBSan by the default compiler and driven by

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # OCI hooks: every kind receives the state on stdin, runs in order, a failing
 # or hanging hook fails the operation and leaves nothing behind.
 . "$(dirname "$0")/../lib.sh"

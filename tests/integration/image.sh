@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # cella image: import of every source kind, overlay rootfs checked file by
 # file, refusals, crash recovery, rm and prune.
 #

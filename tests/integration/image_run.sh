@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run/create --image: from an imported image to a container in one command.
 . "$(dirname "$0")/../lib.sh"
 

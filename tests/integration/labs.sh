@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The teaching labs (labs/*/run.sh) in their short mode, and --trace.
 # Each lab runs with LAB_QUICK=1 and its results in $CELLA_RUN_DIR/labs/NAME
 # (once per test run: two overhead tests share one run); the checks read the

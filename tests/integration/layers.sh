@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # scripts/check-layers.py (`make check-layers`): it passes on the real tree
 # and fails, naming FILE:LINE and the rule, on a scratch copy of the tree
 # into which an upward include, a long file, a long function or a second
@@ -79,6 +80,7 @@ test_long_file_fails() {
 test_long_function_fails() {
         scratch_tree
         {
+                echo '/* SPDX-License-Identifier: Apache-2.0 */'
                 echo 'static int long_one(int x)'
                 echo '{'
                 # braces in strings and comments do not count
@@ -88,9 +90,9 @@ test_long_function_fails() {
         } >"$T/tree/base/long.c"
         run python3 "$CHECK" --root "$T/tree"
         assert_failure
-        assert_contains "$stdout" "base/long.c:2: function long_one has 151 lines (max-function-lines 150)"
+        assert_contains "$stdout" "base/long.c:3: function long_one has 151 lines (max-function-lines 150)"
         # one line less is within the limit
-        sed -i '4d' "$T/tree/base/long.c"
+        sed -i '5d' "$T/tree/base/long.c"
         run python3 "$CHECK" --root "$T/tree"
         assert_success
 }
@@ -103,6 +105,14 @@ test_second_json_writer_fails() {
         run python3 "$CHECK" --root "$T/tree"
         assert_failure
         assert_contains "$stdout" "runtime/hooks.c:$(wc -l <"$T/tree/runtime/hooks.c"): yajl_gen_alloc: every JSON document is written by base/json_write.c"
+}
+
+test_missing_license_line_fails() {
+        scratch_tree
+        sed -i 1d "$T/tree/oci/state.h"
+        run python3 "$CHECK" --root "$T/tree"
+        assert_failure
+        assert_contains "$stdout" "oci/state.h:1: the first line must be the license"
 }
 
 test_table_names_unknown_layer() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Lifecycle: create / start / state / kill / delete / run / list, as runc does them.
 . "$(dirname "$0")/../lib.sh"
 

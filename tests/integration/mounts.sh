@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Mounts: tmpfs options, binds, readonly root, /dev, devpts, mqueue, masked and
 # readonly paths, mount targets through symlinks that point out of the rootfs.
 . "$(dirname "$0")/../lib.sh"

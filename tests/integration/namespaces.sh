@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Namespaces: each one configured is new, hostname, PID 1, joining by path.
 . "$(dirname "$0")/../lib.sh"
 

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # cella networking, end to end, without touching the host's network: in each
 # test a private "host" netns holds the bridge and the nft table, and
 # processes made by `unshare --net` stand in for containers. Every namespace

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # podman drives cella: podman 4 (through conmon) with cella as its OCI runtime,
 # every store private to the test, a local busybox image.
 #

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The container process: env, cwd, user, umask, rlimits, oom score,
 # no_new_privs, capabilities, terminal through --console-socket.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # resources_zero: runc's zero conventions in linux.resources (docs/spec.md,
 # "Zero values in linux.resources"). runc 1.1 copies most fields into plain
 # integers and its cgroup writers skip a 0 (or ""), so a 0 there means "not

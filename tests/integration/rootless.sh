@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Rootless: an unprivileged user (made for the test, with /etc/subuid and
 # /etc/subgid ranges) runs `cella spec --rootless` and `cella run`.
 . "$(dirname "$0")/../lib.sh"

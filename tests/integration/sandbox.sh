@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # --sandbox vm: the container runs in its own QEMU microvm (TCG here).
 # Every test boots a VM (2-8 s under TCG), so each one checks several things.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Capability sets and seccomp filters applied through the runtime, plus bad
 # input in those sections. (process.sh has the bounding/effective basics.)
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # Known container-escape attack classes, each performed for real against the
 # runtime and shown to fail (docs/security.md, "Known attack classes").
 . "$(dirname "$0")/../lib.sh"

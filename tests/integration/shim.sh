@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # containerd-shim-cella-v2 (docs/shim.md): the shim's commands, its ttrpc
 # server against a raw client that sends good and bad frames, and containerd
 # 1.6 driving it with `ctr run --runtime io.containerd.cella.v2`.

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # systemd_cgroup: --systemd-cgroup on a host whose PID 1 is not systemd (the
 # build machines). The flag asks for a systemd scope; with no systemd to ask,
 # creating a container fails with one line saying so and leaves nothing

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # update: change a running container's cgroup limits (`runc update`), the
 # way containerd's shim does it (--resources - with JSON on stdin) and with
 # runc's flags.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base/: the one SHA-256 (both paths: cella's own code and, for bulk data,
  * libcrypto when it is there), the one JSON writer, the ownership helpers. */
 #include <stdlib.h>

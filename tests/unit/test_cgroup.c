@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for cgroup/ that need no cgroup of their own (conversions,
  * parsers, placement, validation) and the eBPF device filter. The tests
  * that make cgroups on the host are test_cgroup_host.c. */

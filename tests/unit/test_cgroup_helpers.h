@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the cgroup unit tests share (test_cgroup.c, test_cgroup_host.c):
  * every cgroup is created below this process's own cgroup and removed
  * again, also when a check fails (cleanup attribute + atexit). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for cgroup/ on the host: run as root (hybrid or v1 or v2);
  * each test makes its cgroups below this process's own cgroup. */
 #include "tests/unit/test_cgroup_helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* criu/criu.c: which CRIU is picked, what an old or missing one says,
  * and what is kept from a CRIU log for an error message. The checkpoint's
  * terminal (checkpoint_tty.c): which ptys are external, and that the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Runtime config from an image config: args, env, cwd, user (resolved in
  * the image's own /etc/passwd), volumes, annotations, limits. */
 #include "tests/unit/test_image_helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Shared by the test_image_*.c unit tests: temp dirs and tars built in
  * memory with libarchive's writer. */
 #ifndef CELLA_TEST_IMAGE_HELPERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Import through the library: an OCI layout written by the test, progress
  * reports, re-import, --name, and a container bundle on the vfs driver. */
 #include "tests/unit/test_image_helpers.h"

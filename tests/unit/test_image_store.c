@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The store: the digest-verifying blob writer, images.json, the crash
  * check, rm/prune, path cleaning. */
 #include "tests/unit/test_image_helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Layer unpacking: whiteouts, links, metadata, and every malicious tar
  * refused with nothing written outside the layer. */
 #include <dirent.h>

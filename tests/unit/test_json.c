@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the yajl helpers under the spec parser: the arena tree
  * builder, typed readers, path rendering and re-emission. */
 #include <stdint.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of runtime/monitor.c and update.c's parsers (no cgroup needed). */
 #include <stdint.h>
 #include <stdlib.h>

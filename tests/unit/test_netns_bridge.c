@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Modes end to end inside throwaway namespaces: the test's own netns plays
  * the host (bridge, nft table), two peer namespaces play containers. */
 #include <arpa/inet.h>

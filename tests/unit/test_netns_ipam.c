@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The IP allocator: order, idempotence, release, concurrency, crashes,
  * prune and subnet validation — in a private temporary state dir. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* rtnetlink layer: links, veth into a second netns, bridge, addresses,
  * routes — all inside throwaway network namespaces. */
 #include <arpa/inet.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure parsing and text: -p specs, modes, prefixes, interface names, the
  * container's /etc files (and that writing them stays inside the rootfs). */
 #include <arpa/inet.h>

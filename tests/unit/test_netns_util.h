@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Helpers for the netns unit tests: every test body runs in a forked child
  * inside a throwaway network namespace, so nothing touches the host's. */
 #ifndef CELLA_TEST_NETNS_UTIL_H

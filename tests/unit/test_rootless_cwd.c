@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* runtime/rootless.c (which setting needs a cgroup) and base/cwd.c
  * (a cwd outside the root is refused, inherited fds are closed). */
 #include <errno.h>

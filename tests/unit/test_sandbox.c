@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the sandbox's pure parts: the newc cpio writer (checked
  * against the format, entry by entry) and the VM sizing from the config. */
 #include <stdio.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the seccomp -ENOSYS stub (runtime/seccomp_enosys.c) and of
  * loading the filter last (security_seccomp_hold_admin/_load_last). Run as
  * root; every filter is loaded in a forked child, which reports failed

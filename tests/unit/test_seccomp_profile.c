@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of the default seccomp profile (oci/seccomp_profile.c): it
  * compiles, and a process under it is denied what Docker's profile denies
  * (run as root; the filters load in forked children). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests of runtime/security*.c and seccomp_*.c (run as root).
  * Every test that changes process credentials or loads a filter does it in
  * a forked child; the child counts its failed checks and exits with that

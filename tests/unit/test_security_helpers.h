@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the security unit tests share (test_security.c,
  * test_seccomp_profile.c): every test that changes process credentials or
  * loads a filter does it in a forked child; the child counts its failed

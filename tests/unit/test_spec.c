@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the OCI config parser (oci/spec*.c). JSON fixtures
  * are written with single quotes and turned into JSON by q(). */
 #include "tests/unit/test_spec_helpers.h"

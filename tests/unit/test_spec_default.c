@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the default config (`cella spec`, oci/spec_default.c):
  * generated, parsed back, and checked. */
 #include "tests/unit/test_spec_helpers.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* What the spec parser unit tests share (test_spec*.c): JSON fixtures
  * are written with single quotes and turned into JSON by q(). */
 #ifndef CELLA_TEST_SPEC_HELPERS_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the parser's other inputs (oci/spec*.c): a process or
  * resources object alone, config files, truncated, deep and large input. */
 #include "tests/unit/test_spec_helpers.h"

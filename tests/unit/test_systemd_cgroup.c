@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the systemd cgroup driver's pure parts (cgroup/systemd_props.c):
  * cgroupsPath -> slice/unit/path as runc, and linux.resources -> unit
  * properties on v1 and v2 (runc's tables, docs/cgroups.md). No systemd

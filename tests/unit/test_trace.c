@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* base/trace.c: nothing when off (not even the arguments are
  * evaluated), one plain or JSON line per step when on, and the helpers. */
 #include <fcntl.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Unit tests for the shim's ttrpc (shim/ttrpc*.c): framing, the envelope
  * messages, a server and a client over socketpairs (many requests in
  * flight, answers out of order, every bad input's status), the Task

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* tests/unit/unit.h itself: what RUN, SKIP, RUN_SKIP and unit_skip_all
  * print, and the exit status they lead to. Each case runs a small "test
  * binary" in a forked child with its stdout on a pipe, and compares. */

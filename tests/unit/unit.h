@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cella unit tests: a tiny TAP harness. Each test file is one binary;
  * tests/run.sh runs them all and counts "ok", "not ok" and "# SKIP" lines.
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* cgroup v2 tests for cella's cgroup/ module, run as /init's payload inside
  * the test VM (tests/vm/run-cgroup-v2.sh), where /sys/fs/cgroup is a full
  * cgroup2 hierarchy. Static binary: links the cgroup module and runtime/{error,

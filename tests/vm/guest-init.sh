@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
 # /init of cella's cgroup test VM (packed by tests/vm/mkinitramfs.sh).
 # Mounts the basics and a cgroup2 hierarchy on /sys/fs/cgroup, loads the
 # virtio modules, runs every /tests/*.test with its output on the

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0
 # tests/vm/lib.sh - what the run-*.sh harnesses share: the skip line, the
 # guest kernel, the QEMU microvm boot (TCG) and the console on failure.
 # Sourced (bash); uses $here, $qemu and $out of the caller.

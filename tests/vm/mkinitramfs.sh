@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # mkinitramfs.sh - pack the cgroup test VM's initramfs.
 #
 # Usage: mkinitramfs.sh KERNEL_DIR OUTPUT [TEST_BINARY...]

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # prepare-kernel.sh - fetch Debian's amd64 kernel for the cgroup test VM.
 #
 # Usage: prepare-kernel.sh [CACHE_DIR]      (default: $CELLA_VM_CACHE or /var/cache/cella-vm)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run-cgroup-v2.sh - run cella's cgroup tests on a real cgroup v2 hierarchy
 # inside a throwaway QEMU microvm (TCG: no KVM needed), print TAP.
 #

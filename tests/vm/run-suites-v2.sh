@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run-suites-v2.sh - run integration suites (tests/integration/*.sh) against
 # cella on a pure cgroup v2 host: one QEMU microvm (TCG) whose root is the
 # host's /usr and /etc and this checkout, shared read-only over virtio-9p

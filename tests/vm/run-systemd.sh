@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # run-systemd.sh - the systemd cgroup driver (--systemd-cgroup) against a real
 # systemd: a QEMU microvm (TCG) whose PID 1 is Debian's systemd, the root a
 # cached debootstrap (tests/vm/systemd/mkrootfs.sh) shared read-only over

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # suites-guest.sh - second stage of the VM of run-suites-v2.sh: PID 1 after
 # suites-init.sh switched into the host's /usr, /etc and checkout.
 #

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
 # /init of the VM of run-suites-v2.sh (packed by mkinitramfs.sh with
 # VM_INIT=this file; the host appends /config).
 #

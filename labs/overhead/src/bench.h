@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The four micro-benchmarks share this: run the loop N times (argv[1]) and
  * print "NAME SECONDS" measured with CLOCK_MONOTONIC around the loop only,
  * so process start-up is not part of the number. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Process creation: fork, the child exits at once, the parent waits. Page
  * tables, the pid namespace and the cgroup's accounting all take part. */
 #include <sys/wait.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The cheapest real system call: one user->kernel->user round trip. Its
  * cost shows what seccomp filtering (in a container) or a VM exit costs. */
 #include <sys/syscall.h>

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* gettimeofday normally never enters the kernel: the vDSO reads the clock
  * from a page the kernel shares with every process. In a VM the clock
  * source decides whether that still holds. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The whole userspace of the "plain QEMU" VM: the kernel starts this as
  * /init from a tiny initramfs that holds nothing else but the four
  * benchmarks. It runs them like run-all.sh does on the host, prints their

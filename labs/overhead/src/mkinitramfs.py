@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """mkinitramfs.py OUT FILE...: a newc cpio archive (the format the Linux
 kernel unpacks as its initramfs) holding /init, /bench/<each FILE> and a
 /dev/console node. The first FILE becomes /init. Written here in a few lines

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # run-all.sh DIR REPS SUM GETPPID GTOD FORK: each benchmark REPS times
 # (the same script runs on the host, in a container and in a VM)
 D=$1 R=$2

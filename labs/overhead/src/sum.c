@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Pure user-space arithmetic: no system call in the loop. A container
  * should cost nothing here; a VM with hardware virtualisation almost
  * nothing; an emulator (QEMU TCG) a lot. */

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # build.sh: build tests/helpers/cri/*.go (cri-client, our CRI client) with
 # Debian's Go in GOPATH mode and print the binary's path. Exit 77 with the
 # reason on stderr when it cannot be built here (the tests skip).

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # cni-netns.sh: a CNI plugin (spec 0.4.0) for the CRI tests that gives a pod
 # its own network namespace and touches nothing outside it: no bridge, no
 # veth into the host, no route, no iptables rule, no sysctl, no IPAM state.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // cri-client: a small CRI client for cella's tests (crictl is not packaged
 // in Debian 12). It speaks k8s.io/cri-api runtime v1 over containerd's CRI
 // socket; its command line follows crictl's where the two overlap:

@@ -1,4 +1,5 @@
 #!/bin/sh
+# SPDX-License-Identifier: Apache-2.0
 # mkpause.sh OUTDIR
 #
 # The sandbox ("pause") image of the CRI tests, made locally (no registry is

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* pause: the sandbox ("pause") container of cella's CRI tests. It holds the
  * pod's namespaces open and does nothing: sleeps until SIGINT or SIGTERM
  * (exit 0) and, as PID 1 of a pod whose containers share its PID namespace,

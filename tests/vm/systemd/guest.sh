@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # The systemd driver test, run inside the VM by cella-test.service with
 # systemd as PID 1 (tests/vm/run-systemd.sh). Prints TAP on stdout; the
 # service sends it to the virtio port "tap", then powers the VM off.

@@ -1,4 +1,5 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: Apache-2.0
 # /init of the systemd test VM's initramfs (tests/vm/run-systemd.sh): load
 # the virtio, 9p and overlay modules, mount the cached Debian tree (9p,
 # read-only) under a tmpfs overlay, copy the payload (cella, the test, its

@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # mkrootfs.sh - the root filesystem of the systemd test VM: Debian's systemd
 # (PID 1 in the guest), dbus and containerd (its runc v2 shim drives cella
 # with SystemdCgroup) in a minbase debootstrap, built once per machine and

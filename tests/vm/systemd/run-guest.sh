@@ -1,4 +1,5 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
 # cella-test.service: run guest.sh with its TAP on the virtio port "tap",
 # a last "# vm-done" line, then power the VM off at once.
 out=/dev/console
