@@ -175,5 +175,10 @@ const char *cgroup_dir_for(const struct cella_cgroup *cg, const char *controller
 struct cella_cgroup *cgroup_from_dirs(enum cella_cgroup_mode mode,
                                       const struct cella_cgroup_dir *dirs, size_t n);
 void cgroup_free(struct cella_cgroup *cg);
+static inline void cgroup_freep(struct cella_cgroup **cg)
+{
+        cgroup_free(*cg);
+}
+#define _cleanup_cgroup_ __attribute__((cleanup(cgroup_freep)))
 
 #endif

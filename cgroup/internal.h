@@ -1,5 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cella cgroup module: helpers shared by the files of cgroup/ only (not a public API). */
+/* cella cgroup module: helpers shared by the files of cgroup/ only (not a public API).
+ *
+ * Calls inside cgroup/ go one way, top to bottom (no file calls a file
+ * above it):
+ *   cgroup.c, join.c, sub.c   the public face: create, enter, apply,
+ *                             destroy; each picks the driver (cgroupfs or
+ *                             systemd) and calls down
+ *   systemd.c                 the systemd driver (systemd.h): unit
+ *                             properties over D-Bus, then cg_fs_apply
+ *   systemd_bus.c, _props.c   sd-bus; names and properties (pure)
+ *   apply.c                   cg_fs_apply: each group of limits to v1.c or v2.c
+ *   v1.c, v2.c, ebpf_devices.c  the writers of one controller's files
+ *   lifecycle.c, stats.c      freezer, pids, kill; statistics (public, over
+ *                             the handle)
+ *   handle.c                  placement (cg_logical_path), cg_locate,
+ *                             cgroup_dir_for, cgroup_from_dirs, cg_enter_dirs
+ *   fs.c, convert.c, host.c   file reads/writes and helpers of more than one
+ *                             writer; value conversions; the host's mounts */
 #ifndef CELLA_CGROUP_INTERNAL_H
 #define CELLA_CGROUP_INTERNAL_H
 
@@ -36,6 +53,8 @@ bool cg_list_has(const char *list, const char *ctrl);
  * placement rules of cgroup.h; own = this process's cgroup there. */
 int cg_logical_path(const char *cgroups_path, const char *id, const char *own, char **out,
                     struct cella_error *err);
+/* mountpoint + logical, with duplicate and trailing slashes squeezed. malloc'd. */
+char *cg_host_path(const char *mountpoint, const char *logical);
 /* Where an empty or relative cgroupsPath starts, given this process's cgroup
  * own in a hierarchy: own itself, or on a pure v2 host its parent (runc's
  * fs2). malloc'd. */
@@ -78,14 +97,19 @@ int cg_enter_dirs(const struct cella_cgroup *cg, pid_t pid, bool unified_only, s
 
 /* ---- writers ---- */
 
+/* The limits of res written as cgroupfs files (apply.c), whichever driver
+ * made the cgroup; cgroup_apply (cgroup.c) is the public entry. */
+int cg_fs_apply(const struct cella_cgroup *cg, const struct cella_resources *res, struct cella_error *err);
 int cg_v1_apply(const char *ctrl, const char *dir, const struct cella_resources *res,
                 struct cella_error *err);
 int cg_v2_apply(const char *ctrl, const char *dir, const struct cella_resources *res,
                 struct cella_error *err);
+/* fs.c: rdma.max (same file and format on v1 and v2); a new v1 cpuset
+ * directory's cpus and mems copied down from its parent. */
 int cg_rdma_max(const char *dir, const struct cella_resources *res, struct cella_error *err);
 int cg_v1_cpuset_inherit(const char *mountpoint, const char *path, struct cella_error *err);
 
-/* Conversions (also unit tested). */
+/* Conversions, convert.c (also unit tested). */
 uint64_t cg_shares_to_weight(uint64_t shares);
 uint64_t cg_blkio_to_io_weight(uint64_t weight);
 int cg_swap_to_v2(int64_t swap, int64_t limit, int64_t *out, struct cella_error *err);

@@ -93,17 +93,6 @@ void cg_systemd_free(struct cg_systemd *sd)
         free(sd);
 }
 
-/* mountpoint + path, duplicate slashes squeezed */
-static char *join_path(const char *mountpoint, const char *path)
-{
-        char *p = xasprintf("%s/%s", mountpoint, path), *o = p;
-        for (const char *s = p; *s; s++)
-                if (!(*s == '/' && (s[1] == '/' || s[1] == '\0')))
-                        *o++ = *s;
-        *o = '\0';
-        return p;
-}
-
 int cg_systemd_create(const char *cgroups_path, const char *id, struct cella_cgroup **out,
                       struct cella_error *err)
 {
@@ -136,7 +125,7 @@ int cg_systemd_create(const char *cgroups_path, const char *id, struct cella_cgr
                 cg->dirs[i] = (struct cella_cgroup_dir){
                         .controllers = xstrdup(m->controllers),
                         .mountpoint = xstrdup(m->mountpoint),
-                        .path = join_path(m->mountpoint, names.path),
+                        .path = cg_host_path(m->mountpoint, names.path),
                 };
         }
         cg->n_dirs = n;
@@ -250,7 +239,7 @@ static int apply_started(struct cgsd_bus *b, const struct cella_cgroup *cg, stru
         if (r < 0)
                 return r;
         struct cella_cgroup fs = fs_view(cg);
-        return cgroup_apply(&fs, res, err);
+        return cg_fs_apply(&fs, res, err);
 }
 
 int cg_systemd_apply(const struct cella_cgroup *cg, const struct cella_resources *res,
@@ -386,7 +375,7 @@ int cg_systemd_start(const struct cella_cgroup *cg, pid_t pid, struct cella_erro
                 return r;
         if (sd->pending) {
                 struct cella_cgroup fs = fs_view(cg);
-                r = cgroup_apply(&fs, &res, err);
+                r = cg_fs_apply(&fs, &res, err);
                 resources_free(sd->pending);
                 sd->pending = NULL;
         }

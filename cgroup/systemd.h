@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cella cgroup: the systemd driver (--systemd-cgroup). Shared by
- * cgroup/systemd*.c and the hooks in cgroup.c, apply.c and join.c only; not
- * a public API (cgroup/cgroup.h is).
+ * cgroup/systemd*.c and the hooks in cgroup.c and join.c only (the driver
+ * never calls those back); not a public API (cgroup/cgroup.h is).
  *
  *   systemd.c        the driver: create, start (the scope with the init in
  *                    it), apply/update, stop; the "is systemd here" check

@@ -8,39 +8,6 @@
 #include "base/log.h"
 #include "base/util.h"
 
-/* A new v1 cpuset cgroup starts with empty cpus/mems and refuses tasks
- * until they are set: copy them down from the nearest ancestor, level by
- * level from the mountpoint. */
-int cg_v1_cpuset_inherit(const char *mountpoint, const char *path, struct cella_error *err)
-{
-        size_t base = strlen(mountpoint), plen = strlen(path);
-        _cleanup_free_ char *p = xstrdup(path);
-        for (size_t end = base + 1; end <= plen; end++) {
-                if (p[end] != '/' && p[end] != '\0')
-                        continue;
-                char saved = p[end];
-                p[end] = '\0';
-                _cleanup_free_ char *parent = xstrdup(p);
-                *strrchr(parent, '/') = '\0';
-                static const char *const files[] = { "cpuset.cpus", "cpuset.mems" };
-                for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
-                        _cleanup_free_ char *mine = NULL, *theirs = NULL;
-                        int r = cg_read(p, files[i], &mine, err);
-                        if (r < 0)
-                                return r;
-                        if (*mine)
-                                continue;
-                        r = cg_read(parent, files[i], &theirs, err);
-                        if (r == 0)
-                                r = cg_write(p, files[i], theirs, err);
-                        if (r < 0)
-                                return r;
-                }
-                p[end] = saved;
-        }
-        return 0;
-}
-
 static char *fmt_i64(int64_t v)
 {
         return xasprintf("%" PRId64, v);
@@ -258,24 +225,6 @@ static int v1_hugetlb(const char *dir, const struct cella_resources *res, struct
                 /* reservations are charged separately since 5.7: limit both */
                 if (cg_exists(dir, rsvd) && cg_writef(dir, rsvd, err, "%" PRIu64, h->limit) < 0)
                         return cella_error_prefix(err, "linux.resources.hugepageLimits[%zu]", i);
-        }
-        return 0;
-}
-
-/* Shared by v1 and v2: same file and format. */
-int cg_rdma_max(const char *dir, const struct cella_resources *res, struct cella_error *err)
-{
-        for (size_t i = 0; i < res->n_rdma; i++) {
-                const struct cella_rdma_limit *l = &res->rdma[i];
-                char h[32] = "", o[32] = "";
-                if (l->hca_handles.set)
-                        snprintf(h, sizeof h, " hca_handle=%" PRIu64, l->hca_handles.value);
-                if (l->hca_objects.set)
-                        snprintf(o, sizeof o, " hca_object=%" PRIu64, l->hca_objects.value);
-                if (!*h && !*o)
-                        continue;
-                if (cg_writef(dir, "rdma.max", err, "%s%s%s", l->device, h, o) < 0)
-                        return cella_error_prefix(err, "linux.resources.rdma.%s", l->device);
         }
         return 0;
 }
