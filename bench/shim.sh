@@ -106,7 +106,7 @@ our_shims() { our_procs -address "$CTD_SOCK"; }
 
 # /run/containerd is containerd's: note what exists, remove only what we add
 RUN_DIRS_BEFORE=""
-for d in /run/containerd /run/containerd/s /run/containerd/runc /run/containerd/fifo; do
+for d in /run/containerd /run/containerd/s /run/containerd/runc /run/containerd/fifo /run/containerd/cella; do
         [ -d "$d" ] && RUN_DIRS_BEFORE="$RUN_DIRS_BEFORE $d"
 done
 
@@ -196,7 +196,16 @@ for line in open(ids):
         os.unlink(p)
 PY
         rmdir "/run/containerd/runc/$NS" 2>/dev/null
-        for p in /run/containerd/fifo /run/containerd/runc /run/containerd/s /run/containerd; do
+        # the native shim's cella state (/run/containerd/cella/NS): what a
+        # killed shim left, deleted by cella itself
+        if [ -d "/run/containerd/cella/$NS" ]; then
+                while read -r id; do
+                        [ -d "/run/containerd/cella/$NS/$id" ] &&
+                                timeout 20 "$CELLA" --root "/run/containerd/cella/$NS" delete --force "$id" >/dev/null 2>&1
+                done <"$IDS"
+                rmdir "/run/containerd/cella/$NS" 2>/dev/null
+        fi
+        for p in /run/containerd/fifo /run/containerd/runc /run/containerd/s /run/containerd/cella /run/containerd; do
                 case " $RUN_DIRS_BEFORE " in *" $p "*) ;; *) rmdir "$p" 2>/dev/null ;; esac
         done
         rm -rf "$WORK"

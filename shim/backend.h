@@ -24,11 +24,14 @@
 #ifndef CELLA_SHIM_BACKEND_H
 #define CELLA_SHIM_BACKEND_H
 
+#include <sys/types.h>
+
 #include "proto.h"
 #include "base/error.h"
 
 struct ttrpc_call;
 struct shim_publisher;
+struct loop;
 
 #define SHIM_PENDING 1
 
@@ -41,6 +44,7 @@ struct shim_host {
         const char *namespace_;         /* -namespace */
         const char *id;                 /* -id: the task that started this shim */
         const char *bundle;             /* the bundle directory (the shim's cwd) */
+        struct loop *loop;              /* the server's loop; NULL for `delete` */
         void *data;                     /* the host's own */
 };
 
@@ -87,6 +91,9 @@ struct shim_backend_ops {
          * ended. Runs in a short-lived process, without the server. */
         int (*cleanup)(struct shim_backend *b, const char *id, const char *bundle, shim_delete_resp *resp,
                        struct cella_error *err);
+        /* The server reaped a child (it is the subreaper): pid ended with
+         * wait status `status`. May be NULL. */
+        void (*child_exited)(struct shim_backend *b, pid_t pid, int status);
         void (*free)(struct shim_backend *b);
 };
 
@@ -99,6 +106,9 @@ struct shim_backend {
 /* The skeleton's backend: Connect (this shim's pid, no task yet) and
  * Shutdown (always: it has no task); Unimplemented for the rest. */
 struct shim_backend *shim_backend_stub_new(struct shim_host *host);
+/* The real one: containers run by cella's library in this process
+ * (backend_cella.c, through library.h). */
+struct shim_backend *shim_backend_cella_new(struct shim_host *host);
 
 static inline void shim_backend_free(struct shim_backend *b)
 {

@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,9 +28,12 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "task_service.h"
+#include "trim.h"
 #include "ttrpc.h"
 
 #define SERVE_GRACE_MS 5000
+/* idle this long after some work: give back what it left resident (trim.h) */
+#define SERVE_TRIM_MS 1000
 #define LISTEN_FD 3
 
 struct server {
@@ -42,9 +46,13 @@ struct server {
         struct loop_watch signals;
         int grace_fd;
         struct loop_watch grace;
+        int trim_fd;
+        struct loop_watch trim;
+        bool trimmed;
         bool stopping;
         bool drained;
         char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+        char bundle[PATH_MAX];
 };
 
 /* Send the shim's log to the bundle's "log" fifo (containerd copies it
@@ -58,7 +66,14 @@ static void open_log(bool debug)
                 dup2(fd, 2);
                 close(fd);
         }
-        cella_log_setup(2, CELLA_LOG_TEXT, debug ? CELLA_LOG_DEBUG : CELLA_LOG_INFO);
+        /* the log has an fd of its own: the library calls put a container's
+         * stdio on 0-2 while they run (library.c), and a child the library
+         * forks may log after it moved fds onto 3, 4, ... (criu's inherited
+         * fds): a high number keeps such lines out of a container's stdio */
+        int log_fd = fcntl(2, F_DUPFD_CLOEXEC, 256);
+        if (log_fd < 0)
+                log_fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+        cella_log_setup(log_fd >= 0 ? log_fd : 2, CELLA_LOG_TEXT, debug ? CELLA_LOG_DEBUG : CELLA_LOG_INFO);
 }
 
 static void maybe_stop(struct server *s)
@@ -102,12 +117,41 @@ static void on_grace(struct loop_watch *w, uint32_t events)
         loop_stop(s->loop);
 }
 
-static void reap_children(void)
+/* Every child that ended, the backend told of each (__WALL: a process
+ * cloned with another exit signal is a child too). */
+static void on_trim(struct loop_watch *w, uint32_t events)
+{
+        struct server *s = (struct server *)((char *)w - offsetof(struct server, trim));
+        loop_timer_ack(s->trim_fd);
+        shim_trim();
+        s->trimmed = true;
+}
+
+/* The loop; each batch of work (re)arms the idle trim, except a batch that
+ * was only the trim itself. */
+static int serve_loop(struct server *s)
+{
+        while (!loop_stopped(s->loop)) {
+                s->trimmed = false;
+                int n = loop_run_once(s->loop, -1);
+                if (n < 0)
+                        return n;
+                if (n > 0 && !(n == 1 && s->trimmed))
+                        loop_timer_arm(s->trim_fd, SERVE_TRIM_MS);
+        }
+        return 0;
+}
+
+static void reap_children(struct server *s)
 {
         int status;
         pid_t pid;
-        while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
-                log_debug("reaped process %d (status 0x%x)", (int)pid, status);
+        while ((pid = waitpid(-1, &status, WNOHANG | __WALL)) > 0) {
+                if (s->backend && s->backend->ops->child_exited)
+                        s->backend->ops->child_exited(s->backend, pid, status);
+                else
+                        log_debug("reaped process %d (status 0x%x)", (int)pid, status);
+        }
 }
 
 static void on_signal(struct loop_watch *w, uint32_t events)
@@ -116,7 +160,7 @@ static void on_signal(struct loop_watch *w, uint32_t events)
         struct signalfd_siginfo si;
         while (read(s->signal_fd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGCHLD)
-                        reap_children();
+                        reap_children(s);
                 else
                         begin_stop(s, strsignal((int)si.ssi_signo));
         }
@@ -180,6 +224,11 @@ static int setup(const struct shim_opts *o, struct server *s, struct cella_error
                 return cella_error_set(err, -s->grace_fd, "timerfd");
         if ((r = loop_add(s->loop, &s->grace, s->grace_fd, EPOLLIN, on_grace)) < 0)
                 return cella_error_set(err, -r, "epoll: timerfd");
+        s->trim_fd = loop_timer_new();
+        if (s->trim_fd < 0)
+                return cella_error_set(err, -s->trim_fd, "timerfd");
+        if ((r = loop_add(s->loop, &s->trim, s->trim_fd, EPOLLIN, on_trim)) < 0)
+                return cella_error_set(err, -r, "epoll: timerfd");
 
         const char *ttrpc_address = getenv("TTRPC_ADDRESS");
         if (ttrpc_address && *ttrpc_address) {
@@ -190,14 +239,18 @@ static int setup(const struct shim_opts *o, struct server *s, struct cella_error
         } else {
                 log_warn("TTRPC_ADDRESS is not set: task events will not reach containerd");
         }
+        if (!getcwd(s->bundle, sizeof s->bundle))
+                return cella_error_sys(err, "getcwd");
         s->host = (struct shim_host){
                 .shutdown = host_shutdown,
                 .events = s->events,
                 .namespace_ = o->namespace_,
                 .id = o->id,
+                .bundle = s->bundle,
+                .loop = s->loop,
                 .data = s,
         };
-        s->backend = shim_backend_stub_new(&s->host);
+        s->backend = shim_backend_cella_new(&s->host);
         s->ttrpc = ttrpc_server_new(s->loop, TTRPC_SERVER_SAME_USER);
         if ((r = shim_task_service_register(s->ttrpc, s->backend)) < 0)
                 return cella_error_set(err, -r, "register the Task service");
@@ -218,20 +271,26 @@ static void teardown(struct server *s)
                 close(s->signal_fd);
         if (s->grace_fd >= 0)
                 close(s->grace_fd);
+        if (s->trim_fd >= 0)
+                close(s->trim_fd);
         loop_free(s->loop);
 }
 
 int shim_serve(const struct shim_opts *o, struct cella_error *err)
 {
         open_log(o->debug);
+        /* `start` runs us through /proc/self/exe, whose comm is "exe": take
+         * the Go shims' (the first 15 bytes of containerd-shim-*), which
+         * ps, top and tests look for */
+        prctl(PR_SET_NAME, "containerd-shim");
         /* like cella itself: no ptrace or /proc/<pid>/mem by same-uid peers */
         prctl(PR_SET_DUMPABLE, 0);
-        struct server s = { .signal_fd = -1, .grace_fd = -1 };
+        struct server s = { .signal_fd = -1, .grace_fd = -1, .trim_fd = -1 };
         int r = setup(o, &s, err);
         if (r == 0) {
                 log_info("serving %s for namespace %s, task %s", s.socket_path[0] ? s.socket_path : "fd 3",
                          o->namespace_, o->id ? o->id : "");
-                r = loop_run(s.loop);
+                r = serve_loop(&s);
                 if (r < 0)
                         cella_error_set(err, -r, "epoll_wait");
                 else

@@ -45,9 +45,14 @@ $(SHIM_STAMP): shim/ttrpc.proto shim/shim.mk
 	@touch $@
 $(SHIM_GEN_C): $(SHIM_STAMP)
 
-# shim/main.c holds main(); everything else also links into the unit test
-# and the fuzz target. The base files are the only library code linked now.
-SHIM_SRCS := $(filter-out shim/main.c,$(wildcard shim/*.c))
+# Two sets. The protocol core (ttrpc, the Task service, the publisher, the
+# stub backend) links into the unit test and the fuzz target with only the
+# library's base files. The runtime half — main(), the server, the `delete`
+# command, the backend on cella's library and its seam (library.c), stdio,
+# rootfs — links only into the binary, with the library's objects.
+SHIM_RT_SRCS := shim/main.c shim/serve.c shim/delete.c shim/backend_cella.c shim/library.c \
+	shim/procio.c shim/rootfs.c shim/metrics.c shim/oom.c shim/trim.c
+SHIM_SRCS := $(filter-out $(SHIM_RT_SRCS),$(wildcard shim/*.c))
 SHIM_BASE_SRCS := base/error.c base/log.c base/util.c base/sha256.c base/json_write.c
 SHIM_HDRS := $(wildcard shim/*.h) base/error.h base/log.h base/util.h base/sha256.h base/json_write.h
 SHIM_INC := -I$(SHIM_GEN)
@@ -56,6 +61,10 @@ shim_objs = $(SHIM_SRCS:%.c=build/$(1)/%.o) $(SHIM_BASE_SRCS:%.c=build/$(1)/%.o)
 	$(SHIM_GEN_C:$(SHIM_GEN)/%.c=build/$(1)/shim/gen/%.o)
 SHIM_REL_OBJS := $(call shim_objs,rel)
 SHIM_ASAN_OBJS := $(call shim_objs,asan)
+# the runtime half, and the library objects it calls (the base ones are
+# in shim_objs already)
+shim_rt_objs = $(SHIM_RT_SRCS:%.c=build/$(1)/%.o) \
+	$(filter-out $(SHIM_BASE_SRCS:%.c=build/$(1)/%.o),$(LIB_SRCS:%.c=build/$(1)/%.o))
 
 # protobuf-c and yajl from their static archives when present (as cella's
 # libraries are): fewer libraries for ld.so to map in every shim
@@ -63,9 +72,9 @@ SHIM_LIBS := -lprotobuf-c -lyajl
 SHIM_STATIC_ARCHIVES := $(if $(filter 1,$(STATIC)),$(call static_archive,libprotobuf-c.a) \
 	$(call static_archive,libyajl_s.a))
 ifeq ($(words $(SHIM_STATIC_ARCHIVES)),2)
-SHIM_REL_LIBS := $(SHIM_STATIC_ARCHIVES)
+SHIM_REL_LIBS := $(SHIM_STATIC_ARCHIVES) $(REL_LIBS)
 else
-SHIM_REL_LIBS := $(SHIM_LIBS)
+SHIM_REL_LIBS := $(SHIM_LIBS) $(REL_LIBS)
 endif
 
 build/rel/shim/%.o: shim/%.c $(SHIM_HDRS) $(SHIM_STAMP)
@@ -81,11 +90,11 @@ build/asan/shim/gen/%.o: $(SHIM_GEN)/%.c $(SHIM_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $(SHIM_INC) -c -o $@ $<
 
-$(SHIM_BIN): build/rel/shim/main.o $(SHIM_REL_OBJS)
+$(SHIM_BIN): $(call shim_rt_objs,rel) $(SHIM_REL_OBJS)
 	$(CC) $(LDFLAGS_REL) -o $@ $^ $(SHIM_REL_LIBS)
 
-build/shim-asan: build/asan/shim/main.o $(SHIM_ASAN_OBJS)
-	$(CC) -fsanitize=address,undefined -o $@ $^ $(SHIM_LIBS)
+build/shim-asan: $(call shim_rt_objs,asan) $(SHIM_ASAN_OBJS)
+	$(CC) -fsanitize=address,undefined -o $@ $^ $(SHIM_LIBS) $(PKG_LIBS)
 
 # the unit test links the shim's objects, not the runtime library
 build/asan/tests/test_ttrpc: tests/unit/test_ttrpc.c tests/unit/unit.h $(SHIM_ASAN_OBJS)

@@ -26,6 +26,8 @@
 
 CRI_CELLA_RUNTIME_TYPE=${CRI_CELLA_RUNTIME_TYPE:-io.containerd.runc.v2}
 CELLA_SHIM=${CELLA_SHIM:-$(dirname "$RUNTIME")/containerd-shim-cella-v2}
+# the native shim's cella state root (shim/backend_cella.c)
+NATIVE_STATE=/run/containerd/cella
 RUNC=${RUNC:-$(command -v runc || echo /usr/sbin/runc)}
 CRI_NS=k8s.io
 IMAGE=localhost/busybox:latest
@@ -247,7 +249,7 @@ cri_leftovers() {
         local d m
         for m in $(our_shims); do echo "shim process $m ($(tr '\0' ' ' </proc/$m/cmdline))"; done
         for m in $(_mounts_under "$CTD"); do echo "mount $m"; done
-        for d in "$STATE_ROOT/$CRI_NS" "$CTD/runc-root/$CRI_NS"; do
+        for d in "$STATE_ROOT/$CRI_NS" "$CTD/runc-root/$CRI_NS" "$NATIVE_STATE/$CRI_NS"; do
                 [ -d "$d" ] && [ -n "$(ls -A "$d")" ] && echo "runtime state in $d: $(ls -A "$d")"
         done
         for m in $(pod_cgroups); do
@@ -272,17 +274,18 @@ cri_leftovers() {
 cri_force_cleanup() {
         local m d
         for m in $(our_shims); do kill -KILL "$m" 2>/dev/null; done
-        for d in "$STATE_ROOT/$CRI_NS" "$CTD/runc-root/$CRI_NS"; do
+        for d in "$STATE_ROOT/$CRI_NS" "$CTD/runc-root/$CRI_NS" "$NATIVE_STATE/$CRI_NS"; do
                 [ -d "$d" ] || continue
                 for m in $(ls -A "$d"); do
-                        if [ "$d" = "$STATE_ROOT/$CRI_NS" ]; then
+                        if [ "$d" != "$CTD/runc-root/$CRI_NS" ]; then
                                 timeout 20 "$RUNTIME" --root "$d" delete --force "$m" >/dev/null 2>&1
                         else
                                 timeout 20 "$RUNC" --root "$d" delete --force "$m" >/dev/null 2>&1
                         fi
                 done
-                rmdir "$d" 2>/dev/null
+                rmdir "$d" 2>/dev/null || true
         done
+        rmdir "$NATIVE_STATE" 2>/dev/null || true
         for m in $(_mounts_under "$CTD" | sort -r); do umount -l "$m" 2>/dev/null; done
         for m in $(pod_cgroups); do
                 find /sys/fs/cgroup -depth -type d -path "*/$m*" -exec rmdir {} \; 2>/dev/null || true

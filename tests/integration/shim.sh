@@ -4,10 +4,9 @@
 # server against a raw client that sends good and bad frames, and containerd
 # 1.6 driving it with `ctr run --runtime io.containerd.cella.v2`.
 #
-# Today the shim is the protocol half of issue 20: its Task service answers
-# Connect and Shutdown and says Unimplemented to the rest, so the containerd
-# test asserts the clean Unimplemented from Create reaches ctr and that the
-# shim then exits leaving nothing behind. The suite grows with the runtime half.
+# The containerd tests run tasks on the shim's real backend (cella's
+# library in the shim's process) and check that nothing is left after:
+# no task, container, bundle, shim process, socket or cella state.
 . "$(dirname "$0")/../lib.sh"
 
 SHIM=${SHIM:-$REPO_DIR/containerd-shim-cella-v2}
@@ -155,6 +154,10 @@ scenarios = {
     "shutdown": [frame(1, request(TASK, "Shutdown", field(1, b"x")))
                  + frame(3, request(TASK, "Connect"))],                 # after Shutdown
 }
+if len(sys.argv) > 4:           # update ID JSON: Update with an OCI LinuxResources Any
+    any_ = field(1, b"types.containerd.io/opencontainers/runtime-spec/1/LinuxResources") \
+        + field(2, sys.argv[4].encode())
+    scenarios["update"] = [frame(1, request(TASK, "Update", field(1, sys.argv[3].encode()) + field(2, any_)))]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 for chunk in scenarios[sys.argv[2]]:
@@ -285,10 +288,11 @@ test_ttrpc_answers_connect_and_create() {
         defer "kill -TERM $pa"
         run ttrpc_probe "${a#unix://}" good
         assert_success
-        # Connect: ConnectResponse{shim_pid (field 1, varint)}; Create: Unimplemented
+        # Connect: ConnectResponse{shim_pid (field 1, varint)}; Create of
+        # a bundle without a rootfs: the library's error, as a status
         line=$(printf '%s\n' "$stdout" | grep '^1 ')
         assert_match "$line" '^1 0 08[0-9a-f]+$'
-        assert_contains "$stdout" "3 12 cella shim: Create is not implemented yet"
+        assert_match "$(printf '%s\n' "$stdout" | grep '^3 ')" '^3 [0-9]+ config.json: root: required$'
         stop_shims "$pa"
 }
 
@@ -352,7 +356,7 @@ ctd_start() {
         sh "$HELPERS_DIR/mkimage.sh" "$CELLA_RUN_DIR/image" >&2 || fail "mkimage.sh failed"
         CTD=$T/ctd
         CTD_SOCK=$CTD/containerd.sock
-        mkdir -p "$CTD/bin"
+        mkdir -p "$CTD/bin" "$T/fifo"
         ln -s "$SHIM" "$CTD/bin/containerd-shim-cella-v2"
         run_dir_snapshot
         cat >"$CTD/config.toml" <<EOF
@@ -388,6 +392,7 @@ ctd_teardown() {
         local id i=0
         if [ -f "$T/.ids" ]; then
                 while IFS= read -r id; do
+                        timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" t kill -s SIGKILL "$id" >/dev/null 2>&1
                         timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" t delete -f "$id" >/dev/null 2>&1
                         timeout 10 ctr -a "$CTD_SOCK" -n "$CTD_NS" c delete "$id" >/dev/null 2>&1
                 done <"$T/.ids"
@@ -400,38 +405,439 @@ ctd_teardown() {
         done
         wait "$CTD_PID" 2>/dev/null
         CTD_PID=""
+        rmdir "$SHIM_STATE" /run/containerd/cella 2>/dev/null
         return 0
 }
 
-test_ctr_run_reaches_the_shim_and_gets_unimplemented() {
-        ctd_start
-        id=$(new_id)
-        before=$(shim_pids | sort)
-        run c run --runtime io.containerd.cella.v2 "$IMAGE" "$id" true
-        assert_failure
-        # containerd started the shim, connected, and Create's status came back
-        assert_contains "$stderr" "failed to create shim task"
-        assert_contains "$stderr" "cella shim: Create is not implemented yet"
-        assert_contains "$stderr" "not implemented"
-        # the shim's log reached containerd's through the bundle's log fifo
-        grep -q 'msg="serving /run/containerd/s/' "$CTD/containerd.log" ||
-                fail "no shim log line in containerd's log: $(tail -20 "$CTD/containerd.log")"
-        grep -q 'msg="Create: Unimplemented: cella shim: Create is not implemented yet"' "$CTD/containerd.log" ||
-                fail "the shim did not log the failed Create"
-        # containerd shut the shim down; it exited and removed its socket
+# ctd_run [FLAGS] ID [CMD...]: ctr run on the cella shim
+ctd_run() {
+        local flags=() id
+        while [ $# -gt 0 ]; do
+                case "$1" in
+                -*) flags+=("$1"); shift ;;
+                *) break ;;
+                esac
+        done
+        id=$1
+        shift
+        c run "${flags[@]}" --runtime io.containerd.cella.v2 --fifo-dir "$T/fifo" "$IMAGE" "$id" "$@"
+}
+
+task_status() { c t ls | awk -v id="$1" '$1 == id { print $3 }'; }
+task_pid() { c t ls | awk -v id="$1" '$1 == id { print $2 }'; }
+
+wait_task() {
+        local i=0 s=""
+        while [ $i -lt 100 ]; do
+                s=$(task_status "$1")
+                [ "$s" = "$2" ] && return 0
+                sleep 0.1
+                i=$((i + 1))
+        done
+        fail "task $1 never reached $2 (last: ${s:-none})"
+}
+
+# track_task ID: the leak check must find the task's init and its shim gone.
+track_task() {
+        local pid
+        pid=$(task_pid "$1")
+        track_pid "$pid"
+        track_pid "$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
+}
+
+# the shim's cella state root for the test namespace (backend_cella.c)
+SHIM_STATE=/run/containerd/cella/$CTD_NS
+
+# ctd_done [SHIMS_BEFORE]: every task and container gone, no shim of this
+# test left, no cella state, no socket
+ctd_done() {
+        assert_eq "$(c t ls -q)" "" "no task left"
+        assert_eq "$(c c ls -q)" "" "no container left"
+        if [ -n "${1+x}" ]; then
+                for i in $(seq 50); do
+                        [ "$(shim_pids | sort)" = "$1" ] && break
+                        sleep 0.1
+                done
+                assert_eq "$(shim_pids | sort)" "$1" "the shims exited"
+        fi
         retry 50 sh -c "[ -z \"\$(ls -A $CTD/state/io.containerd.runtime.v2.task/$CTD_NS 2>/dev/null)\" ]" ||
                 fail "bundle left: $(ls -A "$CTD/state/io.containerd.runtime.v2.task/$CTD_NS")"
-        for i in $(seq 50); do
-                [ "$(shim_pids | sort)" = "$before" ] && break
-                sleep 0.1
-        done
-        assert_eq "$(shim_pids | sort)" "$before" "the shim exited"
+        local id
+        [ -f "$T/.ids" ] || return 0
+        while IFS= read -r id; do
+                [ ! -e "$SHIM_STATE/$id" ] || fail "cella state left: $SHIM_STATE/$id"
+        done <"$T/.ids"
+}
+
+test_run_rm_output_and_exit_codes() {
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        run ctd_run --rm "$id" echo hello
+        assert_success
+        assert_eq "$stdout" hello
+        run ctd_run --rm "$(new_id)" sh -c 'echo out; echo err >&2; exit 7'
+        assert_status 7
+        assert_eq "$stdout" out
+        assert_contains "$stderr" err
+        run ctd_run --rm "$(new_id)" sh -c 'exit 255'
+        assert_status 255
+        # stdin reaches the container, and its EOF too
+        run sh -c "printf 'line1\nline2\n' | timeout 60 ctr -a $CTD_SOCK -n $CTD_NS run --rm --runtime io.containerd.cella.v2 --fifo-dir $T/fifo $IMAGE $(new_id) wc -l"
+        assert_success
+        assert_eq "$(echo $stdout)" 2
+        # the shim ran the container in-process: init's parent is the shim
+        grep -q 'msg="serving /run/containerd/s/' "$CTD/containerd.log" ||
+                fail "no shim log line in containerd's log: $(tail -20 "$CTD/containerd.log")"
+        ctd_done "$before"
         want=$(printf '%s' "$CTD_SOCK/$CTD_NS/$id" | sha256sum | cut -d' ' -f1)
         [ ! -e "/run/containerd/s/$want" ] || fail "shim socket left"
-        assert_eq "$(c t ls -q)" ""
-        run c c rm "$id"
+}
+
+test_create_error_reaches_ctr() {
+        ctd_start
+        before=$(shim_pids | sort)
+        run ctd_run --rm "$(new_id)" /no/such/binary
+        assert_failure
+        assert_contains "$stderr" "/no/such/binary"
+        ctd_done "$before"
+}
+
+test_detached_lifecycle() {
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        run ctd_run -d "$id" sleep 1000
         assert_success
-        assert_eq "$(c c ls -q)" ""
+        track_task "$id"
+        assert_match "$(c c ls)" "^$id +$IMAGE +io\.containerd\.cella\.v2"
+        assert_eq "$(task_status "$id")" RUNNING
+        pid=$(task_pid "$id")
+        shim=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status")
+        assert_eq "$(readlink -f "/proc/$shim/exe")" "$(readlink -f "$SHIM")" "the init is the shim's child"
+        assert_eq "$("$RUNTIME" --root "$SHIM_STATE" state "$id" | json_get - .pid)" "$pid" \
+                "ctr and cella agree on the init pid"
+
+        run c t ps "$id"
+        assert_success
+        assert_match "$stdout" "^$pid +"
+        # Stats: the cgroup counters as containerd's metrics protobuf
+        run c t metrics "$id"
+        assert_success
+        assert_match "$stdout" '(memory\.usage_in_bytes|memory\.usage) +[1-9][0-9]*'
+        assert_match "$stdout" 'pids\.current +1'
+
+        run c t exec --fifo-dir "$T/fifo" --exec-id e1 "$id" sh -c 'echo in-exec $$; exit 5'
+        assert_status 5
+        assert_match "$stdout" '^in-exec [0-9]+$'
+        assert_ne "$stdout" "in-exec 1" "exec is not the init"
+
+        run c t pause "$id"
+        assert_success
+        assert_eq "$(task_status "$id")" PAUSED
+        assert_eq "$(awk '/^State:/ { print $2 }' "/proc/$pid/status")" D "the init is frozen"
+        run c t resume "$id"
+        assert_success
+        assert_eq "$(task_status "$id")" RUNNING
+
+        # ctr's default signal is SIGTERM, which sleep as PID 1 ignores
+        run c t kill "$id"
+        assert_success
+        # a deliberate wait: nothing may happen after SIGTERM (no event to wait for)
+        sleep 0.3
+        assert_eq "$(task_status "$id")" RUNNING
+        run c t kill -s SIGKILL "$id"
+        assert_success
+        wait_task "$id" STOPPED
+        run c t delete "$id"
+        assert_success
+        assert_contains "$stderr" "exit code 137"
+        run c c delete "$id"
+        assert_success
+        ctd_done "$before"
+}
+
+test_run_and_exec_with_a_tty() {
+        command -v script >/dev/null || skip "script (util-linux) not installed"
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        # ctr wants a terminal on its own stdin to pass -t on
+        run script -qec "ctr -a $CTD_SOCK -n $CTD_NS run --rm -t --runtime io.containerd.cella.v2 --fifo-dir $T/fifo $IMAGE $id sh -c 'tty; echo TERM=\$TERM; exit 3'" /dev/null
+        assert_status 3
+        assert_match "$stdout" '/dev/pts/0'
+        assert_contains "$stdout" "TERM=xterm"
+
+        id=$(new_id)
+        ctd_run -d "$id" sleep 1000 >/dev/null
+        track_task "$id"
+        # a pty of its own, sized by ctr's ResizePty from script's terminal
+        # (ResizePty comes after Start: the process waits a moment for it)
+        run script -qec "stty rows 24 cols 80; ctr -a $CTD_SOCK -n $CTD_NS t exec -t --fifo-dir $T/fifo --exec-id tty1 $id sh -c 'tty; sleep 1; stty size; exit 4'" /dev/null
+        assert_status 4
+        assert_match "$stdout" '/dev/pts/[0-9]+'
+        assert_contains "$stdout" "24 80"
+        run c t exec --fifo-dir "$T/fifo" --exec-id notty "$id" tty
+        assert_failure
+        assert_contains "$stdout" "not a tty"
+        c t kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        c t delete "$id" >/dev/null
+        c c delete "$id"
+        ctd_done "$before"
+}
+
+test_exec_detached_ps_and_kill_all() {
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        ctd_run -d "$id" sh -c 'sleep 1000 & sleep 1000' >/dev/null
+        track_task "$id"
+        c t exec -d --fifo-dir "$T/fifo" --exec-id bg "$id" sleep 999
+        run c t ps "$id"
+        assert_success
+        pids=$(printf '%s\n' "$stdout" | awk 'NR > 1 { print $1 }')
+        [ "$(printf "%s\n" "$pids" | wc -l)" -ge 3 ] || fail "expected the init, its child and the exec: $pids"
+        # the exec'd process is the shim's child too
+        for p in $pids; do
+                pp=$(awk '/^PPid:/ { print $2 }' "/proc/$p/status")
+                [ "$(readlink -f "/proc/$pp/exe")" = "$(readlink -f "$SHIM")" ] && n=$((${n:-0} + 1))
+        done
+        assert_eq "${n:-0}" 2 "the init and the exec are the shim's children"
+        # a second exec with the same id is refused
+        run c t exec -d --fifo-dir "$T/fifo" --exec-id bg "$id" true
+        assert_failure
+        assert_contains "$stderr" "already exists"
+        run c t kill --all -s SIGKILL "$id"
+        assert_success
+        wait_task "$id" STOPPED
+        for p in $pids; do
+                retry 50 sh -c "! kill -0 $p 2>/dev/null || grep -q '^State:.*Z' /proc/$p/status" ||
+                        fail "process $p survived kill --all"
+        done
+        run c t delete "$id"
+        assert_success
+        c c delete "$id"
+        ctd_done "$before"
+}
+
+test_events_reach_containerd() {
+        ctd_start
+        before=$(shim_pids | sort)
+        c events >"$T/events" 2>&1 &
+        epid=$!
+        track_pid "$epid"
+        defer "kill $epid 2>/dev/null"
+        sleep 0.3
+        id=$(new_id)
+        ctd_run -d "$id" sleep 1000 >/dev/null
+        track_task "$id"
+        c t exec --fifo-dir "$T/fifo" --exec-id e1 "$id" true
+        c t pause "$id"
+        c t resume "$id"
+        c t kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        c t delete "$id" >/dev/null
+        c c delete "$id"
+        for topic in /tasks/create /tasks/start /tasks/exec-added /tasks/exec-started /tasks/paused \
+                /tasks/resumed /tasks/exit /tasks/delete; do
+                retry 50 grep -q "$topic" "$T/events" || fail "no $topic event: $(cat "$T/events")"
+        done
+        # one exit for the exec, one for the init: each exactly once
+        retry 50 sh -c "[ \$(grep -c '/tasks/exit' $T/events) -eq 2 ]" ||
+                fail "exits: $(grep /tasks/exit "$T/events")"
+        grep '/tasks/exit' "$T/events" | grep -q '"exit_status":137' || fail "init's exit status: $(cat "$T/events")"
+        kill "$epid"
+        ctd_done "$before"
+}
+
+test_update_changes_the_cgroup() {
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        ctd_run -d "$id" sleep 1000 >/dev/null
+        track_task "$id"
+        # ctr 1.6 has no `task update`: the Update call goes to the shim's
+        # socket as containerd sends it (the CRI's UpdateContainerResources)
+        addr=$(cat "$CTD/state/io.containerd.runtime.v2.task/$CTD_NS/$id/address")
+        run ttrpc_probe "${addr#unix://}" update "$id" '{"memory":{"limit":67108864}}'
+        assert_success
+        assert_match "$stdout" '^1 0 $'
+        run ttrpc_probe "${addr#unix://}" update nosuch '{"memory":{"limit":67108864}}'
+        assert_match "$stdout" '^1 5 container nosuch: not found$'
+        pid=$(task_pid "$id")
+        cg=$(awk -F: '$2 == "memory" { print $3 }' "/proc/$pid/cgroup")
+        if [ -n "$cg" ] && [ -f "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes" ]; then
+                assert_eq "$(cat "/sys/fs/cgroup/memory$cg/memory.limit_in_bytes")" 67108864
+        else
+                cg=$(awk -F: '$1 == "0" { print $3 }' "/proc/$pid/cgroup")
+                assert_eq "$(cat "/sys/fs/cgroup$cg/memory.max")" 67108864
+        fi
+        c t kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        c t delete "$id" >/dev/null
+        c c delete "$id"
+        ctd_done "$before"
+}
+
+# containerd goes away and comes back: the shim and its task stay, and the
+# new containerd reconnects (it finds the shim by the bundle's address)
+test_containerd_restart_keeps_the_task() {
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        ctd_run -d "$id" sleep 1000 >/dev/null
+        track_task "$id"
+        pid=$(task_pid "$id")
+        kill "$CTD_PID"
+        wait "$CTD_PID" 2>/dev/null
+        kill -0 "$pid" || fail "the task died with containerd"
+        PATH=$CTD/bin:$PATH containerd --config "$CTD/config.toml" >>"$CTD/containerd.log" 2>&1 &
+        CTD_PID=$!
+        track_pid "$CTD_PID"
+        retry 100 ctr -a "$CTD_SOCK" version >/dev/null || fail "containerd did not come back"
+        assert_eq "$(task_status "$id")" RUNNING
+        assert_eq "$(task_pid "$id")" "$pid"
+        run c t exec --fifo-dir "$T/fifo" --exec-id after "$id" echo reconnected
+        assert_success
+        assert_eq "$stdout" reconnected
+        c t kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        run c t delete "$id"
+        assert_success
+        assert_contains "$stderr" "exit code 137"
+        c c delete "$id"
+        ctd_done "$before"
+}
+
+# the shim is SIGKILLed: containerd runs `containerd-shim-cella-v2 delete`,
+# which kills and deletes the container: no process, cgroup, mount or
+# state is left
+test_killed_shim_is_cleaned_up_by_delete() {
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        ctd_run -d "$id" sleep 1000 >/dev/null
+        track_task "$id"
+        pid=$(task_pid "$id")
+        shim=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status")
+        [ -d "$SHIM_STATE/$id" ] || fail "no cella state for $id"
+        kill -KILL "$shim"
+        retry 100 sh -c "! kill -0 $pid 2>/dev/null || grep -q '^State:.*Z' /proc/$pid/status" ||
+                fail "the task outlived its shim and containerd's cleanup"
+        # containerd ran the delete command and dropped the task
+        retry 100 sh -c "[ -z \"\$(ctr -a $CTD_SOCK -n $CTD_NS t ls -q)\" ]" || fail "task left: $(c t ls)"
+        grep -q 'cleanup' "$CTD/containerd.log" || true
+        c c delete "$id"
+        [ ! -e "$SHIM_STATE/$id" ] || fail "cella state left: $SHIM_STATE/$id"
+        grep -q "$CTD/state/io.containerd.runtime.v2.task/$CTD_NS/$id/rootfs" /proc/self/mountinfo &&
+                fail "rootfs still mounted"
+        ctd_done "$before"
+}
+
+test_oom_event() {
+        ctd_start
+        before=$(shim_pids | sort)
+        c events >"$T/events" 2>&1 &
+        epid=$!
+        track_pid "$epid"
+        defer "kill $epid 2>/dev/null"
+        sleep 0.3
+        id=$(new_id)
+        # a 64 MiB buffer in a 16 MiB cgroup
+        run ctd_run --rm --memory-limit=16777216 "$id" dd if=/dev/zero of=/dev/null bs=64M count=1
+        assert_status 137
+        retry 50 grep -q "/tasks/oom {\"container_id\":\"$id\"}" "$T/events" || fail "no OOM event: $(cat "$T/events")"
+        kill "$epid"
+        ctd_done "$before"
+}
+
+test_log_uris() {
+        ctd_start
+        before=$(shim_pids | sort)
+        # file://: stdout and stderr appended to the file
+        run ctd_run --rm "--log-uri=file://$T/file.log" "$(new_id)" sh -c 'echo to-out; echo to-err >&2'
+        assert_success
+        assert_eq "$(sort "$T/file.log" | tr '\n' ' ')" "to-err to-out "
+        # binary://: containerd's logging binary protocol (fds 3, 4; 5 = ready)
+        mkdir -p "$T/logs"
+        cat >"$T/logger.sh" <<'EOF2'
+#!/bin/sh
+dir=$2
+echo "$CONTAINER_ID $CONTAINER_NAMESPACE" >"$dir/env"
+cat <&3 >"$dir/out" 5>&- &
+cat <&4 >"$dir/err" 5>&- &
+exec 5>&-
+wait
+EOF2
+        chmod +x "$T/logger.sh"
+        id=$(new_id)
+        run ctd_run --rm "--log-uri=binary://$T/logger.sh?dir=$T/logs" "$id" sh -c 'echo b-out; echo b-err >&2'
+        assert_success
+        retry 50 sh -c "[ -s $T/logs/out ] && [ -s $T/logs/err ]" || fail "the logging binary got nothing"
+        assert_eq "$(cat "$T/logs/out")" b-out
+        assert_eq "$(cat "$T/logs/err")" b-err
+        assert_eq "$(cat "$T/logs/env")" "$id $CTD_NS"
+        ctd_done "$before"
+}
+
+# the CRIU cella's library picks (runtime/criu.c's order), skip without one
+need_criu() {
+        local c=${CELLA_CRIU:-}
+        [ -n "$c" ] || { [ -x /opt/cella-criu/criu ] && c=/opt/cella-criu/criu; } || true
+        [ -n "$c" ] || c=$(command -v criu || true)
+        [ -n "$c" ] || skip "no criu (run: sh scripts/get-criu.sh)"
+        "$c" --version 2>/dev/null | grep -q '^Version: [4-9]' ||
+                skip "criu $c is older than 4.0 (run: sh scripts/get-criu.sh)"
+        "$c" check >/dev/null 2>&1 || skip "criu check fails here: $("$c" check 2>&1 | grep -m1 Error)"
+}
+
+# ctr c checkpoint --task (the shim's Checkpoint), then the task is killed,
+# and ctr c restore --live (Create with the checkpoint, restored at Start)
+# brings the same process state back: a counter goes on from where it was
+test_checkpoint_and_restore() {
+        need_criu
+        ctd_start
+        before=$(shim_pids | sort)
+        id=$(new_id)
+        ctd_run -d "$id" sh -c 'i=0; while true; do i=$((i + 1)); echo $i >/tmp/count; sleep 0.1; done' >/dev/null
+        track_task "$id"
+        retry 50 sh -c "[ \"\$(ctr -a $CTD_SOCK -n $CTD_NS t exec --exec-id r0 $id cat /tmp/count 2>/dev/null)\" -ge 5 ]" ||
+                fail "the counter does not run"
+        c events >"$T/events" 2>&1 &
+        epid=$!
+        track_pid "$epid"
+        defer "kill $epid 2>/dev/null"
+        ck=$(c t exec --fifo-dir "$T/fifo" --exec-id rc "$id" cat /tmp/count)
+        run c c checkpoint --task "$id" "localhost/ckpt-$id:1"
+        assert_success
+        defer "timeout 10 ctr -a $CTD_SOCK -n $CTD_NS images rm localhost/ckpt-$id:1 >/dev/null 2>&1"
+        assert_eq "$(task_status "$id")" RUNNING "the task runs on after the checkpoint"
+        retry 50 grep -q "/tasks/checkpointed" "$T/events" || fail "no checkpointed event: $(cat "$T/events")"
+        c t kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        c t delete "$id" >/dev/null
+        c c delete "$id"
+
+        run c c restore --live "$id" "localhost/ckpt-$id:1"
+        assert_success
+        assert_eq "$(task_status "$id")" RUNNING
+        pid=$(task_pid "$id")
+        track_pid "$pid"
+        pp=$(awk '/^PPid:/ { print $2 }' "/proc/$pid/status")
+        assert_eq "$(readlink -f "/proc/$pp/exe")" "$(readlink -f "$SHIM")" "the restored init is the shim's child"
+        # it goes on from the images (at least the value read before the
+        # checkpoint), where a fresh start would count from 1
+        now=$(c t exec --fifo-dir "$T/fifo" --exec-id r2 "$id" cat /tmp/count)
+        [ "$now" -ge "$ck" ] || fail "the restored counter is at $now, below $ck at the checkpoint"
+        c t kill -s SIGKILL "$id"
+        wait_task "$id" STOPPED
+        run c t delete "$id"
+        assert_success
+        assert_contains "$stderr" "exit code 137"
+        c c delete "$id"
+        kill "$epid"
+        ctd_done "$before"
 }
 
 run_tests "$@"

@@ -1,0 +1,915 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* shim/backend_cella.c — the Task service on cella's library, in-process.
+ *
+ * The shim holds a table of containers (one per task of its group: a CRI
+ * pod's containers share the shim), each with its init and its exec'd
+ * processes. Every process is a child of the shim: the library's create
+ * and exec leave it so (library.h), and the shim is the subreaper, so the
+ * server's SIGCHLD reaping hands each exit here (child_exited): the status
+ * is recorded once, Wait calls pending on it are answered and TaskExit is
+ * published — exactly once, because only a reaped pid ends a process.
+ * Calls into the library go through library.h only. */
+#include "backend.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "library.h"
+#include "loop.h"
+#include "metrics.h"
+#include "oom.h"
+#include "procio.h"
+#include "publisher.h"
+#include "rootfs.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "task_service.h"
+
+/* cella's state root: one per containerd namespace, as the Go shim gives
+ * runc /run/containerd/runc/<namespace> */
+#define SHIM_STATE_ROOT "/run/containerd/cella"
+
+struct container;
+
+struct proc {
+        struct container *ct;
+        char *exec_id;                  /* NULL: the init */
+        pid_t pid;
+        bool started;
+        bool exited;
+        uint32_t exit_status;
+        struct timespec exited_at;      /* CLOCK_REALTIME */
+        char *stdin_path, *stdout_path, *stderr_path;
+        bool terminal;
+        bool io_open;
+        struct shim_stdio io;
+        char *spec_json;                /* exec: the process, until Start */
+        size_t spec_len;
+        struct ttrpc_call **waiters;
+        size_t n_waiters;
+        struct proc *next;
+};
+
+struct container {
+        char *id;
+        char *bundle;
+        bool rootfs_mounted;
+        bool paused;
+        char *checkpoint;               /* restore from these images at Start */
+        struct proc init;
+        struct proc *execs;
+        struct shim_oom oom;
+        struct cella_backend *cb;
+        struct container *next;
+};
+
+struct cella_backend {
+        struct shim_backend base;
+        char *root;
+        struct container *containers;
+};
+
+static struct cella_backend *cb_of(struct shim_backend *b)
+{
+        return (struct cella_backend *)b;
+}
+
+/* ---------------------------------------------------------- lookups */
+
+static struct container *find_container(struct cella_backend *cb, const char *id)
+{
+        for (struct container *c = cb->containers; c; c = c->next)
+                if (streq(c->id, id))
+                        return c;
+        return NULL;
+}
+
+static struct proc *find_exec(struct container *c, const char *exec_id)
+{
+        for (struct proc *p = c->execs; p; p = p->next)
+                if (streq(p->exec_id, exec_id))
+                        return p;
+        return NULL;
+}
+
+/* The process a request names: the init for an empty exec_id. */
+static struct proc *find_proc(struct cella_backend *cb, const char *id, const char *exec_id, struct cella_error *err)
+{
+        struct container *c = find_container(cb, id ? id : "");
+        if (!c) {
+                cella_error_msg(err, ENOENT, "container %s: not found", id ? id : "");
+                return NULL;
+        }
+        if (!exec_id || !*exec_id)
+                return &c->init;
+        struct proc *p = find_exec(c, exec_id);
+        if (!p)
+                cella_error_msg(err, ENOENT, "exec %s in container %s: not found", exec_id, id);
+        return p;
+}
+
+static const char *proc_name(const struct proc *p)
+{
+        return p->exec_id ? p->exec_id : p->ct->id;
+}
+
+/* ----------------------------------------------------------- events */
+
+static void publish(struct cella_backend *cb, const char *topic, const void *event)
+{
+        struct shim_publisher *pub = cb->base.host->events;
+        struct cella_error e = { 0 };
+        if (pub && shim_publish(pub, topic, event, &e) < 0)
+                log_warn("event %s: %s", topic, e.msg);
+}
+
+static Google__Protobuf__Timestamp *timestamp_of(const struct timespec *ts)
+{
+        Google__Protobuf__Timestamp *t = xmalloc(sizeof *t);
+        google__protobuf__timestamp__init(t);
+        t->seconds = ts->tv_sec;
+        t->nanos = (int32_t)ts->tv_nsec;
+        return t;
+}
+
+/* ------------------------------------------------------------ exits */
+
+static void answer_wait(struct proc *p, struct ttrpc_call *call)
+{
+        shim_wait_resp *resp = xmalloc(sizeof *resp);
+        containerd__task__v2__wait_response__init(resp);
+        resp->exit_status = p->exit_status;
+        resp->exited_at = timestamp_of(&p->exited_at);
+        shim_task_reply(call, &resp->base);
+}
+
+/* The one place a process ends: its status is kept, its Waits answered,
+ * its stdio let go and TaskExit sent. */
+static void proc_exited(struct cella_backend *cb, struct proc *p, uint32_t status)
+{
+        if (p->exited)
+                return;
+        p->exited = true;
+        p->exit_status = status;
+        clock_gettime(CLOCK_REALTIME, &p->exited_at);
+        if (p->io_open)
+                shim_stdio_exited(&p->io);
+        for (size_t i = 0; i < p->n_waiters; i++)
+                answer_wait(p, p->waiters[i]);
+        free(p->waiters);
+        p->waiters = NULL;
+        p->n_waiters = 0;
+        log_info("%s: process %d exited with status %u", proc_name(p), (int)p->pid, status);
+
+        Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
+        ts.seconds = p->exited_at.tv_sec;
+        ts.nanos = (int32_t)p->exited_at.tv_nsec;
+        Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
+        ev.container_id = p->ct->id;
+        ev.id = (char *)proc_name(p);
+        ev.pid = (uint32_t)p->pid;
+        ev.exit_status = status;
+        ev.exited_at = &ts;
+        publish(cb, SHIM_TOPIC_TASK_EXIT, &ev);
+
+        /* the init is gone: so are the container's other processes (its
+         * pid namespace's, by the kernel; the rest here) */
+        if (!p->exec_id)
+                for (struct proc *e = p->ct->execs; e; e = e->next)
+                        if (e->started && !e->exited && e->pid > 0)
+                                kill(e->pid, SIGKILL);
+}
+
+/* An exec that never ran (its start failed, or it is deleted unstarted):
+ * Waits get an answer — 255, as for a command that could not run — and no
+ * TaskExit is sent (no process existed). The Go shim also releases the
+ * Waits of an exec whose start failed. */
+static void proc_never_ran(struct proc *p)
+{
+        if (p->exited)
+                return;
+        p->exited = true;
+        p->exit_status = 255;
+        clock_gettime(CLOCK_REALTIME, &p->exited_at);
+        if (p->io_open)
+                shim_stdio_release(&p->io);
+        p->io_open = false;
+        for (size_t i = 0; i < p->n_waiters; i++)
+                answer_wait(p, p->waiters[i]);
+        free(p->waiters);
+        p->waiters = NULL;
+        p->n_waiters = 0;
+}
+
+static void cella_child_exited(struct shim_backend *b, pid_t pid, int wstatus)
+{
+        struct cella_backend *cb = cb_of(b);
+        uint32_t status = WIFEXITED(wstatus) ? (uint32_t)WEXITSTATUS(wstatus)
+                        : WIFSIGNALED(wstatus) ? 128u + (uint32_t)WTERMSIG(wstatus) : 255u;
+        for (struct container *c = cb->containers; c; c = c->next) {
+                if (c->init.pid == pid && !c->init.exited) {
+                        proc_exited(cb, &c->init, status);
+                        return;
+                }
+                for (struct proc *p = c->execs; p; p = p->next)
+                        if (p->pid == pid && !p->exited) {
+                                proc_exited(cb, p, status);
+                                return;
+                        }
+        }
+        log_debug("reaped process %d (status 0x%x), not one of ours", (int)pid, wstatus);
+}
+
+/* ----------------------------------------------------------- freeing */
+
+static void proc_release(struct proc *p)
+{
+        if (p->io_open)
+                shim_stdio_release(&p->io);
+        p->io_open = false;
+        free(p->exec_id);
+        free(p->stdin_path);
+        free(p->stdout_path);
+        free(p->stderr_path);
+        free(p->spec_json);
+        free(p->waiters);       /* calls still pending die with the server */
+}
+
+static void proc_free(void *arg)
+{
+        proc_release(arg);
+        free(arg);
+}
+
+static void container_free(void *arg)
+{
+        struct container *c = arg;
+        shim_oom_release(&c->oom);
+        proc_release(&c->init);
+        for (struct proc *p = c->execs, *next; p; p = next) {
+                next = p->next;
+                proc_free(p);
+        }
+        free(c->id);
+        free(c->bundle);
+        free(c->checkpoint);
+        free(c);
+}
+
+static void defer_free(struct cella_backend *cb, void *p, void (*fn)(void *))
+{
+        if (cb->base.host->loop)
+                loop_defer_free(cb->base.host->loop, p, fn);
+        else
+                fn(p);
+}
+
+static void unlink_container(struct cella_backend *cb, struct container *c)
+{
+        for (struct container **pp = &cb->containers; *pp; pp = &(*pp)->next)
+                if (*pp == c) {
+                        *pp = c->next;
+                        break;
+                }
+        defer_free(cb, c, container_free);
+}
+
+/* ----------------------------------------------------- process setup */
+
+static void proc_set_io(struct proc *p, const char *in, const char *out, const char *err_path, bool terminal)
+{
+        p->stdin_path = xstrdup(in ? in : "");
+        p->stdout_path = xstrdup(out ? out : "");
+        p->stderr_path = xstrdup(err_path ? err_path : "");
+        p->terminal = terminal;
+}
+
+/* Open p's stdio and, for a terminal, a console socket. */
+static int io_prepare(struct cella_backend *cb, struct proc *p, int *console_fd, char **console_path,
+                      struct cella_error *err)
+{
+        *console_fd = -1;
+        *console_path = NULL;
+        if (shim_stdio_open(&p->io, cb->base.host->loop, p->stdin_path, p->stdout_path, p->stderr_path, p->terminal,
+                            p->ct->id, cb->base.host->namespace_, err) < 0)
+                return -1;
+        p->io_open = true;
+        if (p->terminal) {
+                *console_fd = shim_console_listen(console_path, err);
+                if (*console_fd < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+/* After the library call: our copies of the child's fds go; the pty
+ * master arrives on the console socket. */
+static int io_handed_over(struct proc *p, int console_fd, char *console_path, bool ok, struct cella_error *err)
+{
+        shim_stdio_handed_over(&p->io);
+        if (console_fd < 0)
+                return 0;
+        struct cella_error ignored = { 0 };
+        int master = shim_console_receive(console_fd, console_path, ok ? err : &ignored);
+        free(console_path);
+        if (master < 0)
+                return ok ? -1 : 0;
+        shim_stdio_attach_pty(&p->io, master);
+        return 0;
+}
+
+/* ------------------------------------------------------------ create */
+
+static void publish_create(struct cella_backend *cb, const struct container *c, const shim_create_req *req)
+{
+        Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
+        tio.stdin = c->init.stdin_path;
+        tio.stdout = c->init.stdout_path;
+        tio.stderr = c->init.stderr_path;
+        tio.terminal = c->init.terminal;
+        Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
+        ev.container_id = c->id;
+        ev.bundle = c->bundle;
+        ev.n_rootfs = req->n_rootfs;
+        ev.rootfs = req->rootfs;
+        ev.io = &tio;
+        ev.checkpoint = req->checkpoint;
+        ev.pid = (uint32_t)c->init.pid;
+        publish(cb, SHIM_TOPIC_TASK_CREATE, &ev);
+}
+
+static void on_oom(void *arg)
+{
+        struct container *c = arg;
+        log_info("%s: OOM", c->id);
+        Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
+        ev.container_id = c->id;
+        publish(c->cb, SHIM_TOPIC_TASK_OOM, &ev);
+}
+
+/* TaskOOM when the container's memory cgroup kills; a container without
+ * one (or a host whose cgroup refuses) just has no OOM events. */
+static void watch_oom(struct cella_backend *cb, struct container *c)
+{
+        _cleanup_free_ char *dir = NULL;
+        bool v2 = false;
+        struct cella_error e = { 0 };
+        if (!cb->base.host->loop || shim_lib_memory_cgroup(cb->root, c->id, &dir, &v2, &e) < 0)
+                return;
+        if (shim_oom_watch(&c->oom, cb->base.host->loop, dir, v2, on_oom, c, &e) < 0)
+                log_warn("%s: no OOM events: %s", c->id, e.msg);
+}
+
+static int cella_create(struct shim_backend *b, struct ttrpc_call *call, const shim_create_req *req,
+                        shim_create_resp *resp, struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        if (!req->id || !*req->id)
+                return cella_error_msg(err, EINVAL, "Create: no container id");
+        if (find_container(cb, req->id))
+                return cella_error_msg(err, EEXIST, "container %s: already exists", req->id);
+        struct container *c = xcalloc(1, sizeof *c);
+        c->id = xstrdup(req->id);
+        c->bundle = xstrdup(req->bundle && *req->bundle ? req->bundle : b->host->bundle ? b->host->bundle : ".");
+        c->init.ct = c;
+        c->cb = cb;
+        proc_set_io(&c->init, req->stdin, req->stdout, req->stderr, req->terminal);
+
+        int console_fd;
+        char *console_path;
+        if (shim_rootfs_mount(c->bundle, req->rootfs, req->n_rootfs, &c->rootfs_mounted, err) < 0)
+                goto fail;
+        if (req->checkpoint && *req->checkpoint) {
+                /* restored at Start, as the Go shim does (runc restore) */
+                c->checkpoint = xstrdup(req->checkpoint);
+                c->next = cb->containers;
+                cb->containers = c;
+                log_info("%s: created, to be restored from %s", c->id, c->checkpoint);
+                publish_create(cb, c, req);
+                resp->pid = 0;
+                return 0;
+        }
+        if (io_prepare(cb, &c->init, &console_fd, &console_path, err) < 0)
+                goto fail;
+        struct shim_lib_create o = {
+                .root = cb->root,
+                .id = c->id,
+                .bundle = c->bundle,
+                .stdio = { c->init.io.child[0], c->init.io.child[1], c->init.io.child[2] },
+                .console_socket = console_path,
+        };
+        int r = shim_lib_create(&o, &c->init.pid, err);
+        if (io_handed_over(&c->init, console_fd, console_path, r == 0, err) < 0) {
+                struct cella_error ignored = { 0 };
+                shim_lib_delete(cb->root, c->id, true, &ignored);
+                goto fail_noconsole;
+        }
+        if (r < 0)
+                goto fail_noconsole;
+        c->next = cb->containers;
+        cb->containers = c;
+        watch_oom(cb, c);
+        log_info("%s: created, init %d", c->id, (int)c->init.pid);
+        publish_create(cb, c, req);
+        resp->pid = (uint32_t)c->init.pid;
+        return 0;
+fail:           /* (before the console socket exists) */
+fail_noconsole:
+        if (c->rootfs_mounted)
+                shim_rootfs_unmount(c->bundle);
+        container_free(c);
+        return -1;
+}
+
+/* ------------------------------------------------------------- start */
+
+static int start_exec(struct cella_backend *cb, struct proc *p, struct cella_error *err)
+{
+        int console_fd;
+        char *console_path;
+        if (io_prepare(cb, p, &console_fd, &console_path, err) < 0)
+                return -1;
+        struct shim_lib_exec o = {
+                .root = cb->root,
+                .id = p->ct->id,
+                .process_json = p->spec_json,
+                .process_json_len = p->spec_len,
+                .stdio = { p->io.child[0], p->io.child[1], p->io.child[2] },
+                .console_socket = console_path,
+        };
+        int r = shim_lib_exec(&o, &p->pid, err);
+        if (io_handed_over(p, console_fd, console_path, r == 0, err) < 0) {
+                if (r == 0)
+                        kill(p->pid, SIGKILL);
+                return -1;
+        }
+        return r;
+}
+
+/* Start of a container created from a checkpoint: the library restores
+ * it with this task's stdio. */
+static int restore_init(struct cella_backend *cb, struct container *c, struct cella_error *err)
+{
+        struct proc *p = &c->init;
+        int console_fd;
+        char *console_path;
+        if (io_prepare(cb, p, &console_fd, &console_path, err) < 0)
+                return -1;
+        struct shim_lib_restore o = {
+                .root = cb->root,
+                .id = c->id,
+                .bundle = c->bundle,
+                .image_path = c->checkpoint,
+                .stdio = { p->io.child[0], p->io.child[1], p->io.child[2] },
+                .console_socket = console_path,
+        };
+        int r = shim_lib_restore(&o, &p->pid, err);
+        if (io_handed_over(p, console_fd, console_path, r == 0, err) < 0 && r == 0) {
+                struct cella_error ignored = { 0 };
+                shim_lib_delete(cb->root, c->id, true, &ignored);
+                r = -1;
+        }
+        if (r < 0) {
+                shim_stdio_release(&p->io);
+                p->io_open = false;
+                return -1;
+        }
+        free(c->checkpoint);
+        c->checkpoint = NULL;
+        watch_oom(cb, c);
+        return 0;
+}
+
+static int cella_start(struct shim_backend *b, struct ttrpc_call *call, const shim_start_req *req,
+                       shim_start_resp *resp, struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct proc *p = find_proc(cb, req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        if (p->started || p->exited)
+                return cella_error_msg(err, EBUSY, "%s: already started", proc_name(p));
+        if (!p->exec_id) {
+                if (p->ct->checkpoint ? restore_init(cb, p->ct, err) < 0 : shim_lib_start(cb->root, p->ct->id, err) < 0)
+                        return -1;
+                p->started = true;
+                Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
+                ev.container_id = p->ct->id;
+                ev.pid = (uint32_t)p->pid;
+                publish(cb, SHIM_TOPIC_TASK_START, &ev);
+        } else {
+                if (p->ct->init.exited)
+                        return cella_error_msg(err, EBUSY, "container %s: not running", p->ct->id);
+                if (start_exec(cb, p, err) < 0) {
+                        /* its readers must see EOF and its Waits end */
+                        proc_never_ran(p);
+                        return -1;
+                }
+                p->started = true;
+                Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
+                ev.container_id = p->ct->id;
+                ev.exec_id = p->exec_id;
+                ev.pid = (uint32_t)p->pid;
+                publish(cb, SHIM_TOPIC_TASK_EXEC_STARTED, &ev);
+        }
+        log_info("%s: started, pid %d", proc_name(p), (int)p->pid);
+        resp->pid = (uint32_t)p->pid;
+        return 0;
+}
+
+/* ------------------------------------------------------------ delete */
+
+static void delete_answer(const struct proc *p, shim_delete_resp *resp)
+{
+        resp->pid = (uint32_t)p->pid;
+        resp->exit_status = p->exit_status;
+        resp->exited_at = timestamp_of(&p->exited_at);
+}
+
+static int cella_delete(struct shim_backend *b, struct ttrpc_call *call, const shim_delete_req *req,
+                        shim_delete_resp *resp, struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct proc *p = find_proc(cb, req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        if (p->started && !p->exited)
+                return cella_error_msg(err, EBUSY, "%s: cannot delete a running process", proc_name(p));
+        struct container *c = p->ct;
+        if (p->exec_id) {
+                proc_never_ran(p);      /* (when never started) */
+                delete_answer(p, resp);
+                for (struct proc **pp = &c->execs; *pp; pp = &(*pp)->next)
+                        if (*pp == p) {
+                                *pp = p->next;
+                                break;
+                        }
+                defer_free(cb, p, proc_free);
+                return 0;
+        }
+        /* the init: a created one is killed by the library's delete */
+        if (shim_lib_delete(cb->root, c->id, true, err) < 0)
+                return -1;
+        if (!p->exited)
+                proc_exited(cb, p, 128 + SIGKILL);
+        for (struct proc *e = c->execs; e; e = e->next)
+                if (!e->exited)
+                        proc_exited(cb, e, 128 + SIGKILL);
+        if (c->rootfs_mounted)
+                shim_rootfs_unmount(c->bundle);
+        delete_answer(p, resp);
+        Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
+        ev.container_id = c->id;
+        ev.pid = resp->pid;
+        ev.exit_status = resp->exit_status;
+        ev.exited_at = resp->exited_at;
+        publish(cb, SHIM_TOPIC_TASK_DELETE, &ev);
+        log_info("%s: deleted", c->id);
+        unlink_container(cb, c);
+        return 0;
+}
+
+/* ------------------------------------------------------- state, wait */
+
+static int cella_state(struct shim_backend *b, struct ttrpc_call *call, const shim_state_req *req,
+                       shim_state_resp *resp, struct cella_error *err)
+{
+        struct proc *p = find_proc(cb_of(b), req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        resp->id = xstrdup(p->ct->id);
+        resp->exec_id = xstrdup(p->exec_id ? p->exec_id : "");
+        resp->bundle = xstrdup(p->ct->bundle);
+        resp->pid = (uint32_t)p->pid;
+        if (p->exited)
+                resp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
+        else if (!p->started)
+                resp->status = CONTAINERD__V1__TYPES__STATUS__CREATED;
+        else if (p->ct->paused)
+                resp->status = CONTAINERD__V1__TYPES__STATUS__PAUSED;
+        else
+                resp->status = CONTAINERD__V1__TYPES__STATUS__RUNNING;
+        resp->stdin = xstrdup(p->stdin_path);
+        resp->stdout = xstrdup(p->stdout_path);
+        resp->stderr = xstrdup(p->stderr_path);
+        resp->terminal = p->terminal;
+        resp->exit_status = p->exit_status;
+        if (p->exited)
+                resp->exited_at = timestamp_of(&p->exited_at);
+        return 0;
+}
+
+static int cella_wait(struct shim_backend *b, struct ttrpc_call *call, const shim_wait_req *req,
+                      shim_wait_resp *resp, struct cella_error *err)
+{
+        struct proc *p = find_proc(cb_of(b), req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        if (p->exited) {
+                resp->exit_status = p->exit_status;
+                resp->exited_at = timestamp_of(&p->exited_at);
+                return 0;
+        }
+        p->waiters = xrealloc(p->waiters, (p->n_waiters + 1) * sizeof *p->waiters);
+        p->waiters[p->n_waiters++] = call;
+        return SHIM_PENDING;
+}
+
+/* ------------------------------------------------------ kill, exec */
+
+static int cella_kill(struct shim_backend *b, struct ttrpc_call *call, const shim_kill_req *req,
+                      struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct proc *p = find_proc(cb, req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        int sig = (int)req->signal;
+        if (!p->exec_id) {
+                /* the cgroup's processes may outlive an init of a shared
+                 * pid namespace: `all` still reaches them */
+                if (p->exited && !req->all)
+                        return cella_error_msg(err, ENOENT, "%s: process already finished", proc_name(p));
+                return shim_lib_kill(cb->root, p->ct->id, sig, req->all, err);
+        }
+        if (p->exited || !p->started)
+                return cella_error_msg(err, ENOENT, "%s: process %s", proc_name(p),
+                                       p->exited ? "already finished" : "not started");
+        /* not reaped yet, so the pid is still this process */
+        if (kill(p->pid, sig) < 0)
+                return cella_error_sys(err, "kill %s (%d)", proc_name(p), (int)p->pid);
+        return 0;
+}
+
+static int cella_exec(struct shim_backend *b, struct ttrpc_call *call, const shim_exec_req *req,
+                      struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct container *c = find_container(cb, req->id ? req->id : "");
+        if (!c)
+                return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
+        if (!req->exec_id || !*req->exec_id)
+                return cella_error_msg(err, EINVAL, "Exec: no exec id");
+        if (find_exec(c, req->exec_id))
+                return cella_error_msg(err, EEXIST, "exec %s: already exists", req->exec_id);
+        if (c->init.exited)
+                return cella_error_msg(err, EBUSY, "container %s: not running", c->id);
+        if (!req->spec || !req->spec->value.len)
+                return cella_error_msg(err, EINVAL, "Exec %s: no process spec", req->exec_id);
+        struct proc *p = xcalloc(1, sizeof *p);
+        p->ct = c;
+        p->exec_id = xstrdup(req->exec_id);
+        proc_set_io(p, req->stdin, req->stdout, req->stderr, req->terminal);
+        p->spec_len = req->spec->value.len;
+        p->spec_json = xmalloc(p->spec_len + 1);
+        memcpy(p->spec_json, req->spec->value.data, p->spec_len);
+        p->spec_json[p->spec_len] = '\0';
+        p->next = c->execs;
+        c->execs = p;
+        Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
+        ev.container_id = c->id;
+        ev.exec_id = p->exec_id;
+        publish(cb, SHIM_TOPIC_TASK_EXEC_ADDED, &ev);
+        return 0;
+}
+
+static int cella_resize_pty(struct shim_backend *b, struct ttrpc_call *call, const shim_resize_pty_req *req,
+                            struct cella_error *err)
+{
+        struct proc *p = find_proc(cb_of(b), req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        if (!p->io_open)
+                return cella_error_msg(err, EINVAL, "%s: not started", proc_name(p));
+        return shim_stdio_resize(&p->io, req->width, req->height, err);
+}
+
+static int cella_close_io(struct shim_backend *b, struct ttrpc_call *call, const shim_close_io_req *req,
+                          struct cella_error *err)
+{
+        struct proc *p = find_proc(cb_of(b), req->id, req->exec_id, err);
+        if (!p)
+                return -1;
+        if (req->stdin && p->io_open)
+                shim_stdio_close_stdin(&p->io);
+        return 0;
+}
+
+/* -------------------------------------------- pids, pause, update */
+
+static int cella_pids(struct shim_backend *b, struct ttrpc_call *call, const shim_pids_req *req,
+                      shim_pids_resp *resp, struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct container *c = find_container(cb, req->id ? req->id : "");
+        if (!c)
+                return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
+        _cleanup_free_ pid_t *pids = NULL;
+        size_t n = 0;
+        if (shim_lib_pids(cb->root, c->id, &pids, &n, err) < 0)
+                return -1;
+        resp->processes = xcalloc(n ? n : 1, sizeof *resp->processes);
+        for (size_t i = 0; i < n; i++) {
+                Containerd__V1__Types__ProcessInfo *pi = xmalloc(sizeof *pi);
+                containerd__v1__types__process_info__init(pi);
+                pi->pid = (uint32_t)pids[i];
+                resp->processes[resp->n_processes++] = pi;
+        }
+        return 0;
+}
+
+static int pause_or_resume(struct shim_backend *b, const char *id, bool pause, struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct container *c = find_container(cb, id ? id : "");
+        if (!c)
+                return cella_error_msg(err, ENOENT, "container %s: not found", id ? id : "");
+        if (shim_lib_pause(cb->root, c->id, pause, err) < 0)
+                return -1;
+        c->paused = pause;
+        if (pause) {
+                Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
+                ev.container_id = c->id;
+                publish(cb, SHIM_TOPIC_TASK_PAUSED, &ev);
+        } else {
+                Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
+                ev.container_id = c->id;
+                publish(cb, SHIM_TOPIC_TASK_RESUMED, &ev);
+        }
+        return 0;
+}
+
+static int cella_pause(struct shim_backend *b, struct ttrpc_call *call, const shim_pause_req *req,
+                       struct cella_error *err)
+{
+        return pause_or_resume(b, req->id, true, err);
+}
+
+static int cella_resume(struct shim_backend *b, struct ttrpc_call *call, const shim_resume_req *req,
+                        struct cella_error *err)
+{
+        return pause_or_resume(b, req->id, false, err);
+}
+
+static int cella_update(struct shim_backend *b, struct ttrpc_call *call, const shim_update_req *req,
+                        struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct container *c = find_container(cb, req->id ? req->id : "");
+        if (!c)
+                return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
+        /* an Any of the OCI LinuxResources, its value the JSON object */
+        if (!req->resources || !req->resources->value.len)
+                return cella_error_msg(err, EINVAL, "Update: no resources");
+        return shim_lib_update(cb->root, c->id, (const char *)req->resources->value.data, req->resources->value.len,
+                               err);
+}
+
+static int cella_checkpoint(struct shim_backend *b, struct ttrpc_call *call, const shim_checkpoint_req *req,
+                            struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct container *c = find_container(cb, req->id ? req->id : "");
+        if (!c)
+                return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
+        if (!c->init.started || c->init.exited)
+                return cella_error_msg(err, EBUSY, "container %s: not running", c->id);
+        /* the runc shim's options (containerd.runc.v1.CheckpointOptions) */
+        Containerd__Runc__V1__CheckpointOptions *opt = NULL;
+        if (req->options && req->options->value.len)
+                opt = containerd__runc__v1__checkpoint_options__unpack(NULL, req->options->value.len,
+                                                                       req->options->value.data);
+        const char *image = opt && opt->image_path && *opt->image_path ? opt->image_path : req->path;
+        if (!image || !*image) {
+                if (opt)
+                        containerd__runc__v1__checkpoint_options__free_unpacked(opt, NULL);
+                return cella_error_msg(err, EINVAL, "Checkpoint: no image path");
+        }
+        struct shim_lib_checkpoint o = {
+                .root = cb->root,
+                .id = c->id,
+                .image_path = image,
+                .work_path = opt && opt->work_path && *opt->work_path ? opt->work_path : NULL,
+                .leave_running = !(opt && opt->exit),
+                .tcp_established = opt && opt->open_tcp,
+                .ext_unix_sk = opt && opt->external_unix_sockets,
+                .file_locks = opt && opt->file_locks,
+                .cgroups_mode = opt && opt->cgroups_mode && *opt->cgroups_mode ? opt->cgroups_mode : NULL,
+        };
+        int r = shim_lib_checkpoint(&o, err);
+        if (r == 0) {
+                Containerd__Events__TaskCheckpointed ev = CONTAINERD__EVENTS__TASK_CHECKPOINTED__INIT;
+                ev.container_id = c->id;
+                ev.checkpoint = (char *)image;
+                publish(cb, SHIM_TOPIC_TASK_CHECKPOINTED, &ev);
+        }
+        if (opt)
+                containerd__runc__v1__checkpoint_options__free_unpacked(opt, NULL);
+        return r;
+}
+
+static int cella_stats(struct shim_backend *b, struct ttrpc_call *call, const shim_stats_req *req,
+                       shim_stats_resp *resp, struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct container *c = find_container(cb, req->id ? req->id : "");
+        if (!c)
+                return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
+        struct shim_lib_stats st;
+        if (shim_lib_stats(cb->root, c->id, &st, err) < 0)
+                return -1;
+        resp->stats = shim_metrics_any(&st);
+        return 0;
+}
+
+/* -------------------------------------------------- connect, shutdown */
+
+static int cella_connect(struct shim_backend *b, struct ttrpc_call *call, const shim_connect_req *req,
+                         shim_connect_resp *resp, struct cella_error *err)
+{
+        struct container *c = find_container(cb_of(b), req->id ? req->id : "");
+        resp->shim_pid = (uint32_t)getpid();
+        resp->task_pid = c ? (uint32_t)c->init.pid : 0;
+        return 0;
+}
+
+static int cella_shutdown(struct shim_backend *b, struct ttrpc_call *call, const shim_shutdown_req *req,
+                          struct cella_error *err)
+{
+        /* as the Go shim: a shim that still has tasks stays */
+        if (cb_of(b)->containers)
+                return 0;
+        b->host->shutdown(b->host);
+        return 0;
+}
+
+/* -------------------------------------------------- the delete command */
+
+static int cella_cleanup(struct shim_backend *b, const char *id, const char *bundle, shim_delete_resp *resp,
+                         struct cella_error *err)
+{
+        struct cella_backend *cb = cb_of(b);
+        struct cella_error e = { 0 };
+        pid_t pid = 0;
+        if (shim_lib_init_pid(cb->root, id, &pid, &e) < 0)
+                log_debug("%s: %s", id, e.msg);
+        cella_error_clear(&e);
+        if (pid > 0 && shim_lib_kill(cb->root, id, SIGKILL, true, &e) < 0)
+                log_debug("%s: kill: %s", id, e.msg);
+        cella_error_clear(&e);
+        if (shim_lib_delete(cb->root, id, true, &e) < 0)
+                log_warn("%s: delete: %s", id, e.msg);
+        shim_rootfs_unmount(bundle);
+        resp->pid = (uint32_t)pid;
+        resp->exit_status = 128 + SIGKILL;
+        return 0;
+}
+
+static void cella_free(struct shim_backend *b)
+{
+        struct cella_backend *cb = cb_of(b);
+        for (struct container *c = cb->containers, *next; c; c = next) {
+                next = c->next;
+                container_free(c);
+        }
+        free(cb->root);
+        free(cb);
+}
+
+static const struct shim_backend_ops cella_ops = {
+        .state = cella_state,
+        .create = cella_create,
+        .start = cella_start,
+        .delete_ = cella_delete,
+        .pids = cella_pids,
+        .pause = cella_pause,
+        .resume = cella_resume,
+        .checkpoint = cella_checkpoint,
+        .kill = cella_kill,
+        .exec = cella_exec,
+        .resize_pty = cella_resize_pty,
+        .close_io = cella_close_io,
+        .update = cella_update,
+        .wait = cella_wait,
+        .stats = cella_stats,
+        .connect = cella_connect,
+        .shutdown = cella_shutdown,
+        .cleanup = cella_cleanup,
+        .child_exited = cella_child_exited,
+        .free = cella_free,
+};
+
+struct shim_backend *shim_backend_cella_new(struct shim_host *host)
+{
+        struct cella_backend *cb = xcalloc(1, sizeof *cb);
+        cb->base.ops = &cella_ops;
+        cb->base.host = host;
+        cb->root = xasprintf("%s/%s", SHIM_STATE_ROOT, host->namespace_ ? host->namespace_ : "default");
+        return &cb->base;
+}
