@@ -104,6 +104,11 @@ struct cella_backend_ops {
         int (*checkpoint)(const struct cella_checkpoint_opts *o, struct cella_error *err);
         /* *pid: the restored init's host pid; its parent is the caller */
         int (*restore)(const struct cella_restore_opts *o, pid_t *pid, struct cella_error *err);
+        /* the container's cgroup handle (*cg: cgroup_free it), for a caller
+         * that watches the cgroup itself, as the shim's OOM watch (v1
+         * memory.oom_control eventfd, v2 memory.events); ENOENT when the
+         * container has none on this host */
+        int (*cgroup)(const char *root, const char *id, struct cella_cgroup **cg, struct cella_error *err);
 };
 
 extern const struct cella_backend_ops cella_backend_native;

@@ -93,6 +93,19 @@ int backend_stats(const char *root, const char *id, struct cella_cgroup_stats *s
         return monitor_sample(m, st, NULL, err);
 }
 
+static int backend_cgroup(const char *root, const char *id, struct cella_cgroup **cg, struct cella_error *err)
+{
+        _cleanup_state_ struct cella_state st = { 0 };
+        enum cella_status status;
+        *cg = NULL;
+        if (container_load(root, id, &st, &status, err) < 0)
+                return -1;
+        if (!st.has_cgroup || st.n_cgroup_dirs == 0)
+                return cella_error_msg(err, ENOENT, "container %s has no cgroup", id);
+        *cg = cgroup_from_dirs(st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs);
+        return 0;
+}
+
 /* OOM counters are polled this often, whatever the stats interval: the
  * event must be seen before a `run` that ends deletes the cgroup */
 #define OOM_POLL_NS (100 * 1000 * 1000ULL)
@@ -170,4 +183,5 @@ const struct cella_backend_ops cella_backend_native = {
         .events = backend_events,
         .checkpoint = container_checkpoint,
         .restore = container_restore,
+        .cgroup = backend_cgroup,
 };

@@ -229,6 +229,13 @@ static int vm_no_restore(const struct cella_restore_opts *o, pid_t *pid, struct 
         return cella_error_msg(err, ENOTSUP, "restore: not supported for a --sandbox vm container (%s)", o->id);
 }
 
+static int vm_no_cgroup(const char *root, const char *id, struct cella_cgroup **cg, struct cella_error *err)
+{
+        (void)root;
+        *cg = NULL;
+        return cella_error_msg(err, ENOTSUP, "a --sandbox vm container (%s) has no cgroup on the host", id);
+}
+
 /* What the guest does not answer yet goes to the store on the host, as it
  * did before the table: state and the list read state.json (the pid is
  * QEMU's), delete stops QEMU and removes the state dir, and pause, pids,
@@ -250,4 +257,5 @@ const struct cella_backend_ops cella_backend_vm = {
         .events = backend_events,
         .checkpoint = vm_no_checkpoint,
         .restore = vm_no_restore,
+        .cgroup = vm_no_cgroup,
 };

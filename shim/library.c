@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* shim/library.c — the shim's calls into cella's library (see library.h).
- * The only shim file that includes runtime/ or cgroup/ headers. */
+/* shim/library.c — the shim's calls into cella's library (see library.h):
+ * the backend operations table (backend/backend.h) and, for the OOM watch
+ * and the stats' cgroup version, cgroup/. The only shim file that includes
+ * backend/ or cgroup/ headers. */
 #include "library.h"
 
 #include <fcntl.h>
@@ -11,12 +13,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "cgroup/cgroup.h"
-#include "runtime/checkpoint.h"
-#include "runtime/container.h"
-#include "runtime/exec.h"
-#include "runtime/update.h"
+#include "backend/backend.h"
 #include "base/util.h"
+#include "cgroup/cgroup.h"
+#include "oci/request.h"
 
 /* ------------------------------------------------- around every call */
 
@@ -98,11 +98,19 @@ int shim_lib_create(const struct shim_lib_create *o, pid_t *pid, struct cella_er
                 .id = o->id,
                 .bundle = o->bundle,
                 .console_socket = o->console_socket,
+                .stdio = o->stdio,
         };
+        _cleanup_loaded_config_ struct cella_loaded_config cfg = { 0 };
+        if (cella_request_load(&co, &cfg, err) < 0)
+                return -1;
+        /* the cgroup driver is a process-wide switch of cgroup/ and one shim
+         * holds several containers: set for this create, then put back */
+        cgroup_use_systemd(o->systemd_cgroup);
         struct bracket b;
-        enter(&b, o->stdio);
-        int r = container_create(&co, err);
+        enter(&b, NULL);
+        int r = backend_for_request(&co)->create(&co, err);
         leave(&b);
+        cgroup_use_systemd(false);
         if (r < 0)
                 return r;
         return shim_lib_init_pid(o->root, o->id, pid, err);
@@ -112,63 +120,46 @@ int shim_lib_start(const char *root, const char *id, struct cella_error *err)
 {
         struct bracket b;
         enter(&b, NULL);        /* poststart hooks run from here */
-        int r = container_start(root, id, err);
+        int r = backend_for_container(root, id)->start(root, id, err);
         leave(&b);
         return r;
 }
 
 int shim_lib_kill(const char *root, const char *id, int sig, bool all, struct cella_error *err)
 {
-        return container_kill(root, id, sig, all, err);
+        return backend_for_container(root, id)->kill(root, id, sig, all, err);
 }
 
 int shim_lib_delete(const char *root, const char *id, bool force, struct cella_error *err)
 {
         struct bracket b;
         enter(&b, NULL);        /* poststop hooks */
-        int r = container_delete(root, id, force, err);
+        int r = backend_for_container(root, id)->delete_(root, id, force, err);
         leave(&b);
         return r;
 }
 
-/* The process JSON as a file the library can read: a memfd, by its
- * /proc/self/fd path (nothing to clean up). */
-static int process_file(const char *json, size_t len, char *path, size_t path_size, struct cella_error *err)
-{
-        int fd = memfd_create("cella-shim-process.json", MFD_CLOEXEC);
-        if (fd < 0)
-                return cella_error_sys(err, "memfd_create");
-        if (write_all_nosigpipe(fd, json, len) < 0) {
-                close(fd);
-                return cella_error_sys(err, "write the exec process");
-        }
-        snprintf(path, path_size, "/proc/self/fd/%d", fd);
-        return fd;
-}
-
 int shim_lib_exec(const struct shim_lib_exec *o, pid_t *pid, struct cella_error *err)
 {
-        char proc_path[64];
-        _cleanup_close_ int pfd = process_file(o->process_json, o->process_json_len, proc_path, sizeof proc_path, err);
-        if (pfd < 0)
-                return -1;
+        _cleanup_free_ char *process = xstrndup(o->process_json, o->process_json_len);
         /* the library tells the pid through a pid file (runc's --pid-file):
          * a dot file in the state root, which holds no container */
         _cleanup_free_ char *pid_file = xasprintf("%s/.shim-exec-%d.pid", o->root, (int)getpid());
         struct cella_exec_opts eo = {
                 .root = o->root,
                 .id = o->id,
-                .process_path = proc_path,
+                .process_json = process,
                 .no_new_privs = -1,
                 .tty = -1,
                 .console_socket = o->console_socket,
                 .pid_file = pid_file,
+                .stdio = o->stdio,
                 .detach = true,
         };
         int status = 0;
         struct bracket b;
-        enter(&b, o->stdio);
-        int r = container_exec(&eo, &status, err);
+        enter(&b, NULL);
+        int r = backend_for_container(o->root, o->id)->exec(&eo, &status, err);
         leave(&b);
         if (r < 0) {
                 unlink(pid_file);
@@ -189,18 +180,19 @@ int shim_lib_exec(const struct shim_lib_exec *o, pid_t *pid, struct cella_error 
 
 int shim_lib_pause(const char *root, const char *id, bool pause, struct cella_error *err)
 {
-        return container_pause(root, id, pause, err);
+        const struct cella_backend_ops *b = backend_for_container(root, id);
+        return pause ? b->pause(root, id, err) : b->resume(root, id, err);
 }
 
 int shim_lib_pids(const char *root, const char *id, pid_t **pids, size_t *n, struct cella_error *err)
 {
-        return container_pids(root, id, pids, n, err);
+        return backend_for_container(root, id)->pids(root, id, pids, n, err);
 }
 
 int shim_lib_update(const char *root, const char *id, const char *resources_json, size_t len,
                     struct cella_error *err)
 {
-        return container_update(root, id, resources_json, len, err);
+        return backend_for_container(root, id)->update(root, id, resources_json, len, err);
 }
 
 int shim_lib_checkpoint(const struct shim_lib_checkpoint *o, struct cella_error *err)
@@ -220,7 +212,7 @@ int shim_lib_checkpoint(const struct shim_lib_checkpoint *o, struct cella_error 
         };
         struct bracket b;
         enter(&b, NULL);        /* criu runs as a child */
-        int r = container_checkpoint(&co, err);
+        int r = backend_for_container(o->root, o->id)->checkpoint(&co, err);
         leave(&b);
         return r;
 }
@@ -235,38 +227,23 @@ int shim_lib_restore(const struct shim_lib_restore *o, pid_t *pid, struct cella_
                 .console_socket = o->console_socket,
         };
         struct bracket b;
-        enter(&b, o->stdio);    /* the restored init gets the new stdio */
-        int r = container_restore(&ro, pid, err);
+        enter(&b, o->stdio);    /* the restored init gets the caller's stdio */
+        int r = backend_for_container(o->root, o->id)->restore(&ro, pid, err);
         leave(&b);
         return r;
 }
 
-/* The container's cgroup, from its saved state. */
-static struct cella_cgroup *load_cgroup(const char *root, const char *id, struct cella_error *err)
-{
-        struct cella_state st;
-        enum cella_status status;
-        if (container_load(root, id, &st, &status, err) < 0)
-                return NULL;
-        struct cella_cgroup *cg = NULL;
-        if (st.has_cgroup)
-                cg = cgroup_from_dirs(st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs);
-        else
-                cella_error_msg(err, ENOENT, "container %s has no cgroup", id);
-        state_clear(&st);
-        return cg;
-}
-
 int shim_lib_stats(const char *root, const char *id, struct shim_lib_stats *out, struct cella_error *err)
 {
-        struct cella_cgroup *cg = load_cgroup(root, id, err);
-        if (!cg)
-                return -1;
         struct cella_cgroup_stats st;
         memset(&st, 0, sizeof st);
-        int r = cgroup_stats(cg, &st, err);
+        if (backend_for_container(root, id)->stats(root, id, &st, err) < 0)
+                return -1;
+        enum cella_cgroup_mode mode = CELLA_CGROUP_V1;
+        struct cella_error ignored;
+        cgroup_detect_mode(&mode, &ignored);
         *out = (struct shim_lib_stats){
-                .v2 = cg->mode == CELLA_CGROUP_V2,
+                .v2 = mode == CELLA_CGROUP_V2,
                 .memory_usage = st.memory_usage,
                 .memory_max_usage = st.memory_max_usage,
                 .memory_limit = st.memory_limit,
@@ -289,15 +266,14 @@ int shim_lib_stats(const char *root, const char *id, struct shim_lib_stats *out,
                 .io_read_ops = st.io_read_ops,
                 .io_write_ops = st.io_write_ops,
         };
-        cgroup_free(cg);
-        return r;
+        return 0;
 }
 
 int shim_lib_memory_cgroup(const char *root, const char *id, char **dir, bool *v2, struct cella_error *err)
 {
         *dir = NULL;
-        struct cella_cgroup *cg = load_cgroup(root, id, err);
-        if (!cg)
+        struct cella_cgroup *cg = NULL;
+        if (backend_for_container(root, id)->cgroup(root, id, &cg, err) < 0)
                 return -ENOENT;
         *v2 = cg->mode == CELLA_CGROUP_V2;
         const char *d = cgroup_dir_for(cg, *v2 ? "" : "memory");
@@ -309,12 +285,10 @@ int shim_lib_memory_cgroup(const char *root, const char *id, char **dir, bool *v
 
 int shim_lib_init_pid(const char *root, const char *id, pid_t *pid, struct cella_error *err)
 {
-        struct cella_state st;
-        enum cella_status status;
+        _cleanup_container_info_ struct cella_container_info info = { 0 };
         *pid = 0;
-        if (container_load(root, id, &st, &status, err) < 0)
+        if (backend_for_container(root, id)->state(root, id, &info, err) < 0)
                 return -1;
-        *pid = st.pid;
-        state_clear(&st);
+        *pid = info.pid;
         return 0;
 }

@@ -3,9 +3,9 @@
  *
  * Every call the shim makes into the runtime (create, start, exec, kill,
  * delete, pause, pids, update, stats) goes through these functions, and
- * only shim/library.c includes the library's headers (runtime/, cgroup/).
- * When issue 19's operations table (backend/backend.h) lands, this file's
- * implementation is what changes; the backend (backend_cella.c) does not.
+ * only shim/library.c includes the library's headers: the backend
+ * operations table (backend/backend.h), which picks the backend that owns
+ * a container, and cgroup/ for what the shim watches itself (OOM).
  *
  * The calls run in the shim's process, on its one thread: no cella binary
  * is executed. The processes they make (the container's init, exec'd
@@ -33,6 +33,7 @@ struct shim_lib_create {
         const char *bundle;
         int stdio[3];
         const char *console_socket;     /* terminal: the pty master goes there */
+        bool systemd_cgroup;            /* containerd's SystemdCgroup: a systemd scope */
 };
 
 /* Create the container (its init waits for start); *pid is the init's. */
@@ -105,7 +106,8 @@ struct shim_lib_restore {
  * child: the subreaper adopts the detached restored tree). */
 int shim_lib_restore(const struct shim_lib_restore *o, pid_t *pid, struct cella_error *err);
 
-/* The init pid cella's state records for id (0 when it has none), for the
+/* The init pid cella's state records for id (0 when it has none or it
+ * stopped), for the
  * `delete` command. */
 int shim_lib_init_pid(const char *root, const char *id, pid_t *pid, struct cella_error *err);
 
