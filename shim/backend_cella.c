@@ -366,6 +366,31 @@ static void watch_oom(struct cella_backend *cb, struct container *c)
                 log_warn("%s: no OOM events: %s", c->id, e.msg);
 }
 
+/* The runc shim's runtime options (containerd.runc.v1.Options), when the
+ * Create request carries them: SystemdCgroup is honoured (the container's
+ * cgroup becomes a systemd scope, as runc --systemd-cgroup); BinaryName,
+ * Root and the rest are runc's and have no use here. Options of another
+ * type (CRI's runtimeoptions.v1.Options for a runtime_type it does not
+ * know) are ignored. */
+static bool wants_systemd_cgroup(const shim_create_req *req)
+{
+        const Google__Protobuf__Any *a = req->options;
+        if (!a || !a->type_url || !a->value.len)
+                return false;
+        const char *t = strrchr(a->type_url, '/');
+        t = t ? t + 1 : a->type_url;
+        if (strcmp(t, "containerd.runc.v1.Options") != 0) {
+                log_debug("%s: Create: options of type %s ignored", req->id, a->type_url);
+                return false;
+        }
+        Containerd__Runc__V1__Options *opt = containerd__runc__v1__options__unpack(NULL, a->value.len, a->value.data);
+        if (!opt)
+                return false;
+        bool on = opt->systemd_cgroup;
+        containerd__runc__v1__options__free_unpacked(opt, NULL);
+        return on;
+}
+
 static int cella_create(struct shim_backend *b, struct ttrpc_call *call, const shim_create_req *req,
                         shim_create_resp *resp, struct cella_error *err)
 {
@@ -403,6 +428,7 @@ static int cella_create(struct shim_backend *b, struct ttrpc_call *call, const s
                 .bundle = c->bundle,
                 .stdio = { c->init.io.child[0], c->init.io.child[1], c->init.io.child[2] },
                 .console_socket = console_path,
+                .systemd_cgroup = wants_systemd_cgroup(req),
         };
         int r = shim_lib_create(&o, &c->init.pid, err);
         if (io_handed_over(&c->init, console_fd, console_path, r == 0, err) < 0) {

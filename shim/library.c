@@ -111,6 +111,9 @@ int shim_lib_create(const struct shim_lib_create *o, pid_t *pid, struct cella_er
         int r = backend_for_request(&co)->create(&co, err);
         leave(&b);
         cgroup_use_systemd(false);
+        if (r < 0 && o->systemd_cgroup)
+                /* cgroup/ names the CLI's flag: say which option asked */
+                return cella_error_prefix(err, "containerd runtime option SystemdCgroup = true");
         if (r < 0)
                 return r;
         return shim_lib_init_pid(o->root, o->id, pid, err);
