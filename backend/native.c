@@ -110,19 +110,6 @@ static int backend_cgroup(const char *root, const char *id, struct cella_cgroup 
  * event must be seen before a `run` that ends deletes the cgroup */
 #define OOM_POLL_NS (100 * 1000 * 1000ULL)
 
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-        struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
-        while (nanosleep(&ts, &ts) < 0)
-                ;
-}
 
 static void emit_owned(cella_event_fn emit, void *data, char *line)
 {
@@ -144,7 +131,7 @@ int backend_events(const char *root, const char *id, const struct cella_events_r
                 emit_owned(emit, data, monitor_stats_event(m, &st));
                 return 0;
         }
-        uint64_t next_stats = now_ns();
+        uint64_t next_stats = monotonic_ns();
         for (;;) {
                 /* liveness first: a sample taken after the death still sees the OOM */
                 bool alive = monitor_alive(m);
@@ -155,7 +142,7 @@ int backend_events(const char *root, const char *id, const struct cella_events_r
                         emit_owned(emit, data, monitor_oom_event(m));
                 if (!alive)
                         break;
-                uint64_t now = now_ns();
+                uint64_t now = monotonic_ns();
                 if (now >= next_stats) {
                         emit_owned(emit, data, monitor_stats_event(m, &st));
                         next_stats = now + r->interval_ns;

@@ -31,9 +31,7 @@
 
 long long now_ms(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+        return (long long)(monotonic_ns() / 1000000);
 }
 
 int boot_timeout_ms(void)

@@ -99,3 +99,17 @@ int write_all_nosigpipe(int fd, const void *buf, size_t len)
         sigprocmask(SIG_SETMASK, &old, NULL);
         return r;
 }
+
+uint64_t monotonic_ns(void)
+{
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+void sleep_ns(uint64_t ns)
+{
+        struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
+        while (nanosleep(&ts, &ts) < 0)
+                ;
+}

@@ -99,6 +99,13 @@ char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * mask and dispositions. See util.c. */
 int write_all_nosigpipe(int fd, const void *buf, size_t len);
 
+/* CLOCK_MONOTONIC in nanoseconds: the one clock for timeouts and intervals
+ * (never the wall clock, which may jump). */
+uint64_t monotonic_ns(void);
+
+/* Sleep ns nanoseconds, resumed after signals. */
+void sleep_ns(uint64_t ns);
+
 static inline bool streq(const char *a, const char *b)
 {
         return strcmp(a, b) == 0;

@@ -295,9 +295,7 @@ int cgroup_apply(const struct cella_cgroup *cg, const struct cella_resources *re
 
 static double now_s(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return ts.tv_sec + ts.tv_nsec / 1e9;
+        return (double)monotonic_ns() / 1e9;
 }
 
 /* Remove path and its child cgroups, deepest first. A cgroup with processes

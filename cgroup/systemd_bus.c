@@ -299,9 +299,7 @@ static void job_wait_clear(struct job_wait *w)
 
 static uint64_t now_us(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+        return monotonic_ns() / 1000;
 }
 
 /* Set w->job from the reply, then process messages until its JobRemoved. */

@@ -12,19 +12,6 @@
 #include "base/units.h"
 #include "base/util.h"
 
-static uint64_t now_ns(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ns(uint64_t ns)
-{
-        struct timespec ts = { (time_t)(ns / 1000000000ULL), (long)(ns % 1000000000ULL) };
-        while (nanosleep(&ts, &ts) < 0)
-                ;
-}
 
 static const char *human(uint64_t v, char *buf, size_t size)
 {
@@ -110,7 +97,7 @@ int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
         struct cella_cgroup_stats prev, cur;
         if (b->stats(cli->root, id, &prev, &err) < 0)
                 return cli_fail(cli, &err);
-        uint64_t t_prev = now_ns();
+        uint64_t t_prev = monotonic_ns();
         /* cpu % needs two samples: the first screen comes one interval in */
         for (;;) {
                 sleep_ns(interval);
@@ -119,7 +106,7 @@ int cmd_stats(const struct cella_cli *cli, int argc, char **argv)
                                 return 0;   /* the container went away while watched */
                         return cli_fail(cli, &err);
                 }
-                uint64_t t = now_ns();
+                uint64_t t = monotonic_ns();
                 struct cella_usage u;
                 monitor_usage(&prev, &cur, t - t_prev, &u);
                 if (json) {

@@ -17,9 +17,7 @@
 
 static long long now_ms(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        return (long long)(monotonic_ns() / 1000000);
 }
 
 /* The forked child: stdin is the state pipe, stdout and stderr are the

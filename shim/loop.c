@@ -167,7 +167,5 @@ void loop_timer_ack(int tfd)
 
 int64_t loop_now_ns(void)
 {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+        return (int64_t)monotonic_ns();
 }
