@@ -7,4 +7,5 @@
 # handler on containerd's Go shim with cella as its runtime binary; each
 # test runs the same steps with runc as the reference.
 export CRI_CELLA_RUNTIME_TYPE=io.containerd.cella.v2
+TESTS_FROM="$(dirname "$0")/cri.sh"
 . "$(dirname "$0")/cri.sh"
