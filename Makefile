@@ -80,7 +80,7 @@ demo: deps
 
 check: deps
 	@$(MAKE) --no-print-directory check-layers
-	@$(MAKE) --no-print-directory cella build/cella-asan unit
+	@$(MAKE) --no-print-directory cella containerd-shim-cella-v2 build/cella-asan unit
 	@sh tests/run.sh
 
 # the layer table (docs/layers.txt): every #include goes down it, no file
