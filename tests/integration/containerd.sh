@@ -139,6 +139,9 @@ ctd_teardown() {
         wait "$CTD_PID" 2>/dev/null
         CTD_PID=""
         rmdir "$STATE_ROOT/$CTD_NS" 2>/dev/null
+        # ctr's default cgroupsPath is /<namespace>/<id>: the runtime removes
+        # the container's cgroup, not the namespace's parent (runc neither)
+        rmdir /sys/fs/cgroup/*/"$CTD_NS" /sys/fs/cgroup/"$CTD_NS" 2>/dev/null || true
         if [ -n "$CTD_RUN_NEW" ] && [ -d /run/containerd ]; then
                 find /run/containerd -depth -type d -empty -delete 2>/dev/null
         fi

@@ -406,6 +406,9 @@ ctd_teardown() {
         wait "$CTD_PID" 2>/dev/null
         CTD_PID=""
         rmdir "$SHIM_STATE" /run/containerd/cella 2>/dev/null
+        # ctr's default cgroupsPath is /<namespace>/<id>: the runtime removes
+        # the container's cgroup, not the namespace's parent (runc neither)
+        rmdir /sys/fs/cgroup/*/"$CTD_NS" /sys/fs/cgroup/"$CTD_NS" 2>/dev/null || true
         return 0
 }
 
