@@ -109,6 +109,9 @@ struct shim_backend *shim_backend_stub_new(struct shim_host *host);
 /* The real one: containers run by cella's library in this process
  * (backend_cella.c, through library.h). */
 struct shim_backend *shim_backend_cella_new(struct shim_host *host);
+/* VM pods (backend_vmpod.c): containers of a pod that asks for a VM run in
+ * one pod VM; every other request goes to `native`, which it owns. */
+struct shim_backend *shim_backend_vmpod_new(struct shim_host *host, struct shim_backend *native);
 
 static inline void shim_backend_free(struct shim_backend *b)
 {

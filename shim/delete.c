@@ -51,7 +51,7 @@ int shim_delete(const struct shim_opts *o, struct cella_error *err)
                 return cella_error_msg(err, EINVAL, "delete: -id is required");
 
         struct shim_host host = { .namespace_ = o->namespace_, .id = o->id, .bundle = bundle };
-        struct shim_backend *b = shim_backend_cella_new(&host);
+        struct shim_backend *b = shim_backend_vmpod_new(&host, shim_backend_cella_new(&host));
         shim_delete_resp resp = CONTAINERD__TASK__V2__DELETE_RESPONSE__INIT;
         int r = b->ops->cleanup(b, o->id, bundle, &resp, err);
         shim_backend_free(b);

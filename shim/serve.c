@@ -250,7 +250,7 @@ static int setup(const struct shim_opts *o, struct server *s, struct cella_error
                 .loop = s->loop,
                 .data = s,
         };
-        s->backend = shim_backend_cella_new(&s->host);
+        s->backend = shim_backend_vmpod_new(&s->host, shim_backend_cella_new(&s->host));
         s->ttrpc = ttrpc_server_new(s->loop, TTRPC_SERVER_SAME_USER);
         if ((r = shim_task_service_register(s->ttrpc, s->backend)) < 0)
                 return cella_error_set(err, -r, "register the Task service");

@@ -25,7 +25,7 @@ SHIM_PROTOS := $(CTD)/runtime/v2/task/shim.proto $(CTD)/api/types/task/task.prot
 	github.com/containerd/cgroups/stats/v1/metrics.proto \
 	github.com/containerd/cgroups/v2/stats/metrics.proto \
 	google/protobuf/any.proto google/protobuf/empty.proto google/protobuf/timestamp.proto \
-	ttrpc.proto
+	ttrpc.proto runtimeoptions.proto
 # imported only for field options (gogoproto, fieldpath): the generated
 # headers include theirs, so they are generated, but never compiled
 SHIM_PROTOS_HDR := gogoproto/gogo.proto $(CTD)/protobuf/plugin/fieldpath.proto \
@@ -35,7 +35,7 @@ SHIM_GEN_C := $(SHIM_PROTOS:%.proto=$(SHIM_GEN)/%.pb-c.c)
 SHIM_STAMP := $(SHIM_GEN)/.stamp
 
 PROTOC_C ?= protoc-c
-$(SHIM_STAMP): shim/ttrpc.proto shim/shim.mk
+$(SHIM_STAMP): shim/ttrpc.proto shim/runtimeoptions.proto shim/shim.mk
 	@command -v $(PROTOC_C) >/dev/null || { echo "protoc-c missing: make deps (protobuf-c-compiler)" >&2; exit 1; }
 	@test -f $(GOCODE)/$(CTD)/runtime/v2/task/shim.proto || { echo "$(GOCODE)/$(CTD): missing: make deps (golang-github-containerd-containerd-dev)" >&2; exit 1; }
 	@rm -rf $(SHIM_GEN) && mkdir -p $(SHIM_GEN)
@@ -51,7 +51,9 @@ $(SHIM_GEN_C): $(SHIM_STAMP)
 # command, the backend on cella's library and its seam (library.c), stdio,
 # rootfs — links only into the binary, with the library's objects.
 SHIM_RT_SRCS := shim/main.c shim/serve.c shim/delete.c shim/backend_cella.c shim/library.c \
-	shim/procio.c shim/rootfs.c shim/metrics.c shim/oom.c shim/trim.c
+	shim/procio.c shim/rootfs.c shim/metrics.c shim/oom.c shim/trim.c \
+	$(filter-out shim/backend_vmpod_nopod.c,$(wildcard shim/backend_vmpod*.c)) \
+	$(if $(wildcard backend/vm_pod*.c),,shim/backend_vmpod_nopod.c)
 SHIM_SRCS := $(filter-out $(SHIM_RT_SRCS),$(wildcard shim/*.c))
 SHIM_BASE_SRCS := base/error.c base/log.c base/util.c base/sha256.c base/json_write.c
 SHIM_HDRS := $(wildcard shim/*.h) base/error.h base/log.h base/util.h base/sha256.h base/json_write.h
