@@ -1,0 +1,379 @@
+#!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# VM pods (issue 21) through Kubernetes' CRI: a private containerd 1.6 with
+# the `cella` handler on containerd-shim-cella-v2 (pod_annotations =
+# ["io.cella.*"]) and a `cella-vm` handler whose options make every pod a VM
+# (ConfigPath), the CRI client of tests/helpers/cri and Debian's bridge +
+# host-local CNI plugins. A pod annotated io.cella.sandbox=vm (or run with
+# `cella-vm`) is one QEMU microvm (TCG here) holding all its containers.
+#
+# containerd, its shims, QEMU and the CRI client run inside a network
+# namespace this test makes (held by an `unshare --net sleep` it tracks and
+# kills): the bridge, the veths, the pods' taps and addresses exist only
+# there and in the pods' own namespaces; host-local keeps its leases under
+# $T. Afterwards nothing may be left (setup.sh's checks, plus QEMU, the pod
+# directories under /run/containerd/cella-pods, and the namespace).
+: "${TEST_TIMEOUT:=420}"
+. "$(dirname "$0")/../lib.sh"
+
+CRI_CELLA_RUNTIME_TYPE=io.containerd.cella.v2
+. "$HELPERS_DIR/cri/setup.sh"
+
+VMPOD_ROOT=/run/containerd/cella-pods
+CNI_BRIDGE=${CNI_BRIDGE:-/usr/lib/cni/bridge}
+CNI_HOST_LOCAL=${CNI_HOST_LOCAL:-/usr/lib/cni/host-local}
+VM_KERNEL_DIR=${CELLA_VM_KERNEL:-/var/lib/cella/vm/kernel}
+POD_SUBNET=192.0.2
+
+# the pods' network: one bridge in containerd's namespace, leases under $CTD
+cri_cni_setup() {
+        ln -s "$CNI_LOOPBACK" "$CTD/cni/bin/loopback"
+        ln -s "$CNI_BRIDGE" "$CTD/cni/bin/bridge"
+        ln -s "$CNI_HOST_LOCAL" "$CTD/cni/bin/host-local"
+        CNI_NET=cella-vmpods-$CELLA_RUN_ID-$TEST_NUM
+        cat >"$CTD/cni/net.d/10-cella.conflist" <<EOF
+{"cniVersion": "0.4.0", "name": "$CNI_NET", "plugins": [{"type": "bridge", "bridge": "cni0",
+  "isGateway": true, "ipMasq": false, "hairpinMode": true,
+  "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_SUBNET.0/24"}]],
+    "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$CTD/cni/ipam"}}]}
+EOF
+}
+
+# QEMU processes and pod directories of this test's pods
+vm_pod_ids() { cat "$T/.vm_pods" 2>/dev/null || true; }
+our_qemus() {
+        local id f
+        for id in $(vm_pod_ids); do
+                for f in /proc/[0-9]*/cmdline; do
+                        { tr '\0' ' ' <"$f"; } 2>/dev/null | grep -q "qemu.*$VMPOD_ROOT/$CRI_NS/${id:0:32}" || continue
+                        f=${f#/proc/}
+                        echo "${f%/cmdline}"
+                done
+        done
+}
+cri_extra_leftovers() {
+        local m id
+        for m in $(our_qemus); do echo "QEMU $m ($(tr '\0' ' ' </proc/$m/cmdline | cut -c1-120))"; done
+        for id in $(vm_pod_ids); do
+                [ -e "$VMPOD_ROOT/$CRI_NS/${id:0:32}" ] && echo "pod directory $VMPOD_ROOT/$CRI_NS/${id:0:32}"
+                for m in $(_mounts_under "$VMPOD_ROOT/$CRI_NS/${id:0:32}"); do echo "mount $m"; done
+        done
+        return 0
+}
+cri_extra_cleanup() {
+        local m id
+        for m in $(our_qemus); do kill -KILL "$m" 2>/dev/null; done
+        for id in $(vm_pod_ids); do
+                for m in $(_mounts_under "$VMPOD_ROOT/$CRI_NS/${id:0:32}" | sort -r); do umount -l "$m" 2>/dev/null; done
+                rm -rf "${VMPOD_ROOT:?}/$CRI_NS/${id:0:32}"
+        done
+        rmdir "$VMPOD_ROOT/$CRI_NS" "$VMPOD_ROOT" 2>/dev/null || true
+        return 0
+}
+
+need_vm_pods() {
+        need_cri
+        [ -x "$CNI_BRIDGE" ] && [ -x "$CNI_HOST_LOCAL" ] ||
+                skip "no bridge/host-local CNI plugins in /usr/lib/cni (containernetworking-plugins)"
+        command -v qemu-system-x86_64 >/dev/null || skip "no qemu-system-x86_64 (scripts/deps.sh installs it)"
+        [ -r "$VM_KERNEL_DIR/vmlinux" ] || skip "no guest kernel in $VM_KERNEL_DIR (scripts/prepare-vm-kernel.sh)"
+        command -v unshare >/dev/null || skip "no unshare"
+        return 0
+}
+
+# vm_start [ENV...]: containerd (with ENV in its environment) in a network
+# namespace of this test's own
+vm_start() {
+        need_vm_pods
+        local holder
+        unshare --net sh -c 'ip link set lo up && exec sleep 100000' &
+        holder=$!
+        track_pid "$holder"
+        defer "kill -KILL $holder 2>/dev/null; wait $holder 2>/dev/null"
+        retry 50 sh -c "[ \"\$(readlink /proc/$holder/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]" ||
+                fail "the test's network namespace did not come up"
+        CRI_NETNS=/proc/$holder/ns/net
+        CRI_CTD_ENV="$*"
+        CRI_CELLA_EXTRA='      pod_annotations = ["io.cella.*"]'
+        echo '{"io.cella.sandbox": "vm"}' >"$T/cella-vm.json"
+        CRI_EXTRA_RUNTIMES="    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.cella-vm]
+      runtime_type = \"io.containerd.cella.v2\"
+    [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.cella-vm.options]
+      ConfigPath = \"$T/cella-vm.json\""
+        cri_start
+}
+
+# vm_runp NAME [HANDLER [EXTRA-JSON]]: a VM pod (the annotation, or the
+# handler's option), ready; prints its ID. Its QEMU is tracked.
+vm_runp() {
+        local h=${2:-cella} extra=${3:-} id
+        [ -n "$extra" ] || extra='{}'
+        [ "$h" = cella ] && extra=$(python3 -c 'import json, sys
+d = json.loads(sys.argv[1]); d.setdefault("annotations", {})["io.cella.sandbox"] = "vm"; print(json.dumps(d))' "$extra")
+        pod_config "$1" "$extra"
+        run cri runp --runtime "$h" "$T/$1-pod.json"
+        case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod.c missing)" ;; esac
+        assert_success "runp $1 (a VM pod, handler $h)"
+        id=$stdout
+        echo "$id" >>"$T/.vm_pods"
+        printf '%s\n' "$id"
+}
+
+# the pod's QEMU: the pid containerd knows for its sandbox
+pod_qemu() {
+        local pid
+        pid=$(infop "$1" .info.pid)
+        assert_match "$(readlink "/proc/$pid/exe")" 'qemu-system' "the pod's pid is QEMU's"
+        echo "$pid"
+}
+
+ctr_exited() { cri inspect "$1" | grep -q CONTAINER_EXITED; }
+pod_notready() { cri pods | grep -q SANDBOX_NOTREADY; }
+wait_exited() {
+        retry 300 ctr_exited "$1" || fail "container $1 did not exit: $(cri inspect "$1" | head -c 600)"
+}
+
+# fetch_script IP WORD: shell code that fetches http://IP:8080/ until the
+# answer holds WORD, then prints the answer's last line
+fetch_script() {
+        echo "i=0
+                until out=\$(printf 'GET / HTTP/1.0\r\n\r\n' | nc $1 8080 2>&1) &&
+                        echo \"\$out\" | grep -q $2; do
+                        i=\$((i + 1)); [ \$i -lt 150 ] || { echo \"fetch failed: \$out\"; exit 1; }; sleep 0.2
+                done
+                echo \"\$out\" | tail -n1"
+}
+
+# serve_script WORD: busybox httpd on port 8080 answering WORD
+serve_script() {
+        echo "mkdir -p /www && echo $1 >/www/index.html
+                ip -4 -o addr show eth0 | awk '{ print \$4 }'; exec httpd -f -p 8080 -h /www"
+}
+
+# ---------------------------------------------------------------- tests
+
+# the reference, without VMs: two native pods on the test's bridge (the
+# setup every VM test stands on: containerd in the test's namespace, the
+# bridge and host-local plugins, the streaming port)
+test_native_pods_on_bridge() {
+        local a b web c ip
+        vm_start
+        a=$(runp srv cella)
+        ip=$(infop "$a" .status.network.ip)
+        assert_match "$ip" "^$POD_SUBNET\.[0-9]+$" "the pod's CNI address"
+        web=$(start_ctr "$a" srv httpd "$(serve_script hello-native)")
+        retry 150 sh -c "grep -q . '$T/logs/srv/httpd.log'" || fail "httpd did not start"
+        run cri logs "$web"
+        assert_eq "$stdout" "$ip/24"
+        b=$(runp cli cella)
+        c=$(start_ctr "$b" cli get "$(fetch_script "$ip" hello-native)")
+        wait_exited "$c"
+        run cri logs "$c"
+        assert_eq "$stdout" hello-native
+        run cri exec -s "$web" echo streamed
+        assert_eq "$stdout" streamed
+        ! ip -o link show cni0 >/dev/null 2>&1 || fail "the bridge is in the host's namespace"
+        run cri stop --timeout 1 "$web"
+        run cri rm "$web" "$c"
+        run cri stopp "$a" "$b"
+        assert_success
+        run cri rmp "$a" "$b"
+        assert_success
+        cri_stop
+}
+
+# a VM pod, two containers: one serves HTTP, the other fetches from it over
+# the pod's localhost; exec (with a terminal too), logs, a tty container,
+# stats, update, stop and remove; QEMU and everything else gone after
+test_vm_pod_two_containers() {
+        local pod qemu web fetch t
+        vm_start
+        pod=$(vm_runp web)
+        qemu=$(pod_qemu "$pod")
+        track_pid "$qemu"
+        run cri pods
+        assert_match "$stdout" "^$pod	web	cella-cri	SANDBOX_READY	cella$"
+
+        web=$(start_ctr "$pod" web httpd 'mkdir -p /www && echo hello-from-vm >/www/index.html
+                echo serving; exec httpd -f -p 8080 -h /www')
+        fetch=$(start_ctr "$pod" web fetch 'i=0
+                until out=$(printf "GET / HTTP/1.0\r\n\r\n" | nc 127.0.0.1 8080 2>&1) &&
+                        echo "$out" | grep -q hello-from-vm; do
+                        i=$((i + 1)); [ $i -lt 150 ] || { echo "fetch failed: $out"; exit 1; }; sleep 0.2
+                done
+                echo "fetched: $(echo "$out" | tail -n1)"; exec sleep 1000')
+        run cri ps --pod "$pod"
+        assert_contains "$stdout" "$web	httpd	CONTAINER_RUNNING	$pod"
+        assert_contains "$stdout" "$fetch	fetch	CONTAINER_RUNNING	$pod"
+        assert_eq "$(info "$web" .info.pid)" "$qemu" "a VM container's pid is its pod's QEMU"
+        assert_eq "$(our_shims | wc -w)" 1 "one shim for the pod"
+
+        # logs: the fetch over the pod's loopback, in containerd's log file
+        retry 150 sh -c "grep -q 'fetched: hello-from-vm' '$T/logs/web/fetch.log'" ||
+                fail "no fetch: $(cat "$T/logs/web/fetch.log"; cri logs "$fetch" 2>&1)"
+        run cri logs "$fetch"
+        assert_success
+        assert_eq "$stdout" "fetched: hello-from-vm"
+        run cri logs "$web"
+        assert_eq "$stdout" serving
+
+        # exec runs in the guest: its kernel, the container's processes
+        run cri exec --sync "$web" sh -c 'uname -r; cat /proc/1/cmdline | tr "\0" " "; echo; echo err >&2; exit 3'
+        assert_status 3
+        assert_ne "$(printf '%s\n' "$stdout" | head -n1)" "$(uname -r)" "the guest's kernel"
+        assert_eq "$(printf '%s\n' "$stdout" | sed -n 2p)" "httpd -f -p 8080 -h /www "
+        assert_eq "$stderr" err
+        run cri exec "$fetch" sh -c 'echo streamed; exit 4'
+        assert_status 4
+        assert_eq "$stdout" streamed
+
+        # exec -it: a pty in the guest, our size, our input
+        cat >"$T/it.sh" <<EOF
+stty rows 33 cols 77
+exec nsenter --net='$CRI_NETNS' '$CRI_CLIENT' -r 'unix://$CTD_SOCK' exec -it '$web' sh -c 'tty; read l; echo got:\$l; $(poll_size 33 77); exit 7'
+EOF
+        run sh -c "printf 'hello\n' | script -qec 'sh $T/it.sh' /dev/null"
+        assert_status 7
+        assert_match "$stdout" '/dev/pts/[0-9]+'
+        assert_contains "$stdout" "got:hello"$'\r'
+        assert_contains "$stdout" "33 77"$'\r'
+
+        # a container with a terminal: its output is the log's
+        t=$(start_ctr "$pod" web term 'tty; echo tty-out' '{"tty": true}')
+        wait_exited "$t"
+        assert_eq "$(info "$t" .status.exitCode)" 0
+        run cri logs "$t"
+        assert_eq "$stdout" "/dev/pts/0"$'\n'"tty-out"
+
+        # stats and update reach the guest's cgroup
+        run cri stats "$web"
+        assert_success
+        assert_match "$(printf '%s' "$stdout" | json_get - .memory.workingSetBytes.value)" '^[1-9][0-9]*$'
+        run cri update --memory 67108864 "$web"
+        assert_success
+        assert_eq "$(info "$web" .info.runtimeSpec.linux.resources.memory.limit)" 67108864
+
+        # stop: httpd as PID 1 ignores SIGTERM, the grace period ends it (137)
+        run cri stop --timeout 1 "$web"
+        assert_success
+        assert_eq "$(info "$web" .status.state)" CONTAINER_EXITED
+        assert_eq "$(info "$web" .status.exitCode)" 137
+        run cri stop --timeout 1 "$fetch"
+        assert_success
+        run cri rm "$web" "$fetch" "$t"
+        assert_success
+        assert_eq "$(cri ps -a -q --pod "$pod")" ""
+        run cri stopp "$pod"
+        assert_success
+        retry 100 sh -c "! kill -0 $qemu 2>/dev/null" || fail "QEMU outlived stopp"
+        run cri rmp "$pod"
+        assert_success
+        assert_eq "$(cri pods -q)" ""
+        cri_stop
+}
+
+# the runtime handler's option (ConfigPath) makes a pod a VM without any
+# annotation; a pod of the same handler without it... is a VM too
+test_vm_pod_by_handler_option() {
+        local pod qemu c
+        vm_start
+        pod=$(vm_runp opt cella-vm)
+        qemu=$(pod_qemu "$pod")
+        track_pid "$qemu"
+        c=$(start_ctr "$pod" opt k 'uname -r; exec sleep 1000')
+        retry 150 sh -c "grep -q . '$T/logs/opt/k.log'" || fail "no output"
+        run cri logs "$c"
+        assert_ne "$stdout" "$(uname -r)" "the guest's kernel"
+        run cri stop --timeout 1 "$c"
+        run cri rm "$c"
+        run cri stopp "$pod"
+        assert_success
+        run cri rmp "$pod"
+        assert_success
+        retry 100 sh -c "! kill -0 $qemu 2>/dev/null" || fail "QEMU outlived rmp"
+        cri_stop
+}
+
+# QEMU killed under a running pod: its containers are reported exited (255),
+# removal cleans up everything
+test_vm_pod_qemu_killed() {
+        local pod qemu c
+        vm_start
+        pod=$(vm_runp crash)
+        qemu=$(pod_qemu "$pod")
+        track_pid "$qemu"
+        c=$(start_ctr "$pod" crash sleeper 'echo up; exec sleep 1000')
+        retry 150 sh -c "grep -q up '$T/logs/crash/sleeper.log'" || fail "the container did not start"
+        kill -KILL "$qemu"
+        wait_exited "$c"
+        assert_eq "$(info "$c" .status.exitCode)" 255
+        retry 100 pod_notready || fail "the pod is still ready: $(cri pods)"
+        grep -q "pod VM $pod (QEMU $qemu) died" "$CTD/containerd.log" ||
+                fail "no log line of the VM's death in containerd's log"
+        run cri rm "$c"
+        assert_success
+        run cri stopp "$pod"
+        assert_success
+        run cri rmp "$pod"
+        assert_success
+        assert_eq "$(cri pods -q)" ""
+        cri_stop
+}
+
+# a guest that never boots (here: a boot timeout it cannot meet under TCG):
+# RunPodSandbox fails with the console's last lines, nothing is left
+test_vm_pod_never_boots() {
+        local ids
+        vm_start CELLA_VM_BOOT_TIMEOUT=1
+        pod_config slow '{"annotations": {"io.cella.sandbox": "vm"}}'
+        run cri runp --runtime cella "$T/slow-pod.json"
+        case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod.c missing)" ;; esac
+        assert_failure
+        assert_contains "$stderr" "failed to create shim task"
+        # the guest kernel's own lines reached the error
+        assert_match "$stderr" "(Linux version|console|Booting|\[ *[0-9]+\.[0-9]+\])"
+        ids=$(cri pods -q)
+        assert_eq "$ids" "" "no pod left in CRI"
+        [ -z "$(ls -A "$VMPOD_ROOT/$CRI_NS" 2>/dev/null)" ] || fail "left in $VMPOD_ROOT: $(ls -A "$VMPOD_ROOT/$CRI_NS")"
+        cri_stop
+}
+
+# a native pod (the `cella` handler without the annotation) reaches the VM
+# pod by its CNI address over the bridge (networking: netns/podlink)
+test_native_pod_reaches_vm_pod() {
+        local vpod npod qemu web ip c
+        vm_start
+        vpod=$(vm_runp srv)
+        qemu=$(pod_qemu "$vpod")
+        track_pid "$qemu"
+        ip=$(infop "$vpod" .status.network.ip)
+        assert_match "$ip" "^$POD_SUBNET\.[0-9]+$" "the VM pod's CNI address"
+        web=$(start_ctr "$vpod" srv httpd "$(serve_script hello-over-bridge)")
+        retry 150 sh -c "grep -q . '$T/logs/srv/httpd.log'" || fail "httpd did not start"
+        run cri logs "$web"
+        assert_eq "$stdout" "$ip/24" "the guest's eth0 has the pod's address"
+        npod=$(runp cli cella)
+        assert_ne "$(infop "$npod" .info.pid)" "$qemu"
+        c=$(start_ctr "$npod" cli get "$(fetch_script "$ip" hello-over-bridge)")
+        wait_exited "$c"
+        run cri logs "$c"
+        assert_eq "$stdout" hello-over-bridge
+        assert_eq "$(info "$c" .status.exitCode)" 0
+        run cri stop --timeout 1 "$web"
+        run cri rm "$web" "$c"
+        run cri stopp "$vpod" "$npod"
+        assert_success
+        run cri rmp "$vpod" "$npod"
+        assert_success
+        cri_stop
+}
+
+# last: the host is as the suite found it
+test_host_left_as_before() {
+        [ -n "${CRI_HOST_BEFORE:-}" ] || skip "run through the suite (the first pass records the host)"
+        case "$CRI_SKIP" in ?*) skip "the suite did not run: ${CRI_SKIP#FAIL: }" ;; esac
+        assert_eq "$(host_state)" "$CRI_HOST_BEFORE" "host state after the suite"
+        [ ! -e "$VMPOD_ROOT" ] || fail "$VMPOD_ROOT left: $(find "$VMPOD_ROOT" | head)"
+}
+
+run_tests "$@"
