@@ -134,3 +134,9 @@ stress:
 
 # containerd-shim-cella-v2 (docs/shim.md)
 include shim/shim.mk
+
+# tests/integration/vm_pod.sh drives backend/vm_pod.h with this program; it
+# links the guest agent too, because a pod VM's /init is the running binary
+VMPOD_DRIVER_OBJS := $(REL_LIB_OBJS) $(filter build/rel/agent/%,$(REL_CLI_OBJS))
+build/vmpod-driver: tests/helpers/vmpod-driver.c $(VMPOD_DRIVER_OBJS)
+	$(CC) $(REL_CFLAGS) $(LDFLAGS_REL) -o $@ $^ $(REL_LIBS)

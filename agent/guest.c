@@ -44,8 +44,7 @@ static void closedirp(DIR **d)
                 closedir(*d);
 }
 
-static void console_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void console_msg(const char *fmt, ...)
+void guest_console_msg(const char *fmt, ...)
 {
         int fd = open("/dev/console", O_WRONLY | O_NOCTTY | O_CLOEXEC);
         if (fd < 0)
@@ -80,10 +79,10 @@ static void ctl_send(const char *fmt, ...)
         if (ctl_fd >= 0)
                 write_all(ctl_fd, buf, (size_t)n);
         else
-                console_msg("%.*s", n - 1, buf);
+                guest_console_msg("%.*s", n - 1, buf);
 }
 
-static void __attribute__((noreturn)) power_off(void)
+void guest_power_off(void)
 {
         sync();
         reboot(RB_POWER_OFF);
@@ -94,11 +93,11 @@ static void __attribute__((noreturn)) power_off(void)
 static void __attribute__((noreturn)) fail(const char *what)
 {
         ctl_send("error --sandbox vm: guest: %s: %s", what, strerror(errno));
-        console_msg("%s: %s", what, strerror(errno));
-        power_off();
+        guest_console_msg("%s: %s", what, strerror(errno));
+        guest_power_off();
 }
 
-static void setup_mounts(void)
+void guest_setup_mounts(void)
 {
         static const struct { const char *src, *dst, *type; unsigned long flags; const char *data; } m[] = {
                 { "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
@@ -115,7 +114,7 @@ static void setup_mounts(void)
         }
 }
 
-static void load_modules(void)
+void guest_load_modules(void)
 {
         _cleanup_free_ char *order = NULL;
         size_t len;
@@ -127,12 +126,12 @@ static void load_modules(void)
                 _cleanup_free_ char *path = xasprintf(SANDBOX_GUEST_MODULES "/%s.ko", m);
                 _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
                 if (fd < 0 || (syscall(SYS_finit_module, fd, "", 0) < 0 && errno != EEXIST))
-                        console_msg("module %s: %s", m, strerror(errno));
+                        guest_console_msg("module %s: %s", m, strerror(errno));
         }
 }
 
 /* The port names appear asynchronously after the driver binds. */
-static int open_port(const char *name, int flags, int timeout_ms)
+int guest_open_port(const char *name, int flags, int timeout_ms)
 {
         for (int waited = 0; waited <= timeout_ms; waited += 10) {
                 _cleanup_(closedirp) DIR *d = opendir("/sys/class/virtio-ports");
@@ -179,7 +178,7 @@ static void setup_rootfs(void)
                 fail("mount the rootfs overlay");
 }
 
-static void enable_controllers(void)
+void guest_enable_controllers(void)
 {
         int fd = open("/sys/fs/cgroup/cgroup.subtree_control", O_WRONLY | O_CLOEXEC);
         if (fd < 0)
@@ -187,7 +186,7 @@ static void enable_controllers(void)
         /* one at a time: a controller the kernel lacks must not block the rest */
         for (const char *c = "+cpu\0+memory\0+pids\0+io\0+cpuset\0"; *c; c += strlen(c) + 1)
                 if (write(fd, c, strlen(c)) < 0)
-                        console_msg("cgroup controller %s: %s", c + 1, strerror(errno));
+                        guest_console_msg("cgroup controller %s: %s", c + 1, strerror(errno));
         close(fd);
 }
 
@@ -208,7 +207,7 @@ static void adapt_spec(struct cella_spec *spec)
                 struct cella_mount *m = &spec->mounts[i];
                 bool bind = (m->flags & MS_BIND) || (m->type && streq(m->type, "bind"));
                 if (bind && m->source && m->source[0] == '/' && access(m->source, F_OK) < 0) {
-                        console_msg("skipping bind mount of host path %s", m->source);
+                        guest_console_msg("skipping bind mount of host path %s", m->source);
                         continue;
                 }
                 spec->mounts[keep++] = *m;
@@ -224,7 +223,7 @@ static struct cella_spec *load_spec(char **text)
         if (read_file_at(AT_FDCWD, SANDBOX_GUEST_CONFIG, text, &len, &err) < 0 ||
             cella_spec_parse(*text, len, "config.json", &spec, &err) < 0) {
                 ctl_send("error %s", err.msg);
-                power_off();
+                guest_power_off();
         }
         adapt_spec(spec);
         return spec;
@@ -257,13 +256,13 @@ static pid_t create_container(const char *id, struct cella_spec *spec, const cha
         }
         if (r < 0) {
                 ctl_send("error %s", err.msg);
-                power_off();
+                guest_power_off();
         }
         struct cella_state st;
         enum cella_status status;
         if (container_load(STATE_ROOT, id, &st, &status, &err) < 0) {
                 ctl_send("error %s", err.msg);
-                power_off();
+                guest_power_off();
         }
         pid_t pid = st.pid;
         state_clear(&st);
@@ -391,22 +390,22 @@ static void handle_ctl(char *buf, size_t *len, const char *id)
 
 void sandbox_guest_main(void)
 {
-        setup_mounts();
-        load_modules();
-        ctl_fd = open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);
+        guest_setup_mounts();
+        guest_load_modules();
+        ctl_fd = guest_open_port(SANDBOX_PORT_CTL, O_RDWR, 5000);
         if (ctl_fd < 0)
                 fail("virtio-serial port " SANDBOX_PORT_CTL);
         char id[1100];
         read_params(id, sizeof id);
-        int in = stdin_null ? open("/dev/null", O_RDONLY | O_CLOEXEC) : open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
-        int out = open_port(SANDBOX_PORT_STDOUT, O_WRONLY, 1000);
-        int errp = open_port(SANDBOX_PORT_STDERR, O_WRONLY, 1000);
+        int in = stdin_null ? open("/dev/null", O_RDONLY | O_CLOEXEC) : guest_open_port(SANDBOX_PORT_STDIN, O_RDONLY, 1000);
+        int out = guest_open_port(SANDBOX_PORT_STDOUT, O_WRONLY, 1000);
+        int errp = guest_open_port(SANDBOX_PORT_STDERR, O_WRONLY, 1000);
         if (in < 0 || out < 0 || errp < 0)
                 fail("virtio-serial stdio ports");
-        exec_ports[0] = open_port(SANDBOX_PORT_EXEC_OUT, O_WRONLY, 1000);
-        exec_ports[1] = open_port(SANDBOX_PORT_EXEC_ERR, O_WRONLY, 1000);
+        exec_ports[0] = guest_open_port(SANDBOX_PORT_EXEC_OUT, O_WRONLY, 1000);
+        exec_ports[1] = guest_open_port(SANDBOX_PORT_EXEC_ERR, O_WRONLY, 1000);
         setup_rootfs();
-        enable_controllers();
+        guest_enable_controllers();
 
         sigset_t mask;
         sigemptyset(&mask);
@@ -455,5 +454,5 @@ void sandbox_guest_main(void)
                         }
         }
         ctl_send("exit %d", status);
-        power_off();
+        guest_power_off();
 }

@@ -71,6 +71,12 @@ struct vm_pod_config {
         int boot_timeout_ms;            /* 0: CELLA_VM_BOOT_TIMEOUT or the default */
 };
 
+/* Guest RAM for a pod whose containers' memory limits add up to
+ * limits_sum bytes: the sum plus SANDBOX_MEM_OVERHEAD_MB (kernel, agent,
+ * page cache), at least SANDBOX_MEM_MIN_MB; SANDBOX_MEM_DEFAULT_MB (256
+ * MiB) when no limit is known (0). For vm_pod_config.memory_bytes. */
+uint64_t vm_pod_memory_for(uint64_t limits_sum);
+
 /* Boot the VM and wait until the agent says it is ready. On failure nothing
  * is left (QEMU, tap, dir) and err holds the console's last lines. */
 int vm_pod_boot(const struct vm_pod_config *c, const struct vm_pod_loop *loop, const struct vm_pod_events *ev,

@@ -125,8 +125,8 @@ static int add_modules(struct cpio *c, const char *kernel_dir, struct cella_erro
         return 0;
 }
 
-int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
-                         const char *params, struct cella_error *err)
+int sandbox_build_initrd_files(int dirfd, const char *name, const struct sandbox_vm *vm,
+                               const struct sandbox_file *files, size_t n_files, struct cella_error *err)
 {
         _cleanup_close_ int fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
         if (fd < 0)
@@ -139,8 +139,8 @@ int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *v
         if (r == 0)
                 r = add_modules(&c, vm->kernel_dir, err);
         if (r == 0) {
-                cpio_add_data(&c, SANDBOX_GUEST_CONFIG, 0600, config_text, strlen(config_text));
-                cpio_add_data(&c, SANDBOX_GUEST_PARAMS, 0600, params, strlen(params));
+                for (size_t i = 0; i < n_files; i++)
+                        cpio_add_data(&c, files[i].name, 0600, files[i].data, files[i].len);
                 for (const char *d = "/proc\0/sys\0/dev\0/run\0/tmp\0"; *d; d += strlen(d) + 1)
                         cpio_add_dir(&c, d);
                 /* the kernel opens it as init's stdin/stdout/stderr */
@@ -152,3 +152,12 @@ int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *v
         return r;
 }
 
+int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
+                         const char *params, struct cella_error *err)
+{
+        const struct sandbox_file files[] = {
+                { SANDBOX_GUEST_CONFIG, config_text, strlen(config_text) },
+                { SANDBOX_GUEST_PARAMS, params, strlen(params) },
+        };
+        return sandbox_build_initrd_files(dirfd, name, vm, files, ARRAY_SIZE(files), err);
+}

@@ -57,6 +57,16 @@ struct sandbox_vm;
 int sandbox_build_initrd(int dirfd, const char *name, const struct sandbox_vm *vm, const char *config_text,
                          const char *params, struct cella_error *err);
 
+/* The same initramfs with other files in it (VM pods: a marker and the
+ * network description instead of a config). */
+struct sandbox_file {
+        const char *name;       /* absolute path in the guest */
+        const char *data;
+        size_t len;
+};
+int sandbox_build_initrd_files(int dirfd, const char *name, const struct sandbox_vm *vm,
+                               const struct sandbox_file *files, size_t n_files, struct cella_error *err);
+
 /* ---- the VMM ---- */
 struct sandbox_vm {
         const char *qemu;       /* resolved path */
@@ -68,6 +78,10 @@ struct sandbox_vm {
 /* --vmm / CELLA_QEMU / PATH; --vm-kernel / CELLA_VM_KERNEL / data dir;
  * --vm-accel / CELLA_VM_ACCEL. Errors say what to install. */
 int sandbox_vm_resolve(const struct cella_spec *spec, struct sandbox_vm *vm, struct cella_error *err);
+/* The same with explicit choices (NULL: the environment, then the
+ * defaults); RAM SANDBOX_MEM_DEFAULT_MB and 1 vCPU, for the caller to set. */
+int sandbox_vm_find(const char *vmm, const char *kernel_dir, const char *accel, struct sandbox_vm *vm,
+                    struct cella_error *err);
 void sandbox_vm_release(struct sandbox_vm *vm);
 
 /* QEMU's argv (NULL-terminated, malloc'd strings). chardevs: the -chardev
@@ -76,6 +90,19 @@ void sandbox_vm_release(struct sandbox_vm *vm);
  * console: log path. */
 char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
                          char *const chardevs[SANDBOX_N_PORTS], const char *console);
+
+/* QEMU's argv piece by piece (VM pods): the machine, kernel, initrd,
+ * console and the virtio-serial bus; then ports and 9p shares. */
+struct sandbox_argv {
+        char **v;               /* NULL-terminated */
+        size_t n;
+};
+void sandbox_argv_add(struct sandbox_argv *b, char *s);   /* takes s */
+void sandbox_qemu_base(struct sandbox_argv *b, const struct sandbox_vm *vm, const char *initrd, const char *console);
+void sandbox_qemu_port(struct sandbox_argv *b, int index, const char *chardev, const char *name);
+/* a read-only 9p share; extra: more -fsdev options (",multidevs=remap") */
+void sandbox_qemu_share(struct sandbox_argv *b, const char *id, const char *path, const char *tag,
+                        const char *extra);
 
 /* Guest RAM for a memory limit: limit + overhead, at least the minimum. */
 #define SANDBOX_MEM_OVERHEAD_MB 160u

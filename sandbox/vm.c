@@ -34,9 +34,9 @@ static char *find_in_path(const char *name)
         return NULL;
 }
 
-static int find_qemu(struct sandbox_vm *vm, struct cella_error *err)
+static int find_qemu(struct sandbox_vm *vm, const char *given, struct cella_error *err)
 {
-        const char *q = getenv("CELLA_QEMU");
+        const char *q = given && *given ? given : getenv("CELLA_QEMU");
         if (q && *q) {
                 if (access(q, X_OK) < 0)
                         return cella_error_sys(err, "VMM %s (from --vmm or CELLA_QEMU)", q);
@@ -51,9 +51,9 @@ static int find_qemu(struct sandbox_vm *vm, struct cella_error *err)
         return 0;
 }
 
-static int find_kernel(struct sandbox_vm *vm, struct cella_error *err)
+static int find_kernel(struct sandbox_vm *vm, const char *given_dir, struct cella_error *err)
 {
-        const char *k = getenv("CELLA_VM_KERNEL");
+        const char *k = given_dir && *given_dir ? given_dir : getenv("CELLA_VM_KERNEL");
         bool given = k && *k;
         _cleanup_free_ char *dir = given ? xstrdup(k) : xasprintf("%s/kernel", DEFAULT_DATA_DIR);
         _cleanup_free_ char *vmlinux = xasprintf("%s/vmlinux", dir);
@@ -89,9 +89,9 @@ static bool cpu_has_virt_flag(void)
 
 /* KVM only when it can run a stock kernel: kvm_pvm (a paravirtual KVM with
  * no hardware virtualization underneath) cannot, see docs/sandbox.md. */
-static int pick_accel(struct sandbox_vm *vm, struct cella_error *err)
+static int pick_accel(struct sandbox_vm *vm, const char *given, struct cella_error *err)
 {
-        const char *a = getenv("CELLA_VM_ACCEL");
+        const char *a = given && *given ? given : getenv("CELLA_VM_ACCEL");
         if (!a || !*a)
                 a = "auto";
         if (streq(a, "tcg")) {
@@ -147,13 +147,23 @@ unsigned sandbox_cpus(const struct cella_spec *spec)
         return (unsigned)n;
 }
 
-int sandbox_vm_resolve(const struct cella_spec *spec, struct sandbox_vm *vm, struct cella_error *err)
+int sandbox_vm_find(const char *vmm, const char *kernel_dir, const char *accel, struct sandbox_vm *vm,
+                    struct cella_error *err)
 {
         memset(vm, 0, sizeof *vm);
-        if (find_qemu(vm, err) < 0 || find_kernel(vm, err) < 0 || pick_accel(vm, err) < 0) {
+        if (find_qemu(vm, vmm, err) < 0 || find_kernel(vm, kernel_dir, err) < 0 || pick_accel(vm, accel, err) < 0) {
                 sandbox_vm_release(vm);
                 return -1;
         }
+        vm->mem_mb = SANDBOX_MEM_DEFAULT_MB;
+        vm->cpus = 1;
+        return 0;
+}
+
+int sandbox_vm_resolve(const struct cella_spec *spec, struct sandbox_vm *vm, struct cella_error *err)
+{
+        if (sandbox_vm_find(NULL, NULL, NULL, vm, err) < 0)
+                return -1;
         vm->mem_mb = sandbox_mem_mb(spec);
         vm->cpus = sandbox_cpus(spec);
         return 0;
@@ -182,42 +192,32 @@ static unsigned long tsc_khz(void)
         return (unsigned long)(strtod(p + 1, NULL) * 1000);
 }
 
-struct argv_builder {
-        char **v;
-        size_t n;
-};
-
-static void add(struct argv_builder *b, char *s)
+void sandbox_argv_add(struct sandbox_argv *b, char *s)
 {
         b->v = xrealloc(b->v, (b->n + 2) * sizeof *b->v);
         b->v[b->n++] = s;
         b->v[b->n] = NULL;
 }
 
-char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
-                         char *const chardevs[SANDBOX_N_PORTS], const char *console)
+void sandbox_qemu_base(struct sandbox_argv *b, const struct sandbox_vm *vm, const char *initrd, const char *console)
 {
-        struct argv_builder b = { 0 };
-        static const char *const names[SANDBOX_N_PORTS] = { SANDBOX_PORT_STDIN, SANDBOX_PORT_STDOUT,
-                                                            SANDBOX_PORT_STDERR, SANDBOX_PORT_CTL,
-                                                            SANDBOX_PORT_EXEC_OUT, SANDBOX_PORT_EXEC_ERR };
-        add(&b, xstrdup(vm->qemu));
+        sandbox_argv_add(b, xstrdup(vm->qemu));
         const char *fixed[] = { "-M", "microvm", "-nodefaults", "-no-user-config", "-display", "none",
                                 "-no-reboot", "-accel", vm->kvm ? "kvm" : "tcg" };
         for (size_t i = 0; i < ARRAY_SIZE(fixed); i++)
-                add(&b, xstrdup(fixed[i]));
+                sandbox_argv_add(b, xstrdup(fixed[i]));
         if (vm->kvm) {
-                add(&b, xstrdup("-cpu"));
-                add(&b, xstrdup("host"));
+                sandbox_argv_add(b, xstrdup("-cpu"));
+                sandbox_argv_add(b, xstrdup("host"));
         }
-        add(&b, xstrdup("-smp"));
-        add(&b, xasprintf("%u", vm->cpus));
-        add(&b, xstrdup("-m"));
-        add(&b, xasprintf("%u", vm->mem_mb));
-        add(&b, xstrdup("-kernel"));
-        add(&b, xasprintf("%s/vmlinux", vm->kernel_dir));
-        add(&b, xstrdup("-initrd"));
-        add(&b, xstrdup(initrd));
+        sandbox_argv_add(b, xstrdup("-smp"));
+        sandbox_argv_add(b, xasprintf("%u", vm->cpus));
+        sandbox_argv_add(b, xstrdup("-m"));
+        sandbox_argv_add(b, xasprintf("%u", vm->mem_mb));
+        sandbox_argv_add(b, xstrdup("-kernel"));
+        sandbox_argv_add(b, xasprintf("%s/vmlinux", vm->kernel_dir));
+        sandbox_argv_add(b, xstrdup("-initrd"));
+        sandbox_argv_add(b, xstrdup(initrd));
         _cleanup_free_ char *cmdline = xstrdup(
                 "console=ttyS0 quiet panic=-1 pci=off tsc=reliable mitigations=off 8250.nr_uarts=1 "
                 "cryptomgr.notests random.trust_cpu=on nowatchdog audit=0 rdinit=/init");
@@ -227,24 +227,44 @@ char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const 
                 free(cmdline);
                 cmdline = c;
         }
-        add(&b, xstrdup("-append"));
-        add(&b, steal_pointer(&cmdline));
-        add(&b, xstrdup("-chardev"));
-        add(&b, xasprintf("file,id=con,path=%s", console));
-        add(&b, xstrdup("-serial"));
-        add(&b, xstrdup("chardev:con"));
-        add(&b, xstrdup("-device"));
-        add(&b, xstrdup("virtio-serial-device,max_ports=8"));
-        for (int i = 0; i < SANDBOX_N_PORTS; i++) {
-                add(&b, xstrdup("-chardev"));
-                add(&b, xasprintf("%s,id=p%d", chardevs[i], i));
-                add(&b, xstrdup("-device"));
-                add(&b, xasprintf("virtserialport,chardev=p%d,name=%s", i, names[i]));
-        }
-        add(&b, xstrdup("-fsdev"));
-        add(&b, xasprintf("local,id=rootfs,path=%s,security_model=%s,readonly=on", rootfs,
-                          geteuid() == 0 ? "passthrough" : "none"));
-        add(&b, xstrdup("-device"));
-        add(&b, xstrdup("virtio-9p-device,fsdev=rootfs,mount_tag=" SANDBOX_ROOTFS_TAG));
+        sandbox_argv_add(b, xstrdup("-append"));
+        sandbox_argv_add(b, steal_pointer(&cmdline));
+        sandbox_argv_add(b, xstrdup("-chardev"));
+        sandbox_argv_add(b, xasprintf("file,id=con,path=%s", console));
+        sandbox_argv_add(b, xstrdup("-serial"));
+        sandbox_argv_add(b, xstrdup("chardev:con"));
+        sandbox_argv_add(b, xstrdup("-device"));
+        sandbox_argv_add(b, xstrdup("virtio-serial-device,max_ports=8"));
+}
+
+void sandbox_qemu_port(struct sandbox_argv *b, int index, const char *chardev, const char *name)
+{
+        sandbox_argv_add(b, xstrdup("-chardev"));
+        sandbox_argv_add(b, xasprintf("%s,id=p%d", chardev, index));
+        sandbox_argv_add(b, xstrdup("-device"));
+        sandbox_argv_add(b, xasprintf("virtserialport,chardev=p%d,name=%s", index, name));
+}
+
+void sandbox_qemu_share(struct sandbox_argv *b, const char *id, const char *path, const char *tag,
+                        const char *extra)
+{
+        sandbox_argv_add(b, xstrdup("-fsdev"));
+        sandbox_argv_add(b, xasprintf("local,id=%s,path=%s,security_model=%s,readonly=on%s", id, path,
+                                      geteuid() == 0 ? "passthrough" : "none", extra ? extra : ""));
+        sandbox_argv_add(b, xstrdup("-device"));
+        sandbox_argv_add(b, xasprintf("virtio-9p-device,fsdev=%s,mount_tag=%s", id, tag));
+}
+
+char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const char *rootfs,
+                         char *const chardevs[SANDBOX_N_PORTS], const char *console)
+{
+        struct sandbox_argv b = { 0 };
+        static const char *const names[SANDBOX_N_PORTS] = { SANDBOX_PORT_STDIN, SANDBOX_PORT_STDOUT,
+                                                            SANDBOX_PORT_STDERR, SANDBOX_PORT_CTL,
+                                                            SANDBOX_PORT_EXEC_OUT, SANDBOX_PORT_EXEC_ERR };
+        sandbox_qemu_base(&b, vm, initrd, console);
+        for (int i = 0; i < SANDBOX_N_PORTS; i++)
+                sandbox_qemu_port(&b, i, chardevs[i], names[i]);
+        sandbox_qemu_share(&b, "rootfs", rootfs, SANDBOX_ROOTFS_TAG, NULL);
         return b.v;
 }

@@ -1,0 +1,327 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cella: a pod VM's channel on the host — requests and answers, stdio
+ * data, and the queue of events delivered from the caller's loop (see
+ * vm_pod_internal.h). */
+#include "vm_pod_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "base/fileutil.h"
+#include "base/json.h"
+#include "base/util.h"
+
+/* ---- processes ---- */
+
+struct pod_proc *pod_proc_find(struct vm_pod *pod, const char *id, const char *exec_id)
+{
+        if (!exec_id)
+                exec_id = "";
+        for (struct pod_proc *p = pod->procs; p; p = p->next)
+                if (streq(p->id, id) && streq(p->exec_id, exec_id))
+                        return p;
+        return NULL;
+}
+
+static struct pod_proc *proc_by_stream(struct vm_pod *pod, uint32_t stream)
+{
+        for (struct pod_proc *p = pod->procs; p; p = p->next)
+                if (stream >= p->stream && stream < p->stream + 3)
+                        return p;
+        return NULL;
+}
+
+static void unwatch_in(struct pod_proc *p)
+{
+        if (p->in_watched) {
+                p->pod->loop.del(p->pod->loop.loop_data, p->in);
+                p->in_watched = false;
+        }
+}
+
+void pod_proc_close_fds(struct pod_proc *p)
+{
+        unwatch_in(p);
+        int *fds[] = { &p->in, &p->out, &p->err };
+        for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
+                if (*fds[i] >= 0) {
+                        close(*fds[i]);
+                        *fds[i] = -1;
+                }
+}
+
+/* the caller's stdin for a process: each read goes out as one DATA frame,
+ * the end as an empty one */
+static void stdin_readable(int fd, void *data)
+{
+        struct pod_proc *p = data;
+        char buf[POD_DATA_CHUNK];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (p->pod->dead || p->exited) {
+                pod_proc_close_fds(p);
+                return;
+        }
+        if (n <= 0) {
+                unwatch_in(p);
+                close(p->in);
+                p->in = -1;
+                pod_frame_write(p->pod->chan, POD_DATA, p->stream, NULL, 0);
+                return;
+        }
+        pod_frame_write(p->pod->chan, POD_DATA, p->stream, buf, (size_t)n);
+}
+
+struct pod_proc *pod_proc_add(struct vm_pod *pod, const char *id, const char *exec_id,
+                              const struct vm_pod_stdio *io)
+{
+        struct pod_proc *p = xcalloc(1, sizeof *p);
+        p->pod = pod;
+        p->id = xstrdup(id);
+        p->exec_id = xstrdup(exec_id ? exec_id : "");
+        p->in = io ? io->in : -1;
+        p->out = io ? io->out : -1;
+        p->err = io && !io->terminal ? io->err : -1;
+        if (io && io->terminal && io->err >= 0)
+                close(io->err);
+        pod->next_stream += 4;
+        p->stream = pod->next_stream;
+        p->next = pod->procs;
+        pod->procs = p;
+        return p;
+}
+
+void pod_proc_watch_stdin(struct pod_proc *p)
+{
+        if (p->in < 0 || p->in_watched)
+                return;
+        if (p->pod->loop.add(p->pod->loop.loop_data, p->in, stdin_readable, p) == 0)
+                p->in_watched = true;
+}
+
+void pod_proc_remove(struct vm_pod *pod, struct pod_proc *p)
+{
+        for (struct pod_proc **pp = &pod->procs; *pp; pp = &(*pp)->next)
+                if (*pp == p) {
+                        *pp = p->next;
+                        break;
+                }
+        pod_proc_close_fds(p);
+        free(p->id);
+        free(p->exec_id);
+        free(p);
+}
+
+/* ---- events ---- */
+
+void pod_queue(struct vm_pod *pod, enum pod_event_kind kind, const char *id, const char *exec_id, int status,
+               const char *why)
+{
+        struct pod_event *e = xcalloc(1, sizeof *e);
+        e->kind = kind;
+        e->id = id ? xstrdup(id) : NULL;
+        e->exec_id = exec_id ? xstrdup(exec_id) : NULL;
+        e->why = why ? xstrdup(why) : NULL;
+        e->status = status;
+        *pod->q_tail = e;
+        pod->q_tail = &e->next;
+        uint64_t one = 1;
+        if (pod->evfd >= 0 && write(pod->evfd, &one, sizeof one) < 0)
+                return;
+}
+
+static void free_event(struct pod_event *e)
+{
+        free(e->id);
+        free(e->exec_id);
+        free(e->why);
+        free(e);
+}
+
+void pod_deliver(int fd, void *data)
+{
+        struct vm_pod *pod = data;
+        uint64_t n;
+        if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+                return;
+        pod->dispatching++;
+        struct pod_event *e;
+        while (!pod->destroy_pending && (e = pod->q_head)) {
+                pod->q_head = e->next;
+                if (!pod->q_head)
+                        pod->q_tail = &pod->q_head;
+                if (e->kind == PEV_EXITED && pod->ev.exited)
+                        pod->ev.exited(pod->ev.data, e->id, e->exec_id, e->status);
+                else if (e->kind == PEV_OOM && pod->ev.oom)
+                        pod->ev.oom(pod->ev.data, e->id);
+                else if (e->kind == PEV_DIED && pod->ev.died)
+                        pod->ev.died(pod->ev.data, e->why ? e->why : "");
+                free_event(e);
+        }
+        pod->dispatching--;
+        if (!pod->dispatching && pod->destroy_pending)
+                vm_pod_destroy(pod);
+}
+
+void pod_mark_dead(struct vm_pod *pod, const char *why)
+{
+        if (pod->dead)
+                return;
+        pod->dead = true;
+        for (struct pod_proc *p = pod->procs; p; p = p->next) {
+                if (p->exited)
+                        continue;
+                p->exited = true;
+                pod_proc_close_fds(p);
+                pod_queue(pod, PEV_EXITED, p->id, p->exec_id, 255, NULL);
+        }
+        _cleanup_free_ char *tail = pod_console_tail(pod->dir);
+        _cleanup_free_ char *msg = xasprintf("%s%s%s", why, *tail ? "; the guest console ends with:\n" : "", tail);
+        pod_queue(pod, PEV_DIED, NULL, NULL, 0, msg);
+}
+
+/* ---- frames from the guest ---- */
+
+static void on_data(struct vm_pod *pod, const struct pod_frame *f)
+{
+        struct pod_proc *p = proc_by_stream(pod, f->tag);
+        if (!p || f->tag == p->stream)
+                return;
+        int *fd = f->tag == p->stream + 1 ? &p->out : &p->err;
+        if (*fd < 0)
+                return;
+        if (f->len == 0 || write_all(*fd, f->data, f->len) < 0) {
+                /* the end of the stream, or a reader that went away */
+                close(*fd);
+                *fd = -1;
+        }
+}
+
+static void on_event(struct vm_pod *pod, const struct pod_frame *f)
+{
+        _cleanup_arena_ struct arena a;
+        arena_init(&a, 0);
+        struct cella_error e = { 0 };
+        yajl_val v = json_parse(&a, f->data, f->len, "pod event", &e);
+        if (!v || !YAJL_IS_OBJECT(v))
+                return;
+        yajl_val kind = json_get(v, "event"), id = json_get(v, "id"), xid = json_get(v, "exec_id"),
+                 st = json_get(v, "status");
+        const char *k = YAJL_IS_STRING(kind) ? kind->u.string : "";
+        const char *ids = YAJL_IS_STRING(id) ? id->u.string : "";
+        const char *xids = YAJL_IS_STRING(xid) ? xid->u.string : "";
+        if (streq(k, "ready")) {
+                pod->ready = true;
+        } else if (streq(k, "exited")) {
+                struct pod_proc *p = pod_proc_find(pod, ids, xids);
+                if (!p || p->exited)
+                        return;
+                p->exited = true;
+                pod_proc_close_fds(p);
+                pod_queue(pod, PEV_EXITED, ids, xids, YAJL_IS_INTEGER(st) ? (int)YAJL_GET_INTEGER(st) : 255, NULL);
+        } else if (streq(k, "oom")) {
+                pod_queue(pod, PEV_OOM, ids, NULL, 0, NULL);
+        }
+}
+
+static void on_frame(struct vm_pod *pod, const struct pod_frame *f)
+{
+        if (f->type == POD_DATA)
+                on_data(pod, f);
+        else if (f->type == POD_EVENT)
+                on_event(pod, f);
+        else if (f->type == POD_ANS && f->tag == pod->seq && !pod->answered) {
+                free(pod->answer);
+                pod->answer = xstrndup(f->data, f->len);
+                pod->answer_len = f->len;
+                pod->answered = true;
+        }
+}
+
+int pod_pump(struct vm_pod *pod)
+{
+        if (pod->dead)
+                return -1;
+        int r = pod_reader_fill(&pod->rd, pod->chan);
+        if (r < 0 && (errno == EINTR || errno == EAGAIN))
+                return 0;
+        struct pod_frame f;
+        int got;
+        while ((got = pod_reader_next(&pod->rd, &f)) > 0)
+                on_frame(pod, &f);
+        if (r <= 0 || got < 0)
+                return -1;
+        return 0;
+}
+
+/* ---- requests ---- */
+
+int pod_call(struct vm_pod *pod, const char *req, size_t len, struct arena *a, yajl_val *ans,
+             struct cella_error *err)
+{
+        if (pod->dead)
+                return cella_error_msg(err, ESRCH, "the pod's VM is not running");
+        pod->seq++;
+        pod->answered = false;
+        if (pod_frame_write(pod->chan, POD_REQ, pod->seq, req, len) < 0)
+                return cella_error_sys(err, "pod VM: send the request");
+        while (!pod->answered) {
+                struct pollfd p[2] = { { .fd = pod->chan, .events = POLLIN }, { .fd = pod->pidfd, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return cella_error_sys(err, "poll");
+                }
+                if (p[0].revents && pod_pump(pod) < 0) {
+                        pod_mark_dead(pod, "the pod's VM closed its channel");
+                        break;
+                }
+                if (!p[0].revents && p[1].revents) {
+                        pod_mark_dead(pod, "the pod's VM (QEMU) exited");
+                        break;
+                }
+        }
+        if (!pod->answered)
+                return cella_error_msg(err, EIO, "the pod's VM stopped before it answered");
+        yajl_val v = json_parse(a, pod->answer, pod->answer_len, "pod answer", err);
+        if (!v)
+                return -1;
+        if (!YAJL_IS_OBJECT(v))
+                return cella_error_msg(err, EPROTO, "pod answer: not an object");
+        yajl_val ok = json_get(v, "ok");
+        if (!YAJL_IS_TRUE(ok)) {
+                yajl_val msg = json_get(v, "error"), no = json_get(v, "errno");
+                int e = YAJL_IS_INTEGER(no) ? (int)YAJL_GET_INTEGER(no) : EIO;
+                return cella_error_msg(err, e > 0 ? e : EIO, "%s",
+                                       YAJL_IS_STRING(msg) ? msg->u.string : "the pod's agent failed");
+        }
+        *ans = v;
+        return 0;
+}
+
+char *pod_console_tail(const char *dir)
+{
+        _cleanup_free_ char *path = xasprintf("%s/console.log", dir);
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        struct cella_error e = { 0 };
+        if (read_file_at(AT_FDCWD, path, &buf, &len, &e) < 0 || !len)
+                return xstrdup("");
+        const char *want_s = getenv("CELLA_VM_CONSOLE_LINES");
+        int want = want_s ? atoi(want_s) : 12;
+        const char *p = buf + len;
+        if (p > buf && p[-1] == '\n')
+                p--;
+        for (int lines = 0; p > buf; p--)
+                if (p[-1] == '\n' && ++lines >= want)
+                        break;
+        return xstrdup(p);
+}

@@ -1,0 +1,159 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cella: a pod VM's 9p share on the host. The share is <dir>/shared,
+ * exported read-only; each container gets <dir>/shared/c<N>/ with its
+ * rootfs bind-mounted at rootfs/ and each host-path bind source of its
+ * config at m<index> (a file or a directory), from create to delete.
+ * c<N> is new for every create, so a guest's 9p cache never sees a
+ * recreated container's old files. */
+#include "vm_pod_internal.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/fileutil.h"
+#include "base/log.h"
+#include "base/util.h"
+#include "oci/spec.h"
+
+/* mountinfo escapes space, tab, newline and backslash as \ooo */
+static void unescape(char *s)
+{
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] >= '0' && r[1] <= '3' && r[2] && r[3]) {
+                        *w++ = (char)((r[1] - '0') * 64 + (r[2] - '0') * 8 + (r[3] - '0'));
+                        r += 3;
+                } else {
+                        *w++ = *r;
+                }
+        }
+        *w = 0;
+}
+
+/* mount points at or under path, deepest last in the file: collected */
+static size_t mounts_under(const char *path, char ***out)
+{
+        *out = NULL;
+        FILE *f = fopen("/proc/self/mountinfo", "re");
+        if (!f)
+                return 0;
+        size_t n = 0, plen = strlen(path);
+        char *line = NULL;
+        size_t cap = 0;
+        while (getline(&line, &cap, f) > 0) {
+                char mp[PATH_MAX];
+                if (sscanf(line, "%*s %*s %*s %*s %4095s", mp) != 1)
+                        continue;
+                unescape(mp);
+                if (strncmp(mp, path, plen) != 0 || (mp[plen] != 0 && mp[plen] != '/'))
+                        continue;
+                *out = xrealloc(*out, (n + 1) * sizeof **out);
+                (*out)[n++] = xstrdup(mp);
+        }
+        free(line);
+        fclose(f);
+        return n;
+}
+
+bool pod_unmount_under(const char *path)
+{
+        for (int round = 0; round < 4; round++) {
+                char **mps;
+                size_t n = mounts_under(path, &mps);
+                if (!n)
+                        return true;
+                /* later lines are mounted on top of earlier ones */
+                for (size_t i = n; i-- > 0;) {
+                        umount2(mps[i], MNT_DETACH);
+                        free(mps[i]);
+                }
+                free(mps);
+        }
+        char **mps;
+        size_t n = mounts_under(path, &mps);
+        for (size_t i = 0; i < n; i++)
+                free(mps[i]);
+        free(mps);
+        if (n)
+                log_warn("VM pod: %zu mounts left under %s", n, path);
+        return n == 0;
+}
+
+static int bind_at(const char *src, const char *dst, bool dir, struct cella_error *err)
+{
+        if (dir) {
+                if (mkdir(dst, 0755) < 0)
+                        return cella_error_sys(err, "mkdir %s", dst);
+        } else {
+                int fd = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+                if (fd < 0)
+                        return cella_error_sys(err, "create %s", dst);
+                close(fd);
+        }
+        if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
+                return cella_error_sys(err, "bind %s to %s", src, dst);
+        return 0;
+}
+
+/* host paths the guest cannot use through a share: its own kernel
+ * filesystems are there instead */
+static bool shareable(const struct cella_mount *m, struct stat *st)
+{
+        if (!m->bind || !m->source || m->source[0] != '/')
+                return false;
+        static const char *const skip[] = { "/proc", "/sys", "/dev" };
+        for (size_t i = 0; i < ARRAY_SIZE(skip); i++) {
+                size_t l = strlen(skip[i]);
+                if (strncmp(m->source, skip[i], l) == 0 && (m->source[l] == 0 || m->source[l] == '/'))
+                        return false;
+        }
+        return stat(m->source, st) == 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode));
+}
+
+int pod_share_container(struct vm_pod *pod, const char *sub, const char *bundle, const char *config, size_t len,
+                        struct cella_error *err)
+{
+        struct cella_spec *spec = NULL;
+        if (cella_spec_parse(config, len, "config.json", &spec, err) < 0)
+                return -1;
+        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, sub);
+        _cleanup_free_ char *rootfs_rel = !spec->root_path || spec->root_path[0] == '/'
+                                                  ? xstrdup(spec->root_path ? spec->root_path : "/")
+                                                  : xasprintf("%s/%s", bundle, spec->root_path);
+        char rootfs[PATH_MAX];
+        int r = -1;
+        if (!realpath(rootfs_rel, rootfs)) {
+                cella_error_sys(err, "rootfs %s", rootfs_rel);
+        } else if (mkdir(top, 0755) < 0) {
+                cella_error_sys(err, "mkdir %s", top);
+        } else {
+                _cleanup_free_ char *dst = xasprintf("%s/rootfs", top);
+                r = bind_at(rootfs, dst, true, err);
+        }
+        for (size_t i = 0; r == 0 && i < spec->n_mounts; i++) {
+                struct stat st;
+                if (!shareable(&spec->mounts[i], &st))
+                        continue;
+                _cleanup_free_ char *dst = xasprintf("%s/m%zu", top, i);
+                r = bind_at(spec->mounts[i].source, dst, S_ISDIR(st.st_mode), err);
+        }
+        cella_spec_free(spec);
+        if (r < 0)
+                pod_unshare_container(pod, sub);
+        return r;
+}
+
+void pod_unshare_container(struct vm_pod *pod, const char *sub)
+{
+        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, sub);
+        struct cella_error e = { 0 };
+        if (pod_unmount_under(top) && remove_tree_at(AT_FDCWD, top, &e) < 0)
+                log_warn("VM pod: %s", e.msg);
+}

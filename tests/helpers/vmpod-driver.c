@@ -1,0 +1,413 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* vmpod-driver: drives backend/vm_pod.h without containerd, for
+ * tests/integration/vm_pod.sh. Built by `make build/vmpod-driver`: it links
+ * the library and the guest agent, because a pod VM's /init is a copy of
+ * the running binary.
+ *
+ * Commands, one a line on stdin (or one per argument), each answered with
+ * "ok ...", or "error: MESSAGE"; events are printed when they arrive:
+ *   boot DIR [MEM_MB] [NETNS]        (CELLA_VM_BOOT_TIMEOUT applies)
+ *   create ID BUNDLE [STDIO...]      STDIO: in=FILE in=pipe out=FILE err=FILE tty
+ *   exec ID EXEC_ID PROCESS.json [STDIO...]
+ *   start ID | delete ID | pause ID | resume ID | pids ID | stats ID
+ *   kill ID EXEC_ID|- SIGNAL [all]
+ *   update ID RESOURCES.json | resize ID EXEC_ID|- W H | closein ID EXEC_ID|-
+ *   write ID EXEC_ID|- TEXT          to the process's in=pipe (\n escapes)
+ *   eof ID EXEC_ID|-                 close that pipe
+ *   wait ID [EXEC_ID] | waitoom ID | waitdied   run the loop until it came (120 s)
+ *   sleep MS                         run the loop
+ *   qemupid | killqemu | destroy
+ * Events: "event exited ID EXEC_ID STATUS", "event oom ID",
+ * "event died" and the console's last lines prefixed with "| ". */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backend/vm_pod.h"
+#include "base/fileutil.h"
+
+/* ---- the loop ---- */
+
+#define MAX_WATCH 256
+static struct watch {
+        int fd;
+        void (*cb)(int, void *);
+        void *data;
+} watches[MAX_WATCH];
+static int n_watches;
+
+static int loop_add(void *ld, int fd, void (*cb)(int, void *), void *data)
+{
+        (void)ld;
+        if (n_watches == MAX_WATCH)
+                return -ENOSPC;
+        watches[n_watches++] = (struct watch){ fd, cb, data };
+        return 0;
+}
+
+static void loop_del(void *ld, int fd)
+{
+        (void)ld;
+        for (int i = 0; i < n_watches; i++)
+                if (watches[i].fd == fd) {
+                        watches[i] = watches[--n_watches];
+                        return;
+                }
+}
+
+static void loop_once(int timeout_ms)
+{
+        struct pollfd p[MAX_WATCH];
+        struct watch snap[MAX_WATCH];
+        int n = n_watches;
+        for (int i = 0; i < n; i++) {
+                snap[i] = watches[i];
+                p[i] = (struct pollfd){ .fd = watches[i].fd, .events = POLLIN };
+        }
+        if (poll(p, (nfds_t)n, timeout_ms) <= 0)
+                return;
+        for (int i = 0; i < n; i++) {
+                if (!p[i].revents)
+                        continue;
+                bool still = false;
+                for (int j = 0; j < n_watches; j++)
+                        still = still || (watches[j].fd == snap[i].fd && watches[j].cb == snap[i].cb &&
+                                          watches[j].data == snap[i].data);
+                if (still)
+                        snap[i].cb(snap[i].fd, snap[i].data);
+        }
+}
+
+/* ---- events ---- */
+
+struct seen {
+        char what[300];
+        struct seen *next;
+};
+static struct seen *seen;
+
+static void remember(const char *s)
+{
+        struct seen *e = calloc(1, sizeof *e);
+        snprintf(e->what, sizeof e->what, "%s", s);
+        e->next = seen;
+        seen = e;
+}
+
+static bool take(const char *s)
+{
+        for (struct seen **pp = &seen; *pp; pp = &(*pp)->next)
+                if (strcmp((*pp)->what, s) == 0) {
+                        struct seen *e = *pp;
+                        *pp = e->next;
+                        free(e);
+                        return true;
+                }
+        return false;
+}
+
+static void ev_exited(void *d, const char *id, const char *exec_id, int status)
+{
+        (void)d;
+        char buf[300];
+        printf("event exited %s %s %d\n", id, *exec_id ? exec_id : "-", status);
+        snprintf(buf, sizeof buf, "exited %s %s", id, *exec_id ? exec_id : "-");
+        remember(buf);
+}
+
+static void ev_oom(void *d, const char *id)
+{
+        (void)d;
+        char buf[300];
+        printf("event oom %s\n", id);
+        snprintf(buf, sizeof buf, "oom %s", id);
+        remember(buf);
+}
+
+static void ev_died(void *d, const char *why)
+{
+        (void)d;
+        printf("event died\n");
+        for (const char *l = why; *l;) {
+                const char *nl = strchr(l, '\n');
+                int len = nl ? (int)(nl - l) : (int)strlen(l);
+                printf("| %.*s\n", len, l);
+                l += len + (nl ? 1 : 0);
+        }
+        remember("died");
+}
+
+/* ---- commands ---- */
+
+static struct vm_pod *pod;
+
+/* the write ends of in=pipe, by "ID/EXEC_ID" */
+struct pipe_end {
+        char key[300];
+        int fd;
+        struct pipe_end *next;
+};
+static struct pipe_end *pipes;
+
+static int *pipe_fd(const char *id, const char *xid)
+{
+        char key[300];
+        snprintf(key, sizeof key, "%s/%s", id, xid && strcmp(xid, "-") ? xid : "");
+        for (struct pipe_end *p = pipes; p; p = p->next)
+                if (strcmp(p->key, key) == 0)
+                        return &p->fd;
+        return NULL;
+}
+
+static int parse_stdio(char **args, int n, const char *id, const char *xid, struct vm_pod_stdio *io)
+{
+        *io = (struct vm_pod_stdio){ -1, -1, -1, false };
+        for (int i = 0; i < n; i++) {
+                const char *a = args[i];
+                if (strcmp(a, "tty") == 0) {
+                        io->terminal = true;
+                } else if (strcmp(a, "in=pipe") == 0) {
+                        int p[2];
+                        if (pipe2(p, O_CLOEXEC) < 0)
+                                return -1;
+                        io->in = p[0];
+                        struct pipe_end *e = calloc(1, sizeof *e);
+                        snprintf(e->key, sizeof e->key, "%s/%s", id, xid ? xid : "");
+                        e->fd = p[1];
+                        e->next = pipes;
+                        pipes = e;
+                } else if (strncmp(a, "in=", 3) == 0) {
+                        io->in = open(a + 3, O_RDONLY | O_CLOEXEC);
+                } else if (strncmp(a, "out=", 4) == 0) {
+                        io->out = open(a + 4, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                } else if (strncmp(a, "err=", 4) == 0) {
+                        io->err = open(a + 4, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                }
+        }
+        return 0;
+}
+
+static bool wait_for(const char *what)
+{
+        struct timespec t0, t;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        for (;;) {
+                if (take(what))
+                        return true;
+                clock_gettime(CLOCK_MONOTONIC, &t);
+                if (t.tv_sec - t0.tv_sec > 120)
+                        return false;
+                fflush(stdout);
+                loop_once(200);
+        }
+}
+
+static void unescape(char *s)
+{
+        char *w = s;
+        for (char *r = s; *r; r++) {
+                if (r[0] == '\\' && r[1] == 'n') {
+                        *w++ = '\n';
+                        r++;
+                } else {
+                        *w++ = *r;
+                }
+        }
+        *w = 0;
+}
+
+static int read_arg_file(const char *path, char **text, size_t *len, struct cella_error *err)
+{
+        return read_file_at(AT_FDCWD, path, text, len, err);
+}
+
+static const char *xid_of(const char *a)
+{
+        return a && strcmp(a, "-") ? a : "";
+}
+
+static int cmd_boot(char **a, int n, struct cella_error *err)
+{
+        static const struct vm_pod_loop loop = { loop_add, loop_del, NULL };
+        static const struct vm_pod_events ev = { ev_exited, ev_oom, ev_died, NULL };
+        struct vm_pod_config c = { .dir = n > 1 ? a[1] : NULL };
+        if (n > 2)
+                c.memory_bytes = strtoull(a[2], NULL, 10) << 20;
+        if (n > 3)
+                c.netns = a[3];
+        return vm_pod_boot(&c, &loop, &ev, &pod, err);
+}
+
+static int cmd_stats(const char *id, struct cella_error *err)
+{
+        struct cella_cgroup_stats s;
+        if (vm_pod_stats(pod, id, &s, err) < 0)
+                return -1;
+        printf("stats memory_usage=%" PRIu64 " memory_limit=%" PRIu64 " pids_current=%" PRIu64
+               " pids_limit=%" PRIu64 " cpu_usage_ns=%" PRIu64 " oom_kills=%" PRIu64 "\n",
+               s.memory_usage, s.memory_limit, s.pids_current, s.pids_limit, s.cpu_usage_ns, s.oom_kills);
+        return 0;
+}
+
+static int cmd_pids(const char *id, struct cella_error *err)
+{
+        pid_t *pids;
+        size_t n;
+        if (vm_pod_pids(pod, id, &pids, &n, err) < 0)
+                return -1;
+        printf("pids");
+        for (size_t i = 0; i < n; i++)
+                printf(" %d", (int)pids[i]);
+        printf("\n");
+        free(pids);
+        return 0;
+}
+
+static int run_pod_cmd(char **a, int n, struct cella_error *err)
+{
+        const char *c = a[0], *id = n > 1 ? a[1] : "";
+        if (!pod)
+                return cella_error_msg(err, EINVAL, "no pod: boot first");
+        if (!strcmp(c, "create") && n >= 3) {
+                struct vm_pod_stdio io;
+                parse_stdio(a + 3, n - 3, id, "", &io);
+                return vm_pod_create(pod, id, a[2], &io, err);
+        }
+        if (!strcmp(c, "exec") && n >= 4) {
+                struct vm_pod_stdio io;
+                char *text;
+                size_t len;
+                if (read_arg_file(a[3], &text, &len, err) < 0)
+                        return -1;
+                parse_stdio(a + 4, n - 4, id, a[2], &io);
+                int r = vm_pod_exec(pod, id, a[2], text, len, &io, err);
+                free(text);
+                return r;
+        }
+        if (!strcmp(c, "start"))
+                return vm_pod_start(pod, id, err);
+        if (!strcmp(c, "delete"))
+                return vm_pod_delete(pod, id, err);
+        if (!strcmp(c, "pause") || !strcmp(c, "resume"))
+                return vm_pod_pause(pod, id, !strcmp(c, "pause"), err);
+        if (!strcmp(c, "pids"))
+                return cmd_pids(id, err);
+        if (!strcmp(c, "stats"))
+                return cmd_stats(id, err);
+        if (!strcmp(c, "kill") && n >= 4)
+                return vm_pod_kill(pod, id, xid_of(a[2]), atoi(a[3]), n > 4 && !strcmp(a[4], "all"), err);
+        if (!strcmp(c, "update") && n >= 3) {
+                char *text;
+                size_t len;
+                if (read_arg_file(a[2], &text, &len, err) < 0)
+                        return -1;
+                int r = vm_pod_update(pod, id, text, len, err);
+                free(text);
+                return r;
+        }
+        if (!strcmp(c, "resize") && n >= 5)
+                return vm_pod_resize(pod, id, xid_of(a[2]), (unsigned)atoi(a[3]), (unsigned)atoi(a[4]), err);
+        if (!strcmp(c, "closein") && n >= 3)
+                return vm_pod_close_stdin(pod, id, xid_of(a[2]), err);
+        if ((!strcmp(c, "write") && n >= 4) || (!strcmp(c, "eof") && n >= 3)) {
+                int *fd = pipe_fd(id, a[2]);
+                if (!fd || *fd < 0)
+                        return cella_error_msg(err, ENOENT, "no in=pipe for %s/%s", id, a[2]);
+                if (!strcmp(c, "eof")) {
+                        close(*fd);
+                        *fd = -1;
+                        return 0;
+                }
+                unescape(a[3]);
+                return write_all(*fd, a[3], strlen(a[3])) < 0 ? cella_error_sys(err, "write") : 0;
+        }
+        return cella_error_msg(err, EINVAL, "unknown command or missing arguments: %s", c);
+}
+
+static int run_cmd(char **a, int n, struct cella_error *err)
+{
+        const char *c = a[0];
+        char what[300];
+        if (!strcmp(c, "boot"))
+                return cmd_boot(a, n, err);
+        if (!strcmp(c, "sleep")) {
+                struct timespec t0, t;
+                clock_gettime(CLOCK_MONOTONIC, &t0);
+                long ms = n > 1 ? atol(a[1]) : 0;
+                do {
+                        loop_once(50);
+                        clock_gettime(CLOCK_MONOTONIC, &t);
+                } while ((t.tv_sec - t0.tv_sec) * 1000 + (t.tv_nsec - t0.tv_nsec) / 1000000 < ms);
+                return 0;
+        }
+        if (!strcmp(c, "wait") || !strcmp(c, "waitoom") || !strcmp(c, "waitdied")) {
+                if (!strcmp(c, "wait"))
+                        snprintf(what, sizeof what, "exited %s %s", n > 1 ? a[1] : "", n > 2 ? a[2] : "-");
+                else if (!strcmp(c, "waitoom"))
+                        snprintf(what, sizeof what, "oom %s", n > 1 ? a[1] : "");
+                else
+                        snprintf(what, sizeof what, "died");
+                return wait_for(what) ? 0 : cella_error_msg(err, ETIMEDOUT, "no %s within 120 s", what);
+        }
+        if (!strcmp(c, "qemupid")) {
+                printf("qemupid %d\n", (int)vm_pod_qemu_pid(pod));
+                return 0;
+        }
+        if (!strcmp(c, "killqemu"))
+                return kill(vm_pod_qemu_pid(pod), SIGKILL) < 0 ? cella_error_sys(err, "kill") : 0;
+        if (!strcmp(c, "destroy")) {
+                vm_pod_destroy(pod);
+                pod = NULL;
+                return 0;
+        }
+        return run_pod_cmd(a, n, err);
+}
+
+static void one_line(char *line)
+{
+        char *a[32] = { 0 };
+        int n = 0;
+        char *save = NULL;
+        line[strcspn(line, "\n")] = 0;
+        if (!*line || line[0] == '#')
+                return;
+        for (char *t = strtok_r(line, " ", &save); t && n < 32; t = strtok_r(NULL, " ", &save))
+                a[n++] = t;
+        struct cella_error err = { 0 };
+        /* events that came meanwhile print before the answer */
+        loop_once(0);
+        if (run_cmd(a, n, &err) < 0)
+                printf("error: %s: %s\n", a[0], err.msg);
+        else
+                printf("ok %s\n", a[0]);
+        fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+        signal(SIGPIPE, SIG_IGN);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        if (argc > 1) {
+                for (int i = 1; i < argc; i++) {
+                        char *l = strdup(argv[i]);
+                        one_line(l);
+                        free(l);
+                }
+        } else {
+                char *line = NULL;
+                size_t cap = 0;
+                while (getline(&line, &cap, stdin) > 0)
+                        one_line(line);
+                free(line);
+        }
+        if (pod)
+                vm_pod_destroy(pod);
+        return 0;
+}
