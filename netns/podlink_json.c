@@ -131,38 +131,38 @@ static int parse_route(struct jctx *c, const struct jpath *p, yajl_val obj, stru
 
 static int parse_desc(struct jctx *c, yajl_val root, struct podlink_desc *d)
 {
-        const struct jpath top = { 0 };
-        int r = jv_object(c, &top, root);
+        const struct jpath *top = NULL;        /* the document itself */
+        int r = jv_object(c, top, root);
         if (r < 0)
                 return r;
         char *s = NULL;
-        if ((r = jreq(c, &top, "ifname", j_string(c, &top, root, "ifname", &s))) < 0)
+        if ((r = jreq(c, top, "ifname", j_string(c, top, root, "ifname", &s))) < 0)
                 return r;
-        struct jpath p = JKEY(&top, "ifname");
+        struct jpath p = JKEY(top, "ifname");
         if (!*s || strlen(s) >= IFNAMSIZ || strchr(s, '/') || strchr(s, ' '))
                 return jerr(c, &p, "invalid interface name \"%s\"", s);
         snprintf(d->ifname, sizeof d->ifname, "%s", s);
-        if ((r = jreq(c, &top, "mac", j_string(c, &top, root, "mac", &s))) < 0)
+        if ((r = jreq(c, top, "mac", j_string(c, top, root, "mac", &s))) < 0)
                 return r;
-        p = JKEY(&top, "mac");
+        p = JKEY(top, "mac");
         if (parse_mac(s, d->mac) < 0)
                 return jerr(c, &p, "invalid MAC address \"%s\" (expected xx:xx:xx:xx:xx:xx)", s);
         int64_t mtu = 0;
         yajl_val v = json_get(root, "mtu");
-        p = JKEY(&top, "mtu");
+        p = JKEY(top, "mtu");
         if (v && (r = jv_int_range(c, &p, v, 68, 65535, &mtu)) < 0)
                 return r;
         d->mtu = (unsigned)mtu;
         yajl_val arr = NULL;
-        if ((r = j_array(c, &top, root, "addresses", &arr)) < 0)
+        if ((r = j_array(c, top, root, "addresses", &arr)) < 0)
                 return r;
-        p = JKEY(&top, "addresses");
+        p = JKEY(top, "addresses");
         if (arr && (r = parse_addresses(c, &p, arr, d)) < 0)
                 return r;
         arr = NULL;
-        if ((r = j_array(c, &top, root, "routes", &arr)) < 0)
+        if ((r = j_array(c, top, root, "routes", &arr)) < 0)
                 return r;
-        p = JKEY(&top, "routes");
+        p = JKEY(top, "routes");
         if (arr && arr->u.array.len > PODLINK_MAX_ROUTES)
                 return jerr(c, &p, "more than %d routes", PODLINK_MAX_ROUTES);
         for (size_t i = 0; arr && i < arr->u.array.len; i++) {

@@ -85,7 +85,7 @@ static void test_json_bad_input(void)
 {
         bad_json("", "pod link");
         bad_json("[]", "pod link");
-        bad_json("{\"mac\":\"02:00:00:00:00:01\"}", "ifname: required");
+        bad_json("{\"mac\":\"02:00:00:00:00:01\"}", "pod link: ifname: required");
         bad_json("{\"ifname\":\"a/b\",\"mac\":\"02:00:00:00:00:01\"}", "invalid interface name");
         bad_json("{\"ifname\":\"eth0\"}", "mac: required");
         bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00\"}", "invalid MAC address");
@@ -94,13 +94,13 @@ static void test_json_bad_input(void)
         bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\",\"addresses\":[\"10.0.0.300/8\"]}",
                  "addresses[0]: invalid prefix");
         bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\",\"addresses\":[\"10.0.0.3\"]}",
-                 "addresses[0]: invalid prefix \"10.0.0.3\" (expected ADDR/LEN)");
+                 "pod link: addresses[0]: invalid prefix \"10.0.0.3\" (expected ADDR/LEN)");
         bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\",\"addresses\":[1]}", "addresses[0]");
         bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\","
                  "\"addresses\":[\"1.0.0.1/8\",\"1.0.0.2/8\",\"1.0.0.3/8\",\"1.0.0.4/8\",\"1.0.0.5/8\","
                  "\"1.0.0.6/8\",\"1.0.0.7/8\",\"1.0.0.8/8\",\"1.0.0.9/8\"]}",
                  "addresses: more than 8 addresses");
-        bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\",\"routes\":[{}]}", "routes[0].dst: required");
+        bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\",\"routes\":[{}]}", "pod link: routes[0].dst: required");
         bad_json("{\"ifname\":\"eth0\",\"mac\":\"02:00:00:00:00:01\","
                  "\"routes\":[{\"dst\":\"0.0.0.0/0\",\"gateway\":\"fd00::1\"}]}",
                  "routes[0].gateway: invalid IPv4 address \"fd00::1\"");
