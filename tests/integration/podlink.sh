@@ -267,4 +267,26 @@ test_bad_input() {
         assert_eq "$(tc -n "$two" qdisc show | grep -c ingress || true)" 0
 }
 
+# The guest end: the --sandbox vm kernel (scripts/prepare-vm-kernel.sh) loads
+# virtio_net (and net_failover, failover) at boot, so a VM pod's
+# virtio-net device gets a driver.
+test_guest_kernel_loads_virtio_net() {
+        is_cella || skip "cella-only feature"
+        local kdir=${CELLA_VM_KERNEL:-/var/lib/cella/vm/kernel}
+        command -v "${CELLA_QEMU:-qemu-system-x86_64}" >/dev/null || skip "qemu-system-x86_64 not installed"
+        if [ -z "${CELLA_VM_KERNEL:-}" ] && ! "$REPO_DIR/scripts/prepare-vm-kernel.sh" --check "$kdir"; then
+                "$REPO_DIR/scripts/prepare-vm-kernel.sh" >/dev/null 2>&1 || true
+        fi
+        [ -s "$kdir/vmlinux" ] || skip "no guest kernel: scripts/prepare-vm-kernel.sh failed"
+        grep -qx virtio_net "$kdir/modules/load-order" || fail "$kdir/modules/load-order has no virtio_net"
+        make_bundle
+        # the driver registered, and the module (with its dependency) loaded
+        cfg_args sh -c 'ls /sys/bus/virtio/drivers; grep -o "^virtio_net\|^net_failover" /proc/modules'
+        RT_TIMEOUT=150 run rt run --sandbox vm -b "$BUNDLE" "$(new_id)"
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | grep -cx virtio_net)" 2
+        assert_contains "$stdout" net_failover
+        assert_not_contains "$stderr" "module virtio_net"
+}
+
 run_tests "$@"

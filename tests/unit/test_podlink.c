@@ -187,6 +187,14 @@ static void setup_teardown_body(void)
         CHECK(podlink_tc_ingress_del(pnl, eth.ifindex, "eth0", &err) == 0);   /* none: fine */
         netns_podlink_teardown(path, &link);                                    /* twice: fine */
 
+        /* QEMU still holding a queue: teardown deletes the tap by name */
+        sh("setup for qemu", netns_podlink_setup(path, NULL, &link, &err), &err);
+        int qemu_queue = dup(link.tap_fd);
+        CHECK(qemu_queue >= 0);
+        netns_podlink_teardown(path, &link);
+        CHECK(cella_nl_link_get(pnl, "tap0_cella", &tap, &err) == -ENODEV);
+        close(qemu_queue);
+
         /* teardown after the netns is gone */
         sh("setup again", netns_podlink_setup(path, "eth0", &link, &err), &err);
         cella_nl_close(pnl);
