@@ -47,6 +47,27 @@ static int route_add(struct cella_nl *nl, int ifindex, const struct podlink_rout
         return nl_talk(nl, nlh, NULL, NULL);
 }
 
+/* The prefix route of one of d's addresses: the kernel made it when the
+ * address went in (adding it again would, for IPv6, make a duplicate with
+ * another metric). */
+static bool address_prefix_route(const struct podlink_desc *d, const struct podlink_route *rt)
+{
+        if (rt->has_gw)
+                return false;
+        for (size_t i = 0; i < d->n_addrs && i < PODLINK_MAX_ADDRS; i++) {
+                const struct podlink_addr *a = &d->addrs[i];
+                if (a->family != rt->family || a->prefix != rt->dst_len)
+                        continue;
+                struct cella_cidr x = { .family = a->family, .prefix = a->prefix };
+                struct cella_cidr y = { .family = rt->family, .prefix = rt->dst_len };
+                memcpy(x.addr, a->addr, sizeof x.addr);
+                memcpy(y.addr, rt->dst, sizeof y.addr);
+                if (cella_cidr_overlaps(&x, &y))
+                        return true;
+        }
+        return false;
+}
+
 static int add_routes(struct cella_nl *nl, const struct podlink_desc *d, int ifindex, struct cella_error *err)
 {
         /* On-link routes first: a gateway must be reachable when its route
@@ -54,7 +75,7 @@ static int add_routes(struct cella_nl *nl, const struct podlink_desc *d, int ifi
         for (int pass = 0; pass < 2; pass++) {
                 for (size_t i = 0; i < d->n_routes; i++) {
                         const struct podlink_route *rt = &d->routes[i];
-                        if (rt->has_gw != (pass == 1))
+                        if (rt->has_gw != (pass == 1) || address_prefix_route(d, rt))
                                 continue;
                         int r = route_add(nl, ifindex, rt, false);
                         /* A gateway outside every on-link prefix (CNI plugins

@@ -167,6 +167,10 @@ assert addrs == ["10.77.0.2/24", "fd00:77::2/64"], addrs
 routes = {(r["dst"], r.get("gateway")) for r in ipj("route")}
 assert ("default", "10.77.0.1") in routes and ("10.99.0.0/16", "10.77.0.1") in routes, routes
 assert ("10.77.0.0/24", None) in routes, routes
+# the prefix routes the addresses made, once each (not again from the description)
+r6 = [r["dst"] for r in ipj("-6", "route")]
+assert r6.count("fd00:77::/64") == 1, r6
+assert [r["dst"] for r in ipj("route")].count("10.77.0.0/24") == 1
 assert "UP" in ipj("link", "show", "lo")[0]["flags"]
 print("guest-ok")
 PY
