@@ -37,8 +37,6 @@
 #define VMPOD_ANN_CRI_MEMORY "io.kubernetes.cri.sandbox-memory"       /* bytes, the sum of the limits */
 #define VMPOD_ANN_CRI_QUOTA "io.kubernetes.cri.sandbox-cpu-quota"
 #define VMPOD_ANN_CRI_PERIOD "io.kubernetes.cri.sandbox-cpu-period"
-/* guest RAM above the containers' limits: the guest kernel, the agent */
-#define VMPOD_GUEST_OVERHEAD_MB 96
 
 struct vmpod_backend;
 struct vp_ctr;

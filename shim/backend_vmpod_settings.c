@@ -16,7 +16,8 @@
  * io.cella.vm.cpus. Without io.cella.vm.memory the guest gets the pod's
  * memory (containerd's io.kubernetes.cri.sandbox-memory, the sum of the
  * containers' limits when kubelet sends it, else the sandbox config's own
- * limit) plus VMPOD_GUEST_OVERHEAD_MB, or vm_pod's default.
+ * limit) as vm_pod_memory_for() sizes it (that plus the guest's overhead),
+ * or its default without a limit.
  *
  * The config is read with a light JSON walk, not the full OCI parser: a
  * Create that is not for a VM pod goes on to the native backend, which
@@ -117,10 +118,7 @@ static void vm_size(yajl_val ann, yajl_val handler, yajl_val config, struct vmpo
         uint64_t pod_mem = parse_u64(obj_string(ann, VMPOD_ANN_CRI_MEMORY));
         if (!pod_mem)
                 pod_mem = config_memory_limit(config);
-        if (parse_u64(mem))
-                out->memory_bytes = parse_u64(mem) << 20;
-        else if (pod_mem)
-                out->memory_bytes = pod_mem + ((uint64_t)VMPOD_GUEST_OVERHEAD_MB << 20);
+        out->memory_bytes = parse_u64(mem) ? parse_u64(mem) << 20 : vm_pod_memory_for(pod_mem);
 
         const char *cpus = obj_string(ann, VMPOD_ANN_CPUS);
         if (!cpus)

@@ -51,9 +51,7 @@ $(SHIM_GEN_C): $(SHIM_STAMP)
 # command, the backend on cella's library and its seam (library.c), stdio,
 # rootfs — links only into the binary, with the library's objects.
 SHIM_RT_SRCS := shim/main.c shim/serve.c shim/delete.c shim/backend_cella.c shim/library.c \
-	shim/procio.c shim/rootfs.c shim/metrics.c shim/oom.c shim/trim.c \
-	$(filter-out shim/backend_vmpod_nopod.c,$(wildcard shim/backend_vmpod*.c)) \
-	$(if $(wildcard backend/vm_pod*.c),,shim/backend_vmpod_nopod.c)
+	shim/procio.c shim/rootfs.c shim/metrics.c shim/oom.c shim/trim.c $(wildcard shim/backend_vmpod*.c)
 SHIM_SRCS := $(filter-out $(SHIM_RT_SRCS),$(wildcard shim/*.c))
 SHIM_BASE_SRCS := base/error.c base/log.c base/util.c base/sha256.c base/json_write.c
 SHIM_HDRS := $(wildcard shim/*.h) base/error.h base/log.h base/util.h base/sha256.h base/json_write.h
@@ -65,8 +63,11 @@ SHIM_REL_OBJS := $(call shim_objs,rel)
 SHIM_ASAN_OBJS := $(call shim_objs,asan)
 # the runtime half, and the library objects it calls (the base ones are
 # in shim_objs already)
+# — and the guest agent: a VM pod's /init is the running binary (the
+# shim), which becomes the pod agent as PID 1 (agent/entry.c)
 shim_rt_objs = $(SHIM_RT_SRCS:%.c=build/$(1)/%.o) \
-	$(filter-out $(SHIM_BASE_SRCS:%.c=build/$(1)/%.o),$(LIB_SRCS:%.c=build/$(1)/%.o))
+	$(filter-out $(SHIM_BASE_SRCS:%.c=build/$(1)/%.o),$(LIB_SRCS:%.c=build/$(1)/%.o)) \
+	$(patsubst %.c,build/$(1)/%.o,$(wildcard agent/*.c))
 
 # protobuf-c and yajl from their static archives when present (as cella's
 # libraries are): fewer libraries for ld.so to map in every shim
