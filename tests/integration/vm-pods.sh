@@ -253,6 +253,17 @@ EOF
         assert_success
         assert_eq "$(info "$web" .info.runtimeSpec.linux.resources.memory.limit)" 67108864
 
+        # what CRI has no verb for, through ctr: ps (guest pids), pause/resume
+        run ctr -a "$CTD_SOCK" -n "$CRI_NS" task ps "$fetch"
+        assert_success
+        assert_match "$stdout" $'\n''[0-9]+ ' "the container's (guest) pids"
+        run ctr -a "$CTD_SOCK" -n "$CRI_NS" task pause "$fetch"
+        assert_success
+        assert_match "$(ctr -a "$CTD_SOCK" -n "$CRI_NS" task ls | grep "^$fetch")" 'PAUSED'
+        run ctr -a "$CTD_SOCK" -n "$CRI_NS" task resume "$fetch"
+        assert_success
+        assert_match "$(ctr -a "$CTD_SOCK" -n "$CRI_NS" task ls | grep "^$fetch")" 'RUNNING'
+
         # stop: httpd as PID 1 ignores SIGTERM, the grace period ends it (137)
         run cri stop --timeout 1 "$web"
         assert_success
@@ -320,21 +331,90 @@ test_vm_pod_qemu_killed() {
         cri_stop
 }
 
-# a guest that never boots (here: a boot timeout it cannot meet under TCG):
-# RunPodSandbox fails with the console's last lines, nothing is left
-test_vm_pod_never_boots() {
-        local ids
-        vm_start CELLA_VM_BOOT_TIMEOUT=1
-        pod_config slow '{"annotations": {"io.cella.sandbox": "vm"}}'
-        run cri runp --runtime cella "$T/slow-pod.json"
+# a container over its memory limit is OOM-killed in the guest: exit 137 and
+# containerd's reason OOMKilled (from TaskOOM); the pod lives on
+test_vm_pod_oom() {
+        local pod qemu c
+        vm_start
+        pod=$(vm_runp oom)
+        qemu=$(pod_qemu "$pod")
+        track_pid "$qemu"
+        c=$(start_ctr "$pod" oom hog 'echo start; tail /dev/zero' \
+                '{"linux": {"resources": {"memory_limit_in_bytes": 33554432}}}')
+        wait_exited "$c"
+        assert_eq "$(info "$c" .status.exitCode)" 137
+        assert_eq "$(info "$c" .status.reason)" OOMKilled
+        assert_eq "$(infop "$pod" .status.state)" SANDBOX_READY
+        run cri rm "$c"
+        run cri stopp "$pod"
+        assert_success
+        run cri rmp "$pod"
+        assert_success
+        cri_stop
+}
+
+# the shim SIGKILLed: QEMU goes with it (its parent-death signal);
+# containerd's `delete` of each task removes the pod's directory and
+# rootfs; CRI's removal cleans up the rest
+test_vm_pod_shim_killed() {
+        local pod qemu shim c
+        vm_start
+        pod=$(vm_runp dead)
+        qemu=$(pod_qemu "$pod")
+        track_pid "$qemu"
+        c=$(start_ctr "$pod" dead s 'echo up; exec sleep 1000')
+        retry 150 sh -c "grep -q up '$T/logs/dead/s.log'" || fail "the container did not start"
+        shim=$(our_shims)
+        assert_match "$shim" '^[0-9]+$' "one shim"
+        kill -KILL "$shim"
+        retry 100 sh -c "! kill -0 $qemu 2>/dev/null" || fail "QEMU outlived its shim"
+        wait_exited "$c"
+        run cri rm "$c"
+        assert_success
+        run cri stopp "$pod"
+        assert_success
+        run cri rmp "$pod"
+        assert_success
+        cri_stop
+}
+
+# runp_fails NAME: RunPodSandbox of a VM pod fails; nothing of it is left
+runp_fails() {
+        pod_config "$1" '{"annotations": {"io.cella.sandbox": "vm"}}'
+        run cri runp --runtime cella "$T/$1-pod.json"
         case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod.c missing)" ;; esac
         assert_failure
-        assert_contains "$stderr" "failed to create shim task"
-        # the guest kernel's own lines reached the error
-        assert_match "$stderr" "(Linux version|console|Booting|\[ *[0-9]+\.[0-9]+\])"
-        ids=$(cri pods -q)
-        assert_eq "$ids" "" "no pod left in CRI"
+        assert_contains "$stderr" "failed to create shim task: VM pod: "
+        assert_eq "$(cri pods -q)" "" "no pod left in CRI"
         [ -z "$(ls -A "$VMPOD_ROOT/$CRI_NS" 2>/dev/null)" ] || fail "left in $VMPOD_ROOT: $(ls -A "$VMPOD_ROOT/$CRI_NS")"
+}
+
+# a guest that never boots in time (a boot timeout TCG cannot meet):
+# RunPodSandbox fails saying so, nothing is left
+test_vm_pod_never_boots() {
+        vm_start CELLA_VM_BOOT_TIMEOUT=1
+        runp_fails slow
+        assert_contains "$stderr" "was not ready within"
+        assert_contains "$stderr" "CELLA_VM_BOOT_TIMEOUT"
+        cri_stop
+}
+
+# a guest that fails to boot (its kernel modules are garbage, so the agent
+# finds no channel and the guest powers off): the error quotes the guest
+# console's last lines, nothing is left
+test_vm_pod_guest_fails() {
+        local m
+        mkdir -p "$T/badkernel/modules"
+        ln -s "$VM_KERNEL_DIR/vmlinux" "$T/badkernel/vmlinux"
+        cp "$VM_KERNEL_DIR/modules/load-order" "$T/badkernel/modules/"
+        for m in $(cat "$T/badkernel/modules/load-order"); do
+                echo "not a module" >"$T/badkernel/modules/$m.ko"
+        done
+        vm_start CELLA_VM_KERNEL="$T/badkernel"
+        runp_fails broken
+        assert_contains "$stderr" "the guest console ends with:"
+        assert_contains "$stderr" "module virtio_net: Exec format error"
+        assert_contains "$stderr" "virtio-serial port cella.pod"
         cri_stop
 }
 
