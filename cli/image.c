@@ -157,26 +157,7 @@ static void gen_info(yajl_gen g, const struct image_info *in, yajl_val config)
         json_put_str(g, in->config_digest);
         json_put_str(g, "manifest");
         json_put_str(g, in->manifest_digest);
-        json_put_str(g, "names");
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < in->n_names; i++)
-                json_put_str(g, in->names[i]);
-        yajl_gen_array_close(g);
-        json_put_str(g, "layers");
-        yajl_gen_array_open(g);
-        for (size_t i = 0; i < in->n_layers; i++) {
-                yajl_gen_map_open(g);
-                json_put_str(g, "diff_id");
-                json_put_str(g, in->diff_ids[i]);
-                json_put_str(g, "blob");
-                json_put_str(g, in->layer_blobs[i]);
-                yajl_gen_map_close(g);
-        }
-        yajl_gen_array_close(g);
-        json_put_str(g, "size");
-        yajl_gen_integer(g, (long long)in->size);
-        json_put_str(g, "imported");
-        yajl_gen_integer(g, in->imported);
+        image_info_write_fields(g, in);
         if (config) {
                 json_put_str(g, "config");
                 json_put_value(g, config);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "base/error.h"
+#include "base/json_write.h"
 #include "oci/spec.h"
 
 #define IMAGE_DEFAULT_MAX_ENTRIES 1000000ULL
@@ -90,6 +91,10 @@ static inline void image_info_freep(struct image_info **info)
 }
 #define _cleanup_image_info_ __attribute__((cleanup(image_info_freep)))
 void image_list_clear(struct image_list *list);
+
+/* An image's names, layers, size and import time as members of the JSON
+ * object g has open (images.json and `cella image inspect` both write them). */
+void image_info_write_fields(yajl_gen g, const struct image_info *in);
 
 /* All images, in import order. */
 int image_list(struct image_store *store, struct image_list *out, struct cella_error *err);

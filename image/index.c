@@ -148,6 +148,30 @@ int image_index_load(struct image_store *store, struct image_list *list, struct 
         return 0;
 }
 
+void image_info_write_fields(yajl_gen g, const struct image_info *in)
+{
+        json_put_str(g, "names");
+        yajl_gen_array_open(g);
+        for (size_t k = 0; k < in->n_names; k++)
+                json_put_str(g, in->names[k]);
+        yajl_gen_array_close(g);
+        json_put_str(g, "layers");
+        yajl_gen_array_open(g);
+        for (size_t k = 0; k < in->n_layers; k++) {
+                yajl_gen_map_open(g);
+                json_put_str(g, "diff_id");
+                json_put_str(g, in->diff_ids[k]);
+                json_put_str(g, "blob");
+                json_put_str(g, in->layer_blobs[k]);
+                yajl_gen_map_close(g);
+        }
+        yajl_gen_array_close(g);
+        json_put_str(g, "size");
+        yajl_gen_integer(g, (long long)in->size);
+        json_put_str(g, "imported");
+        yajl_gen_integer(g, in->imported);
+}
+
 int image_index_save(struct image_store *store, const struct image_list *list, struct cella_error *err)
 {
         yajl_gen g = json_writer_new(JSON_PRETTY_4);
@@ -163,26 +187,7 @@ int image_index_save(struct image_store *store, const struct image_list *list, s
                 json_put_str(g, in->manifest_digest);
                 json_put_str(g, "config");
                 json_put_str(g, in->config_digest);
-                json_put_str(g, "names");
-                yajl_gen_array_open(g);
-                for (size_t k = 0; k < in->n_names; k++)
-                        json_put_str(g, in->names[k]);
-                yajl_gen_array_close(g);
-                json_put_str(g, "layers");
-                yajl_gen_array_open(g);
-                for (size_t k = 0; k < in->n_layers; k++) {
-                        yajl_gen_map_open(g);
-                        json_put_str(g, "diff_id");
-                        json_put_str(g, in->diff_ids[k]);
-                        json_put_str(g, "blob");
-                        json_put_str(g, in->layer_blobs[k]);
-                        yajl_gen_map_close(g);
-                }
-                yajl_gen_array_close(g);
-                json_put_str(g, "size");
-                yajl_gen_integer(g, (long long)in->size);
-                json_put_str(g, "imported");
-                yajl_gen_integer(g, in->imported);
+                image_info_write_fields(g, in);
                 yajl_gen_map_close(g);
         }
         yajl_gen_array_close(g);

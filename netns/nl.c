@@ -60,11 +60,6 @@ int nl_run_in_netns(int netns_fd, int (*fn)(void *arg), void *arg)
         return wait_helper(pid);
 }
 
-struct socket_job {
-        int sock;       /* our end of the socketpair */
-        int protocol;
-};
-
 static int send_fd(int over, int fd)
 {
         char dummy = 'x';
@@ -109,37 +104,52 @@ static int recv_fd(int over)
         return fd;
 }
 
-static int make_socket_job(void *arg)
+struct fd_job {
+        int sock;       /* our end of the socketpair */
+        int (*make)(void *arg);
+        void *arg;
+};
+
+static int fd_job_main(void *arg)
 {
-        struct socket_job *job = arg;
-        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, job->protocol);
+        struct fd_job *job = arg;
+        int fd = job->make(job->arg);
         if (fd < 0)
-                return errno;
+                return -fd;
         int r = send_fd(job->sock, fd);
         close(fd);
         return -r;
 }
 
-int nl_socket_in_netns(int netns_fd, int protocol, struct cella_error *err)
+int nl_fd_in_netns(int netns_fd, int (*make)(void *arg), void *arg)
 {
-        if (netns_fd < 0) {
-                int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, protocol);
-                if (fd < 0)
-                        return cella_error_sys(err, "netlink: socket");
-                return fd;
-        }
+        if (netns_fd < 0)
+                return make(arg);
         int pair[2];
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0)
-                return cella_error_sys(err, "netlink: socketpair");
+                return -errno;
         _cleanup_close_ int ours = pair[0];
         _cleanup_close_ int theirs = pair[1];
-        struct socket_job job = { .sock = theirs, .protocol = protocol };
-        int r = nl_run_in_netns(netns_fd, make_socket_job, &job);
+        struct fd_job job = { .sock = theirs, .make = make, .arg = arg };
+        int r = nl_run_in_netns(netns_fd, fd_job_main, &job);
         if (r < 0)
-                return cella_error_set(err, -r, "netlink: open socket in netns fd %d", netns_fd);
-        int fd = recv_fd(ours);
+                return r;
+        return recv_fd(ours);
+}
+
+static int make_netlink_socket(void *arg)
+{
+        int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, *(int *)arg);
+        return fd < 0 ? -errno : fd;
+}
+
+int nl_socket_in_netns(int netns_fd, int protocol, struct cella_error *err)
+{
+        int fd = nl_fd_in_netns(netns_fd, make_netlink_socket, &protocol);
+        if (fd < 0 && netns_fd < 0)
+                return cella_error_set(err, -fd, "netlink: socket");
         if (fd < 0)
-                return cella_error_set(err, -fd, "netlink: receive socket from netns fd %d", netns_fd);
+                return cella_error_set(err, -fd, "netlink: open socket in netns fd %d", netns_fd);
         return fd;
 }
 

@@ -53,6 +53,11 @@ static inline bool nl_attr_is_str(const struct nlattr *a)
  * child's return value is its exit status (0 = success, else an errno). */
 int nl_run_in_netns(int netns_fd, int (*fn)(void *arg), void *arg);
 
+/* An fd made by make(arg) (an fd or -errno) in a child inside netns_fd
+ * (-1: here), passed back over a socketpair: sockets and /dev/net/tun
+ * queues belong to the netns they were made in. Returns the fd or -errno. */
+int nl_fd_in_netns(int netns_fd, int (*make)(void *arg), void *arg);
+
 /* Parse an IPv4 or IPv6 address (no prefix). */
 int nl_parse_ip(const char *s, struct cella_cidr *out);
 

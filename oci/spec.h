@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cella: the OCI runtime-spec (1.2) config for Linux, as typed C structs.
  *
- * oci/spec.c parses config.json (yajl) into these structs. Every field
+ * oci/spec_parse.c parses config.json (yajl) into these structs. Every field
  * is validated at parse time and every error names its JSON path, e.g.
  * "linux.namespaces[2].type: unknown namespace \"foo\"". Unknown keys are
  * ignored. Everything hangs off one struct cella_spec and is released by

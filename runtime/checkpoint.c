@@ -61,10 +61,10 @@ static int scan_mounts(pid_t pid, struct mountset *set, struct meta *m, struct c
                 if (dash)
                         sscanf(dash + 3, "%63s", fstype);
                 if (streq(fstype, "cgroup") || streq(fstype, "cgroup2"))
-                        push(&m->cg_mounts, &m->n_cg_mounts, mp);
+                        checkpoint_strv_push(&m->cg_mounts, &m->n_cg_mounts, mp);
                 /* /dev/console: the terminal's slave, external with it */
                 if (tty_is_slave_bind(fstype, root))
-                        push(&m->tty_mounts, &m->n_tty_mounts, mp);
+                        checkpoint_strv_push(&m->tty_mounts, &m->n_tty_mounts, mp);
         }
         free(line);
         return 0;
@@ -127,7 +127,7 @@ static void scan_fds(pid_t pid, const struct mountset *mounts, struct meta *m, s
                 if (is_init && fdn <= 2 && !m->stdio[fdn])
                         m->stdio[fdn] = xstrdup(key);
                 if (!strncmp(key, "file[", 5))
-                        push(&m->ext_files, &m->n_ext_files, key);
+                        checkpoint_strv_push(&m->ext_files, &m->n_ext_files, key);
         }
         closedir(d);
 }

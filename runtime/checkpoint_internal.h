@@ -47,7 +47,7 @@ struct meta {
 
 void meta_clear(struct meta *m);
 /* append s to a string vector unless it is there already */
-void push(char ***v, size_t *n, const char *s);
+void checkpoint_strv_push(char ***v, size_t *n, const char *s);
 int meta_write(int imgfd, const struct meta *m, struct cella_error *err);
 int meta_read(int imgfd, const char *img, struct meta *m, struct cella_error *err);
 

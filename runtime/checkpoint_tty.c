@@ -94,7 +94,7 @@ int tty_scan_finish(struct tty_scan *s, struct meta *m, struct cella_error *err)
                 char key[64];
                 snprintf(key, sizeof key, "tty[%llx:%llx]", (unsigned long long)s->slaves[i].rdev,
                          (unsigned long long)s->slaves[i].dev);
-                push(&m->ttys, &m->n_ttys, key);
+                checkpoint_strv_push(&m->ttys, &m->n_ttys, key);
         }
         free(s->slaves);
         free(s->masters);

@@ -98,7 +98,7 @@ void meta_clear(struct meta *m)
         memset(m, 0, sizeof *m);
 }
 
-void push(char ***v, size_t *n, const char *s)
+void checkpoint_strv_push(char ***v, size_t *n, const char *s)
 {
         for (size_t i = 0; i < *n; i++)
                 if (streq((*v)[i], s))
@@ -157,13 +157,13 @@ int meta_read(int imgfd, const char *img, struct meta *m, struct cella_error *er
                 else if (!strncmp(line, "stdio", 5) && line[5] >= '0' && line[5] <= '2' && !line[6])
                         m->stdio[line[5] - '0'] = xstrdup(sp);
                 else if (streq(line, "extfile"))
-                        push(&m->ext_files, &m->n_ext_files, sp);
+                        checkpoint_strv_push(&m->ext_files, &m->n_ext_files, sp);
                 else if (streq(line, "cgmount"))
-                        push(&m->cg_mounts, &m->n_cg_mounts, sp);
+                        checkpoint_strv_push(&m->cg_mounts, &m->n_cg_mounts, sp);
                 else if (streq(line, "tty"))
-                        push(&m->ttys, &m->n_ttys, sp);
+                        checkpoint_strv_push(&m->ttys, &m->n_ttys, sp);
                 else if (streq(line, "ttymount"))
-                        push(&m->tty_mounts, &m->n_tty_mounts, sp);
+                        checkpoint_strv_push(&m->tty_mounts, &m->n_tty_mounts, sp);
         }
         if (!m->id || !m->bundle || !m->rootfs) {
                 meta_clear(m);

@@ -15,7 +15,7 @@
 #include "base/log.h"
 #include "base/util.h"
 
-static long long now_ms(void)
+static long long hook_clock_ms(void)
 {
         return (long long)(monotonic_ns() / 1000000);
 }
@@ -67,7 +67,7 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
         close(pipefd[1]);
 
         _cleanup_close_ int pidfd = cella_pidfd_open(pid);
-        long long deadline = h->timeout > 0 ? now_ms() + (long long)h->timeout * 1000 : -1;
+        long long deadline = h->timeout > 0 ? hook_clock_ms() + (long long)h->timeout * 1000 : -1;
         int status = 0;
         for (;;) {
                 pid_t w = waitpid(pid, &status, WNOHANG);
@@ -77,7 +77,7 @@ static int hook_run_one(const struct cella_hook *h, const char *label, const cha
                         return cella_error_sys(err, "hook %s: waitpid", label);
                 int timeout = -1;
                 if (deadline >= 0) {
-                        long long left = deadline - now_ms();
+                        long long left = deadline - hook_clock_ms();
                         if (left <= 0) {
                                 kill(pid, SIGKILL);
                                 waitpid(pid, NULL, 0);

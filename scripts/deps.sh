@@ -72,7 +72,8 @@ kernels=" tests/vm"
 for f in "$vm_cache"/kernel-*/modules/requested; do
         grep -qx 9p "$f" 2>/dev/null && grep -qx overlay "$f" && kernels=""
 done
-[ -s "$vm_data/kernel/vmlinux" ] || kernels="$kernels sandbox"
+# (a kernel prepared before a module joined prepare-vm-kernel.sh's list is redone)
+"$here/prepare-vm-kernel.sh" --check "$vm_data/kernel" || kernels="$kernels sandbox"
 
 if [ -n "$dry" ]; then
         [ -z "$missing" ] || echo "cella: would install:$missing"

@@ -39,6 +39,9 @@ EOF
         printf '9p\noverlay\n' >"$T/cache/kernel-x/modules/requested"
         echo x >"$T/cache/kernel-x/vmlinux"
         echo x >"$T/data/kernel/vmlinux"
+        mkdir -p "$T/data/kernel/modules"
+        "$REPO_DIR/scripts/prepare-vm-kernel.sh" --modules >"$T/data/kernel/modules/requested"
+        cp "$T/data/kernel/modules/requested" "$T/data/kernel/modules/load-order"
 }
 
 # deps [ENV=VALUE...]: run scripts/deps.sh against the fakes
@@ -116,6 +119,17 @@ test_a_kernel_without_9p_or_overlay_is_prepared_again() {
         deps CELLA_DEPS_DRY_RUN=1
         assert_success
         assert_eq "$stdout" "cella: would prepare guest kernels: tests/vm"
+}
+
+# a --sandbox vm kernel prepared before virtio_net joined the module list
+test_a_sandbox_kernel_without_virtio_net_is_prepared_again() {
+        need_root
+        fakes
+        grep -vx virtio_net "$T/data/kernel/modules/requested" >"$T/req"
+        mv "$T/req" "$T/data/kernel/modules/requested"
+        deps CELLA_DEPS_DRY_RUN=1
+        assert_success
+        assert_eq "$stdout" "cella: would prepare guest kernels: sandbox"
 }
 
 test_dry_run_changes_nothing() {

@@ -180,8 +180,8 @@ static void test_tty_slave_bind_and_meta_round_trip(void)
         CHECK(!tty_is_slave_bind("tmpfs", "/0"));
 
         struct meta m = { .id = xstrdup("c1"), .bundle = xstrdup("/b"), .rootfs = xstrdup("/b/rootfs") };
-        push(&m.ttys, &m.n_ttys, "tty[8800:2e]");
-        push(&m.tty_mounts, &m.n_tty_mounts, "/dev/console");
+        checkpoint_strv_push(&m.ttys, &m.n_ttys, "tty[8800:2e]");
+        checkpoint_strv_push(&m.tty_mounts, &m.n_tty_mounts, "/dev/console");
         int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         struct cella_error err = { 0 };
         CHECK(meta_write(fd, &m, &err) == 0);
