@@ -232,6 +232,54 @@ EOF
         pod_left_nothing
 }
 
+test_network_of_the_pod_netns_reaches_the_guest() {
+        need_pod
+        [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+        # as CNI's bridge plugin leaves a pod: eth0 in its netns, a veth to the peer
+        local pod peer
+        pod=$(netns_add)
+        peer=$(netns_add)
+        ip -n "$peer" link add p0 type veth peer name eth0 netns "$pod"
+        ip -n "$peer" addr add 10.77.0.1/24 dev p0
+        ip -n "$peer" link set p0 up
+        ip -n "$pod" addr add 10.77.0.2/24 dev eth0
+        ip -n "$pod" link set eth0 up
+        ip -n "$pod" route add default via 10.77.0.1
+        ip netns exec "$peer" "$PYTHON" -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.1", 9090)); s.listen(1); s.settimeout(120)
+c, _ = s.accept(); c.sendall(b"hi-from-peer\n"); c.close()' &
+        local server=$!
+        defer "kill $server 2>/dev/null; wait $server 2>/dev/null"
+        args "$B1" sh -c 'ip -o -4 addr show eth0; ip route; nc 10.77.0.1 9090 </dev/null; echo hi-from-pod | nc -l -p 8080'
+        drive <<EOF &
+boot $POD 0 /var/run/netns/$pod
+qemupid
+create c1 $B1 out=$T/c1.out err=$T/c1.err
+start c1
+wait c1
+delete c1
+destroy
+EOF
+        local drv=$! i got=""
+        for i in $(seq 1 120); do
+                got=$(ip netns exec "$peer" "$PYTHON" -c '
+import socket; s = socket.create_connection(("10.77.0.2", 8080), timeout=2); print(s.recv(100).decode().strip())' 2>/dev/null) && break
+                kill -0 $drv 2>/dev/null || break
+                sleep 1
+        done
+        wait $drv
+        out=$(cat "$T/drv.out")
+        all_ok
+        assert_eq "$got" hi-from-pod "the peer reaches the pod's address, served in the guest"
+        assert_contains "$(cat "$T/c1.out")" "10.77.0.2/24" "eth0 in the guest has the pod's address"
+        assert_contains "$(cat "$T/c1.out")" "default via 10.77.0.1"
+        assert_contains "$(cat "$T/c1.out")" hi-from-peer "the guest reaches the peer"
+        assert_eq "$(ip -n "$pod" -o link show | grep -vc -e ' lo:' -e ' eth0@')" 0 "no tap left in the pod's netns"
+        pod_left_nothing
+}
+
 test_oom_event() {
         need_pod
         cfg_set .linux.resources '{"memory":{"limit":33554432}}' "$B1/config.json"
