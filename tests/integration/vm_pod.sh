@@ -115,4 +115,238 @@ EOF
         pod_left_nothing
 }
 
+test_exec_pids_stats_update_pause() {
+        need_pod
+        args "$B1" sleep 1000
+        cfg_set .linux.resources '{"memory":{"limit":67108864},"pids":{"limit":100}}' "$B1/config.json"
+        cat >"$T/p1.json" <<'EOF'
+{"args":["sh","-c","read x; echo exec-$x; echo exec-err >&2; cat /sys/fs/cgroup/memory.max; exit 4"],"cwd":"/","env":["PATH=/bin:/usr/bin"]}
+EOF
+        echo '{"args":["echo","alive"],"cwd":"/","env":["PATH=/bin"]}' >"$T/p2.json"
+        echo '{"memory":{"limit":134217728}}' >"$T/upd.json"
+        echo in1 >"$T/ein"
+        drive <<EOF
+boot $POD
+qemupid
+create c1 $B1
+start c1
+exec c1 e1 $T/p1.json in=$T/ein out=$T/e1.out err=$T/e1.err
+wait c1 e1
+pids c1
+stats c1
+update c1 $T/upd.json
+stats c1
+pause c1
+exec c1 e2 $T/p2.json out=$T/e2.out
+resume c1
+exec c1 e3 $T/p2.json out=$T/e3.out
+wait c1 e3
+kill c1 - 9
+wait c1
+delete c1
+destroy
+EOF
+        assert_contains "$out" "event exited c1 e1 4"
+        assert_eq "$(cat "$T/e1.out")" "$(printf 'exec-in1\n67108864')" "exec's stdio; the limit in the guest"
+        assert_eq "$(cat "$T/e1.err")" exec-err
+        assert_match "$out" $'\npids [0-9]+'
+        assert_contains "$out" "memory_limit=67108864 pids_current=1 pids_limit=100"
+        assert_contains "$out" "memory_limit=134217728" "update reached the guest cgroup"
+        assert_contains "$out" "error: exec: cannot exec in a paused container"
+        assert_eq "$(grep -c '^error' "$T/drv.out")" 1 "only the exec while paused failed"
+        assert_eq "$(cat "$T/e3.out")" alive "runs again after resume"
+        assert_contains "$out" "event exited c1 - 137"
+        pod_left_nothing
+}
+
+test_terminal_init_and_exec_resize_close_stdin() {
+        need_pod
+        args "$B1" sh -c 'stty size; read x; echo "got $x"; exit 2'
+        cfg_set .process.terminal true "$B1/config.json"
+        args "$B2" sleep 1000
+        cat >"$T/p3.json" <<'EOF'
+{"args":["sh","-c","tty; stty size; exit 6"],"cwd":"/","env":["PATH=/bin"],"terminal":true,"consoleSize":{"height":30,"width":90}}
+EOF
+        echo '{"args":["cat"],"cwd":"/","env":["PATH=/bin"]}' >"$T/p4.json"
+        drive <<EOF
+boot $POD
+qemupid
+create c1 $B1 in=pipe out=$T/c1.out tty
+resize c1 - 100 40
+start c1
+write c1 - hello\n
+wait c1
+create c2 $B2
+start c2
+exec c2 x1 $T/p3.json out=$T/x1.out tty
+wait c2 x1
+exec c2 x2 $T/p4.json in=pipe out=$T/x2.out
+write c2 x2 abc
+closein c2 x2
+wait c2 x2
+destroy
+EOF
+        all_ok
+        assert_contains "$out" "event exited c1 - 2"
+        # a pty: CR LF line ends, the input echoed, the size set before start
+        assert_contains "$(cat "$T/c1.out")" $'40 100\r'
+        assert_contains "$(cat "$T/c1.out")" $'got hello\r'
+        assert_contains "$out" "event exited c2 x1 6"
+        assert_match "$(cat "$T/x1.out")" '^/dev/pts/[0-9]+'
+        assert_contains "$(cat "$T/x1.out")" $'30 90\r' "the exec's consoleSize"
+        assert_contains "$out" "event exited c2 x2 0"
+        assert_eq "$(cat "$T/x2.out")" abc "close_stdin ended cat's input"
+        pod_left_nothing
+}
+
+test_second_container_joins_sandbox_namespaces() {
+        need_pod
+        cfg_set .hostname '"podhost"' "$B1/config.json"
+        args "$B1" sh -c 'echo hi-from-c1 | nc -l -p 8080; sleep 1000'
+        cfg_del .hostname "$B2/config.json" 2>/dev/null || true
+        # CRI's paths: /proc/<sandbox pid>/ns/... and the CNI netns (host paths)
+        cfg_py 'c["linux"]["namespaces"] = [n if n["type"] not in ("network", "ipc", "uts") else dict(n, path="/proc/1/ns/" + {"network": "net"}.get(n["type"], n["type"])) for n in c["linux"]["namespaces"]]' "$B2/config.json"
+        args "$B2" sh -c 'hostname; for n in net uts ipc; do readlink /proc/self/ns/$n; done; for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 8080 </dev/null && break; sleep 1; done'
+        echo '{"args":["sh","-c","for n in net uts ipc; do readlink /proc/self/ns/$n; done"],"cwd":"/","env":["PATH=/bin"]}' >"$T/ns.json"
+        drive <<EOF
+boot $POD
+qemupid
+create c1 $B1 out=$T/c1.out
+start c1
+exec c1 e1 $T/ns.json out=$T/ns1.out
+wait c1 e1
+create c2 $B2 out=$T/c2.out err=$T/c2.err
+start c2
+wait c2
+kill c1 - 9
+wait c1
+delete c2
+delete c1
+destroy
+EOF
+        all_ok
+        assert_contains "$out" "event exited c2 - 0"
+        assert_eq "$(head -1 "$T/c2.out")" podhost "the sandbox container's hostname (uts)"
+        assert_eq "$(sed -n 2,4p "$T/c2.out")" "$(cat "$T/ns1.out")" "same net, uts and ipc namespaces"
+        assert_contains "$(cat "$T/c2.out")" hi-from-c1 "the sandbox container's loopback listener"
+        pod_left_nothing
+}
+
+test_network_of_the_pod_netns_reaches_the_guest() {
+        need_pod
+        [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+        # as CNI's bridge plugin leaves a pod: eth0 in its netns, a veth to the peer
+        local pod peer
+        pod=$(netns_add)
+        peer=$(netns_add)
+        ip -n "$peer" link add p0 type veth peer name eth0 netns "$pod"
+        ip -n "$peer" addr add 10.77.0.1/24 dev p0
+        ip -n "$peer" link set p0 up
+        ip -n "$pod" addr add 10.77.0.2/24 dev eth0
+        ip -n "$pod" link set eth0 up
+        ip -n "$pod" route add default via 10.77.0.1
+        ip netns exec "$peer" "$PYTHON" -c '
+import socket
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.77.0.1", 9090)); s.listen(1); s.settimeout(120)
+c, _ = s.accept(); c.sendall(b"hi-from-peer\n"); c.close()' &
+        local server=$!
+        defer "kill $server 2>/dev/null; wait $server 2>/dev/null"
+        args "$B1" sh -c 'ip -o -4 addr show eth0; ip route; nc 10.77.0.1 9090 </dev/null; echo hi-from-pod | nc -l -p 8080'
+        drive <<EOF &
+boot $POD 0 /var/run/netns/$pod
+qemupid
+create c1 $B1 out=$T/c1.out err=$T/c1.err
+start c1
+wait c1
+delete c1
+destroy
+EOF
+        local drv=$! i got=""
+        for i in $(seq 1 120); do
+                got=$(ip netns exec "$peer" "$PYTHON" -c '
+import socket; s = socket.create_connection(("10.77.0.2", 8080), timeout=2); print(s.recv(100).decode().strip())' 2>/dev/null) && break
+                kill -0 $drv 2>/dev/null || break
+                sleep 1
+        done
+        wait $drv
+        out=$(cat "$T/drv.out")
+        all_ok
+        assert_eq "$got" hi-from-pod "the peer reaches the pod's address, served in the guest"
+        assert_contains "$(cat "$T/c1.out")" "10.77.0.2/24" "eth0 in the guest has the pod's address"
+        assert_contains "$(cat "$T/c1.out")" "default via 10.77.0.1"
+        assert_contains "$(cat "$T/c1.out")" hi-from-peer "the guest reaches the peer"
+        assert_eq "$(ip -n "$pod" -o link show | grep -vc -e ' lo:' -e ' eth0@')" 0 "no tap left in the pod's netns"
+        pod_left_nothing
+}
+
+test_oom_event() {
+        need_pod
+        cfg_set .linux.resources '{"memory":{"limit":33554432}}' "$B1/config.json"
+        args "$B1" sh -c 'x=$(head -c 100000000 /dev/zero | tr "\0" a); echo survived; sleep 1000'
+        drive <<EOF
+boot $POD
+qemupid
+create c1 $B1 out=$T/c1.out
+start c1
+waitoom c1
+kill c1 - 9 all
+wait c1
+delete c1
+destroy
+EOF
+        all_ok
+        assert_contains "$out" "event oom c1"
+        assert_contains "$out" "event exited c1 - "
+        pod_left_nothing
+}
+
+test_qemu_killed_reports_exits_then_died() {
+        need_pod
+        args "$B1" sleep 1000
+        echo '{"args":["sleep","1000"],"cwd":"/","env":["PATH=/bin"]}' >"$T/p.json"
+        drive <<EOF
+boot $POD
+qemupid
+create c1 $B1
+start c1
+exec c1 e1 $T/p.json
+killqemu
+waitdied
+start c1
+destroy
+EOF
+        assert_contains "$out" "event exited c1 - 255"
+        assert_contains "$out" "event exited c1 e1 255"
+        # both exits come before died
+        assert_eq "$(grep -n -e '^event exited c1' -e '^event died' "$T/drv.out" | tail -1 | cut -d: -f2)" "event died"
+        assert_contains "$out" "| " "died carries the console's last lines"
+        assert_contains "$out" "error: start: the pod's VM is not running"
+        pod_left_nothing
+}
+
+test_boot_failure_names_the_console_and_leaves_nothing() {
+        need_pod
+        mkdir -p "$T/kernel/modules"
+        ln -s "$KDIR/vmlinux" "$T/kernel/vmlinux"
+        : >"$T/kernel/modules/load-order"
+        # no virtio modules: the agent cannot find its port and powers off
+        CELLA_VM_KERNEL=$T/kernel drive <<EOF
+boot $POD
+EOF
+        assert_contains "$out" "error: boot: VM pod: the VM stopped before its agent was ready"
+        assert_contains "$out" "virtio-serial port cella.pod"
+        pod_left_nothing
+        CELLA_VM_BOOT_TIMEOUT=1 drive <<EOF
+boot $POD
+EOF
+        assert_contains "$out" "error: boot: VM pod: the guest agent was not ready within"
+        pod_left_nothing
+        CELLA_QEMU=/bin/false drive <<EOF
+boot $POD
+EOF
+        assert_contains "$out" "error: boot:"
+        pod_left_nothing
+}
+
 run_tests "$@"
