@@ -199,6 +199,30 @@ test_vm_pod_by_handler_option() {
         cri_stop
 }
 
+# the VM's size: the pod's memory (kubelet's sandbox resources, which
+# containerd passes as io.kubernetes.cri.sandbox-memory) plus the guest's
+# overhead; io.cella.vm.memory / io.cella.vm.cpus say it outright
+qemu_arg() { tr '\0' '\n' <"/proc/$1/cmdline" | grep -A1 -x -- "$2" | tail -n1; }
+test_vm_pod_size() {
+        local a b qa qb
+        vm_start
+        a=$(vm_runp sized cella '{"linux": {"resources": {"memory_limit_in_bytes": 134217728}}}')
+        qa=$(pod_qemu "$a")
+        track_pid "$qa"
+        assert_eq "$(qemu_arg "$qa" -m)" 288 "128 MiB of limits + 160 MiB for the guest"
+        assert_eq "$(qemu_arg "$qa" -smp)" 1
+        b=$(vm_runp big cella '{"annotations": {"io.cella.vm.memory": "200", "io.cella.vm.cpus": "2"}}')
+        qb=$(pod_qemu "$b")
+        track_pid "$qb"
+        assert_eq "$(qemu_arg "$qb" -m)" 200
+        assert_eq "$(qemu_arg "$qb" -smp)" 2
+        run cri stopp "$a" "$b"
+        assert_success
+        run cri rmp "$a" "$b"
+        assert_success
+        cri_stop
+}
+
 # QEMU killed under a running pod: its containers are reported exited (255),
 # removal cleans up everything
 test_vm_pod_qemu_killed() {
