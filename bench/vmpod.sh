@@ -56,6 +56,7 @@ skip() { echo "bench/vmpod.sh: skipped: $*" >&2; exit 77; }
 
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }'; }
+minimum() { sort -n | head -n1; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 rss_kib() { awk '/^VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
@@ -143,6 +144,7 @@ echo "| | bare boot to init | cella run --sandbox vm | native pod | VM pod |"
 echo "|---|---|---|---|---|"
 echo "| start to first output (s) | $floor | $sandbox | $n_t | $v_t |"
 echo "| of which runp (s) | | | $n_r | $v_r |"
+echo "| fastest round (s) | $(minimum <"$T/floor.t") | $(minimum <"$T/sandbox.t") | $(cut -d' ' -f1 "$T/native.t" | minimum) | $(cut -d' ' -f1 "$T/vm.t" | minimum) |"
 echo "| host memory per pod (MiB) | | | $(mib "$n_m") | $(mib "$v_m") |"
 echo
 echo "- VM pod start / bare boot to init: $(ratio "$v_t" "$floor") of the medians, $(paste -d' ' "$T/vm.t" "$T/floor.t" |
