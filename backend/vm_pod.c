@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -84,11 +86,17 @@ static pid_t spawn_qemu(char **argv, const int *keep, size_t n_keep, const char 
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 setpgid(0, 0);
+                int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                /* the share's binds are made in this namespace only
+                 * (vm_pod_share.c) */
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                        dprintf(lfd, "cella: a mount namespace for QEMU: %s\n", strerror(errno));
+                        _exit(126);
+                }
                 for (size_t i = 0; i < n_keep; i++)
                         if (keep[i] >= 0)
                                 fcntl(keep[i], F_SETFD, 0);
                 int null = open("/dev/null", O_RDWR);
-                int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
                 dup2(null, 0);
                 dup2(null, 1);
                 dup2(lfd >= 0 ? lfd : null, 2);
@@ -275,6 +283,7 @@ static void stop_qemu(struct vm_pod *pod)
         }
         waitpid(pod->qemu, NULL, WNOHANG);
         pod->qemu = 0;
+        pod->dead = true;
 }
 
 void vm_pod_destroy(struct vm_pod *pod)
@@ -297,10 +306,8 @@ void vm_pod_destroy(struct vm_pod *pod)
         while (pod->ctrs) {
                 struct pod_ctr *c = pod->ctrs;
                 pod->ctrs = c->next;
-                pod_unshare_container(pod, c->sub);
-                free(c->id);
-                free(c->sub);
-                free(c);
+                pod_unshare_container(pod, c);
+                ctr_free(c);
         }
         while (pod->q_head) {
                 struct pod_event *e = pod->q_head;

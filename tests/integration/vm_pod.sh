@@ -325,6 +325,37 @@ EOF
         pod_left_nothing
 }
 
+test_caller_killed_leaves_no_mount_and_no_qemu() {
+        need_pod
+        args "$B1" sh -c 'echo up; sleep 1000'
+        mkfifo "$T/cmd"
+        "$DRIVER" <"$T/cmd" >"$T/drv.out" 2>"$T/drv.err" &
+        local drv=$! i q
+        exec 3>"$T/cmd"
+        printf '%s\n' "boot $POD" qemupid "create c1 $B1 out=$T/c1.out" "start c1" >&3
+        for i in $(seq 1 600); do
+                grep -q up "$T/c1.out" 2>/dev/null && break
+                kill -0 $drv 2>/dev/null || break
+                sleep 0.1
+        done
+        grep -q up "$T/c1.out" || fail "the container did not start: $(cat "$T/drv.out" "$T/drv.err")"
+        q=$(sed -n 's/^qemupid //p' "$T/drv.out")
+        # the rootfs is bound in QEMU's mount namespace only
+        grep -q " $POD/shared/c1/rootfs " "/proc/$q/mountinfo" || fail "no bind in QEMU's namespace"
+        ! grep -q " $POD" /proc/self/mountinfo || fail "a bind in the host's namespace"
+        kill -KILL $drv
+        wait $drv 2>/dev/null || true
+        exec 3>&-
+        for i in $(seq 1 100); do
+                kill -0 "$q" 2>/dev/null || break
+                sleep 0.1
+        done
+        ! kill -0 "$q" 2>/dev/null || fail "QEMU $q outlived its parent"
+        # what a caller's cleanup does after a crash: only files are left
+        rm -rf "$POD"
+        pod_left_nothing
+}
+
 test_boot_failure_names_the_console_and_leaves_nothing() {
         need_pod
         mkdir -p "$T/kernel/modules"
