@@ -18,7 +18,7 @@ need_pod() {
                 [ -s "$KDIR/vmlinux" ] || skip "no guest kernel: scripts/prepare-vm-kernel.sh failed"
         fi
         make -s -C "$REPO_DIR" build/vmpod-driver >/dev/null || fail "make build/vmpod-driver"
-        DRIVER=$REPO_DIR/build/vmpod-driver
+        DRIVER=${VMPOD_DRIVER:-$REPO_DIR/build/vmpod-driver}
         POD=$T/pod
         make_bundle "$T/b1"
         B1=$BUNDLE
@@ -73,11 +73,16 @@ start c2
 wait c1
 wait c2
 delete c1
+create c3 $B1 in=$T/in1 out=$T/c3.out
+start c3
+wait c3
+delete c3
 delete c2
 destroy
 EOF
         all_ok
         assert_contains "$out" "event exited c1 - 3"
+        assert_eq "$(cat "$T/c3.out")" "$(printf 'out-1\ngot line-in')" "the same rootfs again, after a delete"
         assert_contains "$out" "event exited c2 - 5"
         assert_eq "$(cat "$T/c1.out")" "$(printf 'out-1\ngot line-in')"
         assert_eq "$(cat "$T/c1.err")" err-1
