@@ -231,12 +231,20 @@ static int start_vm(struct vm_pod *pod, const struct vm_pod_config *c, struct sa
         return 0;
 }
 
+/* agent/pod.c's: the guest's /init is a copy of this very program, so it
+ * must contain the agent (the objects of agent/ linked in, as cella and
+ * build/vmpod-driver do); weak, so a program without it is told so */
+extern void pod_guest_main(void) __attribute__((weak));
+
 int vm_pod_boot(const struct vm_pod_config *c, const struct vm_pod_loop *loop, const struct vm_pod_events *ev,
                 struct vm_pod **out, struct cella_error *err)
 {
         *out = NULL;
         if (!c || !c->dir || !*c->dir || !loop || !loop->add || !loop->del)
                 return cella_error_msg(err, EINVAL, "VM pod: a directory and a loop are required");
+        if (!pod_guest_main)
+                return cella_error_msg(err, ENOEXEC, "VM pod: this program does not contain cella's guest agent, "
+                                                     "which becomes the VM's /init: link agent/*.o into it");
         if (mkdir(c->dir, 0700) < 0)
                 return cella_error_sys(err, "VM pod: mkdir %s", c->dir);
         struct vm_pod *pod = pod_new(c, loop, ev);
