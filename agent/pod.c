@@ -123,8 +123,13 @@ static void setup(void)
                 boot_fail("virtio-serial port " POD_PORT, strerror(errno));
         mkdir(POD_WORK, 0700);
         mkdir(POD_GUEST_SHARED, 0755);
+        /* not cache=loose: a directory reached by two paths (two
+         * containers' binds of one source) would be one inode with one
+         * dentry in the guest, moved from path to path; cache=mmap keeps
+         * inodes apart and still lets files be mapped (the overlay above
+         * holds the lower dentries it uses) */
         if (mount(POD_SHARE_TAG, POD_GUEST_SHARED, "9p", MS_RDONLY,
-                  "trans=virtio,version=9p2000.L,msize=262144,cache=loose") < 0)
+                  "trans=virtio,version=9p2000.L,msize=262144,cache=mmap") < 0)
                 boot_fail("mount the pod's share (9p)", strerror(errno));
         guest_enable_controllers();
         setup_network();
@@ -239,7 +244,7 @@ static void serve(void)
                                 slots[n] = (struct slot){ p, 1 };
                                 fds[n++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
                         }
-                        if (p->in >= 0 && p->inlen && !p->tty) {
+                        if (p->in >= 0 && p->inlen) {
                                 slots[n] = (struct slot){ p, 2 };
                                 fds[n++] = (struct pollfd){ .fd = p->in, .events = POLLOUT };
                         }

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -84,11 +86,17 @@ static pid_t spawn_qemu(char **argv, const int *keep, size_t n_keep, const char 
                 sigprocmask(SIG_SETMASK, &none, NULL);
                 prctl(PR_SET_PDEATHSIG, SIGKILL);
                 setpgid(0, 0);
+                int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                /* the share's binds are made in this namespace only
+                 * (vm_pod_share.c) */
+                if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+                        dprintf(lfd, "cella: a mount namespace for QEMU: %s\n", strerror(errno));
+                        _exit(126);
+                }
                 for (size_t i = 0; i < n_keep; i++)
                         if (keep[i] >= 0)
                                 fcntl(keep[i], F_SETFD, 0);
                 int null = open("/dev/null", O_RDWR);
-                int lfd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
                 dup2(null, 0);
                 dup2(null, 1);
                 dup2(lfd >= 0 ? lfd : null, 2);
@@ -223,12 +231,20 @@ static int start_vm(struct vm_pod *pod, const struct vm_pod_config *c, struct sa
         return 0;
 }
 
+/* agent/pod.c's: the guest's /init is a copy of this very program, so it
+ * must contain the agent (the objects of agent/ linked in, as cella and
+ * build/vmpod-driver do); weak, so a program without it is told so */
+extern void pod_guest_main(void) __attribute__((weak));
+
 int vm_pod_boot(const struct vm_pod_config *c, const struct vm_pod_loop *loop, const struct vm_pod_events *ev,
                 struct vm_pod **out, struct cella_error *err)
 {
         *out = NULL;
         if (!c || !c->dir || !*c->dir || !loop || !loop->add || !loop->del)
                 return cella_error_msg(err, EINVAL, "VM pod: a directory and a loop are required");
+        if (!pod_guest_main)
+                return cella_error_msg(err, ENOEXEC, "VM pod: this program does not contain cella's guest agent, "
+                                                     "which becomes the VM's /init: link agent/*.o into it");
         if (mkdir(c->dir, 0700) < 0)
                 return cella_error_sys(err, "VM pod: mkdir %s", c->dir);
         struct vm_pod *pod = pod_new(c, loop, ev);
@@ -275,6 +291,7 @@ static void stop_qemu(struct vm_pod *pod)
         }
         waitpid(pod->qemu, NULL, WNOHANG);
         pod->qemu = 0;
+        pod->dead = true;
 }
 
 void vm_pod_destroy(struct vm_pod *pod)
@@ -297,10 +314,8 @@ void vm_pod_destroy(struct vm_pod *pod)
         while (pod->ctrs) {
                 struct pod_ctr *c = pod->ctrs;
                 pod->ctrs = c->next;
-                pod_unshare_container(pod, c->sub);
-                free(c->id);
-                free(c->sub);
-                free(c);
+                pod_unshare_container(pod, c);
+                ctr_free(c);
         }
         while (pod->q_head) {
                 struct pod_event *e = pod->q_head;

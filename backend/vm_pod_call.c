@@ -198,7 +198,7 @@ static void on_data(struct vm_pod *pod, const struct pod_frame *f)
         int *fd = f->tag == p->stream + 1 ? &p->out : &p->err;
         if (*fd < 0)
                 return;
-        if (f->len == 0 || write_all(*fd, f->data, f->len) < 0) {
+        if (f->len == 0 || write_all_nosigpipe(*fd, f->data, f->len) < 0) {
                 /* the end of the stream, or a reader that went away */
                 close(*fd);
                 *fd = -1;
@@ -264,6 +264,21 @@ int pod_pump(struct vm_pod *pod)
 
 /* ---- requests ---- */
 
+/* an agent that does not answer (a runtime call stuck in the guest) */
+#define POD_CALL_TIMEOUT_MS 300000
+
+static const char *op_of(const char *req, size_t len)
+{
+        static char op[32];
+        const char *p = memmem(req, len, "\"op\":\"", 6);
+        size_t n = 0;
+        if (p)
+                for (p += 6; n < sizeof op - 1 && p < req + len && *p != '"'; p++)
+                        op[n++] = *p;
+        op[n] = 0;
+        return op;
+}
+
 int pod_call(struct vm_pod *pod, const char *req, size_t len, struct arena *a, yajl_val *ans,
              struct cella_error *err)
 {
@@ -273,9 +288,14 @@ int pod_call(struct vm_pod *pod, const char *req, size_t len, struct arena *a, y
         pod->answered = false;
         if (pod_frame_write(pod->chan, POD_REQ, pod->seq, req, len) < 0)
                 return cella_error_sys(err, "pod VM: send the request");
+        uint64_t deadline = monotonic_ns() / 1000000 + POD_CALL_TIMEOUT_MS;
         while (!pod->answered) {
+                uint64_t now = monotonic_ns() / 1000000;
+                if (now >= deadline)
+                        return cella_error_msg(err, ETIMEDOUT, "the pod's agent did not answer %s within %d s",
+                                               op_of(req, len), POD_CALL_TIMEOUT_MS / 1000);
                 struct pollfd p[2] = { { .fd = pod->chan, .events = POLLIN }, { .fd = pod->pidfd, .events = POLLIN } };
-                if (poll(p, 2, -1) < 0) {
+                if (poll(p, 2, (int)(deadline - now)) < 0) {
                         if (errno == EINTR)
                                 continue;
                         return cella_error_sys(err, "poll");
@@ -290,7 +310,7 @@ int pod_call(struct vm_pod *pod, const char *req, size_t len, struct arena *a, y
                 }
         }
         if (!pod->answered)
-                return cella_error_msg(err, EIO, "the pod's VM stopped before it answered");
+                return cella_error_msg(err, EIO, "the pod's VM stopped before it answered %s", op_of(req, len));
         yajl_val v = json_parse(a, pod->answer, pod->answer_len, "pod answer", err);
         if (!v)
                 return -1;

@@ -4,7 +4,8 @@
  *   vm_pod_call.c   one request and its answer; stdio data; the event queue
  *   vm_pod_ops.c    the requests (create, start, exec, kill, delete, ...)
  *   vm_pod_share.c  the pod's 9p share: rootfs and bind sources under
- *                   <dir>/shared, mounted at create, unmounted at delete */
+ *                   <dir>/shared, mounted at create, unmounted at delete
+ *                   (in QEMU's own mount namespace) */
 #ifndef CELLA_BACKEND_VM_POD_INTERNAL_H
 #define CELLA_BACKEND_VM_POD_INTERNAL_H
 
@@ -32,6 +33,8 @@ struct pod_proc {
 struct pod_ctr {
         char *id;
         char *sub;              /* c<N> */
+        char **binds;           /* the mount points made in QEMU's namespace */
+        size_t n_binds;
         struct pod_ctr *next;
 };
 
@@ -110,9 +113,11 @@ char *pod_console_tail(const char *dir);
 /* vm_pod_share.c */
 /* Bind the bundle's rootfs and the config's host bind sources under
  * <dir>/shared/<sub>; the guest finds rootfs/ and m<index> there. */
-int pod_share_container(struct vm_pod *pod, const char *sub, const char *bundle, const char *config, size_t len,
+int pod_share_container(struct vm_pod *pod, struct pod_ctr *c, const char *bundle, const char *config, size_t len,
                         struct cella_error *err);
-void pod_unshare_container(struct vm_pod *pod, const char *sub);
+void pod_unshare_container(struct vm_pod *pod, struct pod_ctr *c);
+/* vm_pod_ops.c */
+void ctr_free(struct pod_ctr *c);       /* after pod_unshare_container */
 /* unmount everything under path (deepest first); true when none is left */
 bool pod_unmount_under(const char *path);
 

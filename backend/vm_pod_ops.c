@@ -83,6 +83,13 @@ static void close_stdio(const struct vm_pod_stdio *io)
                         close(fds[i]);
 }
 
+void ctr_free(struct pod_ctr *c)
+{
+        free(c->id);
+        free(c->sub);
+        free(c);
+}
+
 static struct pod_ctr *find_ctr(struct vm_pod *pod, const char *id)
 {
         for (struct pod_ctr *c = pod->ctrs; c; c = c->next)
@@ -125,25 +132,26 @@ int vm_pod_create(struct vm_pod *pod, const char *id, const char *bundle, const 
                 close_stdio(io);
                 return -1;
         }
-        _cleanup_free_ char *sub = xasprintf("c%u", ++pod->next_ctr);
-        if (pod_share_container(pod, sub, real, config, len, err) < 0) {
+        struct pod_ctr *c = xcalloc(1, sizeof *c);
+        c->id = xstrdup(id);
+        c->sub = xasprintf("c%u", ++pod->next_ctr);
+        if (pod_share_container(pod, c, real, config, len, err) < 0) {
                 close_stdio(io);
+                ctr_free(c);
                 return -1;
         }
         struct pod_proc *p = pod_proc_add(pod, id, "", io);
         yajl_gen g = req_begin("create", id);
-        json_put_key_str(g, "sub", sub);
+        json_put_key_str(g, "sub", c->sub);
         json_put_key(g, "config");
         yajl_gen_string(g, (const unsigned char *)config, len);
         put_stdio(g, p, io);
         if (simple(pod, g, err) < 0) {
                 pod_proc_remove(pod, p);
-                pod_unshare_container(pod, sub);
+                pod_unshare_container(pod, c);
+                ctr_free(c);
                 return -1;
         }
-        struct pod_ctr *c = xcalloc(1, sizeof *c);
-        c->id = xstrdup(id);
-        c->sub = steal_pointer(&sub);
         c->next = pod->ctrs;
         pod->ctrs = c;
         pod_proc_watch_stdin(p);
@@ -211,10 +219,8 @@ int vm_pod_delete(struct vm_pod *pod, const char *id, struct cella_error *err)
                 if (!streq(c->id, id))
                         continue;
                 *pc = c->next;
-                pod_unshare_container(pod, c->sub);
-                free(c->id);
-                free(c->sub);
-                free(c);
+                pod_unshare_container(pod, c);
+                ctr_free(c);
                 break;
         }
         return 0;

@@ -4,7 +4,13 @@
  * rootfs bind-mounted at rootfs/ and each host-path bind source of its
  * config at m<index> (a file or a directory), from create to delete.
  * c<N> is new for every create, so a guest's 9p cache never sees a
- * recreated container's old files. */
+ * recreated container's old files.
+ *
+ * QEMU runs in a mount namespace of its own (private, made as it starts)
+ * and the binds are made there only: the host's namespace never has them,
+ * so a caller killed before it could unmount leaves no mount behind (they
+ * die with QEMU, which dies with its parent), and removing <dir> can never
+ * walk into a container's rootfs. */
 #include "vm_pod_internal.h"
 
 #include <errno.h>
@@ -13,7 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/mount.h>
+#include <sched.h>
 #include <sys/mount.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -86,7 +96,71 @@ bool pod_unmount_under(const char *path)
         return n == 0;
 }
 
-static int bind_at(const char *src, const char *dst, bool dir, struct cella_error *err)
+/* What a helper child did, for the parent's message. */
+struct ns_report {
+        int step;               /* 1 open_tree, 2 setns, 3 move_mount */
+        int err;
+};
+
+/* In a child (setns needs a single-threaded process): clone src's tree
+ * in the caller's mount namespace, enter QEMU's, attach the clone at dst.
+ * The mount exists only in QEMU's namespace: it goes when QEMU goes, and
+ * nothing on the host can walk into it. */
+static int attach_in_qemu_ns(struct vm_pod *pod, const char *src, const char *dst, struct cella_error *err)
+{
+        int pfd[2];
+        if (pipe2(pfd, O_CLOEXEC) < 0)
+                return cella_error_sys(err, "pipe");
+        pid_t pid = fork();
+        if (pid < 0) {
+                close(pfd[0]);
+                close(pfd[1]);
+                return cella_error_sys(err, "fork");
+        }
+        if (pid == 0) {
+                struct ns_report r = { 1, 0 };
+                int tree = (int)syscall(SYS_open_tree, AT_FDCWD, src, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+                if (tree >= 0 && (r.step = 2) && setns(pod->pidfd, CLONE_NEWNS) == 0 && (r.step = 3) &&
+                    syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH) == 0)
+                        _exit(0);
+                r.err = errno;
+                if (write(pfd[1], &r, sizeof r) < 0)
+                        _exit(2);
+                _exit(1);
+        }
+        close(pfd[1]);
+        struct ns_report r = { 0, 0 };
+        ssize_t n = read(pfd[0], &r, sizeof r);
+        close(pfd[0]);
+        int ws = 0;
+        while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
+                ;
+        if (WIFEXITED(ws) && WEXITSTATUS(ws) == 0)
+                return 0;
+        static const char *const steps[] = { "?", "open_tree", "setns into QEMU's mount namespace", "move_mount" };
+        return cella_error_set(err, n == sizeof r ? r.err : EIO, "VM pod: bind %s to %s: %s", src, dst,
+                               steps[n == sizeof r && r.step >= 1 && r.step <= 3 ? r.step : 0]);
+}
+
+/* Detach the binds in QEMU's namespace (it may be gone: then so are they). */
+static void detach_in_qemu_ns(struct vm_pod *pod, char **paths, size_t n)
+{
+        if (!n || pod->dead || pod->pidfd < 0)
+                return;
+        pid_t pid = fork();
+        if (pid == 0) {
+                if (setns(pod->pidfd, CLONE_NEWNS) < 0)
+                        _exit(1);
+                for (size_t i = 0; i < n; i++)
+                        umount2(paths[i], MNT_DETACH);
+                _exit(0);
+        }
+        while (pid > 0 && waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+}
+
+static int bind_at(struct vm_pod *pod, struct pod_ctr *c, const char *src, const char *dst, bool dir,
+                   struct cella_error *err)
 {
         if (dir) {
                 if (mkdir(dst, 0755) < 0)
@@ -97,8 +171,10 @@ static int bind_at(const char *src, const char *dst, bool dir, struct cella_erro
                         return cella_error_sys(err, "create %s", dst);
                 close(fd);
         }
-        if (mount(src, dst, NULL, MS_BIND | MS_REC, NULL) < 0)
-                return cella_error_sys(err, "bind %s to %s", src, dst);
+        if (attach_in_qemu_ns(pod, src, dst, err) < 0)
+                return -1;
+        c->binds = xrealloc(c->binds, (c->n_binds + 1) * sizeof *c->binds);
+        c->binds[c->n_binds++] = xstrdup(dst);
         return 0;
 }
 
@@ -117,13 +193,13 @@ static bool shareable(const struct cella_mount *m, struct stat *st)
         return stat(m->source, st) == 0 && (S_ISREG(st->st_mode) || S_ISDIR(st->st_mode));
 }
 
-int pod_share_container(struct vm_pod *pod, const char *sub, const char *bundle, const char *config, size_t len,
+int pod_share_container(struct vm_pod *pod, struct pod_ctr *c, const char *bundle, const char *config, size_t len,
                         struct cella_error *err)
 {
         struct cella_spec *spec = NULL;
         if (cella_spec_parse(config, len, "config.json", &spec, err) < 0)
                 return -1;
-        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, sub);
+        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, c->sub);
         _cleanup_free_ char *rootfs_rel = !spec->root_path || spec->root_path[0] == '/'
                                                   ? xstrdup(spec->root_path ? spec->root_path : "/")
                                                   : xasprintf("%s/%s", bundle, spec->root_path);
@@ -135,25 +211,32 @@ int pod_share_container(struct vm_pod *pod, const char *sub, const char *bundle,
                 cella_error_sys(err, "mkdir %s", top);
         } else {
                 _cleanup_free_ char *dst = xasprintf("%s/rootfs", top);
-                r = bind_at(rootfs, dst, true, err);
+                r = bind_at(pod, c, rootfs, dst, true, err);
         }
         for (size_t i = 0; r == 0 && i < spec->n_mounts; i++) {
                 struct stat st;
                 if (!shareable(&spec->mounts[i], &st))
                         continue;
                 _cleanup_free_ char *dst = xasprintf("%s/m%zu", top, i);
-                r = bind_at(spec->mounts[i].source, dst, S_ISDIR(st.st_mode), err);
+                r = bind_at(pod, c, spec->mounts[i].source, dst, S_ISDIR(st.st_mode), err);
         }
         cella_spec_free(spec);
         if (r < 0)
-                pod_unshare_container(pod, sub);
+                pod_unshare_container(pod, c);
         return r;
 }
 
-void pod_unshare_container(struct vm_pod *pod, const char *sub)
+void pod_unshare_container(struct vm_pod *pod, struct pod_ctr *c)
 {
-        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, sub);
+        detach_in_qemu_ns(pod, c->binds, c->n_binds);
+        for (size_t i = 0; i < c->n_binds; i++)
+                free(c->binds[i]);
+        free(c->binds);
+        c->binds = NULL;
+        c->n_binds = 0;
+        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, c->sub);
         struct cella_error e = { 0 };
+        /* nothing is mounted there in our namespace; checked all the same */
         if (pod_unmount_under(top) && remove_tree_at(AT_FDCWD, top, &e) < 0)
                 log_warn("VM pod: %s", e.msg);
 }

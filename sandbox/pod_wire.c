@@ -6,6 +6,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -67,11 +68,19 @@ int pod_reader_next(struct pod_reader *r, struct pod_frame *f)
         return 1;
 }
 
-/* writev until all is out; a non-blocking fd waits for room */
+/* writev until all is out; a non-blocking fd waits for room. A socket
+ * (the host's end) is written with MSG_NOSIGNAL: a VM that is gone is
+ * EPIPE, not a SIGPIPE for the caller. */
 static int writev_all(int fd, struct iovec *iov, int n)
 {
+        bool sock = true;
         while (n > 0) {
-                ssize_t w = writev(fd, iov, n);
+                struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+                ssize_t w = sock ? sendmsg(fd, &mh, MSG_NOSIGNAL) : writev(fd, iov, n);
+                if (w < 0 && sock && errno == ENOTSOCK) {
+                        sock = false;
+                        continue;
+                }
                 if (w < 0) {
                         if (errno == EINTR)
                                 continue;

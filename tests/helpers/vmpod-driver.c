@@ -390,6 +390,36 @@ static void one_line(char *line)
         fflush(stdout);
 }
 
+/* stdin is watched by the loop too, so stdio data and events flow while
+ * the driver waits for its next command; not while a command runs */
+static char inbuf[65536];
+static size_t inlen;
+static bool in_eof;
+
+static void stdin_readable(int fd, void *data)
+{
+        (void)data;
+        ssize_t n = read(fd, inbuf + inlen, sizeof inbuf - 1 - inlen);
+        if (n <= 0) {
+                in_eof = true;
+                loop_del(NULL, fd);
+                return;
+        }
+        inlen += (size_t)n;
+        loop_del(NULL, fd);
+        char *nl;
+        while ((nl = memchr(inbuf, '\n', inlen))) {
+                *nl = 0;
+                one_line(inbuf);
+                size_t used = (size_t)(nl + 1 - inbuf);
+                memmove(inbuf, nl + 1, inlen - used);
+                inlen -= used;
+        }
+        if (inlen == sizeof inbuf - 1)
+                inlen = 0;
+        loop_add(NULL, fd, stdin_readable, NULL);
+}
+
 int main(int argc, char **argv)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -401,11 +431,9 @@ int main(int argc, char **argv)
                         free(l);
                 }
         } else {
-                char *line = NULL;
-                size_t cap = 0;
-                while (getline(&line, &cap, stdin) > 0)
-                        one_line(line);
-                free(line);
+                loop_add(NULL, STDIN_FILENO, stdin_readable, NULL);
+                while (!in_eof)
+                        loop_once(-1);
         }
         if (pod)
                 vm_pod_destroy(pod);

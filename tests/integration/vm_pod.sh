@@ -18,7 +18,7 @@ need_pod() {
                 [ -s "$KDIR/vmlinux" ] || skip "no guest kernel: scripts/prepare-vm-kernel.sh failed"
         fi
         make -s -C "$REPO_DIR" build/vmpod-driver >/dev/null || fail "make build/vmpod-driver"
-        DRIVER=$REPO_DIR/build/vmpod-driver
+        DRIVER=${VMPOD_DRIVER:-$REPO_DIR/build/vmpod-driver}
         POD=$T/pod
         make_bundle "$T/b1"
         B1=$BUNDLE
@@ -73,11 +73,16 @@ start c2
 wait c1
 wait c2
 delete c1
+create c3 $B1 in=$T/in1 out=$T/c3.out
+start c3
+wait c3
+delete c3
 delete c2
 destroy
 EOF
         all_ok
         assert_contains "$out" "event exited c1 - 3"
+        assert_eq "$(cat "$T/c3.out")" "$(printf 'out-1\ngot line-in')" "the same rootfs again, after a delete"
         assert_contains "$out" "event exited c2 - 5"
         assert_eq "$(cat "$T/c1.out")" "$(printf 'out-1\ngot line-in')"
         assert_eq "$(cat "$T/c1.err")" err-1
@@ -322,6 +327,37 @@ EOF
         assert_eq "$(grep -n -e '^event exited c1' -e '^event died' "$T/drv.out" | tail -1 | cut -d: -f2)" "event died"
         assert_contains "$out" "| " "died carries the console's last lines"
         assert_contains "$out" "error: start: the pod's VM is not running"
+        pod_left_nothing
+}
+
+test_caller_killed_leaves_no_mount_and_no_qemu() {
+        need_pod
+        args "$B1" sh -c 'echo up; sleep 1000'
+        mkfifo "$T/cmd"
+        "$DRIVER" <"$T/cmd" >"$T/drv.out" 2>"$T/drv.err" &
+        local drv=$! i q
+        exec 3>"$T/cmd"
+        printf '%s\n' "boot $POD" qemupid "create c1 $B1 out=$T/c1.out" "start c1" >&3
+        for i in $(seq 1 600); do
+                grep -q up "$T/c1.out" 2>/dev/null && break
+                kill -0 $drv 2>/dev/null || break
+                sleep 0.1
+        done
+        grep -q up "$T/c1.out" || fail "the container did not start: $(cat "$T/drv.out" "$T/drv.err")"
+        q=$(sed -n 's/^qemupid //p' "$T/drv.out")
+        # the rootfs is bound in QEMU's mount namespace only
+        grep -q " $POD/shared/c1/rootfs " "/proc/$q/mountinfo" || fail "no bind in QEMU's namespace"
+        ! grep -q " $POD" /proc/self/mountinfo || fail "a bind in the host's namespace"
+        kill -KILL $drv
+        wait $drv 2>/dev/null || true
+        exec 3>&-
+        for i in $(seq 1 100); do
+                kill -0 "$q" 2>/dev/null || break
+                sleep 0.1
+        done
+        ! kill -0 "$q" 2>/dev/null || fail "QEMU $q outlived its parent"
+        # what a caller's cleanup does after a crash: only files are left
+        rm -rf "$POD"
         pod_left_nothing
 }
 
