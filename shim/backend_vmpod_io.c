@@ -87,11 +87,17 @@ void vmpod_loop_release(struct vmpod_backend *vb)
 
 /* ------------------------------------------------------------ stdio */
 
+/* the default pipe-max-size: what an unprivileged pipe may hold */
+#define VMPOD_FIFO_BUF (1 << 20)
+
 /* containerd's FIFO (or file:// URI) for output. A FIFO is opened
  * read-write: the open never waits for a reader, a reader that went away
  * does not make the copy fail (EPIPE), and the reader sees EOF when the
  * pod closes it at the stream's end. Non-blocking: the pod copies on the
- * shim's one thread. */
+ * shim's one thread, which a reader that stops reading must not stall.
+ * vm_pod has no flow control yet (a full FIFO ends the stream), so the
+ * FIFO's buffer is raised to VMPOD_FIFO_BUF (containerd drains it
+ * continuously; a guest under TCG rarely outruns it). */
 static int open_out(const char *uri, int *fd, struct cella_error *err)
 {
         *fd = -1;
@@ -105,7 +111,11 @@ static int open_out(const char *uri, int *fd, struct cella_error *err)
                 return *fd < 0 ? cella_error_sys(err, "log file %s", path) : 0;
         }
         *fd = open(uri, O_RDWR | O_CLOEXEC | O_NONBLOCK);
-        return *fd < 0 ? cella_error_sys(err, "open %s", uri) : 0;
+        if (*fd < 0)
+                return cella_error_sys(err, "open %s", uri);
+        if (fcntl(*fd, F_SETPIPE_SZ, VMPOD_FIFO_BUF) < 0)
+                log_debug("%s: F_SETPIPE_SZ: %s", uri, strerror(errno));
+        return 0;
 }
 
 int vmpod_stdio_open(const struct vp_proc *p, struct vm_pod_stdio *io, struct cella_error *err)

@@ -199,6 +199,29 @@ test_vm_pod_by_handler_option() {
         cri_stop
 }
 
+# output faster than containerd reads it (far more than a FIFO holds):
+# all of it reaches the log, in order, for the init and for an exec
+test_vm_pod_large_output() {
+        local pod c
+        vm_start
+        pod=$(vm_runp big)
+        track_pid "$(pod_qemu "$pod")"
+        c=$(start_ctr "$pod" big seq 'seq 1 200000; echo done-init; exec sleep 1000')
+        retry 600 sh -c "grep -q done-init '$T/logs/big/seq.log'" || fail "no end of output: $(tail -n2 "$T/logs/big/seq.log")"
+        run cri logs "$c"
+        assert_eq "$(printf '%s\n' "$stdout" | wc -l)" 200001
+        assert_eq "$(printf '%s\n' "$stdout" | sed -n 200000p)" 200000
+        run cri exec --sync "$c" sh -c 'seq 1 100000 | md5sum; seq 1 100000'
+        assert_success
+        assert_eq "$(printf '%s\n' "$stdout" | sed 1d | md5sum)" "$(printf '%s\n' "$stdout" | head -n1)"
+        run cri stop --timeout 0 "$c"
+        run cri rm "$c"
+        run cri stopp "$pod"
+        run cri rmp "$pod"
+        assert_success
+        cri_stop
+}
+
 # the VM's size: the pod's memory (kubelet's sandbox resources, which
 # containerd passes as io.kubernetes.cri.sandbox-memory) plus the guest's
 # overhead; io.cella.vm.memory / io.cella.vm.cpus say it outright
