@@ -17,6 +17,7 @@
  *   wait ID [EXEC_ID] | waitoom ID | waitdied   run the loop until it came (120 s)
  *   sleep MS                         run the loop
  *   qemupid | killqemu | destroy
+ *   cleanup DIR [NETNS]              what a crashed caller left (vm_pod_cleanup)
  * Events: "event exited ID EXEC_ID STATUS", "event oom ID",
  * "event died" and the console's last lines prefixed with "| ". */
 #include <errno.h>
@@ -355,6 +356,10 @@ static int run_cmd(char **a, int n, struct cella_error *err)
                 else
                         snprintf(what, sizeof what, "died");
                 return wait_for(what) ? 0 : cella_error_msg(err, ETIMEDOUT, "no %s within 120 s", what);
+        }
+        if (!strcmp(c, "cleanup") && n > 1) {
+                vm_pod_cleanup(a[1], n > 2 ? a[2] : NULL);
+                return 0;
         }
         if (!strcmp(c, "qemupid")) {
                 printf("qemupid %d\n", (int)vm_pod_qemu_pid(pod));

@@ -330,14 +330,21 @@ EOF
         pod_left_nothing
 }
 
-test_caller_killed_leaves_no_mount_and_no_qemu() {
+test_caller_killed_leaves_no_mount_and_no_qemu_cleanup_removes_the_rest() {
         need_pod
+        [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+        local pod peer
+        pod=$(netns_add)
+        peer=$(netns_add)
+        ip -n "$peer" link add p0 type veth peer name eth0 netns "$pod"
+        ip -n "$pod" addr add 10.77.0.2/24 dev eth0
+        ip -n "$pod" link set eth0 up
         args "$B1" sh -c 'echo up; sleep 1000'
         mkfifo "$T/cmd"
         "$DRIVER" <"$T/cmd" >"$T/drv.out" 2>"$T/drv.err" &
         local drv=$! i q
         exec 3>"$T/cmd"
-        printf '%s\n' "boot $POD" qemupid "create c1 $B1 out=$T/c1.out" "start c1" >&3
+        printf '%s\n' "boot $POD 0 /var/run/netns/$pod" qemupid "create c1 $B1 out=$T/c1.out" "start c1" >&3
         for i in $(seq 1 600); do
                 grep -q up "$T/c1.out" 2>/dev/null && break
                 kill -0 $drv 2>/dev/null || break
@@ -356,8 +363,12 @@ test_caller_killed_leaves_no_mount_and_no_qemu() {
                 sleep 0.1
         done
         ! kill -0 "$q" 2>/dev/null || fail "QEMU $q outlived its parent"
-        # what a caller's cleanup does after a crash: only files are left
-        rm -rf "$POD"
+        assert_contains "$(tc -n "$pod" qdisc show dev eth0)" ingress "the redirect is still there before the cleanup"
+        # what containerd's `shim delete` does after a crash
+        "$DRIVER" "cleanup $POD /var/run/netns/$pod" >"$T/drv.out" 2>&1
+        assert_eq "$(cat "$T/drv.out")" "ok cleanup"
+        assert_not_contains "$(tc -n "$pod" qdisc show dev eth0)" ingress "the redirect is removed"
+        assert_eq "$(ip -n "$pod" -o link show | grep -vc -e ' lo:' -e ' eth0@')" 0 "no tap left"
         pod_left_nothing
 }
 
