@@ -61,13 +61,13 @@ pod_left_nothing() {
 test_two_containers_output_exit_status_delete() {
         need_pod
         args "$B1" sh -c 'echo out-1; echo err-1 >&2; read x; echo "got $x"; exit 3'
-        args "$B2" sh -c 'echo out-2; exit 5'
+        args "$B2" sh -c 'echo out-2; sleep 0.2; echo err-2 >&2; exit 5'
         printf 'line-in\n' >"$T/in1"
         drive <<EOF
 boot $POD
 qemupid
 create c1 $B1 in=$T/in1 out=$T/c1.out err=$T/c1.err
-create c2 $B2 out=$T/c2.out err=$T/c2.err
+create c2 $B2 outerr=$T/c2.out
 start c1
 start c2
 wait c1
@@ -86,7 +86,7 @@ EOF
         assert_contains "$out" "event exited c2 - 5"
         assert_eq "$(cat "$T/c1.out")" "$(printf 'out-1\ngot line-in')"
         assert_eq "$(cat "$T/c1.err")" err-1
-        assert_eq "$(cat "$T/c2.out")" out-2
+        assert_eq "$(cat "$T/c2.out")" "$(printf 'out-2\nerr-2')" "one fd given for stdout and stderr"
         pod_left_nothing
 }
 
