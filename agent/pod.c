@@ -136,6 +136,9 @@ static void setup(void)
         t[2] = boot_ms();
         mkdir(POD_WORK, 0700);
         mkdir(POD_GUEST_SHARED, 0755);
+        mkdir(POD_GUEST_SHM, 01777);
+        if (mount("shm", POD_GUEST_SHM, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k") < 0)
+                boot_fail("mount the pod's shm", strerror(errno));
         /* not cache=loose: a directory reached by two paths (two
          * containers' binds of one source) would be one inode with one
          * dentry in the guest, moved from path to path; cache=mmap keeps

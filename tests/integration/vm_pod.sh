@@ -207,11 +207,17 @@ EOF
 test_second_container_joins_sandbox_namespaces() {
         need_pod
         cfg_set .hostname '"podhost"' "$B1/config.json"
-        args "$B1" sh -c 'echo hi-from-c1 | nc -l -p 8080; sleep 1000'
+        args "$B1" sh -c 'echo shm-data >/dev/shm/x; echo hi-from-c1 | nc -l -p 8080; sleep 1000'
+        # CRI binds the sandbox's shm (a host dir) at /dev/shm in every container
+        mkdir "$T/shm"
+        local b
+        for b in "$B1" "$B2"; do
+                cfg_py 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/dev/shm"] + [{"destination": "/dev/shm", "type": "bind", "source": "'"$T/shm"'", "options": ["rbind", "rw"]}]' "$b/config.json"
+        done
         cfg_del .hostname "$B2/config.json" 2>/dev/null || true
         # CRI's paths: /proc/<sandbox pid>/ns/... and the CNI netns (host paths)
         cfg_py 'c["linux"]["namespaces"] = [n if n["type"] not in ("network", "ipc", "uts") else dict(n, path="/proc/1/ns/" + {"network": "net"}.get(n["type"], n["type"])) for n in c["linux"]["namespaces"]]' "$B2/config.json"
-        args "$B2" sh -c 'hostname; for n in net uts ipc; do readlink /proc/self/ns/$n; done; for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 8080 </dev/null && break; sleep 1; done'
+        args "$B2" sh -c 'hostname; for n in net uts ipc; do readlink /proc/self/ns/$n; done; cat /dev/shm/x; for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 8080 </dev/null && break; sleep 1; done'
         echo '{"args":["sh","-c","for n in net uts ipc; do readlink /proc/self/ns/$n; done"],"cwd":"/","env":["PATH=/bin"]}' >"$T/ns.json"
         drive <<EOF
 boot $POD
@@ -234,6 +240,8 @@ EOF
         assert_eq "$(head -1 "$T/c2.out")" podhost "the sandbox container's hostname (uts)"
         assert_eq "$(sed -n 2,4p "$T/c2.out")" "$(cat "$T/ns1.out")" "same net, uts and ipc namespaces"
         assert_contains "$(cat "$T/c2.out")" hi-from-c1 "the sandbox container's loopback listener"
+        assert_eq "$(sed -n 5p "$T/c2.out")" shm-data "one /dev/shm for the pod"
+        [ ! -e "$T/shm/x" ] || fail "the pod's shm is the guest's, not the host dir"
         pod_left_nothing
 }
 
