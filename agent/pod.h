@@ -18,6 +18,7 @@
 
 #define POD_STATE_ROOT "/run/cella-pod"
 #define POD_WORK       "/run/pod"
+#define POD_GUEST_SHM  POD_WORK "/shm"       /* the pod's /dev/shm (CRI binds the sandbox's) */
 
 struct gproc {
         char *id, *exec_id;     /* exec_id "" for a container's init */

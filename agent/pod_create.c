@@ -77,15 +77,12 @@ static void adapt_mounts(struct cella_spec *spec, const char *sub, struct keep *
                 struct cella_mount *m = &spec->mounts[i];
                 if (m->bind && m->source && m->source[0] == '/') {
                         char *shared = kept(k, xasprintf(POD_GUEST_SHARED "/%s/m%zu", sub, i));
-                        if (access(shared, F_OK) == 0) {
+                        if (m->destination && streq(m->destination, "/dev/shm")) {
+                                /* CRI's sandbox shm: the pod's one tmpfs in
+                                 * the guest, shared by its containers */
+                                m->source = (char *)POD_GUEST_SHM;
+                        } else if (access(shared, F_OK) == 0) {
                                 m->source = shared;
-                        } else if (m->destination && streq(m->destination, "/dev/shm")) {
-                                /* the pod's shm is the guest's own tmpfs */
-                                m->bind = m->recursive_bind = false;
-                                m->type = (char *)"tmpfs";
-                                m->source = (char *)"shm";
-                                m->flags &= ~(unsigned long)(MS_BIND | MS_REC);
-                                m->data = (char *)"mode=1777";
                         } else {
                                 guest_console_msg("pod: %s: skipping bind mount of host path %s", sub, m->source);
                                 continue;

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "vm_internal.h"
+#include "runtime/state.h"
 #include "base/fileutil.h"
 #include "base/log.h"
 #include "base/util.h"
@@ -195,6 +196,45 @@ static char **qemu_argv(struct vm_pod *pod, const struct sandbox_vm *vm, int cha
         return b.v;
 }
 
+/* <dir>/pod.state: what vm_pod_cleanup needs after a crash — QEMU's pid
+ * and start time, the pod's interface and tap */
+static void record_for_cleanup(struct vm_pod *pod)
+{
+        _cleanup_free_ char *text = xasprintf("qemu %d %llu\nlink %s %s\n", (int)pod->qemu,
+                                              proc_start_time(pod->qemu),
+                                              pod->have_link ? pod->link.desc.ifname : "-",
+                                              pod->have_link ? pod->link.tap : "-");
+        _cleanup_close_ int dirfd = open(pod->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        struct cella_error e = { 0 };
+        if (dirfd < 0 || write_file_atomic_at(dirfd, "pod.state", text, strlen(text), 0600, &e) < 0)
+                log_warn("VM pod: %s/pod.state: %s", pod->dir, e.msg[0] ? e.msg : strerror(errno));
+}
+
+void vm_pod_cleanup(const char *dir, const char *netns)
+{
+        _cleanup_free_ char *path = xasprintf("%s/pod.state", dir);
+        _cleanup_free_ char *text = NULL;
+        size_t len;
+        struct cella_error e = { 0 };
+        if (read_file_at(AT_FDCWD, path, &text, &len, &e) == 0) {
+                int pid = 0;
+                unsigned long long start = 0;
+                char ifname[64] = "", tap[64] = "";
+                if (sscanf(text, "qemu %d %llu\nlink %63s %63s", &pid, &start, ifname, tap) >= 2 && pid > 0 &&
+                    start && proc_start_time(pid) == start)
+                        kill(pid, SIGKILL);
+                if (netns && strcmp(tap, "-") != 0 && tap[0]) {
+                        struct podlink link = { .tap_fd = -1 };
+                        snprintf(link.tap, sizeof link.tap, "%s", tap);
+                        snprintf(link.desc.ifname, sizeof link.desc.ifname, "%s", ifname);
+                        netns_podlink_teardown(netns, &link);
+                }
+        }
+        _cleanup_free_ char *shared = xasprintf("%s/shared", dir);
+        if (pod_unmount_under(shared) && remove_tree_at(AT_FDCWD, dir, &e) < 0)
+                log_warn("VM pod: %s", e.msg);
+}
+
 /* Everything up to a running QEMU; the caller cleans up on failure. */
 static int start_vm(struct vm_pod *pod, const struct vm_pod_config *c, struct sandbox_vm *vm, struct cella_error *err)
 {
@@ -225,6 +265,7 @@ static int start_vm(struct vm_pod *pod, const struct vm_pod_config *c, struct sa
         pod->pidfd = (int)syscall(SYS_pidfd_open, pod->qemu, 0);
         if (pod->pidfd < 0)
                 return cella_error_sys(err, "pidfd_open");
+        record_for_cleanup(pod);
         pod->evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
         if (pod->evfd < 0)
                 return cella_error_sys(err, "eventfd");

@@ -84,6 +84,11 @@ int vm_pod_boot(const struct vm_pod_config *c, const struct vm_pod_loop *loop, c
 /* Kill QEMU, remove the tap and filters, unmount the shares, remove dir. */
 void vm_pod_destroy(struct vm_pod *pod);
 pid_t vm_pod_qemu_pid(const struct vm_pod *pod);
+/* What a caller that was killed left (containerd's `shim delete` after a
+ * crash): the pod's QEMU if it still runs (it dies with its parent, but
+ * the parent may be a survivor), the tap and the tc filters in netns (NULL:
+ * none), and dir. QEMU's mounts went with it. Idempotent; missing is fine. */
+void vm_pod_cleanup(const char *dir, const char *netns);
 
 /* A process's stdio on the host: fds the pod copies to and from (it owns
  * them from the call on, success or not, and closes them at the stream's

@@ -90,8 +90,14 @@ struct pod_proc *pod_proc_add(struct vm_pod *pod, const char *id, const char *ex
         p->in = io ? io->in : -1;
         p->out = io ? io->out : -1;
         p->err = io && !io->terminal ? io->err : -1;
-        if (io && io->terminal && io->err >= 0)
+        if (io && io->terminal && io->err >= 0 && io->err != io->out && io->err != io->in)
                 close(io->err);
+        /* one fd given twice (stdout and stderr to one log) is closed
+         * once per stream: each gets its own */
+        if (p->err >= 0 && (p->err == p->out || p->err == p->in))
+                p->err = fcntl(p->err, F_DUPFD_CLOEXEC, 3);
+        if (p->out >= 0 && p->out == p->in)
+                p->out = fcntl(p->out, F_DUPFD_CLOEXEC, 3);
         pod->next_stream += 4;
         p->stream = pod->next_stream;
         p->next = pod->procs;

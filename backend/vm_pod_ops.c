@@ -79,7 +79,7 @@ static void close_stdio(const struct vm_pod_stdio *io)
                 return;
         int fds[] = { io->in, io->out, io->err };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
-                if (fds[i] >= 0)
+                if (fds[i] >= 0 && (i < 1 || fds[i] != fds[0]) && (i < 2 || fds[i] != fds[1]))
                         close(fds[i]);
 }
 

@@ -184,6 +184,9 @@ static bool shareable(const struct cella_mount *m, struct stat *st)
 {
         if (!m->bind || !m->source || m->source[0] != '/')
                 return false;
+        /* the guest gives the pod's containers one tmpfs of its own */
+        if (m->destination && streq(m->destination, "/dev/shm"))
+                return false;
         static const char *const skip[] = { "/proc", "/sys", "/dev" };
         for (size_t i = 0; i < ARRAY_SIZE(skip); i++) {
                 size_t l = strlen(skip[i]);

@@ -7,7 +7,7 @@
  * Commands, one a line on stdin (or one per argument), each answered with
  * "ok ...", or "error: MESSAGE"; events are printed when they arrive:
  *   boot DIR [MEM_MB] [NETNS]        (CELLA_VM_BOOT_TIMEOUT applies)
- *   create ID BUNDLE [STDIO...]      STDIO: in=FILE in=pipe out=FILE err=FILE tty
+ *   create ID BUNDLE [STDIO...]      STDIO: in=FILE in=pipe out=FILE err=FILE outerr=FILE tty
  *   exec ID EXEC_ID PROCESS.json [STDIO...]
  *   start ID | delete ID | pause ID | resume ID | pids ID | stats ID
  *   kill ID EXEC_ID|- SIGNAL [all]
@@ -17,6 +17,7 @@
  *   wait ID [EXEC_ID] | waitoom ID | waitdied   run the loop until it came (120 s)
  *   sleep MS                         run the loop
  *   qemupid | killqemu | destroy
+ *   cleanup DIR [NETNS]              what a crashed caller left (vm_pod_cleanup)
  * Events: "event exited ID EXEC_ID STATUS", "event oom ID",
  * "event died" and the console's last lines prefixed with "| ". */
 #include <errno.h>
@@ -185,6 +186,9 @@ static int parse_stdio(char **args, int n, const char *id, const char *xid, stru
                         pipes = e;
                 } else if (strncmp(a, "in=", 3) == 0) {
                         io->in = open(a + 3, O_RDONLY | O_CLOEXEC);
+                } else if (strncmp(a, "outerr=", 7) == 0) {
+                        /* one fd for both, as a shim with one log may */
+                        io->out = io->err = open(a + 7, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
                 } else if (strncmp(a, "out=", 4) == 0) {
                         io->out = open(a + 4, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
                 } else if (strncmp(a, "err=", 4) == 0) {
@@ -355,6 +359,10 @@ static int run_cmd(char **a, int n, struct cella_error *err)
                 else
                         snprintf(what, sizeof what, "died");
                 return wait_for(what) ? 0 : cella_error_msg(err, ETIMEDOUT, "no %s within 120 s", what);
+        }
+        if (!strcmp(c, "cleanup") && n > 1) {
+                vm_pod_cleanup(a[1], n > 2 ? a[2] : NULL);
+                return 0;
         }
         if (!strcmp(c, "qemupid")) {
                 printf("qemupid %d\n", (int)vm_pod_qemu_pid(pod));

@@ -61,13 +61,13 @@ pod_left_nothing() {
 test_two_containers_output_exit_status_delete() {
         need_pod
         args "$B1" sh -c 'echo out-1; echo err-1 >&2; read x; echo "got $x"; exit 3'
-        args "$B2" sh -c 'echo out-2; exit 5'
+        args "$B2" sh -c 'echo out-2; sleep 0.2; echo err-2 >&2; exit 5'
         printf 'line-in\n' >"$T/in1"
         drive <<EOF
 boot $POD
 qemupid
 create c1 $B1 in=$T/in1 out=$T/c1.out err=$T/c1.err
-create c2 $B2 out=$T/c2.out err=$T/c2.err
+create c2 $B2 outerr=$T/c2.out
 start c1
 start c2
 wait c1
@@ -86,7 +86,7 @@ EOF
         assert_contains "$out" "event exited c2 - 5"
         assert_eq "$(cat "$T/c1.out")" "$(printf 'out-1\ngot line-in')"
         assert_eq "$(cat "$T/c1.err")" err-1
-        assert_eq "$(cat "$T/c2.out")" out-2
+        assert_eq "$(cat "$T/c2.out")" "$(printf 'out-2\nerr-2')" "one fd given for stdout and stderr"
         pod_left_nothing
 }
 
@@ -207,11 +207,17 @@ EOF
 test_second_container_joins_sandbox_namespaces() {
         need_pod
         cfg_set .hostname '"podhost"' "$B1/config.json"
-        args "$B1" sh -c 'echo hi-from-c1 | nc -l -p 8080; sleep 1000'
+        args "$B1" sh -c 'echo shm-data >/dev/shm/x; echo hi-from-c1 | nc -l -p 8080; sleep 1000'
+        # CRI binds the sandbox's shm (a host dir) at /dev/shm in every container
+        mkdir "$T/shm"
+        local b
+        for b in "$B1" "$B2"; do
+                cfg_py 'c["mounts"] = [m for m in c["mounts"] if m["destination"] != "/dev/shm"] + [{"destination": "/dev/shm", "type": "bind", "source": "'"$T/shm"'", "options": ["rbind", "rw"]}]' "$b/config.json"
+        done
         cfg_del .hostname "$B2/config.json" 2>/dev/null || true
         # CRI's paths: /proc/<sandbox pid>/ns/... and the CNI netns (host paths)
         cfg_py 'c["linux"]["namespaces"] = [n if n["type"] not in ("network", "ipc", "uts") else dict(n, path="/proc/1/ns/" + {"network": "net"}.get(n["type"], n["type"])) for n in c["linux"]["namespaces"]]' "$B2/config.json"
-        args "$B2" sh -c 'hostname; for n in net uts ipc; do readlink /proc/self/ns/$n; done; for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 8080 </dev/null && break; sleep 1; done'
+        args "$B2" sh -c 'hostname; for n in net uts ipc; do readlink /proc/self/ns/$n; done; cat /dev/shm/x; for i in 1 2 3 4 5 6 7 8 9 10; do nc 127.0.0.1 8080 </dev/null && break; sleep 1; done'
         echo '{"args":["sh","-c","for n in net uts ipc; do readlink /proc/self/ns/$n; done"],"cwd":"/","env":["PATH=/bin"]}' >"$T/ns.json"
         drive <<EOF
 boot $POD
@@ -234,6 +240,8 @@ EOF
         assert_eq "$(head -1 "$T/c2.out")" podhost "the sandbox container's hostname (uts)"
         assert_eq "$(sed -n 2,4p "$T/c2.out")" "$(cat "$T/ns1.out")" "same net, uts and ipc namespaces"
         assert_contains "$(cat "$T/c2.out")" hi-from-c1 "the sandbox container's loopback listener"
+        assert_eq "$(sed -n 5p "$T/c2.out")" shm-data "one /dev/shm for the pod"
+        [ ! -e "$T/shm/x" ] || fail "the pod's shm is the guest's, not the host dir"
         pod_left_nothing
 }
 
@@ -330,14 +338,21 @@ EOF
         pod_left_nothing
 }
 
-test_caller_killed_leaves_no_mount_and_no_qemu() {
+test_caller_killed_leaves_no_mount_and_no_qemu_cleanup_removes_the_rest() {
         need_pod
+        [ -c /dev/net/tun ] || skip "no /dev/net/tun"
+        local pod peer
+        pod=$(netns_add)
+        peer=$(netns_add)
+        ip -n "$peer" link add p0 type veth peer name eth0 netns "$pod"
+        ip -n "$pod" addr add 10.77.0.2/24 dev eth0
+        ip -n "$pod" link set eth0 up
         args "$B1" sh -c 'echo up; sleep 1000'
         mkfifo "$T/cmd"
         "$DRIVER" <"$T/cmd" >"$T/drv.out" 2>"$T/drv.err" &
         local drv=$! i q
         exec 3>"$T/cmd"
-        printf '%s\n' "boot $POD" qemupid "create c1 $B1 out=$T/c1.out" "start c1" >&3
+        printf '%s\n' "boot $POD 0 /var/run/netns/$pod" qemupid "create c1 $B1 out=$T/c1.out" "start c1" >&3
         for i in $(seq 1 600); do
                 grep -q up "$T/c1.out" 2>/dev/null && break
                 kill -0 $drv 2>/dev/null || break
@@ -356,8 +371,12 @@ test_caller_killed_leaves_no_mount_and_no_qemu() {
                 sleep 0.1
         done
         ! kill -0 "$q" 2>/dev/null || fail "QEMU $q outlived its parent"
-        # what a caller's cleanup does after a crash: only files are left
-        rm -rf "$POD"
+        assert_contains "$(tc -n "$pod" qdisc show dev eth0)" ingress "the redirect is still there before the cleanup"
+        # what containerd's `shim delete` does after a crash
+        "$DRIVER" "cleanup $POD /var/run/netns/$pod" >"$T/drv.out" 2>&1
+        assert_eq "$(cat "$T/drv.out")" "ok cleanup"
+        assert_not_contains "$(tc -n "$pod" qdisc show dev eth0)" ingress "the redirect is removed"
+        assert_eq "$(ip -n "$pod" -o link show | grep -vc -e ' lo:' -e ' eth0@')" 0 "no tap left"
         pod_left_nothing
 }
 
