@@ -266,6 +266,7 @@ static void pod_destroy(struct vmpod_backend *vb, struct vp_pod *pod)
         remove_empty_parents(pod->dir);
         free(pod->id);
         free(pod->dir);
+        free(pod->netns);
         free(pod);
 }
 
@@ -321,6 +322,7 @@ static struct vp_pod *pod_boot(struct vmpod_backend *vb, const char *id, const s
         struct vp_pod *pod = xcalloc(1, sizeof *pod);
         pod->id = xstrdup(id);
         pod->dir = xasprintf("%s/%s/%.32s", VMPOD_STATE_ROOT, ns, id);
+        pod->netns = r->netns ? xstrdup(r->netns) : NULL;
         pod->vb = vb;
         struct vm_pod_config cfg = {
                 .dir = pod->dir,
@@ -340,6 +342,7 @@ static struct vp_pod *pod_boot(struct vmpod_backend *vb, const char *id, const s
                 remove_empty_parents(pod->dir);
                 free(pod->id);
                 free(pod->dir);
+                free(pod->netns);
                 free(pod);
                 return NULL;
         }

@@ -60,6 +60,7 @@ struct vp_proc {
 struct vp_pod {
         char *id;                       /* the sandbox container's id */
         char *dir;                      /* the pod's directory (vm_pod_config.dir) */
+        char *netns;                    /* the pod's network namespace path, or NULL */
         struct vm_pod *vm;
         pid_t qemu_pid;
         bool dead;                      /* QEMU is gone (events.died) */
@@ -122,9 +123,10 @@ void vmpod_stdio_close(struct vm_pod_stdio *io);
  * for `delete` after the shim died. */
 void vmpod_record_write(const char *bundle, const struct vp_pod *pod, bool sandbox);
 void vmpod_record_remove(const char *bundle);
-/* `delete` of a task whose bundle has a record: QEMU killed (when it is
- * still that pod's), the pod's directory unmounted and removed, the rootfs
- * unmounted. Returns 0 when there was a record, -ENOENT when none. */
+/* `delete` of a task whose bundle has a record: for the sandbox,
+ * vm_pod_cleanup (QEMU if still running, the tap and filters, the pod's
+ * directory); the rootfs unmounted. Returns 0 when there was a record,
+ * -ENOENT when none. */
 int vmpod_record_cleanup(const char *bundle, pid_t *pid);
 
 /* containerd's metrics from the guest's counters */

@@ -7,11 +7,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "library.h"
@@ -158,10 +156,11 @@ void vmpod_stdio_close(struct vm_pod_stdio *io)
 
 /* ----------------------------------------------------------- record */
 
+/* "<dir>\n<qemu pid>\n<sandbox|container>\n<netns>\n" */
 void vmpod_record_write(const char *bundle, const struct vp_pod *pod, bool sandbox)
 {
-        _cleanup_free_ char *text = xasprintf("%s\n%d\n%s\n", pod->dir, sandbox ? (int)pod->qemu_pid : 0,
-                                              sandbox ? "sandbox" : "container");
+        _cleanup_free_ char *text = xasprintf("%s\n%d\n%s\n%s\n", pod->dir, sandbox ? (int)pod->qemu_pid : 0,
+                                              sandbox ? "sandbox" : "container", pod->netns ? pod->netns : "");
         struct cella_error e = { 0 };
         _cleanup_close_ int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0 || write_file_atomic_at(dfd, VMPOD_RECORD, text, strlen(text), 0600, &e) < 0)
@@ -174,42 +173,6 @@ void vmpod_record_remove(const char *bundle)
         unlink(path);
 }
 
-/* Is pid still QEMU of the pod in dir (its command line names dir)? */
-static bool is_pod_qemu(pid_t pid, const char *dir)
-{
-        char path[64];
-        snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
-        _cleanup_free_ char *cmd = NULL;
-        size_t len = 0;
-        struct cella_error e = { 0 };
-        if (read_file_at(AT_FDCWD, path, &cmd, &len, &e) < 0)
-                return false;
-        for (size_t i = 0; i < len; i++)
-                if (!cmd[i])
-                        cmd[i] = ' ';
-        return strstr(cmd, dir) != NULL;
-}
-
-/* Everything mounted at or under dir, deepest first, detached. */
-static void unmount_under(const char *dir)
-{
-        size_t dl = strlen(dir);
-        for (int pass = 0; pass < 8; pass++) {
-                FILE *f = fopen("/proc/self/mountinfo", "re");
-                if (!f)
-                        return;
-                char line[4096], target[PATH_MAX], best[PATH_MAX] = "";
-                while (fgets(line, sizeof line, f))
-                        if (sscanf(line, "%*s %*s %*s %*s %4095s", target) == 1 &&
-                            strncmp(target, dir, dl) == 0 && (target[dl] == '/' || !target[dl]) &&
-                            strlen(target) > strlen(best))
-                                snprintf(best, sizeof best, "%s", target);
-                fclose(f);
-                if (!*best || umount2(best, MNT_DETACH) < 0)
-                        return;
-        }
-}
-
 int vmpod_record_cleanup(const char *bundle, pid_t *pid)
 {
         *pid = 0;
@@ -219,21 +182,22 @@ int vmpod_record_cleanup(const char *bundle, pid_t *pid)
         struct cella_error e = { 0 };
         if (read_file_at(AT_FDCWD, path, &text, &len, &e) < 0)
                 return -ENOENT;
-        char dir[PATH_MAX] = "", kind[32] = "";
+        char dir[PATH_MAX] = "", kind[32] = "", netns[PATH_MAX] = "";
         int qemu = 0;
-        if (sscanf(text, "%4095[^\n]\n%d\n%31s", dir, &qemu, kind) < 2 || !str_has_prefix(dir, VMPOD_STATE_ROOT "/")) {
+        if (sscanf(text, "%4095[^\n]\n%d\n%31[^\n]\n%4095[^\n]", dir, &qemu, kind, netns) < 3 ||
+            !str_has_prefix(dir, VMPOD_STATE_ROOT "/")) {
                 log_warn("%s: not a VM pod record", path);
                 unlink(path);
                 return -ENOENT;
         }
-        if (qemu > 0 && is_pod_qemu(qemu, dir)) {
-                kill(qemu, SIGKILL);
-                *pid = qemu;
-        }
+        /* the sandbox's record owns the VM: QEMU (if a survivor still runs
+         * it), the tap and filters in the pod's netns, the pod directory */
         if (streq(kind, "sandbox")) {
-                unmount_under(dir);
-                if (remove_tree_at(AT_FDCWD, dir, &e) < 0 && e.errnum != ENOENT)
-                        log_warn("remove %s: %s", dir, e.msg);
+                vm_pod_cleanup(dir, *netns ? netns : NULL);
+                *pid = qemu;
+                char *slash = strrchr(dir, '/');        /* <root>/<namespace>, the root: once empty */
+                if (slash && (*slash = '\0', rmdir(dir) == 0))
+                        rmdir(VMPOD_STATE_ROOT);
         }
         shim_rootfs_unmount(bundle);
         unlink(path);
