@@ -199,6 +199,24 @@ test_vm_pod_by_handler_option() {
         cri_stop
 }
 
+# a handler whose ConfigPath file is not a JSON object: its pods fail with
+# a message naming the option and the file; nothing is left
+test_vm_pod_bad_handler_option() {
+        vm_start
+        echo '["io.cella.sandbox", "vm"]' >"$T/cella-vm.json"
+        pod_config badopt
+        run cri runp --runtime cella-vm "$T/badopt-pod.json"
+        assert_failure
+        assert_contains "$stderr" "runtime handler option ConfigPath: $T/cella-vm.json: expected a JSON object"
+        rm "$T/cella-vm.json"
+        run cri runp --runtime cella-vm "$T/badopt-pod.json"
+        assert_failure
+        assert_contains "$stderr" "runtime handler option ConfigPath: "
+        assert_contains "$stderr" "$T/cella-vm.json"
+        assert_eq "$(cri pods -q)" ""
+        cri_stop
+}
+
 # output faster than containerd reads it (far more than a FIFO holds):
 # all of it reaches the log, in order, for the init and for an exec
 test_vm_pod_large_output() {
