@@ -149,5 +149,6 @@ echo "| host memory per pod (MiB) | | | $(mib "$n_m") | $(mib "$v_m") |"
 echo
 echo "- VM pod start / bare boot to init: $(ratio "$v_t" "$floor") of the medians, $(paste -d' ' "$T/vm.t" "$T/floor.t" |
         awk '{ printf "%.3f\n", $1 / $4 }' | median) the median of the rounds' ratios (target <= 1.3)"
+echo "- VM pod start / \`cella run --sandbox vm\` (QEMU booting cella's agent, one container): $(ratio "$v_t" "$sandbox")"
 echo "- VM pod host memory - guest RAM ($guest_mib MiB): $(awk -v m="$v_m" -v g=$guest_mib 'BEGIN { printf "%.1f", m / 1024 - g }') MiB (target <= 20)"
 echo "- rounds (s): floor $(tr '\n' ' ' <"$T/floor.t")| native $(cut -d' ' -f1 "$T/native.t" | tr '\n' ' ')| vm $(cut -d' ' -f1 "$T/vm.t" | tr '\n' ' ')"
