@@ -107,6 +107,14 @@ build/asan/tests/test_ttrpc: tests/unit/test_ttrpc.c tests/unit/unit.h $(SHIM_AS
 	@mkdir -p $(dir $@)
 	$(CC) $(ASAN_CFLAGS) $(SHIM_INC) -o $@ $< $(SHIM_ASAN_OBJS) $(SHIM_LIBS)
 
+# vmpod_request_read on the library and the generated messages
+VMPOD_SETTINGS_TEST_OBJS := build/asan/shim/backend_vmpod_settings.o \
+	$(SHIM_GEN_C:$(SHIM_GEN)/%.c=build/asan/shim/gen/%.o)
+build/asan/tests/test_vmpod_settings: tests/unit/test_vmpod_settings.c tests/unit/unit.h $(ASAN_LIB_OBJS) \
+		$(VMPOD_SETTINGS_TEST_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_CFLAGS) $(SHIM_INC) -o $@ $< $(VMPOD_SETTINGS_TEST_OBJS) $(ASAN_LIB_OBJS) $(SHIM_LIBS) $(PKG_LIBS)
+
 .PHONY: shim shim-clean
 shim: $(SHIM_BIN)
 all: $(SHIM_BIN)
