@@ -60,7 +60,11 @@ pod_left_nothing() {
 
 test_two_containers_output_exit_status_delete() {
         need_pod
-        args "$B1" sh -c 'echo out-1; echo err-1 >&2; read x; echo "got $x"; exit 3'
+        args "$B1" sh -c 'echo out-1; echo err-1 >&2; read x; echo "got $x"; echo vol-$x >/vol/w; echo x >>/etc/ro.txt; exit 3'
+        # a read-write volume and a read-only file, as CRI binds them
+        mkdir "$T/vol"
+        echo ro >"$T/ro.txt"
+        cfg_py 'c["mounts"] += [{"destination": "/vol", "type": "bind", "source": "'"$T/vol"'", "options": ["rbind", "rw"]}, {"destination": "/etc/ro.txt", "type": "bind", "source": "'"$T/ro.txt"'", "options": ["rbind", "ro"]}]' "$B1/config.json"
         args "$B2" sh -c 'echo out-2; sleep 0.2; echo err-2 >&2; exit 5'
         printf 'line-in\n' >"$T/in1"
         drive <<EOF
@@ -85,7 +89,10 @@ EOF
         assert_eq "$(cat "$T/c3.out")" "$(printf 'out-1\ngot line-in')" "the same rootfs again, after a delete"
         assert_contains "$out" "event exited c2 - 5"
         assert_eq "$(cat "$T/c1.out")" "$(printf 'out-1\ngot line-in')"
-        assert_eq "$(cat "$T/c1.err")" err-1
+        assert_contains "$(cat "$T/c1.err")" err-1
+        assert_contains "$(cat "$T/c1.err")" "Read-only file system" "a read-only bind stays read-only"
+        assert_eq "$(cat "$T/vol/w")" vol-line-in "a read-write volume is written through to the host"
+        assert_eq "$(cat "$T/ro.txt")" ro
         assert_eq "$(cat "$T/c2.out")" "$(printf 'out-2\nerr-2')" "one fd given for stdout and stderr"
         pod_left_nothing
 }
