@@ -8,8 +8,9 @@
 # with one container limited to 64M:
 #   the cgroupsPath containerd gives (POD.slice:cri-containerd:ID), the
 #   scopes of the pause and of the container in the pod slice (systemctl),
-#   MemoryMax and memory.max, the limit biting (exec), the log, stop,
-#   remove: no scope, no cgroup, no runtime state left.
+#   MemoryMax and memory.max (v1: MemoryLimit, memory.limit_in_bytes), the
+#   limit biting (exec), the log, stop, remove: no scope, no cgroup, no
+#   runtime state left.
 # The pods use the host's network (the guest has no CNI plugin, no veth).
 # Uses guest.sh's ok/is/has/check/prop/changed/t.
 
@@ -27,11 +28,24 @@ gone() {
 	is "$2" "$?" 4
 }
 
+# the memory limit's property, and the file of a cgroup (relative to the
+# hierarchy) in the memory controller
+if [ "$mode" = v2 ]; then
+	mem_prop=MemoryMax mem_file=memory.max oom_file=memory.events memcg=/sys/fs/cgroup
+else
+	mem_prop=MemoryLimit mem_file=memory.limit_in_bytes oom_file=memory.oom_control memcg=/sys/fs/cgroup/memory
+fi
+# cg_of PID: its cgroup (v1: in the memory hierarchy)
+cg_of() {
+	if [ "$mode" = v2 ]; then sed -n 's/^0:://p' "/proc/$1/cgroup"; else sed -n 's/^[0-9]*:memory://p' "/proc/$1/cgroup"; fi
+}
+# cg_left PATH: the directories of that cgroup that exist, in any hierarchy
+cg_left() { ls -d /sys/fs/cgroup$1 /sys/fs/cgroup/*$1 2>/dev/null; }
+
 # cri_pod HANDLER UID SHIM-PATH STATE-ROOT
 cri_pod() {
-	local h=$1 uid=$2 shim=$3 state=$4 slice pod c pinfo cinfo pid ppid dir i
+	local h=$1 uid=$2 shim=$3 state=$4 slice pod c pinfo cinfo pid ppid cg i
 	slice=kubepods-burstable-pod$uid.slice
-	dir=/sys/fs/cgroup/kubepods.slice/kubepods-burstable.slice/$slice
 	mkdir -p "/var/log/cella-cri/$h"
 	cat >"/tmp/$h-pod.json" <<EOF
 {"metadata": {"name": "web-$h", "namespace": "cella-cri", "uid": "$uid", "attempt": 0},
@@ -65,38 +79,48 @@ EOF
 	pid=$(jget pid "    " <<<"$cinfo")
 	is "cri $h: the scope is active" "$(prop "cri-containerd-$c.scope" ActiveState)" active
 	is "cri $h: the scope's Slice is the pod's" "$(prop "cri-containerd-$c.scope" Slice)" "$slice"
-	is "cri $h: MemoryMax=64M on the unit" "$(prop "cri-containerd-$c.scope" MemoryMax)" 67108864
+	cg=/kubepods.slice/kubepods-burstable.slice/$slice/cri-containerd-$c.scope
+	is "cri $h: $mem_prop=64M on the unit" "$(prop "cri-containerd-$c.scope" $mem_prop)" 67108864
 	has "cri $h: systemctl status of the pod slice lists the scope and the init" \
 		"$(systemctl status --no-pager "$slice" 2>&1)" "cri-containerd-$c.scope"
-	is "cri $h: the init is in the scope" "$(cat "/proc/$pid/cgroup" 2>&1)" \
-		"0::/kubepods.slice/kubepods-burstable.slice/$slice/cri-containerd-$c.scope"
-	is "cri $h: memory.max of the scope 64M" "$(cat "$dir/cri-containerd-$c.scope/memory.max" 2>&1)" 67108864
+	is "cri $h: the init is in the scope" "$(cg_of "$pid" 2>&1)" "$cg"
+	is "cri $h: $mem_file of the scope 64M" "$(cat "$memcg$cg/$mem_file" 2>&1)" 67108864
 	has "cri $h: cella was told --systemd-cgroup (its state names the unit)" \
 		"$(cat "$state/k8s.io/$c/state.json" 2>&1)" "\"cgroup_unit\":\"cri-containerd-$c.scope\""
 	cri exec --sync "$c" dd if=/dev/zero of=/dev/null bs=128M count=1 >/dev/null 2>&1
 	is "cri $h: exec of 128M in 64M: killed (137)" "$?" 137
-	has "cri $h: memory.events of the scope counts the kill" \
-		"$(cat "$dir/cri-containerd-$c.scope/memory.events" 2>&1)" "oom_kill 1"
+	has "cri $h: $oom_file of the scope counts the kill" "$(cat "$memcg$cg/$oom_file" 2>&1)" "oom_kill 1"
 	for i in $(seq 50); do grep -q "oops-$h" "/var/log/cella-cri/$h/app.log" 2>/dev/null && break; sleep 0.2; done
 	is "cri $h: the log's stdout" "$(cri logs --stream stdout "$c" 2>&1)" "hello-$h"
 	is "cri $h: the log's stderr" "$(cri logs --stream stderr "$c" 2>&1)" "oops-$h"
 
-	check "cri $h: stop" cri stop --timeout 1 "$c"
-	[ -s /tmp/check.out ] && ctd_errors
+	if cri stop --timeout 1 "$c" >/tmp/cri.err 2>&1; then
+		ok "cri $h: stop"
+	else
+		not_ok "cri $h: stop"
+		sed 's/^/#   /' /tmp/cri.err
+		ctd_errors
+	fi
 	cinfo=$(cri inspect "$c" 2>&1)
 	is "cri $h: exited (137: sleep ignores SIGTERM)" \
 		"$(jget state <<<"$cinfo") $(jget exitCode <<<"$cinfo")" "CONTAINER_EXITED 137"
 	check "cri $h: rm" cri rm "$c"
 	gone "cri-containerd-$c.scope" "cri $h: the container's scope is gone"
-	[ ! -e "$dir/cri-containerd-$c.scope" ] && ok "cri $h: its cgroup is gone" || not_ok "cri $h: its cgroup is left"
+	is "cri $h: its cgroup is gone" "$(cg_left "$cg")" ""
 	[ ! -e "$state/k8s.io/$c" ] && ok "cri $h: cella's state is gone" || not_ok "cri $h: cella's state is left"
 	check "cri $h: stopp" cri stopp "$pod"
 	check "cri $h: rmp" cri rmp "$pod"
 	gone "cri-containerd-$pod.scope" "cri $h: the pause's scope is gone"
 	is "cri $h: no pod left" "$(cri pods -q 2>&1)" ""
-	# the pod slice is the kubelet's to remove (systemd made it on demand)
+	# the pod slice is the kubelet's to remove: systemd made it on demand and
+	# removes its directories when it stops; on v1 the kubelet (libcontainer's
+	# RemovePaths) also removes those of the hierarchies systemd does not
+	# manage, made for the scopes' parents (by cella as by runc): empty ones
 	check "cri $h: systemctl stop $slice (as the kubelet)" systemctl stop "$slice"
-	[ ! -e "$dir" ] && ok "cri $h: the pod slice's cgroup is gone" || not_ok "cri $h: $dir is left"
+	if [ "$mode" = v1 ]; then
+		for i in $(cg_left "/kubepods.slice/kubepods-burstable.slice/$slice"); do rmdir "$i" 2>/dev/null; done
+	fi
+	is "cri $h: the pod slice's cgroup is gone" "$(cg_left "/kubepods.slice/kubepods-burstable.slice/$slice")" ""
 	is "cri $h: no cri-containerd unit left" \
 		"$(systemctl list-units --all --plain --no-legend 'cri-containerd-*' 2>&1)" ""
 	changed
