@@ -129,8 +129,8 @@ for i in $(seq 50); do
 done
 has "cri: the CRI plugin lists both images" "$(cri images 2>&1)" "localhost/cella-pause:1"
 cri_pod cella 5ce11a01 /usr/bin/containerd-shim-runc-v2 /run/containerd/runc
-if [ -x /opt/cella/containerd-shim-cella-v2 ]; then
-	cri_pod cella-native 5ce11a02 /opt/cella/containerd-shim-cella-v2 /run/containerd/cella
+if [ -f /opt/cella/cri-native-skip ]; then
+	ok "cri cella-native: the native shim's checks # SKIP $(cat /opt/cella/cri-native-skip)"
 else
-	echo "# no containerd-shim-cella-v2 in the guest: the native shim's CRI checks are left out"
+	cri_pod cella-native 5ce11a02 /opt/cella/containerd-shim-cella-v2 /run/containerd/cella
 fi
