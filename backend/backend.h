@@ -119,8 +119,14 @@ extern const struct cella_backend_ops cella_backend_vm;
  * native. o->spec should be loaded (cella_request_load). */
 const struct cella_backend_ops *backend_for_request(const struct cella_create_opts *o);
 
-/* Which backend owns an existing container (from its state.json); native
- * when it does not exist, so the operation reports that as usual. */
+/* Which backend owns an existing container: the "sandbox" member of its
+ * state.json ("vm"), which create writes and nothing changes after; native
+ * when it does not exist (or its state cannot be read), so the operation
+ * reports that as usual. It reads that one field only (one open by path,
+ * no lock, no struct cella_state, no status derived): the operation loads
+ * and checks the state itself, under its lock, so a command pays for one
+ * full state load plus this small read (7 us here, against 21 us for a
+ * second load; bench/RESULTS.md). */
 const struct cella_backend_ops *backend_for_container(const char *root, const char *id);
 
 /* Every container of the state root, whatever its backend, sorted by ID;

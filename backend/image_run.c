@@ -62,18 +62,18 @@ static struct cella_kv *net_annotations(const struct cella_image_run *r, const s
         return v;
 }
 
-int container_from_image(const struct cella_create_opts *o, const struct cella_image_run *r, bool run,
-                         int *exit_status, char **id_out, struct cella_error *err)
+/* --net (NULL: bridge as root, none rootless), checked for what an image
+ * run can do. */
+static int image_net_mode(const struct cella_image_run *r, const char **mode, enum cella_net_mode *nm,
+                          struct cella_error *err)
 {
-        *exit_status = 0;
-        const char *mode = r->net ? r->net : geteuid() == 0 ? "bridge" : "none";
-        enum cella_net_mode nm;
+        *mode = r->net ? r->net : geteuid() == 0 ? "bridge" : "none";
         const char *ns_path = NULL;
-        if (cella_net_mode_parse(mode, &nm, &ns_path, err) < 0)
+        if (cella_net_mode_parse(*mode, nm, &ns_path, err) < 0)
                 return -1;
-        if (nm == CELLA_NET_NS)
+        if (*nm == CELLA_NET_NS)
                 return cella_error_msg(err, EINVAL, "--net ns:PATH is for plain bundles (linux.namespaces); use none, host or bridge");
-        if (r->ports && *r->ports && nm != CELLA_NET_BRIDGE)
+        if (r->ports && *r->ports && *nm != CELLA_NET_BRIDGE)
                 return cella_error_msg(err, EINVAL, "--publish needs --net bridge");
         if (r->ports && *r->ports) {
                 struct cella_port *ports = NULL;
@@ -82,6 +82,60 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
                         return -1;
                 free(ports);
         }
+        return 0;
+}
+
+int image_run_spec(const char *image_config, const struct cella_image_run *r, const char *rootfs, const char *id,
+                   struct cella_spec **spec, char **json, struct cella_error *err)
+{
+        const char *mode;
+        enum cella_net_mode nm;
+        if (image_net_mode(r, &mode, &nm, err) < 0)
+                return -1;
+        _cleanup_close_ int rfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        struct image_run_overrides ov = {
+                .entrypoint = r->entrypoint,
+                .command = r->command,
+                .env = r->env,
+                .workdir = r->workdir,
+                .user = r->user,
+                .volumes = r->volumes,
+                .n_volumes = r->n_volumes,
+                .hostname = r->hostname,
+                .memory = r->memory,
+                .cpus = r->cpus,
+                .pids = r->pids,
+                .net = nm == CELLA_NET_HOST ? IMAGE_NET_HOST : IMAGE_NET_DEFAULT,
+                .terminal = r->terminal,
+                .readonly = r->readonly,
+                .root_path = rootfs,
+        };
+        _cleanup_image_spec_request_ struct image_spec_request req = { 0 };
+        if (image_spec_request_build(image_config, &ov, rfd, &req, err) < 0)
+                return -1;
+        size_t n_ann = 0;
+        _cleanup_free_ struct cella_kv *annotations =
+                net_annotations(r, req.d.annotations, req.d.n_annotations, &n_ann);
+        req.d.annotations = annotations;
+        req.d.n_annotations = n_ann;
+        if (!req.d.hostname)
+                req.d.hostname = id;
+        req.d.capabilities = docker_default_caps;
+        _cleanup_spec_ struct cella_spec *built = NULL;
+        if (cella_spec_default_build(&req.d, &built, err) < 0 || cella_spec_write_json(built, json, err) < 0)
+                return -1;
+        *spec = steal_pointer(&built);
+        return 0;
+}
+
+int container_from_image(const struct cella_create_opts *o, const struct cella_image_run *r, bool run,
+                         int *exit_status, char **id_out, struct cella_error *err)
+{
+        *exit_status = 0;
+        const char *mode;
+        enum cella_net_mode nm;
+        if (image_net_mode(r, &mode, &nm, err) < 0)     /* before anything is made */
+                return -1;
 
         _cleanup_free_ char *id = o->id ? xstrdup(o->id) : generate_id();
         if (check_id_free(o->root, id, err) < 0)
@@ -94,46 +148,16 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
         _cleanup_free_ char *config = NULL;
         _cleanup_free_ char *rootfs = NULL;
         _cleanup_free_ char *json = NULL;
-        struct image_spec_request req;
-        memset(&req, 0, sizeof req);
+        _cleanup_spec_ struct cella_spec *spec = NULL;
         bool mounted = false;
-        struct cella_kv *annotations = NULL;
 
         if (image_lookup(store, r->image, &info, err) < 0 || image_read_config(store, info, &config, NULL, err) < 0)
                 goto out;
         if (image_mount_rootfs(store, r->image, id, &rootfs, err) < 0)
                 goto out;
         mounted = true;
-        {
-                _cleanup_close_ int rfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
-                struct image_run_overrides ov = {
-                        .entrypoint = r->entrypoint,
-                        .command = r->command,
-                        .env = r->env,
-                        .workdir = r->workdir,
-                        .user = r->user,
-                        .volumes = r->volumes,
-                        .n_volumes = r->n_volumes,
-                        .hostname = r->hostname,
-                        .memory = r->memory,
-                        .cpus = r->cpus,
-                        .pids = r->pids,
-                        .net = nm == CELLA_NET_HOST ? IMAGE_NET_HOST : IMAGE_NET_DEFAULT,
-                        .terminal = r->terminal,
-                        .readonly = r->readonly,
-                        .root_path = rootfs,
-                };
-                if (image_spec_request_build(config, &ov, rfd, &req, err) < 0)
-                        goto out;
-        }
-        size_t n_ann = 0;
-        annotations = net_annotations(r, req.d.annotations, req.d.n_annotations, &n_ann);
-        req.d.annotations = annotations;
-        req.d.n_annotations = n_ann;
-        if (!req.d.hostname)
-                req.d.hostname = id;
-        req.d.capabilities = docker_default_caps;
-        json = cella_spec_default_json(&req.d);
+        if (image_run_spec(config, r, rootfs, id, &spec, &json, err) < 0)
+                goto out;
         {
                 /* the bundle: <store>/containers/<id>/ (rootfs is beside it) */
                 _cleanup_free_ char *bundle = xstrdup(rootfs);
@@ -151,13 +175,8 @@ int container_from_image(const struct cella_create_opts *o, const struct cella_i
                 co.bundle = bundle;
                 co.config_path = NULL;
                 co.image_rootfs = image_store_root(store);
-                /* the request carries the config parsed here, once, from the
-                 * text just written: create reads nothing back from disk */
-                _cleanup_spec_ struct cella_spec *spec = NULL;
-                if (cella_spec_parse(json, strlen(json), "config.json", &spec, err) < 0)
-                        goto out;
-                co.spec = spec;
-                co.config_json = json;
+                co.spec = spec;                 /* create reads nothing back */
+                co.config_json = json;          /* the copy kept in the state dir */
                 const struct cella_backend_ops *b = backend_for_request(&co);
                 ret = run ? b->run(&co, exit_status, err) : b->create(&co, err);
                 /* from here the container's lifecycle owns the rootfs mount,
@@ -171,8 +190,6 @@ out:
                 struct cella_error ignored;
                 image_umount_rootfs(store, id, &ignored);
         }
-        free(annotations);
-        image_spec_request_clear(&req);
         image_info_free(info);
         image_store_close(store);
         if (ret == 0 && id_out)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cella: `run --image` / `create --image` — from an image in the store to a
- * running container in one call: an overlay rootfs under the store, a
- * config.json made from the image config plus the user's overrides, then
- * the ordinary create/run. The bundle is <store>/containers/<id>/. */
+ * running container in one call: an overlay rootfs under the store, one
+ * struct cella_spec built from the image config plus the user's overrides
+ * (written as the bundle's config.json too), then the ordinary create/run
+ * with that struct. The bundle is <store>/containers/<id>/. */
 #ifndef CELLA_IMAGE_RUN_H
 #define CELLA_IMAGE_RUN_H
 
@@ -34,6 +35,15 @@ struct cella_image_run {
         bool terminal;
         bool readonly;
 };
+
+/* The request as one struct cella_spec built in memory (*spec, free with
+ * cella_spec_free) from the image config JSON and r's flags, and the
+ * config.json text written from it (*json, malloc'd) for the bundle and
+ * the state dir; nothing parses that text again. rootfs: the merged rootfs
+ * (its /etc/passwd and /etc/group resolve --user; root.path), id: the
+ * container (the default hostname). */
+int image_run_spec(const char *image_config, const struct cella_image_run *r, const char *rootfs, const char *id,
+                   struct cella_spec **spec, char **json, struct cella_error *err);
 
 /* o carries the usual create options (root, id may be NULL = generated,
  * detach, pid_file, console_socket). run: create+start(+wait) like

@@ -31,8 +31,6 @@ int sandbox_run(const struct cella_create_opts *o, int *exit_status, struct cell
  * <state>/ctl.sock. state.json's pid is QEMU's. */
 int sandbox_create(const struct cella_create_opts *o, struct cella_error *err);
 
-/* state.json says the container is sandboxed */
-bool sandbox_owns(const char *root, const char *id);
 int sandbox_start(const char *root, const char *id, struct cella_error *err);
 /* the signal goes to the container's init inside the guest */
 int sandbox_kill(const char *root, const char *id, int sig, struct cella_error *err);

@@ -69,26 +69,6 @@ static int shim_call(const char *root, const char *id, const char *request, stru
         return cella_error_msg(err, EIO, "container %s: no answer from its VM", id);
 }
 
-bool sandbox_owns(const char *root, const char *id)
-{
-        /* every command on an existing container asks this first: read
-         * state.json alone, without deriving the status (no /proc or
-         * cgroup reads) */
-        struct cella_error e = { 0 };
-        if (state_check_id(id, &e) < 0)
-                return false;
-        _cleanup_close_ int rootfd = state_open_root(root, false, &e);
-        if (rootfd < 0)
-                return false;
-        _cleanup_close_ int dirfd = state_open_dir(rootfd, id, false, &e);
-        if (dirfd < 0)
-                return false;
-        _cleanup_state_ struct cella_state st = { 0 };
-        if (state_read(dirfd, id, &st, &e) < 0)
-                return false;
-        return st.sandbox && streq(st.sandbox, "vm");
-}
-
 int sandbox_start(const char *root, const char *id, struct cella_error *err)
 {
         struct cella_state st;

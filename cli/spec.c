@@ -40,6 +40,8 @@ int cmd_spec(const struct cella_cli *cli, int argc, char **argv)
         struct cella_spec_defaults d = { .rootless = rootless, .rootless_uid = getuid(), .rootless_gid = getgid(),
                                          .terminal = true, .root_readonly = true };
         _cleanup_free_ char *json = cella_spec_default_json(&d);
+        if (!json)
+                return cli_failf(cli, "cannot build the default config");
         _cleanup_close_ int dfd = open(bundle, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dfd < 0)
                 return cli_failf(cli, "--bundle %s: %m", bundle);

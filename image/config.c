@@ -1,17 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* image/: the runtime config.json of a container run from an image: the
  * image config (Entrypoint, Cmd, Env, WorkingDir, User, ExposedPorts,
- * Volumes, Labels) merged with what the user asked, handed to
- * cella_spec_default_json() as a struct cella_spec_defaults. */
+ * Volumes, Labels) merged with what the user asked, as a struct
+ * cella_spec_defaults that oci/spec_build.c turns into a struct cella_spec
+ * (`run --image` hands that struct to create; `image bundle` writes it). */
 #include <fcntl.h>
 #include <sys/stat.h>
 
 #include "image/internal.h"
 #include "base/util.h"
-
-/* oci/spec.c provides this; weak so that image/ links (and its unit
- * tests run) in a tree where the spec generator is not built. */
-#pragma weak cella_spec_default_json
 
 #define DEFAULT_PATH "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -268,17 +265,15 @@ void image_spec_request_clear(struct image_spec_request *req)
 int image_runtime_config_json(const char *config_json, const struct image_run_overrides *o,
                               int rootfs_dirfd, char **json, struct cella_error *err)
 {
-        if (!cella_spec_default_json)
-                return cella_error_msg(err, ENOSYS, "config.json: this build has no spec generator (oci/spec.c)");
-        struct image_spec_request req;
+        _cleanup_image_spec_request_ struct image_spec_request req = { 0 };
         int r = image_spec_request_build(config_json, o, rootfs_dirfd, &req, err);
         if (r < 0)
                 return r;
-        *json = cella_spec_default_json(&req.d);
-        image_spec_request_clear(&req);
-        if (!*json)
-                return cella_error_msg(err, EINVAL, "config.json: generation failed");
-        return 0;
+        _cleanup_spec_ struct cella_spec *spec = NULL;
+        r = cella_spec_default_build(&req.d, &spec, err);
+        if (r < 0)
+                return r;
+        return cella_spec_write_json(spec, json, err);
 }
 
 int image_bundle(struct image_store *store, const char *image, const char *dir,

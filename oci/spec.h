@@ -443,9 +443,29 @@ struct cella_spec_defaults {
         size_t n_annotations;
 };
 
-/* The default config as pretty JSON text (malloc'd). d == NULL gives the
- * plain `cella spec` config (as runc's, plus the default seccomp profile of
- * cella_default_seccomp_json()). d->rootless gives `cella spec --rootless`. */
+/* The default config built in memory (oci/spec_build.c), in the same
+ * arena box the parser fills: free with cella_spec_free(). d == NULL gives
+ * the plain `cella spec` config (as runc's, plus the default seccomp
+ * profile of cella_default_seccomp_json()); d->rootless gives `cella spec
+ * --rootless`; `run --image` fills d from the image and its flags. The
+ * io.cella.* annotations are typed by the parser's own step and the
+ * parser's cross checks run, so *out is what cella_spec_parse() would give
+ * for cella_spec_write_json()'s text of it. */
+int cella_spec_default_build(const struct cella_spec_defaults *d, struct cella_spec **out,
+                             struct cella_error *err);
+
+/* A spec as config.json text (malloc'd, tab-indented as `runc spec`;
+ * oci/spec_write.c). It writes what the builder sets and the plain fields
+ * beside them (domainname, consoleSize, umask, oomScoreAdj, LSM labels,
+ * sysctl, cgroupsPath, the scalar cgroup limits, idmapped mounts...); a
+ * spec with hooks, linux.devices, personality, timeOffsets or blockIO,
+ * hugepage, network or rdma limits fails with ENOTSUP naming the field,
+ * rather than being written without it. Capabilities are written by name
+ * in alphabetical order (runc's default set is in that order). */
+int cella_spec_write_json(const struct cella_spec *spec, char **out, struct cella_error *err);
+
+/* Build + write: the default config as text (malloc'd), NULL if building
+ * failed (which the default tables never make it do). */
 char *cella_spec_default_json(const struct cella_spec_defaults *d);
 
 /* Lookups shared with the rest of the runtime. */

@@ -168,7 +168,7 @@ static const char *annotation_value(const struct cella_kv_list *a, const char *k
 
 /* The io.cella.* annotations into typed fields, once: backend selection
  * and netns/ read these, not the strings. */
-static int parse_io_cella(struct jctx *c, struct cella_spec *s)
+int spec_parse_io_cella(struct jctx *c, struct cella_spec *s)
 {
         const struct cella_kv_list *a = &s->annotations;
         const char *sandbox = annotation_value(a, CELLA_SANDBOX_ANNOTATION);
@@ -190,7 +190,7 @@ static int parse_io_cella(struct jctx *c, struct cella_spec *s)
         return 0;
 }
 
-static int cross_check(struct jctx *c, const struct cella_spec *s)
+int spec_cross_check(struct jctx *c, const struct cella_spec *s)
 {
         const struct cella_linux *lx = &s->linux_;
         struct jpath linux_p = JKEY(NULL, "linux");
@@ -260,12 +260,12 @@ static int parse_spec(struct jctx *c, yajl_val v, struct cella_spec *s)
                 TRY(parse_hooks(c, &kp, o, s));
         }
         TRY(spec_parse_string_map(c, NULL, v, "annotations", &s->annotations));
-        TRY(parse_io_cella(c, s));
+        TRY(spec_parse_io_cella(c, s));
         if ((o = json_get(v, "linux"))) {
                 struct jpath kp = JKEY(NULL, "linux");
                 TRY(spec_parse_linux(c, &kp, o, &s->linux_));
         }
-        return cross_check(c, s);
+        return spec_cross_check(c, s);
 }
 
 /* A parsed object and the arena that owns it; callers get a pointer to
@@ -275,8 +275,26 @@ struct box {
         alignas(max_align_t) unsigned char obj[];
 };
 
+int spec_boxed(size_t hint, size_t obj_size, const char *source,
+               int (*fill)(struct jctx *c, void *obj, const void *arg), const void *arg, void **out,
+               struct cella_error *err)
+{
+        struct arena a;
+        arena_init(&a, hint + obj_size + 1024);
+        struct box *box = arena_alloc(&a, sizeof *box + obj_size);
+        struct jctx c = { .arena = &a, .source = source, .err = err };
+        int r = fill(&c, box->obj, arg);
+        if (r < 0) {
+                arena_release(&a);
+                return r;
+        }
+        box->arena = a;
+        *out = box->obj;
+        return 0;
+}
+
 static int parse_boxed(const char *json, size_t len, const char *source, size_t obj_size,
-                       int (*fill)(struct jctx *c, yajl_val tree, void *obj), void **out,
+                       int (*fill)(struct jctx *c, void *obj, const void *tree), void **out,
                        struct cella_error *err)
 {
         /* The tree is scratch: its nodes die with tree_arena right here. */
@@ -287,21 +305,10 @@ static int parse_boxed(const char *json, size_t len, const char *source, size_t 
                 arena_release(&tree_arena);
                 return -EINVAL;
         }
-
         /* Parsed strings never outgrow the text; structs add about as much. */
-        struct arena a;
-        arena_init(&a, 2 * len + obj_size + 1024);
-        struct box *box = arena_alloc(&a, sizeof *box + obj_size);
-        struct jctx c = { .arena = &a, .source = source, .err = err };
-        int r = fill(&c, tree, box->obj);
+        int r = spec_boxed(2 * len, obj_size, source, fill, tree, out, err);
         arena_release(&tree_arena);
-        if (r < 0) {
-                arena_release(&a);
-                return r;
-        }
-        box->arena = a;
-        *out = box->obj;
-        return 0;
+        return r;
 }
 
 static void box_free(void *obj)
@@ -312,19 +319,19 @@ static void box_free(void *obj)
         arena_release(&a);
 }
 
-static int fill_spec(struct jctx *c, yajl_val tree, void *obj)
+static int fill_spec(struct jctx *c, void *obj, const void *tree)
 {
-        return parse_spec(c, tree, obj);
+        return parse_spec(c, (yajl_val)tree, obj);
 }
 
-static int fill_process(struct jctx *c, yajl_val tree, void *obj)
+static int fill_process(struct jctx *c, void *obj, const void *tree)
 {
-        return spec_parse_process(c, NULL, tree, obj);
+        return spec_parse_process(c, NULL, (yajl_val)tree, obj);
 }
 
-static int fill_resources(struct jctx *c, yajl_val tree, void *obj)
+static int fill_resources(struct jctx *c, void *obj, const void *tree)
 {
-        return spec_parse_resources(c, NULL, tree, obj);
+        return spec_parse_resources(c, NULL, (yajl_val)tree, obj);
 }
 
 int cella_spec_parse(const char *json, size_t len, const char *source, struct cella_spec **out,

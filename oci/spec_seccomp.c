@@ -51,6 +51,22 @@ static const char *const filter_flags[] = {
         "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
 };
 
+const char *spec_seccomp_action_name(enum cella_seccomp_action a)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(actions); i++)
+                if (actions[i].action == a)
+                        return actions[i].name;
+        return NULL;
+}
+
+const char *spec_seccomp_op_name(enum cella_seccomp_op op)
+{
+        for (size_t i = 0; i < ARRAY_SIZE(ops); i++)
+                if (ops[i].op == op)
+                        return ops[i].name;
+        return NULL;
+}
+
 static bool in_list(const char *const *list, size_t n, const char *s)
 {
         for (size_t i = 0; i < n; i++)

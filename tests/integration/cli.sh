@@ -68,6 +68,23 @@ test_spec_writes_config() {
         assert_contains "$(json_get "$c" .linux.readonlyPaths)" "/proc/sys"
 }
 
+# `cella spec` is built as a struct and written by oci/spec_write.c; its
+# text is held byte for byte to tests/integration/golden/ (made by the
+# writer it replaced), so a change to the default config is a change to a
+# golden file too, made on purpose.
+test_spec_output_is_unchanged() {
+        is_cella || skip "cella's own default config (runc's has no seccomp profile)"
+        local golden=$REPO_DIR/tests/integration/golden
+        mkdir "$T/plain" "$T/rootless"
+        (cd "$T/plain" && "$RUNTIME" spec) || fail "spec failed"
+        (cd "$T/rootless" && "$RUNTIME" spec --rootless) || fail "spec --rootless failed"
+        cmp "$golden/spec.json" "$T/plain/config.json" || fail "cella spec output changed"
+        sed -e "s/@UID@/$(id -u)/" -e "s/@GID@/$(id -g)/" "$golden/spec-rootless.json" >"$T/want-rootless.json"
+        cmp "$T/want-rootless.json" "$T/rootless/config.json" || fail "cella spec --rootless output changed"
+        run "$RUNTIME" spec --rootless --bundle "$T/rootless"
+        assert_failure
+}
+
 test_spec_refuses_to_overwrite() {
         mkdir "$T/s"
         echo '{"keep":1}' >"$T/s/config.json"

@@ -4,15 +4,6 @@
 #include "tests/unit/test_image_helpers.h"
 #include "tests/unit/unit.h"
 
-/* oci/spec.c provides the real generator; in a tree without it, this
- * stand-in lets image_runtime_config_json() be tested end to end. Weak, so
- * the real one wins when it is linked. */
-__attribute__((weak)) char *cella_spec_default_json(const struct cella_spec_defaults *d)
-{
-        return xasprintf("{\"process\":{\"args\":[\"%s\"],\"user\":{\"uid\":%u}}}", d->args ? d->args[0] : "sh",
-                         d->uid);
-}
-
 static const char *IMAGE_CONFIG =
         "{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{"
         "\"Entrypoint\":[\"/bin/entry\"],\"Cmd\":[\"serve\",\"--port\",\"80\"],"

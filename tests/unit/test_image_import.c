@@ -4,13 +4,6 @@
 #include "tests/unit/test_image_helpers.h"
 #include "tests/unit/unit.h"
 
-/* as in test_image_config.c: the real generator wins when linked */
-__attribute__((weak)) char *cella_spec_default_json(const struct cella_spec_defaults *d)
-{
-        return xasprintf("{\"root\":{\"path\":\"%s\"},\"process\":{\"args\":[\"%s\"]}}",
-                         d->root_path ? d->root_path : "rootfs", d->args ? d->args[0] : "sh");
-}
-
 static void write_blob(int layout, const void *p, size_t n, char *hex)
 {
         cella_sha256_hex(p, n, hex);
