@@ -137,6 +137,8 @@ EOF
         echo '{"args":["echo","alive"],"cwd":"/","env":["PATH=/bin"]}' >"$T/p2.json"
         echo '{"memory":{"limit":134217728}}' >"$T/upd.json"
         echo in1 >"$T/ein"
+        echo '{"args":["cat"],"cwd":"/","env":["PATH=/bin"]}' >"$T/cat.json"
+        head -c 6000000 /dev/urandom >"$T/big"
         drive <<EOF
 boot $POD
 qemupid
@@ -144,6 +146,8 @@ create c1 $B1
 start c1
 exec c1 e1 $T/p1.json in=$T/ein out=$T/e1.out err=$T/e1.err
 wait c1 e1
+exec c1 big $T/cat.json in=$T/big out=$T/big.out
+wait c1 big
 pids c1
 stats c1
 update c1 $T/upd.json
@@ -161,6 +165,7 @@ EOF
         assert_contains "$out" "event exited c1 e1 4"
         assert_eq "$(cat "$T/e1.out")" "$(printf 'exec-in1\n67108864')" "exec's stdio; the limit in the guest"
         assert_eq "$(cat "$T/e1.err")" exec-err
+        cmp "$T/big" "$T/big.out" || fail "6 MB through cat in the guest came back changed"
         assert_match "$out" $'\npids [0-9]+'
         assert_contains "$out" "memory_limit=67108864 pids_current=1 pids_limit=100"
         assert_contains "$out" "memory_limit=134217728" "update reached the guest cgroup"
