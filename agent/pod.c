@@ -147,6 +147,10 @@ static void setup(void)
         if (mount(POD_SHARE_TAG, POD_GUEST_SHARED, "9p", MS_RDONLY,
                   "trans=virtio,version=9p2000.L,msize=262144,cache=mmap") < 0)
                 boot_fail("mount the pod's share (9p)", strerror(errno));
+        mkdir(POD_GUEST_SHARED_RW, 0755);
+        if (mount(POD_SHARE_RW_TAG, POD_GUEST_SHARED_RW, "9p", MS_NOSUID | MS_NODEV,
+                  "trans=virtio,version=9p2000.L,msize=262144,cache=mmap") < 0)
+                boot_fail("mount the pod's read-write share (9p)", strerror(errno));
         guest_enable_controllers();
         t[3] = boot_ms();
         setup_network();

@@ -77,6 +77,9 @@ static void adapt_mounts(struct cella_spec *spec, const char *sub, struct keep *
                 struct cella_mount *m = &spec->mounts[i];
                 if (m->bind && m->source && m->source[0] == '/') {
                         char *shared = kept(k, xasprintf(POD_GUEST_SHARED "/%s/m%zu", sub, i));
+                        char *shared_rw = kept(k, xasprintf(POD_GUEST_SHARED_RW "/%s/m%zu", sub, i));
+                        if (access(shared_rw, F_OK) == 0)
+                                shared = shared_rw;
                         if (m->destination && streq(m->destination, "/dev/shm")) {
                                 /* CRI's sandbox shm: the pod's one tmpfs in
                                  * the guest, shared by its containers */

@@ -179,12 +179,15 @@ static char **qemu_argv(struct vm_pod *pod, const struct sandbox_vm *vm, int cha
         _cleanup_free_ char *initrd = xasprintf("%s/initrd.cpio", pod->dir);
         _cleanup_free_ char *console = xasprintf("%s/console.log", pod->dir);
         _cleanup_free_ char *shared = xasprintf("%s/shared", pod->dir);
+        _cleanup_free_ char *shared_rw = xasprintf("%s/shared-rw", pod->dir);
         _cleanup_free_ char *chardev = xasprintf("socket,fd=%d", chan_theirs);
         struct sandbox_argv b = { 0 };
         sandbox_qemu_base(&b, vm, initrd, console);
         sandbox_qemu_port(&b, 0, chardev, POD_PORT);
         /* containers' rootfs are bind mounts under it: other devices */
-        sandbox_qemu_share(&b, "shared", shared, POD_SHARE_TAG, ",multidevs=remap");
+        sandbox_qemu_share(&b, "shared", shared, POD_SHARE_TAG, true, ",multidevs=remap");
+        /* the config's read-write bind sources (volumes, termination-log) */
+        sandbox_qemu_share(&b, "sharedrw", shared_rw, POD_SHARE_RW_TAG, false, ",multidevs=remap");
         if (pod->have_link) {
                 const uint8_t *m = pod->link.desc.mac;
                 sandbox_argv_add(&b, xstrdup("-netdev"));
@@ -230,8 +233,7 @@ void vm_pod_cleanup(const char *dir, const char *netns)
                         netns_podlink_teardown(netns, &link);
                 }
         }
-        _cleanup_free_ char *shared = xasprintf("%s/shared", dir);
-        if (pod_unmount_under(shared) && remove_tree_at(AT_FDCWD, dir, &e) < 0)
+        if (pod_unmount_under(dir) && remove_tree_at(AT_FDCWD, dir, &e) < 0)
                 log_warn("VM pod: %s", e.msg);
 }
 
@@ -290,10 +292,11 @@ int vm_pod_boot(const struct vm_pod_config *c, const struct vm_pod_loop *loop, c
                 return cella_error_sys(err, "VM pod: mkdir %s", c->dir);
         struct vm_pod *pod = pod_new(c, loop, ev);
         _cleanup_free_ char *shared = xasprintf("%s/shared", c->dir);
+        _cleanup_free_ char *shared_rw = xasprintf("%s/shared-rw", c->dir);
         struct sandbox_vm vm = { 0 };
         uint64_t deadline = boot_deadline_ms(c);
         int r = -1;
-        if (mkdir(shared, 0700) < 0)
+        if (mkdir(shared, 0700) < 0 || mkdir(shared_rw, 0700) < 0)
                 cella_error_sys(err, "VM pod: mkdir %s", shared);
         else if (start_vm(pod, c, &vm, err) == 0 && wait_ready(pod, deadline, vm.qemu, err) == 0)
                 r = 0;
@@ -372,10 +375,9 @@ void vm_pod_destroy(struct vm_pod *pod)
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 if (*fds[i] >= 0)
                         close(*fds[i]);
-        _cleanup_free_ char *shared = xasprintf("%s/shared", pod->dir);
         struct cella_error e = { 0 };
         /* never walk into a rootfs still bound under the share */
-        if (pod_unmount_under(shared) && remove_tree_at(AT_FDCWD, pod->dir, &e) < 0)
+        if (pod_unmount_under(pod->dir) && remove_tree_at(AT_FDCWD, pod->dir, &e) < 0)
                 log_warn("VM pod: %s", e.msg);
         pod_reader_free(&pod->rd);
         free(pod->answer);

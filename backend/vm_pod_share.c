@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cella: a pod VM's 9p share on the host. The share is <dir>/shared,
- * exported read-only; each container gets <dir>/shared/c<N>/ with its
- * rootfs bind-mounted at rootfs/ and each host-path bind source of its
- * config at m<index> (a file or a directory), from create to delete.
+/* cella: a pod VM's 9p shares on the host. <dir>/shared is exported
+ * read-only: each container gets <dir>/shared/c<N>/ with its rootfs
+ * bind-mounted at rootfs/ and each read-only host-path bind source of its
+ * config at m<index> (a file or a directory), from create to delete;
+ * <dir>/shared-rw is exported read-write and holds the read-write bind
+ * sources (volumes, CRI's termination-log) at c<N>/m<index>.
  * c<N> is new for every create, so a guest's 9p cache never sees a
  * recreated container's old files.
  *
@@ -216,11 +218,19 @@ int pod_share_container(struct vm_pod *pod, struct pod_ctr *c, const char *bundl
                 _cleanup_free_ char *dst = xasprintf("%s/rootfs", top);
                 r = bind_at(pod, c, rootfs, dst, true, err);
         }
+        _cleanup_free_ char *top_rw = xasprintf("%s/shared-rw/%s", pod->dir, c->sub);
         for (size_t i = 0; r == 0 && i < spec->n_mounts; i++) {
                 struct stat st;
                 if (!shareable(&spec->mounts[i], &st))
                         continue;
-                _cleanup_free_ char *dst = xasprintf("%s/m%zu", top, i);
+                /* read-write sources (volumes, termination-log) through
+                 * the read-write share, the rest through the read-only one */
+                bool rw = !(spec->mounts[i].flags & MS_RDONLY);
+                if (rw && mkdir(top_rw, 0755) < 0 && errno != EEXIST) {
+                        r = cella_error_sys(err, "mkdir %s", top_rw);
+                        break;
+                }
+                _cleanup_free_ char *dst = xasprintf("%s/m%zu", rw ? top_rw : top, i);
                 r = bind_at(pod, c, spec->mounts[i].source, dst, S_ISDIR(st.st_mode), err);
         }
         cella_spec_free(spec);
@@ -237,9 +247,12 @@ void pod_unshare_container(struct vm_pod *pod, struct pod_ctr *c)
         free(c->binds);
         c->binds = NULL;
         c->n_binds = 0;
-        _cleanup_free_ char *top = xasprintf("%s/shared/%s", pod->dir, c->sub);
-        struct cella_error e = { 0 };
-        /* nothing is mounted there in our namespace; checked all the same */
-        if (pod_unmount_under(top) && remove_tree_at(AT_FDCWD, top, &e) < 0)
-                log_warn("VM pod: %s", e.msg);
+        static const char *const shares[] = { "shared", "shared-rw" };
+        for (size_t i = 0; i < ARRAY_SIZE(shares); i++) {
+                _cleanup_free_ char *top = xasprintf("%s/%s/%s", pod->dir, shares[i], c->sub);
+                struct cella_error e = { 0 };
+                /* nothing is mounted there in our namespace; checked all the same */
+                if (pod_unmount_under(top) && remove_tree_at(AT_FDCWD, top, &e) < 0)
+                        log_warn("VM pod: %s", e.msg);
+        }
 }

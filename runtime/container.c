@@ -78,6 +78,14 @@ int container_kill(const char *root, const char *id, int sig, bool all, struct c
         if (all && st.has_cgroup) {
                 struct cella_cgroup cg = { st.cgroup_mode, st.cgroup_dirs, st.n_cgroup_dirs, st.cgroup_unit, NULL };
                 r = cgroup_kill_all(&cg, sig, err);
+                /* as runc: a stopped container whose cgroup is gone has
+                 * nothing left to signal (systemd removes a scope when its
+                 * last process exits; containerd's shim then sends kill --all) */
+                if (r == -ENOENT && status == CELLA_STATUS_STOPPED) {
+                        if (err)
+                                *err = (struct cella_error){ 0 };
+                        r = 0;
+                }
         } else if (status == CELLA_STATUS_STOPPED || status == CELLA_STATUS_CREATING) {
                 r = cella_error_msg(err, ESRCH, "container not running");
         } else {

@@ -100,8 +100,8 @@ struct sandbox_argv {
 void sandbox_argv_add(struct sandbox_argv *b, char *s);   /* takes s */
 void sandbox_qemu_base(struct sandbox_argv *b, const struct sandbox_vm *vm, const char *initrd, const char *console);
 void sandbox_qemu_port(struct sandbox_argv *b, int index, const char *chardev, const char *name);
-/* a read-only 9p share; extra: more -fsdev options (",multidevs=remap") */
-void sandbox_qemu_share(struct sandbox_argv *b, const char *id, const char *path, const char *tag,
+/* a 9p share; extra: more -fsdev options (",multidevs=remap") */
+void sandbox_qemu_share(struct sandbox_argv *b, const char *id, const char *path, const char *tag, bool readonly,
                         const char *extra);
 
 /* Guest RAM for a memory limit: limit + overhead, at least the minimum. */

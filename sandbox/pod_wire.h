@@ -44,6 +44,9 @@
 #define POD_PORT          "cella.pod"
 #define POD_SHARE_TAG     "cella.shared"
 #define POD_GUEST_SHARED  "/run/pod/shared"
+/* the read-write share: <dir>/shared-rw, the config's rw bind sources */
+#define POD_SHARE_RW_TAG     "cella.shared.rw"
+#define POD_GUEST_SHARED_RW  "/run/pod/shared-rw"
 /* files in the initramfs: the marker of pod mode, and the network
  * description (netns/podlink.h's JSON) when the pod has one */
 #define POD_GUEST_MARK    "/cella-sandbox/pod"

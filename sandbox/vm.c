@@ -245,12 +245,13 @@ void sandbox_qemu_port(struct sandbox_argv *b, int index, const char *chardev, c
         sandbox_argv_add(b, xasprintf("virtserialport,chardev=p%d,name=%s", index, name));
 }
 
-void sandbox_qemu_share(struct sandbox_argv *b, const char *id, const char *path, const char *tag,
+void sandbox_qemu_share(struct sandbox_argv *b, const char *id, const char *path, const char *tag, bool readonly,
                         const char *extra)
 {
         sandbox_argv_add(b, xstrdup("-fsdev"));
-        sandbox_argv_add(b, xasprintf("local,id=%s,path=%s,security_model=%s,readonly=on%s", id, path,
-                                      geteuid() == 0 ? "passthrough" : "none", extra ? extra : ""));
+        sandbox_argv_add(b, xasprintf("local,id=%s,path=%s,security_model=%s%s%s", id, path,
+                                      geteuid() == 0 ? "passthrough" : "none", readonly ? ",readonly=on" : "",
+                                      extra ? extra : ""));
         sandbox_argv_add(b, xstrdup("-device"));
         sandbox_argv_add(b, xasprintf("virtio-9p-device,fsdev=%s,mount_tag=%s", id, tag));
 }
@@ -265,6 +266,6 @@ char **sandbox_qemu_argv(const struct sandbox_vm *vm, const char *initrd, const 
         sandbox_qemu_base(&b, vm, initrd, console);
         for (int i = 0; i < SANDBOX_N_PORTS; i++)
                 sandbox_qemu_port(&b, i, chardevs[i], names[i]);
-        sandbox_qemu_share(&b, "rootfs", rootfs, SANDBOX_ROOTFS_TAG, NULL);
+        sandbox_qemu_share(&b, "rootfs", rootfs, SANDBOX_ROOTFS_TAG, true, NULL);
         return b.v;
 }

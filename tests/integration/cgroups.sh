@@ -352,6 +352,29 @@ test_kill_all() {
         rt delete "$id"
 }
 
+# kill --all of a stopped container whose cgroup is already gone succeeds
+# (runc: "for systemd cgroup, the unit's cgroup path will be auto removed"):
+# systemd removes a scope once its last process exits, and containerd's Go
+# shim sends kill --all KILL when the CRI deletes the exited task. Here the
+# directories are removed by hand, as systemd would.
+test_kill_all_stopped_cgroup_gone() {
+        make_bundle
+        cfg_args sleep 1000
+        id=$(new_id)
+        cfg_set .linux.cgroupsPath "\"/$id\""
+        rt run -d -b "$BUNDLE" "$id"
+        run rt kill "$id" KILL
+        assert_success
+        wait_status "$id" stopped
+        for d in $(find /sys/fs/cgroup -mindepth 1 -maxdepth 2 -type d -name "$id"); do
+                retry 50 rmdir "$d" || fail "cannot remove $d"
+        done
+        run rt kill --all "$id" KILL
+        assert_success "kill --all with the cgroup gone"
+        run rt delete "$id"
+        assert_success
+}
+
 # refused before anything exists: no state, no cgroup (the leak check
 # also looks for cgroups named after the id)
 refused() {

@@ -60,7 +60,11 @@ pod_left_nothing() {
 
 test_two_containers_output_exit_status_delete() {
         need_pod
-        args "$B1" sh -c 'echo out-1; echo err-1 >&2; read x; echo "got $x"; exit 3'
+        args "$B1" sh -c 'echo out-1; echo err-1 >&2; read x; echo "got $x"; echo vol-$x >/vol/w; echo x >>/etc/ro.txt; exit 3'
+        # a read-write volume and a read-only file, as CRI binds them
+        mkdir "$T/vol"
+        echo ro >"$T/ro.txt"
+        cfg_py 'c["mounts"] += [{"destination": "/vol", "type": "bind", "source": "'"$T/vol"'", "options": ["rbind", "rw"]}, {"destination": "/etc/ro.txt", "type": "bind", "source": "'"$T/ro.txt"'", "options": ["rbind", "ro"]}]' "$B1/config.json"
         args "$B2" sh -c 'echo out-2; sleep 0.2; echo err-2 >&2; exit 5'
         printf 'line-in\n' >"$T/in1"
         drive <<EOF
@@ -85,7 +89,10 @@ EOF
         assert_eq "$(cat "$T/c3.out")" "$(printf 'out-1\ngot line-in')" "the same rootfs again, after a delete"
         assert_contains "$out" "event exited c2 - 5"
         assert_eq "$(cat "$T/c1.out")" "$(printf 'out-1\ngot line-in')"
-        assert_eq "$(cat "$T/c1.err")" err-1
+        assert_contains "$(cat "$T/c1.err")" err-1
+        assert_contains "$(cat "$T/c1.err")" "Read-only file system" "a read-only bind stays read-only"
+        assert_eq "$(cat "$T/vol/w")" vol-line-in "a read-write volume is written through to the host"
+        assert_eq "$(cat "$T/ro.txt")" ro
         assert_eq "$(cat "$T/c2.out")" "$(printf 'out-2\nerr-2')" "one fd given for stdout and stderr"
         pod_left_nothing
 }
@@ -130,6 +137,8 @@ EOF
         echo '{"args":["echo","alive"],"cwd":"/","env":["PATH=/bin"]}' >"$T/p2.json"
         echo '{"memory":{"limit":134217728}}' >"$T/upd.json"
         echo in1 >"$T/ein"
+        echo '{"args":["cat"],"cwd":"/","env":["PATH=/bin"]}' >"$T/cat.json"
+        head -c 6000000 /dev/urandom >"$T/big"
         drive <<EOF
 boot $POD
 qemupid
@@ -137,6 +146,8 @@ create c1 $B1
 start c1
 exec c1 e1 $T/p1.json in=$T/ein out=$T/e1.out err=$T/e1.err
 wait c1 e1
+exec c1 big $T/cat.json in=$T/big out=$T/big.out
+wait c1 big
 pids c1
 stats c1
 update c1 $T/upd.json
@@ -154,6 +165,7 @@ EOF
         assert_contains "$out" "event exited c1 e1 4"
         assert_eq "$(cat "$T/e1.out")" "$(printf 'exec-in1\n67108864')" "exec's stdio; the limit in the guest"
         assert_eq "$(cat "$T/e1.err")" exec-err
+        cmp "$T/big" "$T/big.out" || fail "6 MB through cat in the guest came back changed"
         assert_match "$out" $'\npids [0-9]+'
         assert_contains "$out" "memory_limit=67108864 pids_current=1 pids_limit=100"
         assert_contains "$out" "memory_limit=134217728" "update reached the guest cgroup"

@@ -8,8 +8,11 @@
 # kubepods-burstable-pod<uid>.slice:cri-containerd:ID path and checks the
 # scopes with systemctl (status, properties), the limits biting, update,
 # daemon-reload, pause/resume, stats, delete removing the unit, a failed
-# create leaving none. It prints TAP. The guest boots twice: cgroup v2
-# (systemd's default), then v1 (systemd.unified_cgroup_hierarchy=0).
+# create leaving none; then containerd (ctr with --runc-systemd-cgroup, and
+# its CRI plugin with SystemdCgroup = true driven by our CRI client through
+# the Go shim and through containerd-shim-cella-v2: tests/vm/systemd/cri.sh).
+# It prints TAP. The guest boots twice: cgroup v2 (systemd's default), then
+# v1 (systemd.unified_cgroup_hierarchy=0).
 #
 # Usage: tests/vm/run-systemd.sh   (as root, after `make`)
 # Exit: 0 passed, 1 failed, 77 skipped (no QEMU, no debootstrap or mirror, ...).
@@ -27,6 +30,7 @@ out=$top/build/vm-systemd
 timeout_s=${VM_TIMEOUT:-600}
 cache=${CELLA_VM_CACHE:-/var/cache/cella-vm}
 cella=${CELLA:-$top/cella}
+shim=${CELLA_SHIM:-$top/containerd-shim-cella-v2}
 busybox=${BUSYBOX:-/bin/busybox}
 python=$(command -v /usr/bin/python3 || command -v python3)
 modes=${SYSTEMD_VM_MODES:-v2 v1}
@@ -73,16 +77,23 @@ cp "$kdir"/modules/*.ko "$kdir/modules/load-order" "$root/lib/modules/"
 # the payload, copied over the guest's root: cella (and the libraries it
 # links that the Debian tree lacks), the test, its units, the bundles
 p=$root/payload/root
-install -m 755 "$cella" "$p/opt/cella/cella"
-for lib in $(ldd "$cella" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
-	[ -e "$rootfs$lib" ] && continue
-	# the directory as the guest resolves it (/lib is a symlink to usr/lib)
-	d=$(readlink -m "$rootfs$(dirname "$lib")")
-	d=${d#"$rootfs"}
-	mkdir -p "$p$d"
-	cp -L "$lib" "$p$d/"
-done
+# payload_bin BINARY NAME: the guest's /opt/cella/NAME, with the libraries
+# it links that the Debian tree lacks
+payload_bin() {
+	local lib d
+	install -m 755 "$1" "$p/opt/cella/$2"
+	for lib in $(ldd "$1" | awk '$2 == "=>" && $3 ~ /^\// {print $3}'); do
+		[ -e "$rootfs$lib" ] && continue
+		# the directory as the guest resolves it (/lib is a symlink to usr/lib)
+		d=$(readlink -m "$rootfs$(dirname "$lib")")
+		d=${d#"$rootfs"}
+		mkdir -p "$p$d"
+		cp -L "$lib" "$p$d/"
+	done
+}
+payload_bin "$cella" cella
 install -m 755 "$here/systemd/guest.sh" "$here/systemd/run-guest.sh" "$p/opt/cella/"
+install -m 644 "$here/systemd/cri.sh" "$p/opt/cella/"
 mkdir -p "$p/etc/systemd/system"
 cp "$here/systemd/units/"* "$p/etc/systemd/system/"
 # not a first boot (an empty machine-id is one: firstboot, ldconfig, ...),
@@ -98,6 +109,33 @@ if [ -x /usr/bin/umoci ] && [ -x /usr/bin/skopeo ] && sh "$top/tests/helpers/mki
 	cp "$out/image/busybox-oci.tar" "$p/opt/cella/"
 else
 	echo "# no busybox image (umoci, skopeo): the containerd checks are left out"
+fi
+# containerd's CRI plugin (cri.sh): its config (two handlers with
+# SystemdCgroup = true), the /etc/hosts it copies into pods, our CRI client
+# (static Go, built and cached on the host), the pause image, the native shim
+mkdir -p "$p/etc/containerd"
+cp "$here/systemd/containerd.toml" "$p/etc/containerd/config.toml"
+printf '127.0.0.1\tlocalhost\n::1\tlocalhost\n' > "$p/etc/hosts"
+cri_client=$(sh "$top/tests/helpers/cri/build.sh" 2>"$out/cri-build.log")
+case $? in
+0) install -m 755 "$cri_client" "$p/opt/cella/cri-client" ;;
+77) echo "no CRI client: $(tail -n1 "$out/cri-build.log")" > "$p/opt/cella/cri-skip" ;;
+*) echo "Bail out! tests/helpers/cri/build.sh failed: $(tail -n3 "$out/cri-build.log" | tr '\n' ' ')"; exit 1 ;;
+esac
+if [ -x "$shim" ]; then
+	payload_bin "$shim" containerd-shim-cella-v2
+	mkdir -p "$p/opt/cella/shim-bin" "$p/etc/systemd/system/containerd.service.d"
+	ln -s ../containerd-shim-cella-v2 "$p/opt/cella/shim-bin/containerd-shim-runc-v1"
+	cp "$here/systemd/cella-shim.conf" "$p/etc/systemd/system/containerd.service.d/"
+else
+	echo "no $shim (make containerd-shim-cella-v2)" > "$p/opt/cella/cri-native-skip"
+fi
+if [ -f "$p/opt/cella/busybox-oci.tar" ]; then
+	if sh "$top/tests/helpers/cri/mkpause.sh" "$out/image" >"$out/mkpause.log" 2>&1; then
+		cp "$out/image/pause-oci.tar" "$p/opt/cella/"
+	else
+		echo "no pause image (mkpause.sh: $(tail -n1 "$out/mkpause.log"))" > "$p/opt/cella/cri-skip"
+	fi
 fi
 rfs=$p/opt/cella/rootfs
 mkdir -p "$rfs"/{bin,proc,sys,dev,tmp,etc}
