@@ -199,6 +199,33 @@ test_vm_pod_by_handler_option() {
         cri_stop
 }
 
+# host-path volumes: a read-write one is written through to the host, a
+# read-only one refuses writes; CRI's /etc/hosts (read-write) too
+test_vm_pod_volumes() {
+        local pod c
+        vm_start
+        mkdir -p "$T/vol" "$T/rovol"
+        echo host >"$T/vol/f"
+        echo host >"$T/rovol/f"
+        pod=$(vm_runp vols)
+        track_pid "$(pod_qemu "$pod")"
+        c=$(start_ctr "$pod" vols v 'exec sleep 1000' "{\"mounts\": [
+                {\"container_path\": \"/vol\", \"host_path\": \"$T/vol\"},
+                {\"container_path\": \"/rovol\", \"host_path\": \"$T/rovol\", \"readonly\": true}]}")
+        run cri exec -s "$c" sh -c 'cat /vol/f /rovol/f; echo guest >>/vol/f && echo rw-ok
+                echo guest >>/rovol/f 2>/dev/null || echo ro-refused; echo 10.0.0.9 x >>/etc/hosts && echo hosts-ok'
+        assert_success
+        assert_eq "$stdout" "host"$'\n'"host"$'\n'"rw-ok"$'\n'"ro-refused"$'\n'"hosts-ok"
+        assert_eq "$(cat "$T/vol/f")" "host"$'\n'"guest" "the guest's write reached the host"
+        assert_eq "$(cat "$T/rovol/f")" host
+        run cri stop --timeout 0 "$c"
+        run cri rm "$c"
+        run cri stopp "$pod"
+        run cri rmp "$pod"
+        assert_success
+        cri_stop
+}
+
 # a handler whose ConfigPath file is not a JSON object: its pods fail with
 # a message naming the option and the file; nothing is left
 test_vm_pod_bad_handler_option() {
