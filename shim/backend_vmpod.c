@@ -317,8 +317,8 @@ static struct vp_pod *pod_boot(struct vmpod_backend *vb, const char *id, const s
                                struct cella_error *err)
 {
         const char *ns = vb->base.host->namespace_ ? vb->base.host->namespace_ : "default";
-        /* the pod's sockets live in its directory: keep the path short
-         * (sun_path is 108 bytes; CRI ids are 64 hex digits) */
+        /* a short directory (CRI ids are 64 hex digits): 32 of them name
+         * it; two pods sharing those would fail at boot (EEXIST), not mix */
         struct vp_pod *pod = xcalloc(1, sizeof *pod);
         pod->id = xstrdup(id);
         pod->dir = xasprintf("%s/%s/%.32s", VMPOD_STATE_ROOT, ns, id);
