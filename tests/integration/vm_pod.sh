@@ -131,10 +131,13 @@ test_exec_pids_stats_update_pause() {
         need_pod
         args "$B1" sleep 1000
         cfg_set .linux.resources '{"memory":{"limit":67108864},"pids":{"limit":100}}' "$B1/config.json"
+        # CRI names the host's AppArmor profile; the guest has none loaded
+        # (--sandbox vm fails there: "write ... attr/apparmor/exec: Invalid argument")
+        cfg_set .process.apparmorProfile '"cri-containerd.apparmor.d"' "$B1/config.json"
         cat >"$T/p1.json" <<'EOF'
 {"args":["sh","-c","read x; echo exec-$x; echo exec-err >&2; cat /sys/fs/cgroup/memory.max; exit 4"],"cwd":"/","env":["PATH=/bin:/usr/bin"]}
 EOF
-        echo '{"args":["echo","alive"],"cwd":"/","env":["PATH=/bin"]}' >"$T/p2.json"
+        echo '{"args":["echo","alive"],"cwd":"/","env":["PATH=/bin"],"apparmorProfile":"cri-containerd.apparmor.d"}' >"$T/p2.json"
         echo '{"memory":{"limit":134217728}}' >"$T/upd.json"
         echo in1 >"$T/ein"
         echo '{"args":["cat"],"cwd":"/","env":["PATH=/bin"]}' >"$T/cat.json"
