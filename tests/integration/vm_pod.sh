@@ -222,6 +222,9 @@ EOF
 test_second_container_joins_sandbox_namespaces() {
         need_pod
         cfg_set .hostname '"podhost"' "$B1/config.json"
+        # as CRI's sandbox: a read-only root, a net sysctl (in the guest's netns)
+        cfg_set .root.readonly true "$B1/config.json"
+        cfg_set .linux.sysctl '{"net.ipv4.ip_unprivileged_port_start":"0"}' "$B1/config.json"
         args "$B1" sh -c 'echo shm-data >/dev/shm/x; echo hi-from-c1 | nc -l -p 8080; sleep 1000'
         # CRI binds the sandbox's shm (a host dir) at /dev/shm in every container
         mkdir "$T/shm"
