@@ -413,7 +413,7 @@ EOF
         CELLA_VM_BOOT_TIMEOUT=1 drive <<EOF
 boot $POD
 EOF
-        assert_contains "$out" "error: boot: VM pod: the guest agent was not ready within"
+        assert_contains "$out" "error: boot: VM pod: the guest agent was not ready within 1 s"
         pod_left_nothing
         CELLA_QEMU=/bin/false drive <<EOF
 boot $POD
