@@ -40,6 +40,8 @@ drive() {
         out=$(cat "$T/drv.out")
         echo "--- driver:" >&2
         cat "$T/drv.out" "$T/drv.err" >&2
+        # an ASan/UBSan build (VMPOD_DRIVER) reports on stderr
+        ! grep -q -e 'ERROR: [A-Za-z]*Sanitizer' -e 'runtime error:' "$T/drv.err" || fail "the driver's sanitizer reported"
 }
 
 # the answer to every command was "ok"
