@@ -18,7 +18,8 @@ need_pod() {
                 [ -s "$KDIR/vmlinux" ] || skip "no guest kernel: scripts/prepare-vm-kernel.sh failed"
         fi
         make -s -C "$REPO_DIR" build/vmpod-driver >/dev/null || fail "make build/vmpod-driver"
-        DRIVER=${VMPOD_DRIVER:-$REPO_DIR/build/vmpod-driver}
+        DRIVER=${VMPOD_DRIVER:-build/vmpod-driver}
+        case $DRIVER in /*) ;; *) DRIVER=$REPO_DIR/$DRIVER ;; esac
         POD=$T/pod
         make_bundle "$T/b1"
         B1=$BUNDLE
