@@ -140,3 +140,6 @@ include shim/shim.mk
 VMPOD_DRIVER_OBJS := $(REL_LIB_OBJS) $(filter build/rel/agent/%,$(REL_CLI_OBJS))
 build/vmpod-driver: tests/helpers/vmpod-driver.c $(VMPOD_DRIVER_OBJS)
 	$(CC) $(REL_CFLAGS) $(LDFLAGS_REL) -o $@ $^ $(REL_LIBS)
+# the same with ASan+UBSan: VMPOD_DRIVER=build/vmpod-driver-asan bash tests/integration/vm_pod.sh
+build/vmpod-driver-asan: tests/helpers/vmpod-driver.c $(ASAN_LIB_OBJS) $(filter build/asan/agent/%,$(ASAN_CLI_OBJS))
+	$(CC) $(ASAN_CFLAGS) -o $@ $^ $(PKG_LIBS)

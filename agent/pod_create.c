@@ -108,6 +108,12 @@ static void adapt_spec(struct cella_spec *spec, const char *sub, struct keep *k)
                 spec->hooks[h].n = 0;
         /* the guest's cgroups are the pod's own: one per container */
         spec->linux_.cgroups_path = NULL;
+        /* LSM profiles and labels are the host's (CRI names the host's
+         * AppArmor profile): the guest has none loaded, and the VM is the
+         * boundary that stands in for them */
+        spec->process.apparmor_profile = NULL;
+        spec->process.selinux_label = NULL;
+        spec->linux_.mount_label = NULL;
         adapt_namespaces(spec, k);
         adapt_mounts(spec, sub, k);
 }

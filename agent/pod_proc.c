@@ -297,6 +297,22 @@ int stdio_finish(struct stdio_plan *s, int *master, struct cella_error *err)
 
 /* ---- exec ---- */
 
+/* obj as JSON text without two of its keys */
+static char *json_without_keys(yajl_val obj, const char *k1, const char *k2)
+{
+        yajl_gen g = json_writer_new(JSON_COMPACT);
+        yajl_gen_map_open(g);
+        for (size_t i = 0; i < obj->u.object.len; i++) {
+                const char *k = obj->u.object.keys[i];
+                if (streq(k, k1) || streq(k, k2))
+                        continue;
+                json_put_key(g, k);
+                json_put_value(g, obj->u.object.values[i]);
+        }
+        yajl_gen_map_close(g);
+        return json_writer_finish(&g, NULL);
+}
+
 int pod_do_exec(yajl_val req, struct cella_error *err)
 {
         const char *id = req_str(req, "id"), *xid = req_str(req, "exec_id");
@@ -305,13 +321,15 @@ int pod_do_exec(yajl_val req, struct cella_error *err)
                 return cella_error_msg(err, ENOENT, "container %s: not in this pod", id);
         if (!*xid || gproc_find(id, xid))
                 return cella_error_msg(err, EEXIST, "exec %s in %s: a bad or used exec id", xid, id);
-        const char *process = req_str(req, "process");
         _cleanup_arena_ struct arena a;
         arena_init(&a, 0);
-        yajl_val pv = json_parse(&a, process, strlen(process), "process", err);
-        if (!pv)
-                return -1;
+        const char *given = req_str(req, "process");
+        yajl_val pv = json_parse(&a, given, strlen(given), "process", err);
+        if (!pv || !YAJL_IS_OBJECT(pv))
+                return pv ? cella_error_msg(err, EINVAL, "process: expected an object") : -1;
         bool tty = YAJL_IS_TRUE(json_get(pv, "terminal"));
+        /* as for create (pod_create.c): the host's LSM names mean nothing here */
+        _cleanup_free_ char *process = json_without_keys(pv, "apparmorProfile", "selinuxLabel");
         struct stdio_plan s;
         _cleanup_free_ char *pid_file = xasprintf(POD_WORK "/exec-%s.pid", c->sub);
         int r = stdio_prepare(&s, req, tty, err);

@@ -107,15 +107,15 @@ static pid_t spawn_qemu(char **argv, const int *keep, size_t n_keep, const char 
         return pid;
 }
 
-static uint64_t boot_deadline_ms(const struct vm_pod_config *c)
+static int boot_timeout(const struct vm_pod_config *c)
 {
-        int ms = c->boot_timeout_ms > 0 ? c->boot_timeout_ms : boot_timeout_ms();
-        return monotonic_ns() / 1000000 + (uint64_t)ms;
+        return c->boot_timeout_ms > 0 ? c->boot_timeout_ms : boot_timeout_ms();
 }
 
 /* Until the agent's "ready" event, QEMU's exit or the deadline. */
-static int wait_ready(struct vm_pod *pod, uint64_t deadline, const char *qemu, struct cella_error *err)
+static int wait_ready(struct vm_pod *pod, int timeout_ms, const char *qemu, struct cella_error *err)
 {
+        uint64_t deadline = monotonic_ns() / 1000000 + (uint64_t)timeout_ms;
         while (!pod->ready) {
                 uint64_t now = monotonic_ns() / 1000000;
                 if (now >= deadline) {
@@ -123,7 +123,7 @@ static int wait_ready(struct vm_pod *pod, uint64_t deadline, const char *qemu, s
                                         "VM pod: the guest agent was not ready within %d s (CELLA_VM_BOOT_TIMEOUT); "
                                         "the kernel needs virtio_mmio, virtio_console, 9p and overlay "
                                         "(scripts/prepare-vm-kernel.sh)",
-                                        (int)((deadline - now + 999) / 1000));
+                                        (timeout_ms + 999) / 1000);
                         break;
                 }
                 struct pollfd p[2] = { { .fd = pod->chan, .events = POLLIN }, { .fd = pod->pidfd, .events = POLLIN } };
@@ -294,11 +294,10 @@ int vm_pod_boot(const struct vm_pod_config *c, const struct vm_pod_loop *loop, c
         _cleanup_free_ char *shared = xasprintf("%s/shared", c->dir);
         _cleanup_free_ char *shared_rw = xasprintf("%s/shared-rw", c->dir);
         struct sandbox_vm vm = { 0 };
-        uint64_t deadline = boot_deadline_ms(c);
         int r = -1;
         if (mkdir(shared, 0700) < 0 || mkdir(shared_rw, 0700) < 0)
                 cella_error_sys(err, "VM pod: mkdir %s", shared);
-        else if (start_vm(pod, c, &vm, err) == 0 && wait_ready(pod, deadline, vm.qemu, err) == 0)
+        else if (start_vm(pod, c, &vm, err) == 0 && wait_ready(pod, boot_timeout(c), vm.qemu, err) == 0)
                 r = 0;
         sandbox_vm_release(&vm);
         if (r == 0) {

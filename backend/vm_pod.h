@@ -12,7 +12,12 @@
  * Rootfs and bind-mount sources reach the guest through one 9p share, the
  * pod's <dir>/shared: each container's rootfs (already mounted on the host,
  * as the shim does for runc) is bind-mounted under it at create and
- * unmounted at delete. The pod's network namespace (CNI's) reaches the
+ * unmounted at delete. (The binds exist in QEMU's own mount namespace only;
+ * read-write bind sources go through a second share, <dir>/shared-rw: see
+ * docs/vm-pods-internals.md.)
+ *
+ * The program calling vm_pod_boot must contain the guest agent (link the
+ * objects of agent/): the VM's /init is a copy of the running binary. The pod's network namespace (CNI's) reaches the
  * guest through a tap device wired to the pod's interface with tc
  * redirects (netns/podlink.h); the guest's eth0 gets the same MAC,
  * addresses and routes.

@@ -17,11 +17,11 @@ FUZZ_LINK := -fsanitize=fuzzer,address,undefined
 # fuzz_netlink.c includes these sources to reach their static reply parsers
 NETLINK_INCLUDED := netns/addr.c netns/link.c netns/route.c
 
-# the image targets link image/ and the few runtime/ helpers it calls, not
-# the whole library (less to build, and clang-14 need not compile the rest)
+# the image targets link image/ and the layers below it (oci/ builds the
+# runtime config of an image, base/), not the whole library (less to build,
+# and clang-14 need not compile the rest)
 IMAGE_TARGETS := image_index image_manifest unpack
-IMAGE_FUZZ_SRCS := $(wildcard image/*.c) base/error.c base/util.c base/log.c \
-	base/fileutil.c base/sha256.c base/fault.c base/json_write.c
+IMAGE_FUZZ_SRCS := $(wildcard image/*.c oci/*.c base/*.c)
 
 fuzz_srcs = $(if $(filter netlink,$(1)),$(filter-out $(NETLINK_INCLUDED),$(LIB_SRCS)),$(if $(filter $(IMAGE_TARGETS),$(1)),$(IMAGE_FUZZ_SRCS),$(LIB_SRCS)))
 fuzz_lib_objs = $(patsubst %.c,build/fuzz/obj/%.o,$(call fuzz_srcs,$(1)))
