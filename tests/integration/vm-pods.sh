@@ -380,7 +380,7 @@ runp_fails() {
 test_vm_pod_never_boots() {
         vm_start CELLA_VM_BOOT_TIMEOUT=1
         runp_fails slow
-        assert_contains "$stderr" "was not ready within"
+        assert_contains "$stderr" "was not ready within 1 s"
         assert_contains "$stderr" "CELLA_VM_BOOT_TIMEOUT"
         cri_stop
 }
