@@ -4,15 +4,17 @@
 # the `cella` handler on containerd-shim-cella-v2 (pod_annotations =
 # ["io.cella.*"]) and a `cella-vm` handler whose options make every pod a VM
 # (ConfigPath), the CRI client of tests/helpers/cri and Debian's bridge +
-# host-local CNI plugins. A pod annotated io.cella.sandbox=vm (or run with
-# `cella-vm`) is one QEMU microvm (TCG here) holding all its containers.
+# host-local CNI plugins (+ portmap where a test publishes a port). A pod
+# annotated io.cella.sandbox=vm (or run with `cella-vm`) is one QEMU
+# microvm (TCG here) holding all its containers.
 #
 # containerd, its shims, QEMU and the CRI client run inside a network
 # namespace this test makes (held by an `unshare --net sleep` it tracks and
-# kills): the bridge, the veths, the pods' taps and addresses exist only
-# there and in the pods' own namespaces; host-local keeps its leases under
-# $T. Afterwards nothing may be left (setup.sh's checks, plus QEMU, the pod
-# directories under /run/containerd/cella-pods, and the namespace).
+# kills): the bridge, the veths, the pods' taps and addresses, portmap's
+# iptables rules exist only there and in the pods' own namespaces;
+# host-local keeps its leases under $T. Afterwards nothing may be left
+# (setup.sh's checks, plus QEMU, the pod directories under
+# /run/containerd/cella-pods, and the namespace).
 : "${TEST_TIMEOUT:=420}"
 . "$(dirname "$0")/../lib.sh"
 
@@ -429,6 +431,63 @@ test_native_pod_reaches_vm_pod() {
         run cri rm "$web" "$c"
         run cri stopp "$vpod" "$npod"
         assert_success
+        run cri rmp "$vpod" "$npod"
+        assert_success
+        cri_stop
+}
+
+# in_netns CMD...: CMD in the test's network namespace (containerd's, where
+# the bridge's gateway address and portmap's rules are)
+in_netns() { nsenter --net="$CRI_NETNS" "$@"; }
+
+# published_fetch ADDR PORT WORD: from the test's namespace, GET
+# http://ADDR:PORT/ until the answer holds WORD (up to 30 s); sets $fetched
+# to the answer's last line
+published_fetch() {
+        local i=0 out=""
+        until out=$(printf 'GET / HTTP/1.0\r\n\r\n' | in_netns busybox nc -w 5 "$1" "$2" 2>&1) &&
+                printf '%s\n' "$out" | grep -q "$3"; do
+                i=$((i + 1))
+                [ $i -lt 150 ] || fail "no answer from $1:$2 (a published port): $out"
+                sleep 0.2
+        done
+        fetched=$(printf '%s\n' "$out" | tail -n1)
+}
+
+# a published port (the pod's port_mappings, Debian's portmap plugin chained
+# after bridge): a connection to the host port on the test namespace's own
+# address (the bridge's gateway, not loopback) reaches busybox httpd in the
+# VM pod, as it does in a native pod (the reference). portmap's DNAT rules
+# live in the test's namespace and leave with the pods; the host's iptables
+# and sysctls are untouched (cri_stop, test_host_left_as_before)
+test_published_port_reaches_vm_pod() {
+        local vpod npod qemu vweb nweb vip nip gw fetched
+        vm_start_portmap
+        vpod=$(vm_runp pub cella '{"port_mappings": [{"protocol": 0, "container_port": 8080, "host_port": 18080}]}')
+        qemu=$(pod_qemu "$vpod")
+        track_pid "$qemu"
+        vip=$(infop "$vpod" .status.network.ip)
+        npod=$(runp npub cella '{"port_mappings": [{"protocol": 0, "container_port": 8080, "host_port": 18081}]}')
+        nip=$(infop "$npod" .status.network.ip)
+        assert_ne "$(infop "$npod" .info.pid)" "$qemu" "the reference pod is native"
+        vweb=$(start_ctr "$vpod" pub httpd "$(serve_script hello-published-vm)")
+        nweb=$(start_ctr "$npod" npub httpd "$(serve_script hello-published-native)")
+        gw=$(in_netns ip -4 -o addr show cni0 | awk '{ split($4, a, "/"); print a[1] }')
+        assert_eq "$gw" "$POD_SUBNET.1" "the bridge's gateway address in the test's namespace"
+        run in_netns iptables -t nat -S
+        assert_contains "$stdout" "--to-destination $vip:8080" "portmap's DNAT to the VM pod, in the test's namespace"
+        assert_contains "$stdout" "--to-destination $nip:8080" "portmap's DNAT to the native pod"
+        published_fetch "$gw" 18081 hello-published-native
+        assert_eq "$fetched" hello-published-native
+        published_fetch "$gw" 18080 hello-published-vm
+        assert_eq "$fetched" hello-published-vm
+        run cri stop --timeout 1 "$vweb" "$nweb"
+        run cri rm "$vweb" "$nweb"
+        run cri stopp "$vpod" "$npod"
+        assert_success
+        retry 100 sh -c "! kill -0 $qemu 2>/dev/null" || fail "QEMU outlived stopp"
+        run in_netns iptables -t nat -S
+        assert_not_contains "$stdout" "--to-destination" "portmap's rules removed with the pods"
         run cri rmp "$vpod" "$npod"
         assert_success
         cri_stop

@@ -5,27 +5,38 @@
 # bench/vmpod.sh: containerd, its shims, QEMU and the CRI client in a
 # network namespace of the caller's own (an `unshare --net sleep` it tracks
 # and kills), Debian's bridge + host-local CNI plugins there (leases under
-# $CTD), the `cella` handler on the native shim with pod_annotations =
-# ["io.cella.*"] and a `cella-vm` handler whose ConfigPath makes every pod
-# a VM; and what must not be left: QEMU, the pod directories.
+# $CTD; portmap after bridge where a test publishes ports), the `cella`
+# handler on the native shim with pod_annotations = ["io.cella.*"] and a
+# `cella-vm` handler whose ConfigPath makes every pod a VM; and what must
+# not be left: QEMU, the pod directories.
 
 VMPOD_ROOT=/run/containerd/cella-pods
 CNI_BRIDGE=${CNI_BRIDGE:-/usr/lib/cni/bridge}
 CNI_HOST_LOCAL=${CNI_HOST_LOCAL:-/usr/lib/cni/host-local}
+CNI_PORTMAP=${CNI_PORTMAP:-/usr/lib/cni/portmap}
 VM_KERNEL_DIR=${CELLA_VM_KERNEL:-/var/lib/cella/vm/kernel}
 POD_SUBNET=192.0.2
 
-# the pods' network: one bridge in containerd's namespace, leases under $CTD
+# the pods' network: one bridge in containerd's namespace, leases under $CTD;
+# with VM_CNI_PORTMAP=1 (vm_start_portmap) Debian's portmap plugin chained
+# after it publishes the pods' port_mappings (its iptables rules, and the
+# route_localnet it sets on cni0, live in containerd's namespace: the test's)
 cri_cni_setup() {
+        local portmap=""
         ln -s "$CNI_LOOPBACK" "$CTD/cni/bin/loopback"
         ln -s "$CNI_BRIDGE" "$CTD/cni/bin/bridge"
         ln -s "$CNI_HOST_LOCAL" "$CTD/cni/bin/host-local"
+        if [ "${VM_CNI_PORTMAP:-}" = 1 ]; then
+                ln -s "$CNI_PORTMAP" "$CTD/cni/bin/portmap"
+                portmap=',
+  {"type": "portmap", "capabilities": {"portMappings": true}}'
+        fi
         CNI_NET=cella-vmpods-$CELLA_RUN_ID-$TEST_NUM
         cat >"$CTD/cni/net.d/10-cella.conflist" <<EOF
 {"cniVersion": "0.4.0", "name": "$CNI_NET", "plugins": [{"type": "bridge", "bridge": "cni0",
   "isGateway": true, "ipMasq": false, "hairpinMode": true,
   "ipam": {"type": "host-local", "ranges": [[{"subnet": "$POD_SUBNET.0/24"}]],
-    "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$CTD/cni/ipam"}}]}
+    "routes": [{"dst": "0.0.0.0/0"}], "dataDir": "$CTD/cni/ipam"}}$portmap]}
 EOF
 }
 
@@ -91,6 +102,15 @@ vm_start() {
     [plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.cella-vm.options]
       ConfigPath = \"$T/cella-vm.json\""
         cri_start
+}
+
+# vm_start_portmap [ENV...]: vm_start with the portmap plugin in the conflist
+# (skips without it or without iptables, which portmap runs)
+vm_start_portmap() {
+        [ -x "$CNI_PORTMAP" ] || skip "no portmap CNI plugin at $CNI_PORTMAP (containernetworking-plugins)"
+        command -v iptables >/dev/null || skip "no iptables (the portmap plugin runs it)"
+        VM_CNI_PORTMAP=1
+        vm_start "$@"
 }
 
 # vm_runp NAME [HANDLER [EXTRA-JSON]]: a VM pod (the annotation, or the
