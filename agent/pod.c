@@ -219,6 +219,8 @@ static void read_port(struct pod_reader *rd)
                         on_request(&f);
                 else if (f.type == POD_DATA)
                         gproc_input(f.tag, f.data, f.len);
+                else if (f.type == POD_FLOW)
+                        gproc_flow(f.tag, f.data, f.len);
         }
         if (got < 0)
                 boot_fail("the host's channel", "corrupt frame");
@@ -262,11 +264,12 @@ static void serve(void)
                 fds[n++] = (struct pollfd){ .fd = agent.sigfd, .events = POLLIN };
                 fds[n++] = (struct pollfd){ .fd = agent.inotify, .events = POLLIN };
                 for (struct gproc *p = agent.procs; p && n + 3 <= MAX_FDS; p = p->next) {
-                        if (p->out >= 0) {
+                        /* a paused stream is not read: the process blocks on write */
+                        if (p->out >= 0 && !p->out_paused[0]) {
                                 slots[n] = (struct slot){ p, 0 };
                                 fds[n++] = (struct pollfd){ .fd = p->out, .events = POLLIN };
                         }
-                        if (p->err >= 0) {
+                        if (p->err >= 0 && !p->out_paused[1]) {
                                 slots[n] = (struct slot){ p, 1 };
                                 fds[n++] = (struct pollfd){ .fd = p->err, .events = POLLIN };
                         }

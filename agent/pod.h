@@ -31,6 +31,8 @@ struct gproc {
         char *inbuf;            /* stdin not written yet */
         size_t inlen;
         bool in_close;          /* close stdin once inbuf is written */
+        bool in_held;           /* the host was told to pause stdin (inbuf full) */
+        bool out_paused[2];     /* the host holds too much of stdout/stderr */
         bool reaped;
         struct gproc *next;
 };
@@ -86,6 +88,8 @@ void gproc_end_output(struct gproc *p, int *fd, uint32_t stream);
 void gproc_flush_in(struct gproc *p);
 /* DATA frame from the host for a stdin stream */
 void gproc_input(uint32_t stream, const char *data, size_t len);
+/* a FLOW frame from the host: pause or resume reading a process's output */
+void gproc_flow(uint32_t stream, const char *data, size_t len);
 /* a process ended: its output to the end, then the exited event */
 void gproc_reaped(struct gproc *p, int status);
 void gproc_free(struct gproc *p);

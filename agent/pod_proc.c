@@ -86,6 +86,37 @@ static void close_in(struct gproc *p)
         p->in = -1;
 }
 
+/* stdin the process has not read: above IN_HOLD the host stops sending,
+ * below IN_RESUME it sends again (pod_wire.h's FLOW) */
+#define IN_HOLD (1u << 20)
+#define IN_RESUME (256u << 10)
+
+static void send_flow(uint32_t stream, char what)
+{
+        if (pod_frame_write(agent.port, POD_FLOW, stream, &what, 1) < 0)
+                guest_console_msg("write to the host: %s", strerror(errno));
+}
+
+void gproc_flow(uint32_t stream, const char *data, size_t len)
+{
+        if (len != 1)
+                return;
+        for (struct gproc *p = agent.procs; p; p = p->next)
+                if (stream == p->stream + 1 || stream == p->stream + 2) {
+                        p->out_paused[stream - p->stream - 1] = data[0] == POD_FLOW_PAUSE;
+                        return;
+                }
+}
+
+static void in_release(struct gproc *p)
+{
+        if (p->in_held && (p->in < 0 || p->inlen < IN_RESUME)) {
+                p->in_held = false;
+                if (!p->reaped)
+                        send_flow(p->stream, POD_FLOW_RESUME);
+        }
+}
+
 void gproc_flush_in(struct gproc *p)
 {
         while (p->in >= 0 && p->inlen) {
@@ -105,6 +136,7 @@ void gproc_flush_in(struct gproc *p)
         }
         if (p->in_close && !p->inlen)
                 close_in(p);
+        in_release(p);
 }
 
 void gproc_input(uint32_t stream, const char *data, size_t len)
@@ -122,6 +154,10 @@ void gproc_input(uint32_t stream, const char *data, size_t len)
                         p->inlen += len;
                 }
                 gproc_flush_in(p);
+                if (!p->in_held && p->inlen > IN_HOLD) {
+                        p->in_held = true;
+                        send_flow(p->stream, POD_FLOW_PAUSE);
+                }
                 return;
         }
 }

@@ -43,11 +43,14 @@ struct vm_pod;
 
 /* The caller's event loop: the pod watches its fds (the channel; the
  * stdin fds it was given) through these. add returns 0 or -errno; cb runs
- * when fd is readable (or hung up). */
+ * when fd is readable (or hung up). add_writable (optional): the same for
+ * writability, for an output fd that is full; del ends either watch.
+ * Without add_writable a full output fd is waited for (blocking). */
 struct vm_pod_loop {
         int (*add)(void *loop_data, int fd, void (*cb)(int fd, void *cb_data), void *cb_data);
         void (*del)(void *loop_data, int fd);
         void *loop_data;
+        int (*add_writable)(void *loop_data, int fd, void (*cb)(int fd, void *cb_data), void *cb_data);
 };
 
 /* What the pod reports, from the caller's loop (never inside a vm_pod_*
@@ -98,7 +101,19 @@ void vm_pod_cleanup(const char *dir, const char *netns);
 /* A process's stdio on the host: fds the pod copies to and from (it owns
  * them from the call on, success or not, and closes them at the stream's
  * end). -1: none (/dev/null in the guest). terminal: the process gets a pty
- * in the guest; its output comes on out, err is unused. */
+ * in the guest; its output comes on out, err is unused.
+ *
+ * Flow control: output fds may be non-blocking (so one stalled reader
+ * cannot stall the caller's loop). What a full fd does not take is kept,
+ * in order, and written when it is writable again (loop.add_writable);
+ * above VM_POD_OUT_CAP bytes kept for one stream the guest stops reading
+ * that process's output, which then blocks on write (as with a pipe to a
+ * slow reader): nothing is dropped unless the reader is gone (EPIPE or
+ * another error: the stream ends). A stream's end and the process's
+ * exited event come after its kept bytes are written. Input a process
+ * does not read is held in the guest up to a cap, then the pod stops
+ * reading the in fd until the process reads. */
+#define VM_POD_OUT_CAP (8u << 20)
 struct vm_pod_stdio {
         int in, out, err;
         bool terminal;

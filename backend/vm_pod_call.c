@@ -6,11 +6,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -46,9 +48,28 @@ static void unwatch_in(struct pod_proc *p)
         }
 }
 
+static int *out_fd(struct pod_proc *p, int which)
+{
+        return which == 0 ? &p->out : &p->err;
+}
+
+static void outq_release(struct pod_outq *q)
+{
+        int *fd = out_fd(q->p, q->which);
+        if (q->watched) {
+                q->p->pod->loop.del(q->p->pod->loop.loop_data, *fd);
+                q->watched = false;
+        }
+        free(q->buf);
+        q->buf = NULL;
+        q->off = q->len = 0;
+}
+
 void pod_proc_close_fds(struct pod_proc *p)
 {
         unwatch_in(p);
+        for (int i = 0; i < 2; i++)
+                outq_release(&p->q[i]);
         int *fds[] = { &p->in, &p->out, &p->err };
         for (size_t i = 0; i < ARRAY_SIZE(fds); i++)
                 if (*fds[i] >= 0) {
@@ -98,6 +119,8 @@ struct pod_proc *pod_proc_add(struct vm_pod *pod, const char *id, const char *ex
                 p->err = fcntl(p->err, F_DUPFD_CLOEXEC, 3);
         if (p->out >= 0 && p->out == p->in)
                 p->out = fcntl(p->out, F_DUPFD_CLOEXEC, 3);
+        for (int i = 0; i < 2; i++)
+                p->q[i] = (struct pod_outq){ .p = p, .which = i };
         pod->next_stream += 4;
         p->stream = pod->next_stream;
         p->next = pod->procs;
@@ -107,7 +130,7 @@ struct pod_proc *pod_proc_add(struct vm_pod *pod, const char *id, const char *ex
 
 void pod_proc_watch_stdin(struct pod_proc *p)
 {
-        if (p->in < 0 || p->in_watched)
+        if (p->in < 0 || p->in_watched || p->in_paused)
                 return;
         if (p->pod->loop.add(p->pod->loop.loop_data, p->in, stdin_readable, p) == 0)
                 p->in_watched = true;
@@ -183,6 +206,12 @@ void pod_mark_dead(struct vm_pod *pod, const char *why)
                 return;
         pod->dead = true;
         for (struct pod_proc *p = pod->procs; p; p = p->next) {
+                /* output not written yet is lost with the VM's channel */
+                if (p->exit_pending) {
+                        p->exit_pending = false;
+                        pod_proc_close_fds(p);
+                        pod_queue(pod, PEV_EXITED, p->id, p->exec_id, p->status, NULL);
+                }
                 if (p->exited)
                         continue;
                 p->exited = true;
@@ -196,18 +225,159 @@ void pod_mark_dead(struct vm_pod *pod, const char *why)
 
 /* ---- frames from the guest ---- */
 
+/* ---- output to the caller's fds, with flow control ---- */
+
+/* above this much unwritten the agent stops reading the stream; below
+ * the resume mark it reads again */
+#define OUT_RESUME (VM_POD_OUT_CAP / 4)
+
+static void send_flow(struct vm_pod *pod, uint32_t stream, char what)
+{
+        if (!pod->dead)
+                pod_frame_write(pod->chan, POD_FLOW, stream, &what, 1);
+}
+
+/* write what fd takes now: bytes written, or -errno (not EAGAIN); a
+ * reader that went away is EPIPE, never a SIGPIPE for the caller */
+static ssize_t write_some(int fd, const char *buf, size_t len)
+{
+        sigset_t pipe_only, old, pending;
+        sigemptyset(&pipe_only);
+        sigaddset(&pipe_only, SIGPIPE);
+        sigprocmask(SIG_BLOCK, &pipe_only, &old);
+        bool was_pending = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE);
+        size_t done = 0;
+        int e = 0;
+        while (done < len) {
+                ssize_t w = write(fd, buf + done, len - done);
+                if (w < 0 && errno == EINTR)
+                        continue;
+                if (w < 0) {
+                        if (errno != EAGAIN)
+                                e = errno;
+                        break;
+                }
+                done += (size_t)w;
+        }
+        if (e == EPIPE && !was_pending) {
+                static const struct timespec now = { 0, 0 };
+                while (sigtimedwait(&pipe_only, NULL, &now) < 0 && errno == EINTR)
+                        ;
+        }
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        return e && !done ? -e : (ssize_t)done;
+}
+
+static void proc_maybe_exited(struct pod_proc *p)
+{
+        if (!p->exit_pending || p->out >= 0 || p->err >= 0)
+                return;
+        p->exit_pending = false;
+        pod_queue(p->pod, PEV_EXITED, p->id, p->exec_id, p->status, NULL);
+}
+
+static void outq_writable(int fd, void *data);
+
+/* write what is kept; watch the fd while some is left; resume the guest
+ * below the mark; close at the end once all is written */
+static void outq_flush(struct pod_outq *q)
+{
+        struct pod_proc *p = q->p;
+        struct vm_pod *pod = p->pod;
+        int *fd = out_fd(p, q->which);
+        while (*fd >= 0 && q->len > q->off) {
+                ssize_t w = write_some(*fd, q->buf + q->off, q->len - q->off);
+                if (w < 0) {
+                        /* the reader went away: nobody will read the rest */
+                        q->off = q->len;
+                        q->end = true;
+                        break;
+                }
+                q->off += (size_t)w;
+                if (q->len == q->off || pod->loop.add_writable)
+                        break;
+                /* a caller without writability watches: wait (blocking) */
+                struct pollfd pf = { .fd = *fd, .events = POLLOUT };
+                poll(&pf, 1, -1);
+        }
+        size_t left = q->len - q->off;
+        if (!left)
+                q->off = q->len = 0;
+        if (left && !q->watched && pod->loop.add_writable &&
+            pod->loop.add_writable(pod->loop.loop_data, *fd, outq_writable, q) == 0)
+                q->watched = true;
+        if (!left && q->watched) {
+                pod->loop.del(pod->loop.loop_data, *fd);
+                q->watched = false;
+        }
+        if (q->paused && left < OUT_RESUME) {
+                q->paused = false;
+                send_flow(pod, p->stream + 1 + (uint32_t)q->which, POD_FLOW_RESUME);
+        }
+        if (!left && q->end && *fd >= 0) {
+                outq_release(q);
+                close(*fd);
+                *fd = -1;
+                proc_maybe_exited(p);
+        }
+}
+
+static void outq_writable(int fd, void *data)
+{
+        (void)fd;
+        outq_flush(data);
+}
+
+static void outq_append(struct pod_outq *q, const char *data, size_t len)
+{
+        if (q->off && q->off == q->len)
+                q->off = q->len = 0;
+        if (q->off > (1u << 20) && q->off > q->len / 2) {
+                memmove(q->buf, q->buf + q->off, q->len - q->off);
+                q->len -= q->off;
+                q->off = 0;
+        }
+        /* xrealloc to the exact size amortizes badly: grow by halves */
+        size_t cap = malloc_usable_size(q->buf);
+        if (q->len + len > cap)
+                q->buf = xrealloc(q->buf, q->len + len + (q->len + len) / 2);
+        memcpy(q->buf + q->len, data, len);
+        q->len += len;
+}
+
 static void on_data(struct vm_pod *pod, const struct pod_frame *f)
 {
         struct pod_proc *p = proc_by_stream(pod, f->tag);
         if (!p || f->tag == p->stream)
                 return;
-        int *fd = f->tag == p->stream + 1 ? &p->out : &p->err;
-        if (*fd < 0)
+        int which = f->tag == p->stream + 1 ? 0 : 1;
+        struct pod_outq *q = &p->q[which];
+        if (*out_fd(p, which) < 0)
                 return;
-        if (f->len == 0 || write_all_nosigpipe(*fd, f->data, f->len) < 0) {
-                /* the end of the stream, or a reader that went away */
-                close(*fd);
-                *fd = -1;
+        if (f->len == 0)
+                q->end = true;
+        else
+                outq_append(q, f->data, f->len);
+        outq_flush(q);
+        if (!q->paused && q->len - q->off > VM_POD_OUT_CAP) {
+                q->paused = true;
+                send_flow(pod, f->tag, POD_FLOW_PAUSE);
+        }
+}
+
+/* the agent holds enough of a process's stdin, or took it */
+static void on_flow(struct vm_pod *pod, const struct pod_frame *f)
+{
+        struct pod_proc *p = proc_by_stream(pod, f->tag);
+        if (!p || f->tag != p->stream || f->len != 1)
+                return;
+        if (f->data[0] == POD_FLOW_PAUSE) {
+                p->in_paused = true;
+                unwatch_in(p);
+        } else if (f->data[0] == POD_FLOW_RESUME) {
+                p->in_paused = false;
+                if (!p->exited)
+                        pod_proc_watch_stdin(p);
         }
 }
 
@@ -231,8 +401,19 @@ static void on_event(struct vm_pod *pod, const struct pod_frame *f)
                 if (!p || p->exited)
                         return;
                 p->exited = true;
-                pod_proc_close_fds(p);
-                pod_queue(pod, PEV_EXITED, ids, xids, YAJL_IS_INTEGER(st) ? (int)YAJL_GET_INTEGER(st) : 255, NULL);
+                /* stdin is over; the output goes on until written (the
+                 * guest ended its streams before this event) */
+                unwatch_in(p);
+                if (p->in >= 0)
+                        close(p->in);
+                p->in = -1;
+                p->status = YAJL_IS_INTEGER(st) ? (int)YAJL_GET_INTEGER(st) : 255;
+                p->exit_pending = true;
+                for (int i = 0; i < 2; i++) {
+                        p->q[i].end = true;
+                        outq_flush(&p->q[i]);
+                }
+                proc_maybe_exited(p);
         } else if (streq(k, "oom")) {
                 pod_queue(pod, PEV_OOM, ids, NULL, 0, NULL);
         }
@@ -242,6 +423,8 @@ static void on_frame(struct vm_pod *pod, const struct pod_frame *f)
 {
         if (f->type == POD_DATA)
                 on_data(pod, f);
+        else if (f->type == POD_FLOW)
+                on_flow(pod, f);
         else if (f->type == POD_EVENT)
                 on_event(pod, f);
         else if (f->type == POD_ANS && f->tag == pod->seq && !pod->answered) {

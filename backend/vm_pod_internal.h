@@ -18,6 +18,17 @@
 #include "netns/podlink.h"
 #include "sandbox/pod_wire.h"
 
+/* What an output fd did not take yet (flow control, vm_pod.h). */
+struct pod_outq {
+        struct pod_proc *p;
+        int which;              /* 0 stdout, 1 stderr */
+        char *buf;
+        size_t off, len;        /* buf[off..len) is unwritten */
+        bool end;               /* the guest ended the stream: close after buf */
+        bool watched;           /* waiting for the fd to be writable */
+        bool paused;            /* the agent was told to stop reading */
+};
+
 /* One process the host knows: a container's init (exec_id "") or an exec. */
 struct pod_proc {
         struct vm_pod *pod;
@@ -25,7 +36,11 @@ struct pod_proc {
         uint32_t stream;        /* stdin; stdout stream+1, stderr stream+2 */
         int in, out, err;       /* the caller's fds (-1: none or closed) */
         bool in_watched;
+        bool in_paused;         /* the agent holds enough of its stdin */
         bool exited;
+        bool exit_pending;      /* exited in the guest; output still being written */
+        int status;
+        struct pod_outq q[2];
         struct pod_proc *next;
 };
 

@@ -54,7 +54,7 @@ int pod_reader_next(struct pod_reader *r, struct pod_frame *f)
         uint32_t len, tag;
         memcpy(&len, h, 4);
         memcpy(&tag, h + 8, 4);
-        if (len > POD_FRAME_MAX || h[4] < POD_REQ || h[4] > POD_DATA) {
+        if (len > POD_FRAME_MAX || h[4] < POD_REQ || h[4] > POD_FLOW) {
                 errno = EPROTO;
                 return -1;
         }

@@ -5,11 +5,11 @@
  * A frame is a 12-byte header and a payload:
  *
  *     u32 len      payload bytes (at most POD_FRAME_MAX)
- *     u8  type     POD_REQ, POD_ANS, POD_EVENT, POD_DATA
+ *     u8  type     POD_REQ, POD_ANS, POD_EVENT, POD_DATA, POD_FLOW
  *     u8  flags    0
  *     u16 zero
  *     u32 tag      REQ/ANS: the request's sequence number (the answer has
- *                  the request's); DATA: the stream; EVENT: 0
+ *                  the request's); DATA, FLOW: the stream; EVENT: 0
  *
  * in the byte order of the machine (host and guest are the same x86-64).
  *
@@ -27,6 +27,16 @@
  * ends its stream: the guest closes the process's stdin, the host closes
  * the fd it copies to. A process's output streams end before its exited
  * event is sent.
+ *
+ * FLOW frames are flow control of one stream, sent by the side that
+ * receives its DATA: payload one byte, POD_FLOW_PAUSE ("stop reading
+ * what feeds this stream") or POD_FLOW_RESUME. The host pauses a process's
+ * stdout/stderr while it holds more than its cap unwritten (the caller's
+ * fd is full): the agent stops reading that pipe or pty, so the process
+ * blocks on write, as with a pipe to a slow reader. The agent pauses a
+ * stdin stream while the process has not read what it holds: the host
+ * stops reading the caller's fd. A few frames in flight may still come
+ * after a pause; the end of a stream is never held back by one.
  *
  * Requests are answered in order; the host sends one at a time. Events
  * and data come between answers at any time. */
@@ -57,7 +67,11 @@ enum pod_frame_type {
         POD_ANS = 2,
         POD_EVENT = 3,
         POD_DATA = 4,
+        POD_FLOW = 5,
 };
+
+#define POD_FLOW_PAUSE  'p'
+#define POD_FLOW_RESUME 'r'
 
 #define POD_FRAME_HDR 12
 #define POD_FRAME_MAX (4u << 20)

@@ -35,15 +35,15 @@ static void on_ready(struct loop_watch *w, uint32_t events)
         vw->cb(w->fd, vw->cb_data);
 }
 
-static int loop_add_fd(void *loop_data, int fd, void (*cb)(int fd, void *cb_data), void *cb_data)
+static int loop_watch_fd(struct vmpod_backend *vb, int fd, uint32_t events, void (*cb)(int fd, void *cb_data),
+                         void *cb_data)
 {
-        struct vmpod_backend *vb = loop_data;
         if (!vb->base.host->loop)
                 return -ENOTSUP;
         struct vp_watch *vw = xcalloc(1, sizeof *vw);
         vw->cb = cb;
         vw->cb_data = cb_data;
-        int r = loop_add(vb->base.host->loop, &vw->w, fd, EPOLLIN, on_ready);
+        int r = loop_add(vb->base.host->loop, &vw->w, fd, events, on_ready);
         if (r < 0) {
                 free(vw);
                 return r;
@@ -51,6 +51,17 @@ static int loop_add_fd(void *loop_data, int fd, void (*cb)(int fd, void *cb_data
         vw->next = vb->watches;
         vb->watches = vw;
         return 0;
+}
+
+static int loop_add_fd(void *loop_data, int fd, void (*cb)(int fd, void *cb_data), void *cb_data)
+{
+        return loop_watch_fd(loop_data, fd, EPOLLIN, cb, cb_data);
+}
+
+/* an output fd (a containerd FIFO) that was full */
+static int loop_add_writable_fd(void *loop_data, int fd, void (*cb)(int fd, void *cb_data), void *cb_data)
+{
+        return loop_watch_fd(loop_data, fd, EPOLLOUT, cb, cb_data);
 }
 
 static void loop_del_fd(void *loop_data, int fd)
@@ -70,7 +81,12 @@ static void loop_del_fd(void *loop_data, int fd)
 
 void vmpod_loop_init(struct vmpod_backend *vb)
 {
-        vb->loop = (struct vm_pod_loop){ .add = loop_add_fd, .del = loop_del_fd, .loop_data = vb };
+        vb->loop = (struct vm_pod_loop){
+                .add = loop_add_fd,
+                .del = loop_del_fd,
+                .loop_data = vb,
+                .add_writable = loop_add_writable_fd,
+        };
 }
 
 void vmpod_loop_release(struct vmpod_backend *vb)
@@ -92,10 +108,10 @@ void vmpod_loop_release(struct vmpod_backend *vb)
  * read-write: the open never waits for a reader, a reader that went away
  * does not make the copy fail (EPIPE), and the reader sees EOF when the
  * pod closes it at the stream's end. Non-blocking: the pod copies on the
- * shim's one thread, which a reader that stops reading must not stall.
- * vm_pod has no flow control yet (a full FIFO ends the stream), so the
- * FIFO's buffer is raised to VMPOD_FIFO_BUF (containerd drains it
- * continuously; a guest under TCG rarely outruns it). */
+ * shim's one thread, which a reader that stops reading must not stall:
+ * vm_pod keeps what a full FIFO does not take and, above its cap, stops
+ * the guest reading the process's output (vm_pod.h). The FIFO's buffer is
+ * raised to VMPOD_FIFO_BUF all the same: fewer wakeups for a burst. */
 static int open_out(const char *uri, int *fd, struct cella_error *err)
 {
         *fd = -1;

@@ -8,12 +8,17 @@
  * "ok ...", or "error: MESSAGE"; events are printed when they arrive:
  *   boot DIR [MEM_MB] [NETNS]        (CELLA_VM_BOOT_TIMEOUT applies)
  *   create ID BUNDLE [STDIO...]      STDIO: in=FILE in=pipe out=FILE err=FILE outerr=FILE tty
+ *                                    out=slow:FILE (a non-blocking pipe, not read until drain)
  *   exec ID EXEC_ID PROCESS.json [STDIO...]
  *   start ID | delete ID | pause ID | resume ID | pids ID | stats ID
  *   kill ID EXEC_ID|- SIGNAL [all]
  *   update ID RESOURCES.json | resize ID EXEC_ID|- W H | closein ID EXEC_ID|-
  *   write ID EXEC_ID|- TEXT          to the process's in=pipe (\n escapes)
  *   eof ID EXEC_ID|-                 close that pipe
+ *   drain ID                         read ID's out=slow pipe from now on, into its FILE;
+ *                                    its end prints "outeof ID BYTES"
+ *   exists PATH                      prints "exists PATH yes|no"
+ *   fdpos PATH                       prints "fdpos PATH N": the offset of our fd open on PATH
  *   wait ID [EXEC_ID] | waitoom ID | waitdied   run the loop until it came (120 s)
  *   sleep MS                         run the loop
  *   qemupid | killqemu | destroy
@@ -39,18 +44,30 @@
 #define MAX_WATCH 256
 static struct watch {
         int fd;
+        short events;
         void (*cb)(int, void *);
         void *data;
 } watches[MAX_WATCH];
 static int n_watches;
 
+static int loop_add_events(int fd, short events, void (*cb)(int, void *), void *data)
+{
+        if (n_watches == MAX_WATCH)
+                return -ENOSPC;
+        watches[n_watches++] = (struct watch){ fd, events, cb, data };
+        return 0;
+}
+
 static int loop_add(void *ld, int fd, void (*cb)(int, void *), void *data)
 {
         (void)ld;
-        if (n_watches == MAX_WATCH)
-                return -ENOSPC;
-        watches[n_watches++] = (struct watch){ fd, cb, data };
-        return 0;
+        return loop_add_events(fd, POLLIN, cb, data);
+}
+
+static int loop_add_writable(void *ld, int fd, void (*cb)(int, void *), void *data)
+{
+        (void)ld;
+        return loop_add_events(fd, POLLOUT, cb, data);
 }
 
 static void loop_del(void *ld, int fd)
@@ -70,7 +87,7 @@ static void loop_once(int timeout_ms)
         int n = n_watches;
         for (int i = 0; i < n; i++) {
                 snap[i] = watches[i];
-                p[i] = (struct pollfd){ .fd = watches[i].fd, .events = POLLIN };
+                p[i] = (struct pollfd){ .fd = watches[i].fd, .events = watches[i].events };
         }
         if (poll(p, (nfds_t)n, timeout_ms) <= 0)
                 return;
@@ -114,10 +131,16 @@ static bool take(const char *s)
         return false;
 }
 
+static void slow_take_all(const char *id);
+
 static void ev_exited(void *d, const char *id, const char *exec_id, int status)
 {
         (void)d;
         char buf[300];
+        /* what the pod wrote before this event: it must all be there, and
+         * the stream ended ("outeof" prints before "event exited") */
+        if (!*exec_id)
+                slow_take_all(id);
         printf("event exited %s %s %d\n", id, *exec_id ? exec_id : "-", status);
         snprintf(buf, sizeof buf, "exited %s %s", id, *exec_id ? exec_id : "-");
         remember(buf);
@@ -167,6 +190,74 @@ static int *pipe_fd(const char *id, const char *xid)
         return NULL;
 }
 
+/* out=slow: the read end of a pipe whose write end the pod got
+ * non-blocking; read only after "drain ID" */
+struct slow_out {
+        char id[256];
+        int rfd, file;
+        unsigned long long bytes;
+        struct slow_out *next;
+};
+static struct slow_out *slows;
+
+static void slow_readable(int fd, void *data)
+{
+        struct slow_out *o = data;
+        char buf[65536];
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n > 0) {
+                o->bytes += (unsigned long long)n;
+                if (write_all(o->file, buf, (size_t)n) < 0)
+                        printf("error: write %s's output: %s\n", o->id, strerror(errno));
+                return;
+        }
+        printf("outeof %s %llu\n", o->id, o->bytes);
+        loop_del(NULL, fd);
+        close(fd);
+        close(o->file);
+        o->rfd = o->file = -1;
+}
+
+static int slow_pipe(const char *id, const char *file)
+{
+        int p[2];
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        fcntl(p[1], F_SETFL, O_NONBLOCK);
+        struct slow_out *o = calloc(1, sizeof *o);
+        snprintf(o->id, sizeof o->id, "%s", id);
+        o->rfd = p[0];
+        o->file = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        o->next = slows;
+        slows = o;
+        return p[1];
+}
+
+static void slow_take_all(const char *id)
+{
+        for (struct slow_out *o = slows; o; o = o->next) {
+                if (strcmp(o->id, id) != 0 || o->rfd < 0)
+                        continue;
+                fcntl(o->rfd, F_SETFL, O_NONBLOCK);
+                struct pollfd p = { .fd = o->rfd, .events = POLLIN };
+                while (o->rfd >= 0 && poll(&p, 1, 0) > 0)
+                        slow_readable(o->rfd, o);
+        }
+}
+
+static int cmd_drain(const char *id, struct cella_error *err)
+{
+        for (struct slow_out *o = slows; o; o = o->next)
+                if (strcmp(o->id, id) == 0 && o->rfd >= 0) {
+                        fcntl(o->rfd, F_SETFL, O_NONBLOCK);
+                        loop_add(NULL, o->rfd, slow_readable, o);
+                        return 0;
+                }
+        return cella_error_msg(err, ENOENT, "no out=slow for %s", id);
+}
+
 static int parse_stdio(char **args, int n, const char *id, const char *xid, struct vm_pod_stdio *io)
 {
         *io = (struct vm_pod_stdio){ -1, -1, -1, false };
@@ -189,6 +280,8 @@ static int parse_stdio(char **args, int n, const char *id, const char *xid, stru
                 } else if (strncmp(a, "outerr=", 7) == 0) {
                         /* one fd for both, as a shim with one log may */
                         io->out = io->err = open(a + 7, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+                } else if (strncmp(a, "out=slow:", 9) == 0) {
+                        io->out = slow_pipe(id, a + 9);
                 } else if (strncmp(a, "out=", 4) == 0) {
                         io->out = open(a + 4, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
                 } else if (strncmp(a, "err=", 4) == 0) {
@@ -239,7 +332,7 @@ static const char *xid_of(const char *a)
 
 static int cmd_boot(char **a, int n, struct cella_error *err)
 {
-        static const struct vm_pod_loop loop = { loop_add, loop_del, NULL };
+        static const struct vm_pod_loop loop = { loop_add, loop_del, NULL, loop_add_writable };
         static const struct vm_pod_events ev = { ev_exited, ev_oom, ev_died, NULL };
         struct vm_pod_config c = { .dir = n > 1 ? a[1] : NULL };
         if (n > 2)
@@ -335,6 +428,33 @@ static int run_pod_cmd(char **a, int n, struct cella_error *err)
         return cella_error_msg(err, EINVAL, "unknown command or missing arguments: %s", c);
 }
 
+/* how far the pod has read an in=FILE (flow control of stdin) */
+static int cmd_fdpos(const char *path, struct cella_error *err)
+{
+        for (int fd = 3; fd < 1024; fd++) {
+                char link[64], target[4096], info[64];
+                snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+                ssize_t n = readlink(link, target, sizeof target - 1);
+                if (n < 0)
+                        continue;
+                target[n] = 0;
+                if (strcmp(target, path) != 0)
+                        continue;
+                snprintf(info, sizeof info, "/proc/self/fdinfo/%d", fd);
+                FILE *f = fopen(info, "re");
+                unsigned long long pos = 0;
+                if (!f || fscanf(f, "pos: %llu", &pos) != 1) {
+                        if (f)
+                                fclose(f);
+                        return cella_error_msg(err, EIO, "fdinfo of %s", path);
+                }
+                fclose(f);
+                printf("fdpos %s %llu\n", path, pos);
+                return 0;
+        }
+        return cella_error_msg(err, ENOENT, "no fd open on %s", path);
+}
+
 static int run_cmd(char **a, int n, struct cella_error *err)
 {
         const char *c = a[0];
@@ -364,6 +484,14 @@ static int run_cmd(char **a, int n, struct cella_error *err)
                 vm_pod_cleanup(a[1], n > 2 ? a[2] : NULL);
                 return 0;
         }
+        if (!strcmp(c, "exists") && n > 1) {
+                printf("exists %s %s\n", a[1], access(a[1], F_OK) == 0 ? "yes" : "no");
+                return 0;
+        }
+        if (!strcmp(c, "fdpos") && n > 1)
+                return cmd_fdpos(a[1], err);
+        if (!strcmp(c, "drain") && n > 1)
+                return cmd_drain(a[1], err);
         if (!strcmp(c, "qemupid")) {
                 printf("qemupid %d\n", (int)vm_pod_qemu_pid(pod));
                 return 0;
