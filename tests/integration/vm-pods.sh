@@ -261,6 +261,12 @@ test_vm_pod_large_output() {
         run cri exec --sync "$c" sh -c 'seq 1 100000 | md5sum; seq 1 100000'
         assert_success
         assert_eq "$(printf '%s\n' "$stdout" | sed 1d | md5sum)" "$(printf '%s\n' "$stdout" | head -n1)"
+        # a reader that stalls: the exec's client is not read for 8 s, so
+        # containerd stops reading the shim's FIFO, which fills (EAGAIN);
+        # the pod keeps and then pauses the output, and loses nothing
+        local sum
+        sum=$(cri exec "$c" sh -c 'seq 1 3000000' | { sleep 8; md5sum; })
+        assert_eq "$sum" "$(seq 1 3000000 | md5sum)" "a stalled reader loses nothing"
         run cri stop --timeout 0 "$c"
         run cri rm "$c"
         run cri stopp "$pod"
