@@ -28,8 +28,8 @@ struct gproc {
         int master;             /* the pty (tty), else -1 */
         int in;                 /* where stdin goes (pipe or pty), -1: none/closed */
         int out, err;           /* what is read and sent (pipes; tty: out = the pty) */
-        char *inbuf;            /* stdin not written yet */
-        size_t inlen;
+        char *inbuf;            /* stdin not written yet: inbuf[inoff, inoff + inlen) */
+        size_t inlen, inoff, incap;
         bool in_close;          /* close stdin once inbuf is written */
         bool in_held;           /* the host was told to pause stdin (inbuf full) */
         bool out_paused[2];     /* the host holds too much of stdout/stderr */

@@ -120,19 +120,21 @@ static void in_release(struct gproc *p)
 void gproc_flush_in(struct gproc *p)
 {
         while (p->in >= 0 && p->inlen) {
-                ssize_t n = write(p->in, p->inbuf, p->inlen);
+                ssize_t n = write(p->in, p->inbuf + p->inoff, p->inlen);
                 if (n < 0) {
                         if (errno == EINTR)
                                 continue;
                         if (errno == EAGAIN)
                                 return;
                         /* the reader is gone: drop what it will never read */
-                        p->inlen = 0;
+                        p->inlen = p->inoff = 0;
                         close_in(p);
                         break;
                 }
-                memmove(p->inbuf, p->inbuf + n, p->inlen - (size_t)n);
+                p->inoff += (size_t)n;
                 p->inlen -= (size_t)n;
+                if (!p->inlen)
+                        p->inoff = 0;
         }
         if (p->in_close && !p->inlen)
                 close_in(p);
@@ -149,8 +151,18 @@ void gproc_input(uint32_t stream, const char *data, size_t len)
                 if (!len) {
                         p->in_close = true;
                 } else {
-                        p->inbuf = xrealloc(p->inbuf, p->inlen + len);
-                        memcpy(p->inbuf + p->inlen, data, len);
+                        if (p->inoff + p->inlen + len > p->incap && p->inoff) {
+                                memmove(p->inbuf, p->inbuf + p->inoff, p->inlen);
+                                p->inoff = 0;
+                        }
+                        if (p->inlen + len > p->incap) {
+                                /* grow by doubling: few copies of what is held */
+                                p->incap = p->incap ? p->incap * 2 : 65536;
+                                if (p->incap < p->inlen + len)
+                                        p->incap = p->inlen + len;
+                                p->inbuf = xrealloc(p->inbuf, p->incap);
+                        }
+                        memcpy(p->inbuf + p->inoff + p->inlen, data, len);
                         p->inlen += len;
                 }
                 gproc_flush_in(p);
@@ -181,7 +193,7 @@ void gproc_reaped(struct gproc *p, int status)
                         gproc_output(p, fds[i], p->stream + 1 + (uint32_t)i);
                 }
         }
-        p->inlen = 0;
+        p->inlen = p->inoff = 0;
         p->in_close = false;
         if (p->in >= 0 && p->in != p->master)
                 close(p->in);
