@@ -294,8 +294,13 @@ static void outq_flush(struct pod_outq *q)
                         break;
                 }
                 q->off += (size_t)w;
-                if (q->len == q->off || pod->loop.add_writable)
+                if (q->len == q->off || q->watched)
                         break;
+                if (pod->loop.add_writable &&
+                    pod->loop.add_writable(pod->loop.loop_data, *fd, outq_writable, q) == 0) {
+                        q->watched = true;
+                        break;
+                }
                 /* a caller without writability watches: wait (blocking) */
                 struct pollfd pf = { .fd = *fd, .events = POLLOUT };
                 poll(&pf, 1, -1);
@@ -303,9 +308,6 @@ static void outq_flush(struct pod_outq *q)
         size_t left = q->len - q->off;
         if (!left)
                 q->off = q->len = 0;
-        if (left && !q->watched && pod->loop.add_writable &&
-            pod->loop.add_writable(pod->loop.loop_data, *fd, outq_writable, q) == 0)
-                q->watched = true;
         if (!left && q->watched) {
                 pod->loop.del(pod->loop.loop_data, *fd);
                 q->watched = false;
