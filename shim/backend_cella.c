@@ -30,6 +30,7 @@
 #include "base/log.h"
 #include "base/util.h"
 #include "task_service.h"
+#include "tasks.h"
 
 /* cella's state root: one per containerd namespace, as the Go shim gives
  * runc /run/containerd/runc/<namespace> */
@@ -38,21 +39,11 @@
 struct container;
 
 struct proc {
+        struct shim_task_proc t;        /* the record both backends keep (tasks.h) */
         struct container *ct;
-        char *exec_id;                  /* NULL: the init */
         pid_t pid;
-        bool started;
-        bool exited;
-        uint32_t exit_status;
-        struct timespec exited_at;      /* CLOCK_REALTIME */
-        char *stdin_path, *stdout_path, *stderr_path;
-        bool terminal;
         bool io_open;
         struct shim_stdio io;
-        char *spec_json;                /* exec: the process, until Start */
-        size_t spec_len;
-        struct ttrpc_call **waiters;
-        size_t n_waiters;
         struct proc *next;
 };
 
@@ -93,7 +84,7 @@ static struct container *find_container(struct cella_backend *cb, const char *id
 static struct proc *find_exec(struct container *c, const char *exec_id)
 {
         for (struct proc *p = c->execs; p; p = p->next)
-                if (streq(p->exec_id, exec_id))
+                if (streq(p->t.exec_id, exec_id))
                         return p;
         return NULL;
 }
@@ -116,73 +107,29 @@ static struct proc *find_proc(struct cella_backend *cb, const char *id, const ch
 
 static const char *proc_name(const struct proc *p)
 {
-        return p->exec_id ? p->exec_id : p->ct->id;
-}
-
-/* ----------------------------------------------------------- events */
-
-static void publish(struct cella_backend *cb, const char *topic, const void *event)
-{
-        struct shim_publisher *pub = cb->base.host->events;
-        struct cella_error e = { 0 };
-        if (pub && shim_publish(pub, topic, event, &e) < 0)
-                log_warn("event %s: %s", topic, e.msg);
-}
-
-static Google__Protobuf__Timestamp *timestamp_of(const struct timespec *ts)
-{
-        Google__Protobuf__Timestamp *t = xmalloc(sizeof *t);
-        google__protobuf__timestamp__init(t);
-        t->seconds = ts->tv_sec;
-        t->nanos = (int32_t)ts->tv_nsec;
-        return t;
+        return p->t.exec_id ? p->t.exec_id : p->ct->id;
 }
 
 /* ------------------------------------------------------------ exits */
 
-static void answer_wait(struct proc *p, struct ttrpc_call *call)
-{
-        shim_wait_resp *resp = xmalloc(sizeof *resp);
-        containerd__task__v2__wait_response__init(resp);
-        resp->exit_status = p->exit_status;
-        resp->exited_at = timestamp_of(&p->exited_at);
-        shim_task_reply(call, &resp->base);
-}
-
-/* The one place a process ends: its status is kept, its Waits answered,
- * its stdio let go and TaskExit sent. */
+/* The one place a process ends: its status is kept, its stdio let go,
+ * its Waits answered and TaskExit sent. */
 static void proc_exited(struct cella_backend *cb, struct proc *p, uint32_t status)
 {
-        if (p->exited)
+        if (p->t.exited)
                 return;
-        p->exited = true;
-        p->exit_status = status;
-        clock_gettime(CLOCK_REALTIME, &p->exited_at);
+        shim_task_set_exited(&p->t, status);
         if (p->io_open)
                 shim_stdio_exited(&p->io);
-        for (size_t i = 0; i < p->n_waiters; i++)
-                answer_wait(p, p->waiters[i]);
-        free(p->waiters);
-        p->waiters = NULL;
-        p->n_waiters = 0;
+        shim_task_answer_waits(&p->t);
         log_info("%s: process %d exited with status %u", proc_name(p), (int)p->pid, status);
-
-        Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-        ts.seconds = p->exited_at.tv_sec;
-        ts.nanos = (int32_t)p->exited_at.tv_nsec;
-        Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
-        ev.container_id = p->ct->id;
-        ev.id = (char *)proc_name(p);
-        ev.pid = (uint32_t)p->pid;
-        ev.exit_status = status;
-        ev.exited_at = &ts;
-        publish(cb, SHIM_TOPIC_TASK_EXIT, &ev);
+        shim_task_publish_exit(cb->base.host, p->ct->id, proc_name(p), (uint32_t)p->pid, &p->t);
 
         /* the init is gone: so are the container's other processes (its
          * pid namespace's, by the kernel; the rest here) */
-        if (!p->exec_id)
+        if (!p->t.exec_id)
                 for (struct proc *e = p->ct->execs; e; e = e->next)
-                        if (e->started && !e->exited && e->pid > 0)
+                        if (e->t.started && !e->t.exited && e->pid > 0)
                                 kill(e->pid, SIGKILL);
 }
 
@@ -192,19 +139,13 @@ static void proc_exited(struct cella_backend *cb, struct proc *p, uint32_t statu
  * Waits of an exec whose start failed. */
 static void proc_never_ran(struct proc *p)
 {
-        if (p->exited)
+        if (p->t.exited)
                 return;
-        p->exited = true;
-        p->exit_status = 255;
-        clock_gettime(CLOCK_REALTIME, &p->exited_at);
+        shim_task_set_exited(&p->t, 255);
         if (p->io_open)
                 shim_stdio_release(&p->io);
         p->io_open = false;
-        for (size_t i = 0; i < p->n_waiters; i++)
-                answer_wait(p, p->waiters[i]);
-        free(p->waiters);
-        p->waiters = NULL;
-        p->n_waiters = 0;
+        shim_task_answer_waits(&p->t);
 }
 
 static void cella_child_exited(struct shim_backend *b, pid_t pid, int wstatus)
@@ -213,12 +154,12 @@ static void cella_child_exited(struct shim_backend *b, pid_t pid, int wstatus)
         uint32_t status = WIFEXITED(wstatus) ? (uint32_t)WEXITSTATUS(wstatus)
                         : WIFSIGNALED(wstatus) ? 128u + (uint32_t)WTERMSIG(wstatus) : 255u;
         for (struct container *c = cb->containers; c; c = c->next) {
-                if (c->init.pid == pid && !c->init.exited) {
+                if (c->init.pid == pid && !c->init.t.exited) {
                         proc_exited(cb, &c->init, status);
                         return;
                 }
                 for (struct proc *p = c->execs; p; p = p->next)
-                        if (p->pid == pid && !p->exited) {
+                        if (p->pid == pid && !p->t.exited) {
                                 proc_exited(cb, p, status);
                                 return;
                         }
@@ -233,12 +174,7 @@ static void proc_release(struct proc *p)
         if (p->io_open)
                 shim_stdio_release(&p->io);
         p->io_open = false;
-        free(p->exec_id);
-        free(p->stdin_path);
-        free(p->stdout_path);
-        free(p->stderr_path);
-        free(p->spec_json);
-        free(p->waiters);       /* calls still pending die with the server */
+        shim_task_release(&p->t);
 }
 
 static void proc_free(void *arg)
@@ -262,14 +198,6 @@ static void container_free(void *arg)
         free(c);
 }
 
-static void defer_free(struct cella_backend *cb, void *p, void (*fn)(void *))
-{
-        if (cb->base.host->loop)
-                loop_defer_free(cb->base.host->loop, p, fn);
-        else
-                fn(p);
-}
-
 static void unlink_container(struct cella_backend *cb, struct container *c)
 {
         for (struct container **pp = &cb->containers; *pp; pp = &(*pp)->next)
@@ -277,18 +205,10 @@ static void unlink_container(struct cella_backend *cb, struct container *c)
                         *pp = c->next;
                         break;
                 }
-        defer_free(cb, c, container_free);
+        shim_task_defer_free(cb->base.host, c, container_free);
 }
 
 /* ----------------------------------------------------- process setup */
-
-static void proc_set_io(struct proc *p, const char *in, const char *out, const char *err_path, bool terminal)
-{
-        p->stdin_path = xstrdup(in ? in : "");
-        p->stdout_path = xstrdup(out ? out : "");
-        p->stderr_path = xstrdup(err_path ? err_path : "");
-        p->terminal = terminal;
-}
 
 /* Open p's stdio and, for a terminal, a console socket. */
 static int io_prepare(struct cella_backend *cb, struct proc *p, int *console_fd, char **console_path,
@@ -296,11 +216,11 @@ static int io_prepare(struct cella_backend *cb, struct proc *p, int *console_fd,
 {
         *console_fd = -1;
         *console_path = NULL;
-        if (shim_stdio_open(&p->io, cb->base.host->loop, p->stdin_path, p->stdout_path, p->stderr_path, p->terminal,
+        if (shim_stdio_open(&p->io, cb->base.host->loop, p->t.stdin_path, p->t.stdout_path, p->t.stderr_path, p->t.terminal,
                             p->ct->id, cb->base.host->namespace_, err) < 0)
                 return -1;
         p->io_open = true;
-        if (p->terminal) {
+        if (p->t.terminal) {
                 *console_fd = shim_console_listen(console_path, err);
                 if (*console_fd < 0)
                         return -1;
@@ -326,31 +246,13 @@ static int io_handed_over(struct proc *p, int console_fd, char *console_path, bo
 
 /* ------------------------------------------------------------ create */
 
-static void publish_create(struct cella_backend *cb, const struct container *c, const shim_create_req *req)
-{
-        Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
-        tio.stdin = c->init.stdin_path;
-        tio.stdout = c->init.stdout_path;
-        tio.stderr = c->init.stderr_path;
-        tio.terminal = c->init.terminal;
-        Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
-        ev.container_id = c->id;
-        ev.bundle = c->bundle;
-        ev.n_rootfs = req->n_rootfs;
-        ev.rootfs = req->rootfs;
-        ev.io = &tio;
-        ev.checkpoint = req->checkpoint;
-        ev.pid = (uint32_t)c->init.pid;
-        publish(cb, SHIM_TOPIC_TASK_CREATE, &ev);
-}
-
 static void on_oom(void *arg)
 {
         struct container *c = arg;
         log_info("%s: OOM", c->id);
         Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
         ev.container_id = c->id;
-        publish(c->cb, SHIM_TOPIC_TASK_OOM, &ev);
+        shim_task_publish(c->cb->base.host, SHIM_TOPIC_TASK_OOM, &ev);
 }
 
 /* TaskOOM when the container's memory cgroup kills; a container without
@@ -404,7 +306,7 @@ static int cella_create(struct shim_backend *b, struct ttrpc_call *call, const s
         c->bundle = xstrdup(req->bundle && *req->bundle ? req->bundle : b->host->bundle ? b->host->bundle : ".");
         c->init.ct = c;
         c->cb = cb;
-        proc_set_io(&c->init, req->stdin, req->stdout, req->stderr, req->terminal);
+        shim_task_set_io(&c->init.t, req->stdin, req->stdout, req->stderr, req->terminal);
 
         int console_fd;
         char *console_path;
@@ -416,7 +318,7 @@ static int cella_create(struct shim_backend *b, struct ttrpc_call *call, const s
                 c->next = cb->containers;
                 cb->containers = c;
                 log_info("%s: created, to be restored from %s", c->id, c->checkpoint);
-                publish_create(cb, c, req);
+                shim_task_publish_create(cb->base.host, c->id, c->bundle, req, &c->init.t, (uint32_t)c->init.pid);
                 resp->pid = 0;
                 return 0;
         }
@@ -442,7 +344,7 @@ static int cella_create(struct shim_backend *b, struct ttrpc_call *call, const s
         cb->containers = c;
         watch_oom(cb, c);
         log_info("%s: created, init %d", c->id, (int)c->init.pid);
-        publish_create(cb, c, req);
+        shim_task_publish_create(cb->base.host, c->id, c->bundle, req, &c->init.t, (uint32_t)c->init.pid);
         resp->pid = (uint32_t)c->init.pid;
         return 0;
 fail:           /* (before the console socket exists) */
@@ -464,8 +366,8 @@ static int start_exec(struct cella_backend *cb, struct proc *p, struct cella_err
         struct shim_lib_exec o = {
                 .root = cb->root,
                 .id = p->ct->id,
-                .process_json = p->spec_json,
-                .process_json_len = p->spec_len,
+                .process_json = p->t.spec_json,
+                .process_json_len = p->t.spec_len,
                 .stdio = { p->io.child[0], p->io.child[1], p->io.child[2] },
                 .console_socket = console_path,
         };
@@ -519,44 +421,28 @@ static int cella_start(struct shim_backend *b, struct ttrpc_call *call, const sh
         struct proc *p = find_proc(cb, req->id, req->exec_id, err);
         if (!p)
                 return -1;
-        if (p->started || p->exited)
+        if (p->t.started || p->t.exited)
                 return cella_error_msg(err, EBUSY, "%s: already started", proc_name(p));
-        if (!p->exec_id) {
+        if (!p->t.exec_id) {
                 if (p->ct->checkpoint ? restore_init(cb, p->ct, err) < 0 : shim_lib_start(cb->root, p->ct->id, err) < 0)
                         return -1;
-                p->started = true;
-                Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
-                ev.container_id = p->ct->id;
-                ev.pid = (uint32_t)p->pid;
-                publish(cb, SHIM_TOPIC_TASK_START, &ev);
         } else {
-                if (p->ct->init.exited)
+                if (p->ct->init.t.exited)
                         return cella_error_msg(err, EBUSY, "container %s: not running", p->ct->id);
                 if (start_exec(cb, p, err) < 0) {
                         /* its readers must see EOF and its Waits end */
                         proc_never_ran(p);
                         return -1;
                 }
-                p->started = true;
-                Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
-                ev.container_id = p->ct->id;
-                ev.exec_id = p->exec_id;
-                ev.pid = (uint32_t)p->pid;
-                publish(cb, SHIM_TOPIC_TASK_EXEC_STARTED, &ev);
         }
+        p->t.started = true;
+        shim_task_publish_start(cb->base.host, p->ct->id, &p->t, (uint32_t)p->pid);
         log_info("%s: started, pid %d", proc_name(p), (int)p->pid);
         resp->pid = (uint32_t)p->pid;
         return 0;
 }
 
 /* ------------------------------------------------------------ delete */
-
-static void delete_answer(const struct proc *p, shim_delete_resp *resp)
-{
-        resp->pid = (uint32_t)p->pid;
-        resp->exit_status = p->exit_status;
-        resp->exited_at = timestamp_of(&p->exited_at);
-}
 
 static int cella_delete(struct shim_backend *b, struct ttrpc_call *call, const shim_delete_req *req,
                         shim_delete_resp *resp, struct cella_error *err)
@@ -565,37 +451,32 @@ static int cella_delete(struct shim_backend *b, struct ttrpc_call *call, const s
         struct proc *p = find_proc(cb, req->id, req->exec_id, err);
         if (!p)
                 return -1;
-        if (p->started && !p->exited)
+        if (p->t.started && !p->t.exited)
                 return cella_error_msg(err, EBUSY, "%s: cannot delete a running process", proc_name(p));
         struct container *c = p->ct;
-        if (p->exec_id) {
+        if (p->t.exec_id) {
                 proc_never_ran(p);      /* (when never started) */
-                delete_answer(p, resp);
+                shim_task_delete_answer(&p->t, (uint32_t)p->pid, resp);
                 for (struct proc **pp = &c->execs; *pp; pp = &(*pp)->next)
                         if (*pp == p) {
                                 *pp = p->next;
                                 break;
                         }
-                defer_free(cb, p, proc_free);
+                shim_task_defer_free(cb->base.host, p, proc_free);
                 return 0;
         }
         /* the init: a created one is killed by the library's delete */
         if (shim_lib_delete(cb->root, c->id, true, err) < 0)
                 return -1;
-        if (!p->exited)
+        if (!p->t.exited)
                 proc_exited(cb, p, 128 + SIGKILL);
         for (struct proc *e = c->execs; e; e = e->next)
-                if (!e->exited)
+                if (!e->t.exited)
                         proc_exited(cb, e, 128 + SIGKILL);
         if (c->rootfs_mounted)
                 shim_rootfs_unmount(c->bundle);
-        delete_answer(p, resp);
-        Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
-        ev.container_id = c->id;
-        ev.pid = resp->pid;
-        ev.exit_status = resp->exit_status;
-        ev.exited_at = resp->exited_at;
-        publish(cb, SHIM_TOPIC_TASK_DELETE, &ev);
+        shim_task_delete_answer(&p->t, (uint32_t)p->pid, resp);
+        shim_task_publish_delete(cb->base.host, c->id, resp);
         log_info("%s: deleted", c->id);
         unlink_container(cb, c);
         return 0;
@@ -609,25 +490,7 @@ static int cella_state(struct shim_backend *b, struct ttrpc_call *call, const sh
         struct proc *p = find_proc(cb_of(b), req->id, req->exec_id, err);
         if (!p)
                 return -1;
-        resp->id = xstrdup(p->ct->id);
-        resp->exec_id = xstrdup(p->exec_id ? p->exec_id : "");
-        resp->bundle = xstrdup(p->ct->bundle);
-        resp->pid = (uint32_t)p->pid;
-        if (p->exited)
-                resp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
-        else if (!p->started)
-                resp->status = CONTAINERD__V1__TYPES__STATUS__CREATED;
-        else if (p->ct->paused)
-                resp->status = CONTAINERD__V1__TYPES__STATUS__PAUSED;
-        else
-                resp->status = CONTAINERD__V1__TYPES__STATUS__RUNNING;
-        resp->stdin = xstrdup(p->stdin_path);
-        resp->stdout = xstrdup(p->stdout_path);
-        resp->stderr = xstrdup(p->stderr_path);
-        resp->terminal = p->terminal;
-        resp->exit_status = p->exit_status;
-        if (p->exited)
-                resp->exited_at = timestamp_of(&p->exited_at);
+        shim_task_state(&p->t, p->ct->id, p->ct->bundle, (uint32_t)p->pid, p->ct->paused, resp);
         return 0;
 }
 
@@ -637,14 +500,7 @@ static int cella_wait(struct shim_backend *b, struct ttrpc_call *call, const shi
         struct proc *p = find_proc(cb_of(b), req->id, req->exec_id, err);
         if (!p)
                 return -1;
-        if (p->exited) {
-                resp->exit_status = p->exit_status;
-                resp->exited_at = timestamp_of(&p->exited_at);
-                return 0;
-        }
-        p->waiters = xrealloc(p->waiters, (p->n_waiters + 1) * sizeof *p->waiters);
-        p->waiters[p->n_waiters++] = call;
-        return SHIM_PENDING;
+        return shim_task_wait(&p->t, call, resp);
 }
 
 /* ------------------------------------------------------ kill, exec */
@@ -657,16 +513,16 @@ static int cella_kill(struct shim_backend *b, struct ttrpc_call *call, const shi
         if (!p)
                 return -1;
         int sig = (int)req->signal;
-        if (!p->exec_id) {
+        if (!p->t.exec_id) {
                 /* the cgroup's processes may outlive an init of a shared
                  * pid namespace: `all` still reaches them */
-                if (p->exited && !req->all)
+                if (p->t.exited && !req->all)
                         return cella_error_msg(err, ENOENT, "%s: process already finished", proc_name(p));
                 return shim_lib_kill(cb->root, p->ct->id, sig, req->all, err);
         }
-        if (p->exited || !p->started)
+        if (p->t.exited || !p->t.started)
                 return cella_error_msg(err, ENOENT, "%s: process %s", proc_name(p),
-                                       p->exited ? "already finished" : "not started");
+                                       p->t.exited ? "already finished" : "not started");
         /* not reaped yet, so the pid is still this process */
         if (kill(p->pid, sig) < 0)
                 return cella_error_sys(err, "kill %s (%d)", proc_name(p), (int)p->pid);
@@ -680,28 +536,15 @@ static int cella_exec(struct shim_backend *b, struct ttrpc_call *call, const shi
         struct container *c = find_container(cb, req->id ? req->id : "");
         if (!c)
                 return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
-        if (!req->exec_id || !*req->exec_id)
-                return cella_error_msg(err, EINVAL, "Exec: no exec id");
-        if (find_exec(c, req->exec_id))
-                return cella_error_msg(err, EEXIST, "exec %s: already exists", req->exec_id);
-        if (c->init.exited)
-                return cella_error_msg(err, EBUSY, "container %s: not running", c->id);
-        if (!req->spec || !req->spec->value.len)
-                return cella_error_msg(err, EINVAL, "Exec %s: no process spec", req->exec_id);
+        if (shim_task_exec_check(req, c->id, find_exec(c, req->exec_id ? req->exec_id : "") != NULL, !c->init.t.exited,
+                                 err) < 0)
+                return -1;
         struct proc *p = xcalloc(1, sizeof *p);
         p->ct = c;
-        p->exec_id = xstrdup(req->exec_id);
-        proc_set_io(p, req->stdin, req->stdout, req->stderr, req->terminal);
-        p->spec_len = req->spec->value.len;
-        p->spec_json = xmalloc(p->spec_len + 1);
-        memcpy(p->spec_json, req->spec->value.data, p->spec_len);
-        p->spec_json[p->spec_len] = '\0';
+        shim_task_set_exec(&p->t, req);
         p->next = c->execs;
         c->execs = p;
-        Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
-        ev.container_id = c->id;
-        ev.exec_id = p->exec_id;
-        publish(cb, SHIM_TOPIC_TASK_EXEC_ADDED, &ev);
+        shim_task_publish_exec_added(cb->base.host, c->id, p->t.exec_id);
         return 0;
 }
 
@@ -740,13 +583,7 @@ static int cella_pids(struct shim_backend *b, struct ttrpc_call *call, const shi
         size_t n = 0;
         if (shim_lib_pids(cb->root, c->id, &pids, &n, err) < 0)
                 return -1;
-        resp->processes = xcalloc(n ? n : 1, sizeof *resp->processes);
-        for (size_t i = 0; i < n; i++) {
-                Containerd__V1__Types__ProcessInfo *pi = xmalloc(sizeof *pi);
-                containerd__v1__types__process_info__init(pi);
-                pi->pid = (uint32_t)pids[i];
-                resp->processes[resp->n_processes++] = pi;
-        }
+        shim_task_pids_answer(resp, pids, n);
         return 0;
 }
 
@@ -759,15 +596,7 @@ static int pause_or_resume(struct shim_backend *b, const char *id, bool pause, s
         if (shim_lib_pause(cb->root, c->id, pause, err) < 0)
                 return -1;
         c->paused = pause;
-        if (pause) {
-                Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
-                ev.container_id = c->id;
-                publish(cb, SHIM_TOPIC_TASK_PAUSED, &ev);
-        } else {
-                Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
-                ev.container_id = c->id;
-                publish(cb, SHIM_TOPIC_TASK_RESUMED, &ev);
-        }
+        shim_task_publish_paused(cb->base.host, c->id, pause);
         return 0;
 }
 
@@ -804,7 +633,7 @@ static int cella_checkpoint(struct shim_backend *b, struct ttrpc_call *call, con
         struct container *c = find_container(cb, req->id ? req->id : "");
         if (!c)
                 return cella_error_msg(err, ENOENT, "container %s: not found", req->id ? req->id : "");
-        if (!c->init.started || c->init.exited)
+        if (!c->init.t.started || c->init.t.exited)
                 return cella_error_msg(err, EBUSY, "container %s: not running", c->id);
         /* the runc shim's options (containerd.runc.v1.CheckpointOptions) */
         Containerd__Runc__V1__CheckpointOptions *opt = NULL;
@@ -833,7 +662,7 @@ static int cella_checkpoint(struct shim_backend *b, struct ttrpc_call *call, con
                 Containerd__Events__TaskCheckpointed ev = CONTAINERD__EVENTS__TASK_CHECKPOINTED__INIT;
                 ev.container_id = c->id;
                 ev.checkpoint = (char *)image;
-                publish(cb, SHIM_TOPIC_TASK_CHECKPOINTED, &ev);
+                shim_task_publish(cb->base.host, SHIM_TOPIC_TASK_CHECKPOINTED, &ev);
         }
         if (opt)
                 containerd__runc__v1__checkpoint_options__free_unpacked(opt, NULL);

@@ -65,7 +65,7 @@ static struct vp_pod *find_pod(struct vmpod_backend *vb, const char *id)
 static struct vp_proc *find_exec(struct vp_ctr *c, const char *exec_id)
 {
         for (struct vp_proc *p = c->execs; p; p = p->next)
-                if (streq(p->exec_id, exec_id))
+                if (streq(p->t.exec_id, exec_id))
                         return p;
         return NULL;
 }
@@ -82,7 +82,7 @@ static struct vp_proc *find_proc(struct vp_ctr *c, const char *exec_id, struct c
 
 static const char *proc_name(const struct vp_proc *p)
 {
-        return p->exec_id ? p->exec_id : p->ct->id;
+        return p->t.exec_id ? p->t.exec_id : p->ct->id;
 }
 
 static uint32_t proc_pid(const struct vp_proc *p)
@@ -90,70 +90,24 @@ static uint32_t proc_pid(const struct vp_proc *p)
         return (uint32_t)p->ct->pod->qemu_pid;
 }
 
-/* ----------------------------------------------------------- events */
-
-static void publish(struct vmpod_backend *vb, const char *topic, const void *event)
-{
-        struct shim_publisher *pub = vb->base.host->events;
-        struct cella_error e = { 0 };
-        if (pub && shim_publish(pub, topic, event, &e) < 0)
-                log_warn("event %s: %s", topic, e.msg);
-}
-
-static Google__Protobuf__Timestamp *timestamp_of(const struct timespec *ts)
-{
-        Google__Protobuf__Timestamp *t = xmalloc(sizeof *t);
-        google__protobuf__timestamp__init(t);
-        t->seconds = ts->tv_sec;
-        t->nanos = (int32_t)ts->tv_nsec;
-        return t;
-}
-
-static void answer_waits(struct vp_proc *p)
-{
-        for (size_t i = 0; i < p->n_waiters; i++) {
-                shim_wait_resp *resp = xmalloc(sizeof *resp);
-                containerd__task__v2__wait_response__init(resp);
-                resp->exit_status = p->exit_status;
-                resp->exited_at = timestamp_of(&p->exited_at);
-                shim_task_reply(p->waiters[i], &resp->base);
-        }
-        free(p->waiters);
-        p->waiters = NULL;
-        p->n_waiters = 0;
-}
-
 /* The one place a process ends: status kept, Waits answered, TaskExit. */
 static void proc_exited(struct vmpod_backend *vb, struct vp_proc *p, uint32_t status)
 {
-        if (p->exited)
+        if (p->t.exited)
                 return;
-        p->exited = true;
-        p->exit_status = status;
-        clock_gettime(CLOCK_REALTIME, &p->exited_at);
-        answer_waits(p);
+        shim_task_set_exited(&p->t, status);
+        shim_task_answer_waits(&p->t);
         log_info("%s: exited with status %u (in pod VM %s)", proc_name(p), status, p->ct->pod->id);
-        Google__Protobuf__Timestamp ts = GOOGLE__PROTOBUF__TIMESTAMP__INIT;
-        ts.seconds = p->exited_at.tv_sec;
-        ts.nanos = (int32_t)p->exited_at.tv_nsec;
-        Containerd__Events__TaskExit ev = CONTAINERD__EVENTS__TASK_EXIT__INIT;
-        ev.container_id = p->ct->id;
-        ev.id = (char *)proc_name(p);
-        ev.pid = proc_pid(p);
-        ev.exit_status = status;
-        ev.exited_at = &ts;
-        publish(vb, SHIM_TOPIC_TASK_EXIT, &ev);
+        shim_task_publish_exit(vb->base.host, p->ct->id, proc_name(p), proc_pid(p), &p->t);
 }
 
 /* An exec that never ran: Waits get 255, no TaskExit (as the native one). */
 static void proc_never_ran(struct vp_proc *p)
 {
-        if (p->exited)
+        if (p->t.exited)
                 return;
-        p->exited = true;
-        p->exit_status = 255;
-        clock_gettime(CLOCK_REALTIME, &p->exited_at);
-        answer_waits(p);
+        shim_task_set_exited(&p->t, 255);
+        shim_task_answer_waits(&p->t);
 }
 
 static void on_exited(void *data, const char *id, const char *exec_id, int status)
@@ -166,8 +120,8 @@ static void on_exited(void *data, const char *id, const char *exec_id, int statu
                 log_debug("pod %s: exit of %s/%s, not one of ours", pod->id, id ? id : "", exec_id ? exec_id : "");
                 return;
         }
-        if (!p->started)        /* (a created init killed by a delete) */
-                p->started = true;
+        if (!p->t.started)      /* (a created init killed by a delete) */
+                p->t.started = true;
         proc_exited(pod->vb, p, (uint32_t)status);
 }
 
@@ -180,7 +134,7 @@ static void on_oom(void *data, const char *id)
         log_info("%s: OOM (in pod VM %s)", c->id, pod->id);
         Containerd__Events__TaskOOM ev = CONTAINERD__EVENTS__TASK_OOM__INIT;
         ev.container_id = c->id;
-        publish(pod->vb, SHIM_TOPIC_TASK_OOM, &ev);
+        shim_task_publish(pod->vb->base.host, SHIM_TOPIC_TASK_OOM, &ev);
 }
 
 /* QEMU is gone: every process of the pod ends with 255 (vm_pod reported
@@ -193,10 +147,10 @@ static void on_died(void *data, const char *why)
         for (struct vp_ctr *c = pod->vb->ctrs; c; c = c->next) {
                 if (c->pod != pod)
                         continue;
-                c->init.started = true;
+                c->init.t.started = true;
                 proc_exited(pod->vb, &c->init, 255);
                 for (struct vp_proc *p = c->execs; p; p = p->next)
-                        if (p->started)
+                        if (p->t.started)
                                 proc_exited(pod->vb, p, 255);
                         else
                                 proc_never_ran(p);
@@ -205,26 +159,17 @@ static void on_died(void *data, const char *why)
 
 /* ------------------------------------------------------- freeing */
 
-static void proc_release(struct vp_proc *p)
-{
-        free(p->exec_id);
-        free(p->stdin_path);
-        free(p->stdout_path);
-        free(p->stderr_path);
-        free(p->spec_json);
-        free(p->waiters);       /* calls still pending die with the server */
-}
-
 static void proc_free(void *arg)
 {
-        proc_release(arg);
-        free(arg);
+        struct vp_proc *p = arg;
+        shim_task_release(&p->t);
+        free(p);
 }
 
 static void ctr_free(void *arg)
 {
         struct vp_ctr *c = arg;
-        proc_release(&c->init);
+        shim_task_release(&c->init.t);
         for (struct vp_proc *p = c->execs, *next; p; p = next) {
                 next = p->next;
                 proc_free(p);
@@ -232,14 +177,6 @@ static void ctr_free(void *arg)
         free(c->id);
         free(c->bundle);
         free(c);
-}
-
-static void defer_free(struct vmpod_backend *vb, void *p, void (*fn)(void *))
-{
-        if (vb->base.host->loop)
-                loop_defer_free(vb->base.host->loop, p, fn);
-        else
-                fn(p);
 }
 
 /* <root>/<namespace>, once empty, and the root (nothing left behind) */
@@ -282,35 +219,10 @@ static void ctr_unlink(struct vmpod_backend *vb, struct vp_ctr *c)
         if (pod && --pod->n_ctrs == 0)
                 pod_destroy(vb, pod);
         c->pod = NULL;
-        defer_free(vb, c, ctr_free);
+        shim_task_defer_free(vb->base.host, c, ctr_free);
 }
 
 /* ------------------------------------------------------------ create */
-
-static void proc_set_io(struct vp_proc *p, const char *in, const char *out, const char *err_path, bool terminal)
-{
-        p->stdin_path = xstrdup(in ? in : "");
-        p->stdout_path = xstrdup(out ? out : "");
-        p->stderr_path = xstrdup(err_path ? err_path : "");
-        p->terminal = terminal;
-}
-
-static void publish_create(struct vmpod_backend *vb, const struct vp_ctr *c, const shim_create_req *req)
-{
-        Containerd__Events__TaskIO tio = CONTAINERD__EVENTS__TASK_IO__INIT;
-        tio.stdin = c->init.stdin_path;
-        tio.stdout = c->init.stdout_path;
-        tio.stderr = c->init.stderr_path;
-        tio.terminal = c->init.terminal;
-        Containerd__Events__TaskCreate ev = CONTAINERD__EVENTS__TASK_CREATE__INIT;
-        ev.container_id = c->id;
-        ev.bundle = c->bundle;
-        ev.n_rootfs = req->n_rootfs;
-        ev.rootfs = req->rootfs;
-        ev.io = &tio;
-        ev.pid = (uint32_t)c->pod->qemu_pid;
-        publish(vb, SHIM_TOPIC_TASK_CREATE, &ev);
-}
 
 /* Boot the pod's VM for its sandbox container. */
 static struct vp_pod *pod_boot(struct vmpod_backend *vb, const char *id, const struct vmpod_request *r,
@@ -378,7 +290,7 @@ static int vmpod_create(struct vmpod_backend *vb, const shim_create_req *req, co
         c->id = xstrdup(req->id);
         c->bundle = xstrdup(req->bundle && *req->bundle ? req->bundle : vb->base.host->bundle);
         c->init.ct = c;
-        proc_set_io(&c->init, req->stdin, req->stdout, req->stderr, req->terminal);
+        shim_task_set_io(&c->init.t, req->stdin, req->stdout, req->stderr, req->terminal);
         bool booted = false;
         if (shim_rootfs_mount(c->bundle, req->rootfs, req->n_rootfs, &c->rootfs_mounted, err) < 0)
                 goto fail;
@@ -395,7 +307,7 @@ static int vmpod_create(struct vmpod_backend *vb, const shim_create_req *req, co
         vb->ctrs = c;
         vmpod_record_write(c->bundle, pod, booted);
         log_info("%s: created in pod VM %s", c->id, pod->id);
-        publish_create(vb, c, req);
+        shim_task_publish_create(vb->base.host, c->id, c->bundle, req, &c->init.t, (uint32_t)c->pod->qemu_pid);
         resp->pid = (uint32_t)pod->qemu_pid;
         return 0;
 fail:
@@ -438,7 +350,7 @@ static int start_exec(struct vp_proc *p, struct cella_error *err)
         struct vm_pod_stdio io;
         if (vmpod_stdio_open(p, &io, err) < 0)
                 return -1;
-        return vm_pod_exec(p->ct->pod->vm, p->ct->id, p->exec_id, p->spec_json, p->spec_len, &io, err);
+        return vm_pod_exec(p->ct->pod->vm, p->ct->id, p->t.exec_id, p->t.spec_json, p->t.spec_len, &io, err);
 }
 
 static int vmpod_start(struct vmpod_backend *vb, struct vp_ctr *c, const shim_start_req *req, shim_start_resp *resp,
@@ -447,32 +359,23 @@ static int vmpod_start(struct vmpod_backend *vb, struct vp_ctr *c, const shim_st
         struct vp_proc *p = find_proc(c, req->exec_id, err);
         if (!p)
                 return -1;
-        if (p->started || p->exited)
+        if (p->t.started || p->t.exited)
                 return cella_error_msg(err, EBUSY, "%s: already started", proc_name(p));
         if (c->pod->dead)
                 return cella_error_msg(err, EBUSY, "%s: the pod VM %s is gone", proc_name(p), c->pod->id);
-        if (!p->exec_id) {
+        if (!p->t.exec_id) {
                 if (vm_pod_start(c->pod->vm, c->id, err) < 0)
                         return -1;
-                p->started = true;
-                Containerd__Events__TaskStart ev = CONTAINERD__EVENTS__TASK_START__INIT;
-                ev.container_id = c->id;
-                ev.pid = proc_pid(p);
-                publish(vb, SHIM_TOPIC_TASK_START, &ev);
         } else {
-                if (c->init.exited)
+                if (c->init.t.exited)
                         return cella_error_msg(err, EBUSY, "container %s: not running", c->id);
                 if (start_exec(p, err) < 0) {
                         proc_never_ran(p);
                         return -1;
                 }
-                p->started = true;
-                Containerd__Events__TaskExecStarted ev = CONTAINERD__EVENTS__TASK_EXEC_STARTED__INIT;
-                ev.container_id = c->id;
-                ev.exec_id = p->exec_id;
-                ev.pid = proc_pid(p);
-                publish(vb, SHIM_TOPIC_TASK_EXEC_STARTED, &ev);
         }
+        p->t.started = true;
+        shim_task_publish_start(vb->base.host, c->id, &p->t, proc_pid(p));
         log_info("%s: started in pod VM %s", proc_name(p), c->pod->id);
         resp->pid = proc_pid(p);
         return 0;
@@ -489,53 +392,41 @@ static int vp_start(struct shim_backend *b, struct ttrpc_call *call, const shim_
 
 /* ------------------------------------------------------------ delete */
 
-static void delete_answer(const struct vp_proc *p, shim_delete_resp *resp)
-{
-        resp->pid = proc_pid(p);
-        resp->exit_status = p->exit_status;
-        resp->exited_at = timestamp_of(&p->exited_at);
-}
-
 static int vmpod_delete(struct vmpod_backend *vb, struct vp_ctr *c, const shim_delete_req *req,
                         shim_delete_resp *resp, struct cella_error *err)
 {
         struct vp_proc *p = find_proc(c, req->exec_id, err);
         if (!p)
                 return -1;
-        if (p->started && !p->exited)
+        if (p->t.started && !p->t.exited)
                 return cella_error_msg(err, EBUSY, "%s: cannot delete a running process", proc_name(p));
-        if (p->exec_id) {
+        if (p->t.exec_id) {
                 proc_never_ran(p);
-                delete_answer(p, resp);
+                shim_task_delete_answer(&p->t, proc_pid(p), resp);
                 for (struct vp_proc **pp = &c->execs; *pp; pp = &(*pp)->next)
                         if (*pp == p) {
                                 *pp = p->next;
                                 break;
                         }
-                defer_free(vb, p, proc_free);
+                shim_task_defer_free(vb->base.host, p, proc_free);
                 return 0;
         }
         /* the init: a created one is killed by the guest's delete */
         if (c->in_guest && !c->pod->dead && vm_pod_delete(c->pod->vm, c->id, err) < 0)
                 return -1;
         c->in_guest = false;
-        if (!p->exited) {
-                p->started = true;
+        if (!p->t.exited) {
+                p->t.started = true;
                 proc_exited(vb, p, 128 + SIGKILL);
         }
         for (struct vp_proc *e = c->execs; e; e = e->next)
-                if (!e->exited)
+                if (!e->t.exited)
                         proc_exited(vb, e, 128 + SIGKILL);
         if (c->rootfs_mounted)
                 shim_rootfs_unmount(c->bundle);
         vmpod_record_remove(c->bundle);
-        delete_answer(p, resp);
-        Containerd__Events__TaskDelete ev = CONTAINERD__EVENTS__TASK_DELETE__INIT;
-        ev.container_id = c->id;
-        ev.pid = resp->pid;
-        ev.exit_status = resp->exit_status;
-        ev.exited_at = resp->exited_at;
-        publish(vb, SHIM_TOPIC_TASK_DELETE, &ev);
+        shim_task_delete_answer(&p->t, proc_pid(p), resp);
+        shim_task_publish_delete(vb->base.host, c->id, resp);
         log_info("%s: deleted from pod VM %s", c->id, c->pod->id);
         ctr_unlink(vb, c);
         return 0;
@@ -561,25 +452,7 @@ static int vp_state(struct shim_backend *b, struct ttrpc_call *call, const shim_
         struct vp_proc *p = find_proc(c, req->exec_id, err);
         if (!p)
                 return -1;
-        resp->id = xstrdup(c->id);
-        resp->exec_id = xstrdup(p->exec_id ? p->exec_id : "");
-        resp->bundle = xstrdup(c->bundle);
-        resp->pid = proc_pid(p);
-        if (p->exited)
-                resp->status = CONTAINERD__V1__TYPES__STATUS__STOPPED;
-        else if (!p->started)
-                resp->status = CONTAINERD__V1__TYPES__STATUS__CREATED;
-        else if (c->paused)
-                resp->status = CONTAINERD__V1__TYPES__STATUS__PAUSED;
-        else
-                resp->status = CONTAINERD__V1__TYPES__STATUS__RUNNING;
-        resp->stdin = xstrdup(p->stdin_path);
-        resp->stdout = xstrdup(p->stdout_path);
-        resp->stderr = xstrdup(p->stderr_path);
-        resp->terminal = p->terminal;
-        resp->exit_status = p->exit_status;
-        if (p->exited)
-                resp->exited_at = timestamp_of(&p->exited_at);
+        shim_task_state(&p->t, c->id, c->bundle, proc_pid(p), c->paused, resp);
         return 0;
 }
 
@@ -592,14 +465,7 @@ static int vp_wait(struct shim_backend *b, struct ttrpc_call *call, const shim_w
         struct vp_proc *p = find_proc(c, req->exec_id, err);
         if (!p)
                 return -1;
-        if (p->exited) {
-                resp->exit_status = p->exit_status;
-                resp->exited_at = timestamp_of(&p->exited_at);
-                return 0;
-        }
-        p->waiters = xrealloc(p->waiters, (p->n_waiters + 1) * sizeof *p->waiters);
-        p->waiters[p->n_waiters++] = call;
-        return SHIM_PENDING;
+        return shim_task_wait(&p->t, call, resp);
 }
 
 /* ------------------------------------------------------ kill, exec */
@@ -614,13 +480,13 @@ static int vp_kill(struct shim_backend *b, struct ttrpc_call *call, const shim_k
         if (!p)
                 return -1;
         if (c->pod->dead)
-                return p->exited && req->all && !p->exec_id ? 0
+                return p->t.exited && req->all && !p->t.exec_id ? 0
                        : cella_error_msg(err, ENOENT, "%s: process already finished (the pod VM is gone)", proc_name(p));
-        if (p->exited && !(req->all && !p->exec_id))
+        if (p->t.exited && !(req->all && !p->t.exec_id))
                 return cella_error_msg(err, ENOENT, "%s: process already finished", proc_name(p));
-        if (p->exec_id && !p->started)
+        if (p->t.exec_id && !p->t.started)
                 return cella_error_msg(err, ENOENT, "%s: process not started", proc_name(p));
-        return vm_pod_kill(c->pod->vm, c->id, p->exec_id, (int)req->signal, req->all, err);
+        return vm_pod_kill(c->pod->vm, c->id, p->t.exec_id, (int)req->signal, req->all, err);
 }
 
 static int vp_exec(struct shim_backend *b, struct ttrpc_call *call, const shim_exec_req *req,
@@ -630,28 +496,15 @@ static int vp_exec(struct shim_backend *b, struct ttrpc_call *call, const shim_e
         struct vp_ctr *c = find_ctr(vb, req->id);
         if (!c)
                 return native(b)->ops->exec(native(b), call, req, err);
-        if (!req->exec_id || !*req->exec_id)
-                return cella_error_msg(err, EINVAL, "Exec: no exec id");
-        if (find_exec(c, req->exec_id))
-                return cella_error_msg(err, EEXIST, "exec %s: already exists", req->exec_id);
-        if (c->init.exited || c->pod->dead)
-                return cella_error_msg(err, EBUSY, "container %s: not running", c->id);
-        if (!req->spec || !req->spec->value.len)
-                return cella_error_msg(err, EINVAL, "Exec %s: no process spec", req->exec_id);
+        if (shim_task_exec_check(req, c->id, find_exec(c, req->exec_id ? req->exec_id : "") != NULL,
+                                 !c->init.t.exited && !c->pod->dead, err) < 0)
+                return -1;
         struct vp_proc *p = xcalloc(1, sizeof *p);
         p->ct = c;
-        p->exec_id = xstrdup(req->exec_id);
-        proc_set_io(p, req->stdin, req->stdout, req->stderr, req->terminal);
-        p->spec_len = req->spec->value.len;
-        p->spec_json = xmalloc(p->spec_len + 1);
-        memcpy(p->spec_json, req->spec->value.data, p->spec_len);
-        p->spec_json[p->spec_len] = '\0';
+        shim_task_set_exec(&p->t, req);
         p->next = c->execs;
         c->execs = p;
-        Containerd__Events__TaskExecAdded ev = CONTAINERD__EVENTS__TASK_EXEC_ADDED__INIT;
-        ev.container_id = c->id;
-        ev.exec_id = p->exec_id;
-        publish(vb, SHIM_TOPIC_TASK_EXEC_ADDED, &ev);
+        shim_task_publish_exec_added(vb->base.host, c->id, p->t.exec_id);
         return 0;
 }
 
@@ -675,11 +528,11 @@ static int vp_resize_pty(struct shim_backend *b, struct ttrpc_call *call, const 
         struct vp_proc *p = live_proc(c, req->exec_id, err);
         if (!p)
                 return -1;
-        if (!p->started)
+        if (!p->t.started)
                 return cella_error_msg(err, EINVAL, "%s: not started", proc_name(p));
-        if (p->exited)
+        if (p->t.exited)
                 return 0;
-        return vm_pod_resize(c->pod->vm, c->id, p->exec_id, req->width, req->height, err);
+        return vm_pod_resize(c->pod->vm, c->id, p->t.exec_id, req->width, req->height, err);
 }
 
 static int vp_close_io(struct shim_backend *b, struct ttrpc_call *call, const shim_close_io_req *req,
@@ -691,9 +544,9 @@ static int vp_close_io(struct shim_backend *b, struct ttrpc_call *call, const sh
         struct vp_proc *p = find_proc(c, req->exec_id, err);
         if (!p)
                 return -1;
-        if (!req->stdin || p->exited || c->pod->dead || !p->started)
+        if (!req->stdin || p->t.exited || c->pod->dead || !p->t.started)
                 return 0;
-        return vm_pod_close_stdin(c->pod->vm, c->id, p->exec_id, err);
+        return vm_pod_close_stdin(c->pod->vm, c->id, p->t.exec_id, err);
 }
 
 /* -------------------------------------------- pids, pause, update */
@@ -710,13 +563,7 @@ static int vp_pids(struct shim_backend *b, struct ttrpc_call *call, const shim_p
         size_t n = 0;
         if (vm_pod_pids(c->pod->vm, c->id, &pids, &n, err) < 0)
                 return -1;
-        resp->processes = xcalloc(n ? n : 1, sizeof *resp->processes);
-        for (size_t i = 0; i < n; i++) {
-                Containerd__V1__Types__ProcessInfo *pi = xmalloc(sizeof *pi);
-                containerd__v1__types__process_info__init(pi);
-                pi->pid = (uint32_t)pids[i];
-                resp->processes[resp->n_processes++] = pi;
-        }
+        shim_task_pids_answer(resp, pids, n);
         return 0;
 }
 
@@ -727,15 +574,7 @@ static int pause_or_resume(struct vmpod_backend *vb, struct vp_ctr *c, bool paus
         if (vm_pod_pause(c->pod->vm, c->id, pause, err) < 0)
                 return -1;
         c->paused = pause;
-        if (pause) {
-                Containerd__Events__TaskPaused ev = CONTAINERD__EVENTS__TASK_PAUSED__INIT;
-                ev.container_id = c->id;
-                publish(vb, SHIM_TOPIC_TASK_PAUSED, &ev);
-        } else {
-                Containerd__Events__TaskResumed ev = CONTAINERD__EVENTS__TASK_RESUMED__INIT;
-                ev.container_id = c->id;
-                publish(vb, SHIM_TOPIC_TASK_RESUMED, &ev);
-        }
+        shim_task_publish_paused(vb->base.host, c->id, pause);
         return 0;
 }
 

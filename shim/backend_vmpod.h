@@ -20,6 +20,7 @@
 #include "backend.h"
 #include "loop.h"
 #include "proto.h"
+#include "tasks.h"
 #include "backend/vm_pod.h"
 #include "base/error.h"
 
@@ -42,18 +43,8 @@ struct vmpod_backend;
 struct vp_ctr;
 
 struct vp_proc {
+        struct shim_task_proc t;        /* the record both backends keep (tasks.h) */
         struct vp_ctr *ct;
-        char *exec_id;                  /* NULL: the init */
-        bool started;
-        bool exited;
-        uint32_t exit_status;
-        struct timespec exited_at;      /* CLOCK_REALTIME */
-        char *stdin_path, *stdout_path, *stderr_path;
-        bool terminal;
-        char *spec_json;                /* exec: the OCI process, until Start */
-        size_t spec_len;
-        struct ttrpc_call **waiters;
-        size_t n_waiters;
         struct vp_proc *next;
 };
 

@@ -134,24 +134,24 @@ static int open_out(const char *uri, int *fd, struct cella_error *err)
 
 int vmpod_stdio_open(const struct vp_proc *p, struct vm_pod_stdio *io, struct cella_error *err)
 {
-        *io = (struct vm_pod_stdio){ .in = -1, .out = -1, .err = -1, .terminal = p->terminal };
+        *io = (struct vm_pod_stdio){ .in = -1, .out = -1, .err = -1, .terminal = p->t.terminal };
         /* stdin: read end, non-blocking (the open does not wait for
          * containerd's writer; the pod reads it when epoll says so, and
          * epoll reports a FIFO's hangup only after a writer came and went) */
-        if (*p->stdin_path) {
-                io->in = open(p->stdin_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+        if (*p->t.stdin_path) {
+                io->in = open(p->t.stdin_path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
                 if (io->in < 0) {
-                        cella_error_sys(err, "open %s", p->stdin_path);
+                        cella_error_sys(err, "open %s", p->t.stdin_path);
                         goto fail;
                 }
         }
-        if (open_out(p->stdout_path, &io->out, err) < 0)
+        if (open_out(p->t.stdout_path, &io->out, err) < 0)
                 goto fail;
         /* a terminal has one stream: out */
-        if (!p->terminal && *p->stderr_path) {
-                if (streq(p->stderr_path, p->stdout_path) && io->out >= 0)
+        if (!p->t.terminal && *p->t.stderr_path) {
+                if (streq(p->t.stderr_path, p->t.stdout_path) && io->out >= 0)
                         io->err = fcntl(io->out, F_DUPFD_CLOEXEC, 3);
-                else if (open_out(p->stderr_path, &io->err, err) < 0)
+                else if (open_out(p->t.stderr_path, &io->err, err) < 0)
                         goto fail;
         }
         return 0;
