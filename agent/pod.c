@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cella: the guest agent in pod mode — PID 1 of a VM pod (see agent/pod.h
+/* cella: the guest agent in pod mode — PID 1 of a VM pod (see agent/pod_chan.h
  * and sandbox/pod_wire.h).
  *
  * Sets the guest up as --sandbox vm does (mounts, modules, cgroup v2),
@@ -9,7 +9,10 @@
  * PID 1 it reaps every process of the guest) and OOM kills (inotify on each
  * container's memory.events). Containers run with the normal runtime code,
  * as the single-container agent runs its one. */
-#include "pod.h"
+#include "pod_ops.h"
+#include "pod_proc.h"
+#include "pod_oom.h"
+#include "pod_chan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -37,45 +40,6 @@
 #include "base/util.h"
 #include "netns/podlink.h"
 #include "sandbox/pod_wire.h"
-
-struct pod_agent agent = { .port = -1, .sigfd = -1, .inotify = -1 };
-
-static void send_json(uint8_t type, uint32_t tag, yajl_gen g)
-{
-        size_t len;
-        _cleanup_free_ char *text = json_writer_finish(&g, &len);
-        if (pod_frame_write(agent.port, type, tag, text, len) < 0)
-                guest_console_msg("write to the host: %s", strerror(errno));
-}
-
-void pod_send_event(yajl_gen g)
-{
-        yajl_gen_map_close(g);
-        send_json(POD_EVENT, 0, g);
-}
-
-void pod_send_data(uint32_t stream, const void *buf, size_t len)
-{
-        if (pod_frame_write(agent.port, POD_DATA, stream, buf, len) < 0)
-                guest_console_msg("write to the host: %s", strerror(errno));
-}
-
-const char *req_str(yajl_val req, const char *key)
-{
-        yajl_val v = json_get(req, key);
-        return YAJL_IS_STRING(v) ? v->u.string : "";
-}
-
-bool req_bool(yajl_val req, const char *key)
-{
-        return YAJL_IS_TRUE(json_get(req, key));
-}
-
-long long req_int(yajl_val req, const char *key)
-{
-        yajl_val v = json_get(req, key);
-        return YAJL_IS_INTEGER(v) ? YAJL_GET_INTEGER(v) : 0;
-}
 
 /* ---- setup ---- */
 
@@ -185,7 +149,7 @@ static void answer(uint32_t tag, int r, const struct cella_error *err, yajl_gen 
                 json_put_key_str(g, "error", err->msg[0] ? err->msg : "failed");
         }
         yajl_gen_map_close(g);
-        send_json(POD_ANS, tag, g);
+        pod_send_json(POD_ANS, tag, g);
 }
 
 static void on_request(const struct pod_frame *f)

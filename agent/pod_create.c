@@ -10,7 +10,10 @@
  * is the guest's own (where eth0 is), and any namespace path in a later
  * container's config (CRI: /proc/<sandbox pid>/ns/..., /var/run/netns/...)
  * means the sandbox container's namespace of that type. */
-#include "pod.h"
+#include "pod_create.h"
+#include "pod_proc.h"
+#include "pod_oom.h"
+#include "pod_chan.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cella: the pod agent's requests other than create and exec, and the
- * OOM watch (see agent/pod.h). */
-#include "pod.h"
+/* cella: the pod agent's requests other than create and exec (see
+ * agent/pod_chan.h). */
+#include "pod_ops.h"
+#include "pod_create.h"
+#include "pod_proc.h"
+#include "pod_chan.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -179,47 +182,4 @@ int pod_handle(const char *op, yajl_val req, yajl_gen g, struct cella_error *err
         if (streq(op, "close_stdin"))
                 return do_close_stdin(req, err);
         return cella_error_msg(err, ENOSYS, "pod agent: unknown request \"%s\"", op);
-}
-
-/* ---- OOM: memory.events' oom_kill of each container's cgroup ---- */
-
-static uint64_t read_oom_kills(const struct gctr *c)
-{
-        _cleanup_free_ char *path = xasprintf("%s/memory.events", c->cgroup);
-        _cleanup_free_ char *buf = NULL;
-        size_t len;
-        struct cella_error e = { 0 };
-        if (read_file_at(AT_FDCWD, path, &buf, &len, &e) < 0)
-                return 0;
-        const char *k = strstr(buf, "oom_kill ");
-        return k ? strtoull(k + 9, NULL, 10) : 0;
-}
-
-void pod_oom_watch(struct gctr *c)
-{
-        if (!c->cgroup || agent.inotify < 0)
-                return;
-        _cleanup_free_ char *path = xasprintf("%s/memory.events", c->cgroup);
-        c->oom_wd = inotify_add_watch(agent.inotify, path, IN_MODIFY);
-        c->oom_kills = read_oom_kills(c);
-}
-
-void pod_oom_check(void)
-{
-        char buf[4096];
-        while (read(agent.inotify, buf, sizeof buf) > 0)
-                ;
-        for (struct gctr *c = agent.ctrs; c; c = c->next) {
-                if (c->oom_wd < 0)
-                        continue;
-                uint64_t n = read_oom_kills(c);
-                if (n <= c->oom_kills)
-                        continue;
-                c->oom_kills = n;
-                yajl_gen g = json_writer_new(JSON_COMPACT);
-                yajl_gen_map_open(g);
-                json_put_key_str(g, "event", "oom");
-                json_put_key_str(g, "id", c->id);
-                pod_send_event(g);
-        }
 }

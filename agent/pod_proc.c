@@ -2,8 +2,9 @@
 /* cella: the pod agent's containers and processes — create and exec with
  * the normal runtime code, each process's stdio through pipes (or a pty
  * from the runtime's console socket), copied to and from the host's
- * streams (see agent/pod.h). */
-#include "pod.h"
+ * streams (see agent/pod_chan.h). */
+#include "pod_proc.h"
+#include "pod_chan.h"
 
 #include <errno.h>
 #include <fcntl.h>
