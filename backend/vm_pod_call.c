@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cella: a pod VM's channel on the host — requests and answers, stdio
- * data, and the queue of events delivered from the caller's loop (see
- * vm_pod_internal.h). */
+ * data, and the queue of events (vm_pod_boot.c delivers them from the
+ * caller's loop; see vm_pod_internal.h). */
 #include "vm_pod_internal.h"
 
 #include <errno.h>
@@ -165,39 +165,6 @@ void pod_queue(struct vm_pod *pod, enum pod_event_kind kind, const char *id, con
         uint64_t one = 1;
         if (pod->evfd >= 0 && write(pod->evfd, &one, sizeof one) < 0)
                 return;
-}
-
-static void free_event(struct pod_event *e)
-{
-        free(e->id);
-        free(e->exec_id);
-        free(e->why);
-        free(e);
-}
-
-void pod_deliver(int fd, void *data)
-{
-        struct vm_pod *pod = data;
-        uint64_t n;
-        if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
-                return;
-        pod->dispatching++;
-        struct pod_event *e;
-        while (!pod->destroy_pending && (e = pod->q_head)) {
-                pod->q_head = e->next;
-                if (!pod->q_head)
-                        pod->q_tail = &pod->q_head;
-                if (e->kind == PEV_EXITED && pod->ev.exited)
-                        pod->ev.exited(pod->ev.data, e->id, e->exec_id, e->status);
-                else if (e->kind == PEV_OOM && pod->ev.oom)
-                        pod->ev.oom(pod->ev.data, e->id);
-                else if (e->kind == PEV_DIED && pod->ev.died)
-                        pod->ev.died(pod->ev.data, e->why ? e->why : "");
-                free_event(e);
-        }
-        pod->dispatching--;
-        if (!pod->dispatching && pod->destroy_pending)
-                vm_pod_destroy(pod);
 }
 
 void pod_mark_dead(struct vm_pod *pod, const char *why)

@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* cella: a pod VM's host side, shared by its files:
- *   vm_pod.c        boot, destroy, the channel, the caller's loop, events
- *   vm_pod_call.c   one request and its answer; stdio data; the event queue
+/* cella: a pod VM's host side, shared by its files only (not a public
+ * API; that is vm_pod.h).
+ *
+ * Calls inside the pod VM's host side go one way, top to bottom (no file
+ * calls a file above it):
+ *   vm_pod_boot.c   boot, destroy, the channel's and QEMU's loop
+ *                   callbacks, the delivery of queued events
  *   vm_pod_ops.c    the requests (create, start, exec, kill, delete, ...)
+ *   vm_pod_call.c   one request and its answer; stdio data; the event queue
  *   vm_pod_share.c  the pod's 9p share: rootfs and bind sources under
  *                   <dir>/shared, mounted at create, unmounted at delete
- *                   (in QEMU's own mount namespace) */
+ *                   (in QEMU's own mount namespace)
+ *   this header and vm_pod.h: the types, no code */
 #ifndef CELLA_BACKEND_VM_POD_INTERNAL_H
 #define CELLA_BACKEND_VM_POD_INTERNAL_H
 
@@ -112,8 +118,6 @@ int pod_pump(struct vm_pod *pod);
 void pod_mark_dead(struct vm_pod *pod, const char *why);
 void pod_queue(struct vm_pod *pod, enum pod_event_kind kind, const char *id, const char *exec_id, int status,
                const char *why);
-/* the event fd's callback: deliver what is queued */
-void pod_deliver(int fd, void *data);
 struct pod_proc *pod_proc_find(struct vm_pod *pod, const char *id, const char *exec_id);
 /* a new process's entry, its stdin watched (takes io's fds) */
 struct pod_proc *pod_proc_add(struct vm_pod *pod, const char *id, const char *exec_id,

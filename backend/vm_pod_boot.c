@@ -57,6 +57,40 @@ static void qemu_exited(int fd, void *data)
         chan_readable(pod->chan, pod);
 }
 
+static void free_event(struct pod_event *e)
+{
+        free(e->id);
+        free(e->exec_id);
+        free(e->why);
+        free(e);
+}
+
+/* the event fd's callback: deliver what is queued */
+static void pod_deliver(int fd, void *data)
+{
+        struct vm_pod *pod = data;
+        uint64_t n;
+        if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+                return;
+        pod->dispatching++;
+        struct pod_event *e;
+        while (!pod->destroy_pending && (e = pod->q_head)) {
+                pod->q_head = e->next;
+                if (!pod->q_head)
+                        pod->q_tail = &pod->q_head;
+                if (e->kind == PEV_EXITED && pod->ev.exited)
+                        pod->ev.exited(pod->ev.data, e->id, e->exec_id, e->status);
+                else if (e->kind == PEV_OOM && pod->ev.oom)
+                        pod->ev.oom(pod->ev.data, e->id);
+                else if (e->kind == PEV_DIED && pod->ev.died)
+                        pod->ev.died(pod->ev.data, e->why ? e->why : "");
+                free_event(e);
+        }
+        pod->dispatching--;
+        if (!pod->dispatching && pod->destroy_pending)
+                vm_pod_destroy(pod);
+}
+
 static struct vm_pod *pod_new(const struct vm_pod_config *c, const struct vm_pod_loop *loop,
                               const struct vm_pod_events *ev)
 {
