@@ -376,7 +376,7 @@ test_vm_pod_shim_killed() {
 runp_fails() {
         pod_config "$1" '{"annotations": {"io.cella.sandbox": "vm"}}'
         run cri runp --runtime cella "$T/$1-pod.json"
-        case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod.c missing)" ;; esac
+        case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod_boot.c missing)" ;; esac
         assert_failure
         assert_contains "$stderr" "failed to create shim task: VM pod: "
         assert_eq "$(cri pods -q)" "" "no pod left in CRI"

@@ -122,7 +122,7 @@ vm_runp() {
 d = json.loads(sys.argv[1]); d.setdefault("annotations", {})["io.cella.sandbox"] = "vm"; print(json.dumps(d))' "$extra")
         pod_config "$1" "$extra"
         run cri runp --runtime "$h" "$T/$1-pod.json"
-        case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod.c missing)" ;; esac
+        case "$stderr" in *"not built in this cella"*) skip "VM pods are not built (backend/vm_pod_boot.c missing)" ;; esac
         assert_success "runp $1 (a VM pod, handler $h)"
         id=$stdout
         echo "$id" >>"$T/.vm_pods"
